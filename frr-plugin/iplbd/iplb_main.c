@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * iplbd: multipath source routing and MPTCP-aware load balancing for
+ * data-center networks, as an FRR daemon. Startup and signals.
+ */
+#include <zebra.h>
+
+#include <lib/version.h>
+#include "getopt.h"
+#include "thread.h"
+#include "command.h"
+#include "log.h"
+#include "memory.h"
+#include "privs.h"
+#include "sigevent.h"
+#include "libfrr.h"
+#include "if.h"
+#include "vrf.h"
+
+#include "iplbd/iplbd.h"
+#include "iplbd/iplb_nb.h"
+#include "iplbd/iplb_vty.h"
+#include "iplbd/iplb_zebra.h"
+
+struct iplb_globals iplb_g;
+
+static zebra_capabilities_t iplb_caps[] = {};
+
+struct zebra_privs_t iplb_privs = {
+#if defined(FRR_USER) && defined(FRR_GROUP)
+	.user = FRR_USER,
+	.group = FRR_GROUP,
+#endif
+#if defined(VTY_GROUP)
+	.vty_group = VTY_GROUP,
+#endif
+	.caps_p = iplb_caps,
+	.cap_num_p = array_size(iplb_caps),
+	.cap_num_i = 0,
+};
+
+static const struct option iplb_longopts[] = { { 0 } };
+
+static struct frr_daemon_info iplbd_di;
+
+static void iplb_sighup(void)
+{
+	zlog_info("SIGHUP received");
+	vty_read_config(NULL, iplbd_di.config_file, config_default);
+}
+
+static void iplb_sigint(void)
+{
+	zlog_notice("Terminating on signal");
+	iplb_zebra_terminate();
+	iplb_core_free(iplb_g.core);
+	iplb_g.core = NULL;
+	frr_fini();
+	exit(0);
+}
+
+static void iplb_sigusr1(void)
+{
+	zlog_rotate();
+}
+
+static struct frr_signal_t iplb_signals[] = {
+	{ .signal = SIGHUP, .handler = &iplb_sighup },
+	{ .signal = SIGUSR1, .handler = &iplb_sigusr1 },
+	{ .signal = SIGINT, .handler = &iplb_sigint },
+	{ .signal = SIGTERM, .handler = &iplb_sigint },
+};
+
+/*
+ * frr-interface and frr-vrf also give the configuration tree its implicit
+ * top-level nodes: FRR's northbound cannot edit an empty tree.
+ */
+static const struct frr_yang_module_info *const iplbd_yang_modules[] = {
+	&frr_interface_info,
+	&frr_vrf_info,
+	&frr_iplbd_info,
+};
+
+/* clang-format off */
+FRR_DAEMON_INFO(iplbd, IPLB,
+	.vty_port = IPLB_VTY_PORT,
+	.proghelp = "iplb: multipath source routing and load balancing.",
+	.signals = iplb_signals,
+	.n_signals = array_size(iplb_signals),
+	.privs = &iplb_privs,
+	.yang_modules = iplbd_yang_modules,
+	.n_yang_modules = array_size(iplbd_yang_modules),
+);
+/* clang-format on */
+
+int main(int argc, char **argv)
+{
+	frr_preinit(&iplbd_di, argc, argv);
+	frr_opt_add("", iplb_longopts, "");
+
+	while (1) {
+		int opt = frr_getopt(argc, argv, NULL);
+
+		if (opt == EOF)
+			break;
+		switch (opt) {
+		case 0:
+			break;
+		default:
+			frr_help_exit(1);
+		}
+	}
+
+	iplb_g.core = iplb_core_new();
+	if (!iplb_g.core) {
+		fprintf(stderr, "%s: cannot allocate the iplb core\n",
+			iplbd_di.progname);
+		exit(1);
+	}
+
+	iplb_g.master = frr_init();
+
+	vrf_init(NULL, NULL, NULL, NULL);
+	iplb_vty_init();
+	iplb_zebra_init(iplb_g.master);
+
+	frr_config_fork();
+	frr_run(iplb_g.master);
+
+	/* Not reached. */
+	return 0;
+}

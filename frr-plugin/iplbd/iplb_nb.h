@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* iplbd's YANG module (frr-iplbd) and its northbound callbacks. */
+#ifndef _IPLB_NB_H
+#define _IPLB_NB_H
+
+#include "northbound.h"
+
+extern const struct frr_yang_module_info frr_iplbd_info;
+
+/* Configuration callbacks, iplb_nb_config.c */
+int iplb_create(struct nb_cb_create_args *args);
+int iplb_destroy(struct nb_cb_destroy_args *args);
+int iplb_role_modify(struct nb_cb_modify_args *args);
+
+#define IPLB_XPATH "/frr-iplbd:iplb"
+
+#endif /* _IPLB_NB_H */

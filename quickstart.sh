@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The two commands of the README, for a fresh Debian 12 machine, as root:
+#
+#   ./quickstart.sh demo          install what is missing, build, install, and
+#                                 run the lab (Ctrl-C stops and removes it)
+#   ./quickstart.sh demo --down   stop and remove a running lab
+#   ./quickstart.sh check         install what is missing, build, install, and
+#                                 run every test suite (unit tests, topotests)
+
+set -euo pipefail
+cd "$(dirname "$0")"
+TOP=$(pwd)
+
+# Everything the build, the tests and the lab use, beyond Debian's base.
+PACKAGES=(
+	# the project's build
+	build-essential autoconf automake libtool pkg-config patch git
+	libgtest-dev
+	# FRR 8.4.4 from Debian's source package (its build dependencies for
+	# zebra, ospfd, bgpd, staticd, watchfrr, vtysh)
+	dpkg-dev bison flex gawk install-info libc-ares-dev libcap-dev
+	libelf-dev libjson-c-dev libpam0g-dev libpcre2-dev libpython3-dev
+	libreadline-dev libyang2-dev python3 python3-dev lsb-base
+	# topotests and the lab
+	python3-pytest gdb iproute2 procps psmisc
+)
+
+step() { printf '\n==> %s\n' "$*"; }
+die() {
+	printf 'quickstart: %s\n' "$*" >&2
+	exit 1
+}
+
+usage() {
+	cat <<'EOF'
+Usage: ./quickstart.sh demo [--down | --no-wait]
+       ./quickstart.sh check
+
+  demo            install missing packages, build, install (/usr/local), bring up
+                  the lab in network namespaces and keep it until Ctrl-C
+  demo --no-wait  same, but leave the lab running and return
+  demo --down     stop and remove the lab
+  check           install missing packages, build, install, run the unit tests
+                  (GoogleTest) and the topotests (pytest, FRR's topotest library)
+EOF
+}
+
+# apt-get source needs a deb-src entry; derive it from the deb entries.
+ensure_deb_src() {
+	if grep -rqs -e '^deb-src ' -e '^Types:.*deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		return 1
+	fi
+	step "Adding deb-src entries (apt-get source frr needs them)"
+	if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+		sed -n 's/^Types: deb$/Types: deb-src/; p' /etc/apt/sources.list.d/debian.sources \
+			>/etc/apt/sources.list.d/iplb-deb-src.sources
+	elif [[ -f /etc/apt/sources.list ]]; then
+		sed -n 's/^deb /deb-src /p' /etc/apt/sources.list >/etc/apt/sources.list.d/iplb-deb-src.list
+	else
+		die "no apt sources found to derive a deb-src entry from"
+	fi
+	return 0
+}
+
+install_packages() {
+	local missing=() pkg need_update=0
+	for pkg in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$pkg")
+	done
+	ensure_deb_src && need_update=1
+	if ((${#missing[@]} == 0 && need_update == 0)); then
+		step "All ${#PACKAGES[@]} required packages are installed"
+		return
+	fi
+	step "Installing ${#missing[@]} missing packages: ${missing[*]:-none}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	((${#missing[@]} == 0)) || apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The FRR daemons run as frr (group frr); vtysh users are in frrvty.
+ensure_frr_user() {
+	getent group frr >/dev/null || groupadd --system frr
+	getent group frrvty >/dev/null || groupadd --system frrvty
+	if ! getent passwd frr >/dev/null; then
+		step "Creating the system user frr"
+		useradd --system --gid frr --groups frrvty --home-dir /nonexistent \
+			--no-create-home --shell /usr/sbin/nologin --comment "FRRouting" frr
+	fi
+	id -nG frr | grep -qw frrvty || usermod -a -G frrvty frr
+}
+
+build() {
+	local jobs
+	jobs=$(nproc)
+	if [[ ! -x configure ]]; then
+		step "Generating ./configure"
+		./bootstrap.sh >/dev/null
+	fi
+	if [[ ! -f Makefile ]]; then
+		step "Configuring"
+		./configure --quiet
+	fi
+	step "Building the iplb core and FRR 8.4.4 with iplbd (first time: a few minutes)"
+	make -j"$jobs"
+	step "Installing FRR and iplbd into /usr/local"
+	make install >/dev/null
+}
+
+run_check() {
+	local rc=0
+	step "Unit tests (GoogleTest)"
+	make -j"$(nproc)" check || rc=1
+	grep -h -E '^\[(==========|  PASSED  |  FAILED  )\]' tests/unit/*.log || true
+	step "Topotests (pytest on FRR's topotest library, in network namespaces)"
+	make check-topotests TOPOTESTS_ARGS="-v -p no:cacheprovider" || rc=1
+	((rc == 0)) && step "check: all suites passed" || step "check: FAILED"
+	return $rc
+}
+
+run_demo() {
+	local mode=$1
+	step "Bringing up the lab"
+	tools/iplb-lab up
+	[[ $mode == no-wait ]] && return
+	trap 'echo; tools/iplb-lab down; exit 0' INT TERM
+	printf '\nThe lab is up. Press Ctrl-C to stop and remove it (or run ./quickstart.sh demo --down).\n'
+	while :; do sleep 3600; done
+}
+
+main() {
+	local cmd=${1:-} opt=${2:-}
+	case "$cmd" in
+	demo | check) ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	[[ $EUID -eq 0 ]] || die "run as root (it installs packages, creates namespaces and starts FRR)"
+
+	if [[ $cmd == demo && $opt == --down ]]; then
+		tools/iplb-lab down
+		return
+	fi
+	case "$opt" in
+	"" | --no-wait) ;;
+	*) usage >&2; exit 2 ;;
+	esac
+
+	install_packages
+	ensure_frr_user
+	build
+	if [[ $cmd == check ]]; then
+		run_check
+	else
+		run_demo "${opt#--}"
+	fi
+}
+
+main "$@"

@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""
+iplbd as an FRR daemon, beside zebra and ospfd:
+
+    r1 ---- s1 ---- r2          r3 (alone on s2)
+    host            mux         ospfd -a without 'router ospf'
+    iplbd           iplbd, bgpd
+
+- OSPF reaches Full between r1 and r2; iplbd answers `show iplb status`
+  (text and JSON) with its version, role, uptime and zebra connection.
+- ospfd's API server listens on 127.0.0.1 only (ospfd -a -l 127.0.0.1).
+- The API server answers every sync request when no OSPF instance exists
+  (it crashed before patch 0004).
+- Configuration goes through the northbound: invalid values are rejected
+  and change nothing; `write memory` persists iplbd's section and a
+  restarted iplbd comes back with it.
+- bgpd accepts `redistribute iplb`, zebra knows the route type.
+"""
+
+import json
+import os
+import re
+import sys
+
+import pytest
+
+from lib import topotest
+from lib.common_config import kill_router_daemons, start_router_daemons
+from lib.topogen import Topogen, TopoRouter, get_topogen
+
+import frr_env
+
+pytestmark = [pytest.mark.ospfd, pytest.mark.bgpd, pytest.mark.iplbd]
+
+CWD = os.path.dirname(os.path.realpath(__file__))
+PROBE = os.path.join(CWD, "..", "iplb_testlib", "ospfapi_probe.py")
+API_SERVER_OPTIONS = "-a -l 127.0.0.1"
+
+
+def build_topo(tgen):
+    for name in ("r1", "r2", "r3"):
+        tgen.add_router(name)
+    s1 = tgen.add_switch("s1")
+    s1.add_link(tgen.gears["r1"])
+    s1.add_link(tgen.gears["r2"])
+    tgen.add_switch("s2").add_link(tgen.gears["r3"])
+
+
+def setup_module(mod):
+    tgen = Topogen(build_topo, mod.__name__)
+    tgen.start_topology()
+    for name, router in tgen.routers().items():
+        router.load_config(TopoRouter.RD_ZEBRA, os.path.join(CWD, name, "zebra.conf"))
+        router.load_config(
+            TopoRouter.RD_OSPF,
+            os.path.join(CWD, name, "ospfd.conf"),
+            API_SERVER_OPTIONS,
+        )
+        if name in ("r1", "r2"):
+            router.load_config(TopoRouter.RD_IPLB, os.path.join(CWD, name, "iplbd.conf"))
+    tgen.gears["r2"].load_config(TopoRouter.RD_BGP, os.path.join(CWD, "r2", "bgpd.conf"))
+    tgen.start_router()
+
+
+def teardown_module(mod):
+    get_topogen().stop_topology()
+
+
+@pytest.fixture(autouse=True)
+def skip_on_failure():
+    if get_topogen().routers_have_failure():
+        pytest.skip(get_topogen().errors)
+
+
+def iplb_status(router):
+    return json.loads(router.vtysh_cmd("show iplb status json"))
+
+
+def test_ospf_reaches_full():
+    tgen = get_topogen()
+    for name, peer in (("r1", "10.255.0.2"), ("r2", "10.255.0.1")):
+        router = tgen.gears[name]
+        expected = {"neighbors": {peer: [{"converged": "Full"}]}}
+        test_func = lambda: topotest.json_cmp(
+            json.loads(router.vtysh_cmd("show ip ospf neighbor json")), expected
+        )
+        _, result = topotest.run_and_expect(test_func, None, count=60, wait=1)
+        assert result is None, "{}: OSPF did not reach Full with {}".format(name, peer)
+
+
+def test_iplb_status_json():
+    tgen = get_topogen()
+    for name, role in (("r1", "host"), ("r2", "mux")):
+        status = iplb_status(tgen.gears[name])
+        assert status["daemon"] == "iplbd"
+        assert status["version"] == frr_env.IPLB_VERSION
+        assert status["frrVersion"].startswith(frr_env.FRR_VERSION)
+        assert status["role"] == role
+        assert isinstance(status["uptimeSec"], int) and status["uptimeSec"] >= 0
+        assert re.fullmatch(r"\d\d:\d\d:\d\d", status["uptime"])
+        assert status["zebraConnected"] is True
+
+
+def test_iplb_status_text_matches_json():
+    router = get_topogen().gears["r2"]
+    status = iplb_status(router)
+    text = router.vtysh_cmd("show iplb status")
+    assert "iplbd {}".format(status["version"]) in text
+    assert re.search(r"Role:\s+mux", text)
+    assert re.search(r"Zebra:\s+connected", text)
+
+
+def test_ospf_api_listens_on_loopback_only():
+    for name in ("r1", "r2", "r3"):
+        router = get_topogen().gears[name]
+        listeners = router.cmd("ss -Hltn 'sport = :2607'").split("\n")
+        locals_ = sorted(line.split()[3] for line in listeners if line.strip())
+        assert locals_ == ["127.0.0.1:2607"], "{}: {}".format(name, listeners)
+
+
+def test_ospf_api_answers_without_router_ospf():
+    router = get_topogen().gears["r3"]
+    assert "router ospf" not in router.vtysh_cmd("show running-config")
+    output = router.cmd("/usr/bin/python3 {} 127.0.0.1 2607; echo rc=$?".format(PROBE))
+    for request in ("REGISTER_EVENT", "SYNC_LSDB", "SYNC_ROUTER_ID", "SYNC_ISM",
+                    "SYNC_NSM", "SYNC_REACHABLE"):
+        assert "{} 0".format(request) in output, output
+    assert "rc=0" in output, output
+    # ospfd survived and still answers its vty.
+    assert "Logging configuration for ospfd" in router.cmd("vtysh -d ospfd -c 'show logging'")
+
+
+def test_invalid_role_is_rejected_and_changes_nothing():
+    router = get_topogen().gears["r2"]
+    before = router.vtysh_cmd("show running-config")
+    output = router.vtysh_cmd("configure terminal\nrouter iplb\nrole switch\n")
+    assert "% Unknown command: role switch" in output, output
+    assert iplb_status(router)["role"] == "mux"
+    assert router.vtysh_cmd("show running-config") == before
+
+
+def test_running_config_has_iplb_section():
+    config = get_topogen().gears["r2"].vtysh_cmd("show running-config")
+    assert re.search(r"^router iplb\n role mux\nexit$", config, re.M), config
+
+
+def test_write_memory_persists_across_restart():
+    tgen = get_topogen()
+    router = tgen.gears["r1"]
+    router.vtysh_cmd("configure terminal\nrouter iplb\nrole backend\n")
+    assert iplb_status(router)["role"] == "backend"
+    router.vtysh_cmd("write memory")
+    saved = router.cmd("cat /etc/frr/iplbd.conf")
+    assert re.search(r"^router iplb\n role backend\nexit$", saved, re.M), saved
+
+    kill_router_daemons(tgen, "r1", ["iplbd"])
+    start_router_daemons(tgen, "r1", ["iplbd"])
+    test_func = lambda: iplb_status(router)["role"]
+    _, role = topotest.run_and_expect(test_func, "backend", count=20, wait=0.5)
+    assert role == "backend"
+
+
+def test_no_router_iplb_restores_defaults():
+    router = get_topogen().gears["r1"]
+    router.vtysh_cmd("configure terminal\nno router iplb\n")
+    assert iplb_status(router)["role"] == "host"
+    assert "router iplb" not in router.vtysh_cmd("show running-config")
+
+
+def test_bgpd_redistributes_iplb():
+    router = get_topogen().gears["r2"]
+    config = router.vtysh_cmd("show running-config")
+    assert re.search(r"^  redistribute iplb$", config, re.M), config
+    output = router.vtysh_cmd(
+        "configure terminal\nrouter bgp 65002\naddress-family ipv4 unicast\n"
+        "no redistribute iplb\nredistribute iplb\n"
+    )
+    assert "%" not in output, output
+    # zebra knows the route type (iplbd announces VIPs with it).
+    assert json.loads(router.vtysh_cmd("show ip route iplb json")) == {}
+
+
+def test_memory_leak():
+    tgen = get_topogen()
+    if not tgen.is_memleak_enabled():
+        pytest.skip("Memory leak test/report is disabled")
+    tgen.report_memory_leaks()
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main(["-s"] + sys.argv[1:]))
