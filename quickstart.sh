@@ -116,7 +116,7 @@ run_check() {
 	make -j"$(nproc)" check || rc=1
 	grep -h -E '^\[(==========|  PASSED  |  FAILED  )\]' tests/unit/*.log || true
 	step "Topotests (pytest on FRR's topotest library, in network namespaces)"
-	make check-topotests TOPOTESTS_ARGS="-v -p no:cacheprovider" || rc=1
+	make check-topotests TOPOTESTS_ARGS="-v --log-cli-level=ERROR -p no:cacheprovider" || rc=1
 	((rc == 0)) && step "check: all suites passed" || step "check: FAILED"
 	return $rc
 }

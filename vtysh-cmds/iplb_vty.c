@@ -23,6 +23,7 @@
 #endif
 
 #define IPLB_STR "iplb multipath source routing and load balancing\n"
+#define IPLB_LSDB_HELP "Where the OSPF link-state database is read from\n"
 #define IPLB_ROLE_HELP                                                         \
 	"Role of this node\n"                                                  \
 	"Host: multipath source routing toward relays (default)\n"             \
@@ -82,6 +83,113 @@ void cli_show_iplb_role(struct vty *vty, const struct lyd_node *dnode,
 	vty_out(vty, " role %s\n", yang_dnode_get_string(dnode, NULL));
 }
 
+/* XPath: /frr-iplbd:iplb/lsdb */
+DEFPY_YANG(iplb_lsdb_api_server, iplb_lsdb_api_server_cmd,
+	   "lsdb api-server A.B.C.D$address [port (1-65535)$port]",
+	   IPLB_LSDB_HELP
+	   "ospfd's API server (ospfd -a)\n"
+	   "Its IPv4 address (default 127.0.0.1)\n"
+	   "Its TCP port\n"
+	   "Port number (default 2607)\n")
+{
+	nb_cli_enqueue_change(vty, "./lsdb/api-server-address", NB_OP_MODIFY,
+			      address_str);
+	nb_cli_enqueue_change(vty, "./lsdb/api-server-port", NB_OP_MODIFY,
+			      port_str);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(no_iplb_lsdb_api_server, no_iplb_lsdb_api_server_cmd,
+	   "no lsdb api-server [A.B.C.D [port (1-65535)]]",
+	   NO_STR IPLB_LSDB_HELP
+	   "ospfd's API server (ospfd -a)\n"
+	   "Its IPv4 address\n"
+	   "Its TCP port\n"
+	   "Port number\n")
+{
+	nb_cli_enqueue_change(vty, "./lsdb/api-server-address", NB_OP_MODIFY,
+			      NULL);
+	nb_cli_enqueue_change(vty, "./lsdb/api-server-port", NB_OP_MODIFY,
+			      NULL);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+void cli_show_iplb_lsdb(struct vty *vty, const struct lyd_node *dnode,
+			bool show_defaults)
+{
+	vty_out(vty, " lsdb api-server %s",
+		yang_dnode_get_string(dnode, "./api-server-address"));
+	if (show_defaults || !yang_dnode_is_default(dnode, "./api-server-port"))
+		vty_out(vty, " port %u",
+			yang_dnode_get_uint16(dnode, "./api-server-port"));
+	vty_out(vty, "\n");
+}
+
+static const char *const lsa_type_keys[12] = {
+	[1] = "router",	     [2] = "network",	  [3] = "summary",
+	[4] = "asbrSummary", [5] = "asExternal",  [7] = "nssa",
+	[9] = "opaqueLink",  [10] = "opaqueArea", [11] = "opaqueAs",
+};
+
+static void show_lsdb_text(struct vty *vty, const struct iplb_lsdb_status *l)
+{
+	vty_out(vty, "  LSDB feed: %s with ospfd API %s for %s\n", l->state,
+		l->server, l->since);
+	if (l->has_router_id)
+		vty_out(vty, "    Router ID:  %s\n", l->router_id);
+	vty_out(vty,
+		"    LSAs:       %" PRIu64 " (router %" PRIu64
+		", network %" PRIu64 ", summary %" PRIu64
+		", ASBR-summary %" PRIu64 ", AS-external %" PRIu64
+		", NSSA %" PRIu64 ")\n",
+		l->lsas, l->lsas_by_type[1], l->lsas_by_type[2],
+		l->lsas_by_type[3], l->lsas_by_type[4], l->lsas_by_type[5],
+		l->lsas_by_type[7]);
+	vty_out(vty,
+		"    Received:   %" PRIu64 " updates, %" PRIu64
+		" deletes, %" PRIu64 " malformed\n",
+		l->lsa_updates, l->lsa_deletes, l->malformed);
+	vty_out(vty,
+		"    Sessions:   %" PRIu64 " syncs, %" PRIu64
+		" disconnects, %" PRIu64 " connect attempts\n",
+		l->syncs, l->disconnects, l->connect_attempts);
+	if (l->last_error[0])
+		vty_out(vty, "    Last error: %s\n", l->last_error);
+	if (l->retry_in_msec >= 0)
+		vty_out(vty, "    Retry in:   %" PRId64 " ms\n",
+			l->retry_in_msec);
+}
+
+static json_object *lsdb_json(const struct iplb_lsdb_status *l)
+{
+	json_object *jl = json_object_new_object();
+	json_object *by_type = json_object_new_object();
+
+	json_object_string_add(jl, "state", l->state);
+	json_object_string_add(jl, "server", l->server);
+	json_object_int_add(jl, "stateSinceSec", (int64_t)l->since_sec);
+	json_object_string_add(jl, "stateSince", l->since);
+	if (l->has_router_id)
+		json_object_string_add(jl, "routerId", l->router_id);
+	json_object_int_add(jl, "lsas", (int64_t)l->lsas);
+	for (size_t t = 0; t < array_size(lsa_type_keys); t++)
+		if (lsa_type_keys[t])
+			json_object_int_add(by_type, lsa_type_keys[t],
+					    (int64_t)l->lsas_by_type[t]);
+	json_object_object_add(jl, "lsasByType", by_type);
+	json_object_int_add(jl, "lsaUpdates", (int64_t)l->lsa_updates);
+	json_object_int_add(jl, "lsaDeletes", (int64_t)l->lsa_deletes);
+	json_object_int_add(jl, "malformed", (int64_t)l->malformed);
+	json_object_int_add(jl, "syncs", (int64_t)l->syncs);
+	json_object_int_add(jl, "disconnects", (int64_t)l->disconnects);
+	json_object_int_add(jl, "connectAttempts",
+			    (int64_t)l->connect_attempts);
+	json_object_string_add(jl, "lastError", l->last_error);
+	if (l->retry_in_msec >= 0)
+		json_object_int_add(jl, "retryInMsec", l->retry_in_msec);
+	return jl;
+}
+
 DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
       SHOW_STR IPLB_STR "Daemon status\n" JSON_STR)
 {
@@ -94,10 +202,11 @@ DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
 	if (!json) {
 		vty_out(vty, "iplbd %s (FRRouting %s)\n", st.version,
 			FRR_VERSION);
-		vty_out(vty, "  Role:    %s\n", st.role);
-		vty_out(vty, "  Uptime:  %s\n", st.uptime);
-		vty_out(vty, "  Zebra:   %s\n",
+		vty_out(vty, "  Role:      %s\n", st.role);
+		vty_out(vty, "  Uptime:    %s\n", st.uptime);
+		vty_out(vty, "  Zebra:     %s\n",
 			zebra ? "connected" : "not connected");
+		show_lsdb_text(vty, &st.lsdb);
 		return CMD_SUCCESS;
 	}
 
@@ -109,6 +218,7 @@ DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
 	json_object_int_add(jo, "uptimeSec", (int64_t)st.uptime_sec);
 	json_object_string_add(jo, "uptime", st.uptime);
 	json_object_boolean_add(jo, "zebraConnected", zebra);
+	json_object_object_add(jo, "lsdb", lsdb_json(&st.lsdb));
 	return vty_json(vty, jo);
 }
 
@@ -140,6 +250,8 @@ void iplb_vty_init(void)
 	install_element(CONFIG_NODE, &no_router_iplb_cmd);
 	install_element(IPLB_NODE, &iplb_role_cmd);
 	install_element(IPLB_NODE, &no_iplb_role_cmd);
+	install_element(IPLB_NODE, &iplb_lsdb_api_server_cmd);
+	install_element(IPLB_NODE, &no_iplb_lsdb_api_server_cmd);
 
 	install_element(VIEW_NODE, &show_iplb_status_cmd);
 }

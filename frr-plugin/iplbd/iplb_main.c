@@ -16,8 +16,10 @@
 #include "libfrr.h"
 #include "if.h"
 #include "vrf.h"
+#include "lib_errors.h"
 
 #include "iplbd/iplbd.h"
+#include "iplbd/iplb_io.h"
 #include "iplbd/iplb_nb.h"
 #include "iplbd/iplb_vty.h"
 #include "iplbd/iplb_zebra.h"
@@ -53,6 +55,8 @@ static void iplb_sigint(void)
 {
 	zlog_notice("Terminating on signal");
 	iplb_zebra_terminate();
+	iplb_core_lsdb_enable(iplb_g.core, false);
+	iplb_io_terminate();
 	iplb_core_free(iplb_g.core);
 	iplb_g.core = NULL;
 	frr_fini();
@@ -111,14 +115,14 @@ int main(int argc, char **argv)
 		}
 	}
 
-	iplb_g.core = iplb_core_new();
+	iplb_g.master = frr_init();
+
+	iplb_g.core = iplb_core_new(iplb_io_init(iplb_g.master));
 	if (!iplb_g.core) {
-		fprintf(stderr, "%s: cannot allocate the iplb core\n",
-			iplbd_di.progname);
+		flog_err(EC_LIB_SYSTEM_CALL, "cannot allocate the iplb core");
 		exit(1);
 	}
-
-	iplb_g.master = frr_init();
+	iplb_io_set_core(iplb_g.core);
 
 	vrf_init(NULL, NULL, NULL, NULL);
 	iplb_vty_init();

@@ -16,6 +16,7 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.cbs = {
 				.create = iplb_create,
 				.destroy = iplb_destroy,
+				.apply_finish = iplb_apply_finish,
 				.cli_show = cli_show_router_iplb,
 				.cli_show_end = cli_show_router_iplb_end,
 			},
@@ -25,6 +26,24 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.cbs = {
 				.modify = iplb_role_modify,
 				.cli_show = cli_show_iplb_role,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/lsdb",
+			.cbs = {
+				.cli_show = cli_show_iplb_lsdb,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/lsdb/api-server-address",
+			.cbs = {
+				.modify = iplb_lsdb_api_server_address_modify,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/lsdb/api-server-port",
+			.cbs = {
+				.modify = iplb_lsdb_api_server_port_modify,
 			},
 		},
 		{

@@ -10,7 +10,10 @@ extern const struct frr_yang_module_info frr_iplbd_info;
 /* Configuration callbacks, iplb_nb_config.c */
 int iplb_create(struct nb_cb_create_args *args);
 int iplb_destroy(struct nb_cb_destroy_args *args);
+void iplb_apply_finish(struct nb_cb_apply_finish_args *args);
 int iplb_role_modify(struct nb_cb_modify_args *args);
+int iplb_lsdb_api_server_address_modify(struct nb_cb_modify_args *args);
+int iplb_lsdb_api_server_port_modify(struct nb_cb_modify_args *args);
 
 #define IPLB_XPATH "/frr-iplbd:iplb"
 

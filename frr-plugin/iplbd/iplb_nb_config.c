@@ -15,46 +15,50 @@
 /* XPath: /frr-iplbd:iplb */
 int iplb_create(struct nb_cb_create_args *args)
 {
-	/* The container only scopes its leaves; they carry the state. */
+	/* iplb_apply_finish() acts once all the leaves are in place. */
 	return NB_OK;
 }
 
 int iplb_destroy(struct nb_cb_destroy_args *args)
 {
-	char errmsg[128];
-
 	if (args->event != NB_EV_APPLY)
 		return NB_OK;
 
-	/* 'no router iplb': back to the defaults of every leaf. */
-	if (!iplb_core_set_role(iplb_g.core, "host", errmsg, sizeof(errmsg)))
-		zlog_err("%s: %s", __func__, errmsg);
+	/* 'no router iplb': stop the LSDB feed, back to the defaults. */
+	iplb_core_lsdb_enable(iplb_g.core, false);
+	iplb_core_set_role(iplb_g.core, "host", NULL, 0);
 	return NB_OK;
+}
+
+/*
+ * Runs once per commit that touched anything under 'router iplb', after the
+ * leaves: the LSDB feed gets its server and runs while iplb is configured.
+ */
+void iplb_apply_finish(struct nb_cb_apply_finish_args *args)
+{
+	const char *address =
+		yang_dnode_get_string(args->dnode, "./lsdb/api-server-address");
+	uint16_t port =
+		yang_dnode_get_uint16(args->dnode, "./lsdb/api-server-port");
+
+	if (!iplb_core_lsdb_set_server(iplb_g.core, address, port, args->errmsg,
+				       args->errmsg_len))
+		zlog_err("iplb: LSDB API server %s port %u refused: %s",
+			 address, port, args->errmsg);
+	iplb_core_lsdb_enable(iplb_g.core, true);
 }
 
 /* XPath: /frr-iplbd:iplb/role */
 int iplb_role_modify(struct nb_cb_modify_args *args)
 {
 	const char *role = yang_dnode_get_string(args->dnode, NULL);
-	struct iplb_core *probe;
-	bool ok;
 
 	switch (args->event) {
 	case NB_EV_VALIDATE:
-		/*
-		 * YANG already limits the values; the core has the final word,
-		 * asked on a scratch core so the running one stays untouched.
-		 */
-		probe = iplb_core_new();
-		if (!probe) {
-			snprintf(args->errmsg, args->errmsg_len,
-				 "out of memory");
-			return NB_ERR_RESOURCE;
-		}
-		ok = iplb_core_set_role(probe, role, args->errmsg,
-					args->errmsg_len);
-		iplb_core_free(probe);
-		return ok ? NB_OK : NB_ERR_VALIDATION;
+		/* YANG limits the values; the core has the final word. */
+		if (!iplb_core_check_role(role, args->errmsg, args->errmsg_len))
+			return NB_ERR_VALIDATION;
+		return NB_OK;
 	case NB_EV_PREPARE:
 	case NB_EV_ABORT:
 		return NB_OK;
@@ -64,5 +68,20 @@ int iplb_role_modify(struct nb_cb_modify_args *args)
 			return NB_ERR_INCONSISTENCY;
 		return NB_OK;
 	}
+	return NB_OK;
+}
+
+/*
+ * XPath: /frr-iplbd:iplb/lsdb/api-server-address and .../api-server-port
+ * YANG validates both (IPv4 without zone, port 1-65535); they are applied
+ * together by iplb_apply_finish() so that one commit reconnects once.
+ */
+int iplb_lsdb_api_server_address_modify(struct nb_cb_modify_args *args)
+{
+	return NB_OK;
+}
+
+int iplb_lsdb_api_server_port_modify(struct nb_cb_modify_args *args)
+{
 	return NB_OK;
 }

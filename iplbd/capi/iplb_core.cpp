@@ -3,8 +3,9 @@
 // holds no logic of its own.
 #include "capi/iplb_core.h"
 
-#include "status/daemon_status.hpp"
+#include "daemon/daemon.hpp"
 #include "status/uptime.hpp"
+#include "util/ipv4.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -15,10 +16,6 @@
 #error "IPLB_VERSION must be defined by the build"
 #endif
 
-struct iplb_core {
-	iplb::DaemonStatus status;
-};
-
 namespace {
 
 void copy_text(std::string_view text, char *buf, size_t len)
@@ -28,13 +25,70 @@ void copy_text(std::string_view text, char *buf, size_t len)
 	std::snprintf(buf, len, "%.*s", static_cast<int>(text.size()), text.data());
 }
 
+// The daemon's event loop, seen through the C callbacks it registered.
+class CallbackIoDriver final : public iplb::IoDriver {
+public:
+	explicit CallbackIoDriver(const iplb_io_ops &ops) : ops_(ops) {}
+
+	void watch(int fd, iplb::Interest interest) override
+	{
+		using iplb::Interest;
+		ops_.watch(ops_.ctx, fd,
+			   interest == Interest::read || interest == Interest::read_write,
+			   interest == Interest::write || interest == Interest::read_write);
+	}
+	void arm_timer(std::chrono::milliseconds delay) override
+	{
+		ops_.arm_timer(ops_.ctx, static_cast<uint32_t>(delay.count()));
+	}
+	void cancel_timer() override { ops_.cancel_timer(ops_.ctx); }
+
+private:
+	iplb_io_ops ops_;
+};
+
+void fill_lsdb_status(const iplb::ApiSession &session, iplb_lsdb_status &out)
+{
+	const iplb::SessionStatus s = session.status();
+	copy_text(iplb::to_string(s.state), out.state, sizeof(out.state));
+	copy_text(iplb::to_string(s.config.server) + ":" + std::to_string(s.config.port),
+		  out.server, sizeof(out.server));
+	out.since_sec = static_cast<uint64_t>(s.since.count());
+	copy_text(iplb::format_uptime(s.since), out.since, sizeof(out.since));
+	out.has_router_id = s.router_id.has_value();
+	if (s.router_id)
+		copy_text(iplb::to_string(*s.router_id), out.router_id, sizeof(out.router_id));
+	copy_text(s.last_error, out.last_error, sizeof(out.last_error));
+	out.retry_in_msec = s.retry_in ? s.retry_in->count() : -1;
+	out.lsas = s.lsas;
+	const auto by_type = session.database().count_by_type();
+	for (size_t type = 0; type < by_type.size(); type++)
+		out.lsas_by_type[type] = by_type[type];
+	out.connect_attempts = s.counters.connect_attempts;
+	out.syncs = s.counters.syncs;
+	out.disconnects = s.counters.disconnects;
+	out.lsa_updates = s.counters.lsa_updates;
+	out.lsa_deletes = s.counters.lsa_deletes;
+	out.malformed = s.counters.malformed;
+}
+
 } // namespace
+
+struct iplb_core {
+	explicit iplb_core(const iplb_io_ops &ops) : io(ops), daemon(io) {}
+
+	CallbackIoDriver io;
+	iplb::Daemon daemon;
+};
 
 extern "C" {
 
-struct iplb_core *iplb_core_new(void)
+struct iplb_core *iplb_core_new(const struct iplb_io_ops *ops)
 {
-	return new (std::nothrow) iplb_core{};
+	if (ops == nullptr || ops->watch == nullptr || ops->arm_timer == nullptr ||
+	    ops->cancel_timer == nullptr)
+		return nullptr;
+	return new (std::nothrow) iplb_core(*ops);
 }
 
 void iplb_core_free(struct iplb_core *core)
@@ -42,9 +96,27 @@ void iplb_core_free(struct iplb_core *core)
 	std::unique_ptr<iplb_core> owned(core);
 }
 
+void iplb_core_on_io(struct iplb_core *core, int fd, bool readable, bool writable)
+{
+	core->daemon.lsdb().on_io(fd, readable, writable);
+}
+
+void iplb_core_on_timer(struct iplb_core *core)
+{
+	core->daemon.lsdb().on_timer();
+}
+
 const char *iplb_core_version(void)
 {
 	return IPLB_VERSION;
+}
+
+bool iplb_core_check_role(const char *name, char *errbuf, size_t errlen)
+{
+	auto role = iplb::parse_role(name != nullptr ? name : "");
+	if (!role)
+		copy_text(role.error().message, errbuf, errlen);
+	return role.has_value();
 }
 
 bool iplb_core_set_role(struct iplb_core *core, const char *name, char *errbuf, size_t errlen)
@@ -54,19 +126,48 @@ bool iplb_core_set_role(struct iplb_core *core, const char *name, char *errbuf, 
 		copy_text(role.error().message, errbuf, errlen);
 		return false;
 	}
-	core->status.set_role(*role);
+	core->daemon.status().set_role(*role);
 	return true;
+}
+
+bool iplb_core_lsdb_set_server(struct iplb_core *core, const char *address, uint16_t port,
+			       char *errbuf, size_t errlen)
+{
+	auto server = iplb::parse_ipv4(address != nullptr ? address : "");
+	if (!server) {
+		copy_text(server.error().message, errbuf, errlen);
+		return false;
+	}
+	if (port == 0) {
+		copy_text("port 0 is not a valid API server port", errbuf, errlen);
+		return false;
+	}
+	iplb::ApiSessionConfig config = core->daemon.lsdb().status().config;
+	config.server = *server;
+	config.port = port;
+	core->daemon.lsdb().reconfigure(config);
+	return true;
+}
+
+void iplb_core_lsdb_enable(struct iplb_core *core, bool enable)
+{
+	if (enable)
+		core->daemon.lsdb().start();
+	else
+		core->daemon.lsdb().stop();
 }
 
 void iplb_core_status(const struct iplb_core *core, struct iplb_status *status)
 {
-	const auto uptime = core->status.uptime();
+	const auto uptime = core->daemon.status().uptime();
 
 	*status = {};
 	copy_text(IPLB_VERSION, status->version, sizeof(status->version));
-	copy_text(iplb::to_string(core->status.role()), status->role, sizeof(status->role));
+	copy_text(iplb::to_string(core->daemon.status().role()), status->role,
+		  sizeof(status->role));
 	status->uptime_sec = static_cast<uint64_t>(uptime.count());
 	copy_text(iplb::format_uptime(uptime), status->uptime, sizeof(status->uptime));
+	fill_lsdb_status(core->daemon.lsdb(), status->lsdb);
 }
 
 } // extern "C"

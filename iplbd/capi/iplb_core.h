@@ -17,19 +17,67 @@ extern "C" {
 
 struct iplb_core;
 
-/* One core per daemon; NULL if it cannot be allocated. */
-struct iplb_core *iplb_core_new(void);
+/*
+ * The core does non-blocking I/O through the daemon's event loop: it says
+ * which descriptors it wants to hear about and when it wants a timer, and
+ * the daemon calls iplb_core_on_io() / iplb_core_on_timer() back.
+ */
+struct iplb_io_ops {
+	void *ctx;
+	/* Replace the interest in fd; both false: stop watching it. */
+	void (*watch)(void *ctx, int fd, bool read, bool write);
+	/* One timer: arming replaces the previous one. */
+	void (*arm_timer)(void *ctx, uint32_t msec);
+	void (*cancel_timer)(void *ctx);
+};
+
+/* One core per daemon; NULL if it cannot be allocated. ops is copied. */
+struct iplb_core *iplb_core_new(const struct iplb_io_ops *ops);
 void iplb_core_free(struct iplb_core *core);
+
+void iplb_core_on_io(struct iplb_core *core, int fd, bool readable, bool writable);
+void iplb_core_on_timer(struct iplb_core *core);
 
 /* The iplb release, e.g. "0.1.0". */
 const char *iplb_core_version(void);
 
 /*
- * Sets the role by its CLI/YANG name (host, mux, backend). An unknown
- * name leaves the role unchanged, returns false and, if errbuf is given,
- * writes a message for the operator there.
+ * Roles by their CLI/YANG name (host, mux, backend). An unknown name is
+ * refused with false and, if errbuf is given, a message for the operator;
+ * the role is then unchanged.
  */
+bool iplb_core_check_role(const char *name, char *errbuf, size_t errlen);
 bool iplb_core_set_role(struct iplb_core *core, const char *name, char *errbuf, size_t errlen);
+
+/*
+ * The LSDB feed: a session with ospfd's API server at address:port
+ * (IPv4). Enabled, it connects, synchronises and follows the LSDB,
+ * reconnecting with backoff; disabled, it closes the session and keeps
+ * the last database. Setting the server reconnects if it changed.
+ */
+bool iplb_core_lsdb_set_server(struct iplb_core *core, const char *address, uint16_t port,
+			       char *errbuf, size_t errlen);
+void iplb_core_lsdb_enable(struct iplb_core *core, bool enable);
+
+/* The LSDB feed as `show iplb status` prints it. */
+struct iplb_lsdb_status {
+	char state[16];	 /* idle, connecting, syncing, established, backoff */
+	char server[24]; /* A.B.C.D:port */
+	char since[32];	 /* time in this state, formatted like FRR's uptimes */
+	uint64_t since_sec;
+	bool has_router_id;
+	char router_id[16];
+	char last_error[128];  /* why the last session ended; empty if none */
+	int64_t retry_in_msec; /* in backoff; -1 otherwise */
+	uint64_t lsas;
+	uint64_t lsas_by_type[12]; /* index: LSA type 1..11 */
+	uint64_t connect_attempts;
+	uint64_t syncs;
+	uint64_t disconnects;
+	uint64_t lsa_updates;
+	uint64_t lsa_deletes;
+	uint64_t malformed;
+};
 
 /* Everything `show iplb status` prints, taken at one instant. */
 struct iplb_status {
@@ -37,6 +85,7 @@ struct iplb_status {
 	char role[16];
 	uint64_t uptime_sec;
 	char uptime[32]; /* formatted like FRR's uptimes */
+	struct iplb_lsdb_status lsdb;
 };
 
 void iplb_core_status(const struct iplb_core *core, struct iplb_status *status);

@@ -2,11 +2,17 @@
 // The C interface as the FRR glue uses it.
 #include "capi/iplb_core.h"
 
+#include "fake_ospf_api_server.hpp"
+#include "ospfapi_fixtures.hpp"
+#include "poll_loop.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <memory>
 #include <string>
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -15,6 +21,38 @@ struct CoreDeleter {
 };
 using CorePtr = std::unique_ptr<iplb_core, CoreDeleter>;
 
+// Glue-side event loop: the C callbacks forward to a PollLoop.
+struct Glue {
+	iplb::test::PollLoop loop;
+	iplb_io_ops ops{
+		.ctx = this,
+		.watch =
+			[](void *ctx, int fd, bool read, bool write) {
+				using iplb::Interest;
+				static_cast<Glue *>(ctx)->loop.watch(
+					fd, read && write ? Interest::read_write
+					    : read	  ? Interest::read
+					    : write	  ? Interest::write
+							  : Interest::none);
+			},
+		.arm_timer =
+			[](void *ctx, uint32_t msec) {
+				static_cast<Glue *>(ctx)->loop.arm_timer(
+					std::chrono::milliseconds{msec});
+			},
+		.cancel_timer = [](void *ctx) { static_cast<Glue *>(ctx)->loop.cancel_timer(); },
+	};
+
+	CorePtr make_core()
+	{
+		CorePtr core(iplb_core_new(&ops));
+		iplb_core *raw = core.get();
+		loop.set_handlers([raw](int fd, bool r, bool w) { iplb_core_on_io(raw, fd, r, w); },
+				  [raw] { iplb_core_on_timer(raw); });
+		return core;
+	}
+};
+
 iplb_status status_of(const iplb_core *core)
 {
 	iplb_status status;
@@ -22,9 +60,17 @@ iplb_status status_of(const iplb_core *core)
 	return status;
 }
 
-TEST(CoreCapi, NewCoreReportsVersionAndHostRole)
+TEST(CoreCapi, RefusesIncompleteIoCallbacks)
 {
-	CorePtr core(iplb_core_new());
+	iplb_io_ops ops{};
+	EXPECT_EQ(iplb_core_new(&ops), nullptr);
+	EXPECT_EQ(iplb_core_new(nullptr), nullptr);
+}
+
+TEST(CoreCapi, NewCoreReportsVersionHostRoleAndAnIdleFeed)
+{
+	Glue glue;
+	CorePtr core = glue.make_core();
 	ASSERT_NE(core, nullptr);
 	const auto status = status_of(core.get());
 	EXPECT_STREQ(status.version, iplb_core_version());
@@ -32,11 +78,16 @@ TEST(CoreCapi, NewCoreReportsVersionAndHostRole)
 	EXPECT_STREQ(status.role, "host");
 	EXPECT_EQ(status.uptime_sec, 0u);
 	EXPECT_STREQ(status.uptime, "00:00:00");
+	EXPECT_STREQ(status.lsdb.state, "idle");
+	EXPECT_STREQ(status.lsdb.server, "127.0.0.1:2607");
+	EXPECT_FALSE(status.lsdb.has_router_id);
+	EXPECT_EQ(status.lsdb.retry_in_msec, -1);
 }
 
 TEST(CoreCapi, SetRoleByName)
 {
-	CorePtr core(iplb_core_new());
+	Glue glue;
+	CorePtr core = glue.make_core();
 	char err[128] = "";
 	EXPECT_TRUE(iplb_core_set_role(core.get(), "mux", err, sizeof(err)));
 	EXPECT_STREQ(status_of(core.get()).role, "mux");
@@ -45,28 +96,63 @@ TEST(CoreCapi, SetRoleByName)
 
 TEST(CoreCapi, UnknownRoleIsRejectedAndChangesNothing)
 {
-	CorePtr core(iplb_core_new());
+	Glue glue;
+	CorePtr core = glue.make_core();
 	ASSERT_TRUE(iplb_core_set_role(core.get(), "backend", nullptr, 0));
 	char err[128] = "";
-	EXPECT_FALSE(iplb_core_set_role(core.get(), "switch", err, sizeof(err)));
+	EXPECT_FALSE(iplb_core_check_role("switch", err, sizeof(err)));
 	EXPECT_NE(std::string(err).find("'switch'"), std::string::npos) << err;
+	EXPECT_FALSE(iplb_core_set_role(core.get(), "switch", err, sizeof(err)));
+	EXPECT_STREQ(status_of(core.get()).role, "backend");
+	EXPECT_FALSE(iplb_core_set_role(core.get(), nullptr, nullptr, 0));
 	EXPECT_STREQ(status_of(core.get()).role, "backend");
 }
 
 TEST(CoreCapi, ErrorMessageIsTruncatedToTheBuffer)
 {
-	CorePtr core(iplb_core_new());
 	char err[8];
 	std::memset(err, 'x', sizeof(err));
-	EXPECT_FALSE(iplb_core_set_role(core.get(), "a-very-long-unknown-role", err, sizeof(err)));
+	EXPECT_FALSE(iplb_core_check_role("a-very-long-unknown-role", err, sizeof(err)));
 	EXPECT_EQ(std::strlen(err), sizeof(err) - 1);
 }
 
-TEST(CoreCapi, NullNameIsRejected)
+TEST(CoreCapi, BadApiServerIsRejectedAndKeepsTheOldOne)
 {
-	CorePtr core(iplb_core_new());
-	EXPECT_FALSE(iplb_core_set_role(core.get(), nullptr, nullptr, 0));
-	EXPECT_STREQ(status_of(core.get()).role, "host");
+	Glue glue;
+	CorePtr core = glue.make_core();
+	char err[128] = "";
+	EXPECT_FALSE(iplb_core_lsdb_set_server(core.get(), "10.0.0.300", 2607, err, sizeof(err)));
+	EXPECT_NE(std::string(err).find("not an IPv4 address"), std::string::npos) << err;
+	EXPECT_FALSE(iplb_core_lsdb_set_server(core.get(), "10.0.0.3", 0, err, sizeof(err)));
+	EXPECT_STREQ(status_of(core.get()).lsdb.server, "127.0.0.1:2607");
+}
+
+TEST(CoreCapi, LsdbFeedThroughTheGlueCallbacks)
+{
+	iplb::test::FakeServerScript script;
+	script.router_id = 0x0aff0001;
+	script.dump = {iplb::test::lsa_bytes({.type = 1, .id = 1, .adv_router = 1}),
+		       iplb::test::lsa_bytes({.type = 2, .id = 2, .adv_router = 1})};
+	iplb::test::FakeOspfApiServer server(script);
+	Glue glue;
+	CorePtr core = glue.make_core();
+
+	ASSERT_TRUE(iplb_core_lsdb_set_server(core.get(), "127.0.0.1", server.port(), nullptr, 0));
+	iplb_core_lsdb_enable(core.get(), true);
+	ASSERT_TRUE(glue.loop.run_until(
+		[&] { return std::string(status_of(core.get()).lsdb.state) == "established"; },
+		5s));
+	const auto lsdb = status_of(core.get()).lsdb;
+	EXPECT_EQ(lsdb.lsas, 2u);
+	EXPECT_EQ(lsdb.lsas_by_type[1], 1u);
+	EXPECT_EQ(lsdb.lsas_by_type[2], 1u);
+	EXPECT_TRUE(lsdb.has_router_id);
+	EXPECT_STREQ(lsdb.router_id, "10.255.0.1");
+	EXPECT_EQ(lsdb.syncs, 1u);
+
+	iplb_core_lsdb_enable(core.get(), false);
+	EXPECT_STREQ(status_of(core.get()).lsdb.state, "idle");
+	EXPECT_EQ(glue.loop.watched(), 0u);
 }
 
 } // namespace

@@ -5,13 +5,16 @@ iplbd as an FRR daemon, beside zebra and ospfd:
 
     r1 ---- s1 ---- r2          r3 (alone on s2)
     host            mux         ospfd -a without 'router ospf'
-    iplbd           iplbd, bgpd
+    iplbd           iplbd, bgpd iplbd
 
 - OSPF reaches Full between r1 and r2; iplbd answers `show iplb status`
   (text and JSON) with its version, role, uptime and zebra connection.
 - ospfd's API server listens on 127.0.0.1 only (ospfd -a -l 127.0.0.1).
+- iplbd's LSDB feed synchronises with it (as many LSAs as ospfd has),
+  keeps its database while ospfd is down and resynchronises by itself when
+  ospfd comes back; its server is configurable and checked.
 - The API server answers every sync request when no OSPF instance exists
-  (it crashed before patch 0004).
+  (it crashed before patches 0004 and 0005), to a probe and to iplbd.
 - Configuration goes through the northbound: invalid values are rejected
   and change nothing; `write memory` persists iplbd's section and a
   restarted iplbd comes back with it.
@@ -57,8 +60,7 @@ def setup_module(mod):
             os.path.join(CWD, name, "ospfd.conf"),
             API_SERVER_OPTIONS,
         )
-        if name in ("r1", "r2"):
-            router.load_config(TopoRouter.RD_IPLB, os.path.join(CWD, name, "iplbd.conf"))
+        router.load_config(TopoRouter.RD_IPLB, os.path.join(CWD, name, "iplbd.conf"))
     tgen.gears["r2"].load_config(TopoRouter.RD_BGP, os.path.join(CWD, "r2", "bgpd.conf"))
     tgen.start_router()
 
@@ -129,6 +131,104 @@ def test_ospf_api_answers_without_router_ospf():
     assert "rc=0" in output, output
     # ospfd survived and still answers its vty.
     assert "Logging configuration for ospfd" in router.cmd("vtysh -d ospfd -c 'show logging'")
+
+
+def ospfd_lsa_count(router):
+    """LSAs in ospfd's database, counted from its own JSON: per-area lists
+    ("routerLinkStates", ...) and AS-scoped lists at the top level."""
+    database = json.loads(router.vtysh_cmd("show ip ospf database json"))
+    scopes = list(database.get("areas", {}).values()) + [database]
+    return sum(
+        len(lsas)
+        for scope in scopes
+        for kind, lsas in scope.items()
+        if kind.endswith("LinkStates") and isinstance(lsas, list)
+    )
+
+
+def test_lsdb_feed_mirrors_ospfd():
+    tgen = get_topogen()
+    for name, router_id in (("r1", "10.255.0.1"), ("r2", "10.255.0.2")):
+        router = tgen.gears[name]
+
+        def feed_matches():
+            lsdb = iplb_status(router)["lsdb"]
+            ospfd = ospfd_lsa_count(router)
+            return (lsdb["state"], lsdb.get("routerId"), lsdb["lsas"] == ospfd and ospfd)
+
+        _, result = topotest.run_and_expect(
+            feed_matches, ("established", router_id, 3), count=30, wait=1
+        )
+        # Two router LSAs and the DR's network LSA on s1.
+        assert result == ("established", router_id, 3), "{}: {}".format(name, result)
+        lsdb = iplb_status(router)["lsdb"]
+        assert lsdb["lsasByType"]["router"] == 2
+        assert lsdb["lsasByType"]["network"] == 1
+        assert lsdb["server"] == "127.0.0.1:2607"
+        assert lsdb["malformed"] == 0
+
+
+def test_lsdb_feed_without_router_ospf():
+    lsdb = iplb_status(get_topogen().gears["r3"])["lsdb"]
+    assert lsdb["state"] == "established", lsdb
+    assert lsdb["lsas"] == 0
+    assert "routerId" not in lsdb
+
+
+def test_lsdb_feed_survives_ospfd_restart():
+    tgen = get_topogen()
+    router = tgen.gears["r1"]
+    before = iplb_status(router)["lsdb"]
+    kill_router_daemons(tgen, "r1", ["ospfd"])
+
+    test_func = lambda: iplb_status(router)["lsdb"]["state"]
+    _, state = topotest.run_and_expect(test_func, "backoff", count=20, wait=0.5)
+    assert state == "backoff"
+    lsdb = iplb_status(router)["lsdb"]
+    assert lsdb["lsas"] == before["lsas"], "the last database is kept"
+    assert lsdb["disconnects"] == before["disconnects"] + 1
+    assert lsdb["lastError"]
+
+    start_router_daemons(tgen, "r1", ["ospfd"])
+    test_func = lambda: (
+        iplb_status(router)["lsdb"]["state"],
+        iplb_status(router)["lsdb"]["syncs"] > before["syncs"],
+    )
+    _, result = topotest.run_and_expect(test_func, ("established", True), count=60, wait=1)
+    assert result == ("established", True)
+    # iplbd itself was never restarted.
+    assert iplb_status(router)["uptimeSec"] >= before["stateSinceSec"]
+    test_lsdb_feed_mirrors_ospfd()
+
+
+def test_lsdb_api_server_is_configurable():
+    router = get_topogen().gears["r2"]
+    router.vtysh_cmd("configure terminal\nrouter iplb\nlsdb api-server 127.0.0.1 port 2699\n")
+    assert re.search(r"^ lsdb api-server 127.0.0.1 port 2699$",
+                     router.vtysh_cmd("show running-config"), re.M)
+    test_func = lambda: iplb_status(router)["lsdb"]["lastError"]
+    _, error = topotest.run_and_expect(
+        test_func, "connect to 127.0.0.1:2699: Connection refused", count=20, wait=0.5
+    )
+    assert error == "connect to 127.0.0.1:2699: Connection refused"
+    assert iplb_status(router)["lsdb"]["server"] == "127.0.0.1:2699"
+
+    router.vtysh_cmd("configure terminal\nrouter iplb\nno lsdb api-server\n")
+    assert "lsdb api-server" not in router.vtysh_cmd("show running-config")
+    test_func = lambda: iplb_status(router)["lsdb"]["state"]
+    _, state = topotest.run_and_expect(test_func, "established", count=30, wait=0.5)
+    assert state == "established"
+
+
+def test_bad_lsdb_api_server_is_rejected():
+    router = get_topogen().gears["r2"]
+    before = router.vtysh_cmd("show running-config")
+    for bad in ("lsdb api-server 127.0.0.300", "lsdb api-server 127.0.0.1 port 0",
+                "lsdb api-server 127.0.0.1 port 70000", "lsdb api-server localhost"):
+        output = router.vtysh_cmd("configure terminal\nrouter iplb\n{}\n".format(bad))
+        assert "% " in output, "{}: {}".format(bad, output)
+    assert router.vtysh_cmd("show running-config") == before
+    assert iplb_status(router)["lsdb"]["server"] == "127.0.0.1:2607"
 
 
 def test_invalid_role_is_rejected_and_changes_nothing():

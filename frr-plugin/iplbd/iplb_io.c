@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The core says which descriptors it wants to hear about and when it wants
+ * its timer; this file turns that into FRR read/write/timer threads, which
+ * are one-shot, and re-arms them after each callback for as long as the
+ * core still wants them.
+ */
+#include <zebra.h>
+
+#include "log.h"
+#include "thread.h"
+
+#include "iplbd/iplb_io.h"
+
+/* The LSDB session uses three descriptors; leave room for what comes. */
+#define IPLB_IO_SLOTS 16
+
+struct iplb_io_watch {
+	int fd; /* -1: free */
+	bool want_read;
+	bool want_write;
+	struct thread *t_read;
+	struct thread *t_write;
+};
+
+static struct {
+	struct thread_master *master;
+	struct iplb_core *core;
+	struct iplb_io_watch watches[IPLB_IO_SLOTS];
+	struct thread *t_timer;
+	struct iplb_io_ops ops;
+} io;
+
+static void iplb_io_arm(struct iplb_io_watch *w);
+
+static void iplb_io_ready(struct iplb_io_watch *w, bool readable, bool writable)
+{
+	int fd = w->fd;
+
+	if (io.core)
+		iplb_core_on_io(io.core, fd, readable, writable);
+	/* The core may have changed its interest, or dropped the fd. */
+	if (w->fd >= 0)
+		iplb_io_arm(w);
+}
+
+static void iplb_io_on_read(struct thread *thread)
+{
+	iplb_io_ready(THREAD_ARG(thread), true, false);
+}
+
+static void iplb_io_on_write(struct thread *thread)
+{
+	iplb_io_ready(THREAD_ARG(thread), false, true);
+}
+
+static void iplb_io_arm(struct iplb_io_watch *w)
+{
+	if (w->want_read && !w->t_read)
+		thread_add_read(io.master, iplb_io_on_read, w, w->fd,
+				&w->t_read);
+	else if (!w->want_read)
+		THREAD_OFF(w->t_read);
+
+	if (w->want_write && !w->t_write)
+		thread_add_write(io.master, iplb_io_on_write, w, w->fd,
+				 &w->t_write);
+	else if (!w->want_write)
+		THREAD_OFF(w->t_write);
+}
+
+static struct iplb_io_watch *iplb_io_slot(int fd, bool allocate)
+{
+	struct iplb_io_watch *free_slot = NULL;
+
+	for (size_t i = 0; i < IPLB_IO_SLOTS; i++) {
+		if (io.watches[i].fd == fd)
+			return &io.watches[i];
+		if (io.watches[i].fd < 0 && !free_slot)
+			free_slot = &io.watches[i];
+	}
+	if (allocate && free_slot)
+		free_slot->fd = fd;
+	return allocate ? free_slot : NULL;
+}
+
+static void iplb_io_watch(void *ctx, int fd, bool read, bool write)
+{
+	struct iplb_io_watch *w = iplb_io_slot(fd, read || write);
+
+	if (!w) {
+		if (read || write)
+			zlog_err("%s: no free slot to watch fd %d", __func__,
+				 fd);
+		return;
+	}
+	w->want_read = read;
+	w->want_write = write;
+	iplb_io_arm(w);
+	if (!read && !write)
+		w->fd = -1;
+}
+
+static void iplb_io_on_timer(struct thread *thread)
+{
+	if (io.core)
+		iplb_core_on_timer(io.core);
+}
+
+static void iplb_io_arm_timer(void *ctx, uint32_t msec)
+{
+	THREAD_OFF(io.t_timer);
+	thread_add_timer_msec(io.master, iplb_io_on_timer, NULL, msec,
+			      &io.t_timer);
+}
+
+static void iplb_io_cancel_timer(void *ctx)
+{
+	THREAD_OFF(io.t_timer);
+}
+
+const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
+{
+	io.master = master;
+	for (size_t i = 0; i < IPLB_IO_SLOTS; i++)
+		io.watches[i].fd = -1;
+	io.ops.ctx = NULL;
+	io.ops.watch = iplb_io_watch;
+	io.ops.arm_timer = iplb_io_arm_timer;
+	io.ops.cancel_timer = iplb_io_cancel_timer;
+	return &io.ops;
+}
+
+void iplb_io_set_core(struct iplb_core *core)
+{
+	io.core = core;
+}
+
+void iplb_io_terminate(void)
+{
+	for (size_t i = 0; i < IPLB_IO_SLOTS; i++) {
+		THREAD_OFF(io.watches[i].t_read);
+		THREAD_OFF(io.watches[i].t_write);
+		io.watches[i].fd = -1;
+	}
+	THREAD_OFF(io.t_timer);
+	io.core = NULL;
+}

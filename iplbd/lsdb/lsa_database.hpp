@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The mirror of ospfd's link-state database, as received from its API.
+#pragma once
+
+#include "lsdb/api_protocol.hpp"
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+namespace iplb {
+
+// An LSA instance is identified by (area, type, link-state id, advertising
+// router); AS-scoped LSAs (types 5 and 11) carry area 0.0.0.0.
+struct LsaKey {
+	Ipv4 area;
+	uint8_t type = 0;
+	Ipv4 id;
+	Ipv4 adv_router;
+
+	friend auto operator<=>(const LsaKey &, const LsaKey &) = default;
+};
+
+struct StoredLsa {
+	ospfapi::LsaHeader header;
+	std::vector<uint8_t> bytes; // header and body
+	bool truncated = false;
+};
+
+class LsaDatabase {
+public:
+	static constexpr uint16_t max_age = 3600;
+
+	enum class Change {
+		added,
+		replaced,  // the content changed
+		refreshed, // only age, sequence number or checksum changed
+		removed,
+		none,
+	};
+
+	// A MaxAge LSA is a withdrawal: it removes the instance.
+	Change apply_update(const ospfapi::LsaNotification &notification);
+	Change apply_delete(const ospfapi::LsaNotification &notification);
+	void clear() { lsas_.clear(); }
+
+	size_t size() const { return lsas_.size(); }
+	// Count of LSAs per type 1..11 (index = type).
+	std::array<size_t, 12> count_by_type() const;
+	const std::map<LsaKey, StoredLsa> &entries() const { return lsas_; }
+
+	static LsaKey key_of(const ospfapi::LsaNotification &notification);
+
+private:
+	std::map<LsaKey, StoredLsa> lsas_;
+};
+
+} // namespace iplb

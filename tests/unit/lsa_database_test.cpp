@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "lsdb/lsa_database.hpp"
+#include "ospfapi_fixtures.hpp"
+
+#include <gtest/gtest.h>
+
+namespace iplb {
+namespace {
+
+using Change = LsaDatabase::Change;
+using test::lsa_bytes;
+using test::LsaSpec;
+using test::notification_body;
+
+// Keeps the bytes alive while the notification (a view) is used.
+struct Notification {
+	explicit Notification(const LsaSpec &spec, uint32_t area = 0)
+	    : body(notification_body(lsa_bytes(spec), area)),
+	      view(*ospfapi::decode_lsa_notification(body))
+	{
+	}
+	std::vector<uint8_t> body;
+	ospfapi::LsaNotification view;
+};
+
+TEST(LsaDatabase, AddReplaceRemove)
+{
+	LsaDatabase db;
+	const LsaSpec r1{.type = 1, .id = 1, .adv_router = 1, .body = {0, 0, 0, 0}};
+	EXPECT_EQ(db.apply_update(Notification(r1).view), Change::added);
+	LsaSpec changed = r1;
+	changed.seq++;
+	changed.body = {0, 0, 0, 1};
+	EXPECT_EQ(db.apply_update(Notification(changed).view), Change::replaced);
+	EXPECT_EQ(db.size(), 1u);
+	EXPECT_EQ(db.apply_delete(Notification(changed).view), Change::removed);
+	EXPECT_EQ(db.size(), 0u);
+	EXPECT_EQ(db.apply_delete(Notification(changed).view), Change::none);
+}
+
+TEST(LsaDatabase, ARefreshIsNotAChange)
+{
+	LsaDatabase db;
+	LsaSpec lsa{.type = 1, .id = 7, .adv_router = 7};
+	db.apply_update(Notification(lsa).view);
+	lsa.seq++;
+	lsa.age = 0;
+	EXPECT_EQ(db.apply_update(Notification(lsa).view), Change::refreshed);
+	EXPECT_EQ(db.entries().begin()->second.header.seq, lsa.seq);
+}
+
+TEST(LsaDatabase, MaxAgeIsAWithdrawal)
+{
+	LsaDatabase db;
+	LsaSpec lsa{.type = 1, .id = 7, .adv_router = 7};
+	db.apply_update(Notification(lsa).view);
+	lsa.age = LsaDatabase::max_age;
+	EXPECT_EQ(db.apply_update(Notification(lsa).view), Change::removed);
+	EXPECT_EQ(db.size(), 0u);
+	// DoNotAge bit set and MaxAge: still MaxAge.
+	lsa.age = 0x8000 | LsaDatabase::max_age;
+	EXPECT_EQ(db.apply_update(Notification(lsa).view), Change::none);
+}
+
+TEST(LsaDatabase, AreaScopedLsasAreKeptPerArea)
+{
+	LsaDatabase db;
+	const LsaSpec summary{.type = 3, .id = 0x0a000000, .adv_router = 9};
+	db.apply_update(Notification(summary, 0).view);
+	db.apply_update(Notification(summary, 1).view);
+	EXPECT_EQ(db.size(), 2u);
+	// AS-external LSAs are one instance whatever area the notice names.
+	const LsaSpec external{.type = 5, .id = 0x0b000000, .adv_router = 9};
+	db.apply_update(Notification(external, 0).view);
+	db.apply_update(Notification(external, 1).view);
+	EXPECT_EQ(db.size(), 3u);
+	const auto counts = db.count_by_type();
+	EXPECT_EQ(counts[3], 2u);
+	EXPECT_EQ(counts[5], 1u);
+}
+
+} // namespace
+} // namespace iplb

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "util/bytes.hpp"
+#include "util/ipv4.hpp"
+
+#include <gtest/gtest.h>
+
+namespace iplb {
+namespace {
+
+TEST(Ipv4, FormatsAndParsesDottedQuads)
+{
+	EXPECT_EQ(to_string(Ipv4{0x7f000001}), "127.0.0.1");
+	EXPECT_EQ(to_string(Ipv4{0}), "0.0.0.0");
+	EXPECT_EQ(to_string(Ipv4{0xffffffff}), "255.255.255.255");
+	auto parsed = parse_ipv4("10.255.0.3");
+	ASSERT_TRUE(parsed);
+	EXPECT_EQ(parsed->value, 0x0aff0003u);
+}
+
+TEST(Ipv4, RejectsWhatIsNotAnAddress)
+{
+	for (const char *bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.-4", "01.2.3.4",
+				"1.2.3.4 ", "a.b.c.d", "1..2.3", "1234.1.1.1"}) {
+		auto parsed = parse_ipv4(bad);
+		ASSERT_FALSE(parsed) << bad;
+		EXPECT_NE(parsed.error().message.find("is not an IPv4 address"), std::string::npos);
+	}
+}
+
+TEST(Bytes, BigEndianRoundTrip)
+{
+	ByteWriter w;
+	w.u8(0x01);
+	w.u16(0x0203);
+	w.u32(0x04050607);
+	w.patch_u16(1, 0xa0b0);
+	const auto bytes = w.take();
+	ASSERT_EQ(bytes, (std::vector<uint8_t>{0x01, 0xa0, 0xb0, 0x04, 0x05, 0x06, 0x07}));
+	ByteReader r(bytes);
+	EXPECT_EQ(r.u8(), 0x01);
+	EXPECT_EQ(r.u16(), 0xa0b0);
+	EXPECT_EQ(r.u32(), 0x04050607u);
+	EXPECT_EQ(r.remaining(), 0u);
+}
+
+} // namespace
+} // namespace iplb
