@@ -126,9 +126,15 @@ run_demo() {
 	step "Bringing up the lab"
 	tools/iplb-lab up
 	[[ $mode == no-wait ]] && return
-	trap 'echo; tools/iplb-lab down; exit 0' INT TERM
+	local sleeper=
+	trap 'echo; [[ -n $sleeper ]] && kill "$sleeper" 2>/dev/null; tools/iplb-lab down; exit 0' INT TERM HUP
 	printf '\nThe lab is up. Press Ctrl-C to stop and remove it (or run ./quickstart.sh demo --down).\n'
-	while :; do sleep 3600; done
+	# wait returns as soon as a signal arrives, so the trap runs at once.
+	while :; do
+		sleep 3600 &
+		sleeper=$!
+		wait "$sleeper" || true
+	done
 }
 
 main() {
