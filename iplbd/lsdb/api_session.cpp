@@ -26,9 +26,15 @@ sockaddr_in make_addr(Ipv4 address, uint16_t port)
 	return sa;
 }
 
-std::string errno_text(const char *what)
+std::string errno_text(const std::string &what)
 {
-	return std::string(what) + ": " + std::strerror(errno);
+	return what + ": " + std::strerror(errno);
+}
+
+std::string connect_failure(const ApiSessionConfig &config)
+{
+	return errno_text("connect to " + to_string(config.server) + ":" +
+			  std::to_string(config.port));
 }
 
 bool is_loopback(Ipv4 address)
@@ -178,9 +184,7 @@ void ApiSession::connect()
 		if (::connect(sync.get(), reinterpret_cast<const sockaddr *>(&server),
 			      sizeof(server)) != 0 &&
 		    errno != EINPROGRESS)
-			return fail(errno_text(("connect to " + to_string(config_.server) + ":" +
-						std::to_string(config_.port))
-						       .c_str()));
+			return fail(connect_failure(config_));
 		listener_ = std::move(listener);
 		sync_ = std::move(sync);
 		io_.watch(sync_.get(), Interest::write);
@@ -213,9 +217,7 @@ void ApiSession::on_connected()
 		error = errno;
 	if (error != 0) {
 		errno = error;
-		return fail(errno_text(("connect to " + to_string(config_.server) + ":" +
-					std::to_string(config_.port))
-					       .c_str()));
+		return fail(connect_failure(config_));
 	}
 	connected_ = true;
 	io_.watch(sync_.get(), Interest::read);
