@@ -112,9 +112,10 @@ build() {
 
 run_check() {
 	local rc=0
-	step "Unit tests (GoogleTest)"
+	step "Unit tests (GoogleTest) and iplbctl tests (pytest)"
 	make -j"$(nproc)" check || rc=1
 	grep -h -E '^\[(==========|  PASSED  |  FAILED  )\]' tests/unit/*.log || true
+	grep -h -E '^[0-9]+ (passed|failed)' tests/cli/*.log || true
 	step "Topotests (pytest on FRR's topotest library, in network namespaces)"
 	make check-topotests TOPOTESTS_ARGS="-v --log-cli-level=ERROR -p no:cacheprovider" || rc=1
 	((rc == 0)) && step "check: all suites passed" || step "check: FAILED"

@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""iplbctl as an operator uses it: generate a topology, ask for paths,
+get JSON, and get a one-line error and a non-zero status for bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+IPLBCTL = os.environ.get("IPLBCTL", "tools/iplbctl/iplbctl")
+
+
+def run(*args):
+    return subprocess.run([IPLBCTL, *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def fattree(tmp_path_factory):
+    path = tmp_path_factory.mktemp("topo") / "fattree4.json"
+    result = run("topology", "generate", "fattree", "--k", "4")
+    assert result.returncode == 0, result.stderr
+    path.write_text(result.stdout)
+    return str(path)
+
+
+def test_generated_fattree_is_a_topology_file(fattree):
+    topology = json.load(open(fattree))
+    assert len(topology["routers"]) == 20 + 16
+    assert len(topology["prefixes"]) == 16
+    assert all(link["cost"] == 10 for link in topology["links"])
+
+
+def test_jellyfish_is_reproducible():
+    args = ("topology", "generate", "jellyfish", "--switches", "45", "--ports", "6",
+            "--hosts", "54", "--seed", "7")
+    first, second = run(*args), run(*args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert len(json.loads(first.stdout)["routers"]) == 45 + 54
+
+
+def test_paths_json(fattree):
+    result = run("-j", "paths", "--topology", fattree, "--from", "10.1.2.2",
+                 "--to", "10.4.3.3", "-k", "8")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    paths = out["paths"]
+    assert len(paths) == 8
+    assert [p["cost"] for p in paths] == sorted(p["cost"] for p in paths)
+    assert [p["cost"] for p in paths[:4]] == [60] * 4  # (k/2)^2 shortest
+    for p in paths:
+        assert p["hops"][0] == "10.1.2.2" and p["hops"][-1] == "10.4.3.3"
+        assert len(set(p["hops"])) == len(p["hops"])
+        assert set(p["relays"]) <= set(p["hops"][1:-1])
+        assert p["pinned"] is True  # the exact planner pins every fat-tree path
+
+
+def test_paths_to_a_prefix_and_tree_planner(fattree):
+    result = run("-j", "paths", "--topology", fattree, "--from", "10.1.2.2",
+                 "--to", "10.4.3.3/32", "-k", "2", "--planner", "tree")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["planner"] == "tree" and len(out["paths"]) == 2
+
+
+def test_paths_text(fattree):
+    result = run("paths", "--topology", fattree, "--from", "10.1.2.2", "--to", "10.4.3.3",
+                 "-k", "3", "--metric", "hops")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("10.1.2.2 -> 10.4.3.3: 3 paths (k 3, metric hops")
+    assert len(lines) == 2 + 3
+
+
+@pytest.mark.parametrize(
+    "args, status, message",
+    [
+        (("--to", "10.9.9.9"), 1, "--to: unknown router 10.9.9.9"),
+        (("--to", "10.9.9.0/24"), 1, "--to: no router announces 10.9.9.0/24"),
+        (("--to", "10.4.3.3", "-k", "0"), 2, "-k must be a number in 1-1024, not '0'"),
+        (("--to", "10.4.3.3", "--planner", "magic"), 2, "unknown planner 'magic'"),
+        (("--to", "10.4.3.3", "--metric", "delay"), 2, "unknown metric 'delay'"),
+        (("--to", "10.4.3.3", "--colour", "red"), 2, "unknown option '--colour'"),
+        (("--to", "10.1.2.2"), 1, "same router"),
+        (("--to", "10.4.3.300"), 2, "'10.4.3.300' is not an IPv4 address"),
+    ],
+)
+def test_bad_input(fattree, args, status, message):
+    result = run("paths", "--topology", fattree, "--from", "10.1.2.2", *args)
+    assert result.returncode == status, result
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("iplbctl: ")
+    assert message in result.stderr
+
+
+def test_bad_topology_file_names_the_line(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{\n "routers": [\n  {"id": "10.0.0.1"},\n  {"id": }\n ]\n}\n')
+    result = run("paths", "--topology", str(bad), "--from", "10.0.0.1", "--to", "10.0.0.2")
+    assert result.returncode == 1
+    assert "line 4" in result.stderr, result.stderr
+
+
+def test_unreachable_destination(tmp_path):
+    topo = tmp_path / "islands.json"
+    topo.write_text(json.dumps({"routers": [{"id": "10.0.0.1"}, {"id": "10.0.0.2"}]}))
+    result = run("paths", "--topology", str(topo), "--from", "10.0.0.1", "--to", "10.0.0.2")
+    assert result.returncode == 1
+    assert "10.0.0.2 is unreachable from 10.0.0.1" in result.stderr
+
+
+def test_help_and_usage_errors():
+    assert run("--help").returncode == 0
+    assert "iplbctl [-j] paths" in run("--help").stdout
+    assert run().returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main(["-v", __file__]))
