@@ -17,6 +17,37 @@ Result<Metric, Error> parse_metric(std::string_view text)
 	return unexpected(Error{"unknown metric '" + std::string(text) + "': expected cost or hops"});
 }
 
+namespace {
+
+uint64_t mix(uint64_t z)
+{
+	// SplitMix64's finaliser: every input bit moves every output bit.
+	z += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t identity(const Node &n)
+{
+	return uint64_t{n.id.value} << 1 | (n.kind == NodeKind::network ? 1 : 0);
+}
+
+} // namespace
+
+Ranking Ranking::for_pair(const Topology &topology, Topology::Vertex source,
+			  Topology::Vertex destination)
+{
+	return Ranking(topology,
+		       mix(mix(identity(topology.node(source))) ^ identity(topology.node(destination))));
+}
+
+uint64_t Ranking::rank(Topology::Vertex v) const
+{
+	// Never 0, so that 0 can mean "not computed yet" to callers.
+	return mix(seed_ ^ identity(topology_->node(v))) | 1;
+}
+
 std::vector<Topology::Vertex> routers_of(const Topology &topology, const Path &path)
 {
 	std::vector<Topology::Vertex> routers;

@@ -4,6 +4,7 @@
 
 #include "topology/topology.hpp"
 
+#include <algorithm>
 #include <compare>
 #include <cstdint>
 #include <string_view>
@@ -20,7 +21,7 @@ std::string_view to_string(Metric metric);
 Result<Metric, Error> parse_metric(std::string_view text);
 
 // What a path is ranked by: (primary, secondary) of the metric, compared
-// lexicographically; the router-id sequence breaks the remaining ties.
+// lexicographically; a Ranking of the routers breaks the remaining ties.
 struct PathKey {
 	uint64_t primary = 0;
 	uint64_t secondary = 0;
@@ -53,15 +54,48 @@ struct Path {
 		return metric == Metric::cost ? key.secondary : key.primary;
 	}
 
-	// The ranking: key first, then the vertex sequence, which is the
-	// router-id sequence because vertices are numbered in router-id order.
-	friend auto operator<=>(const Path &a, const Path &b)
-	{
-		if (auto c = a.key <=> b.key; c != 0)
-			return c;
-		return a.vertices <=> b.vertices;
-	}
 	friend bool operator==(const Path &, const Path &) = default;
+};
+
+// The order in which ties between equal-key paths are broken: routers along
+// the paths are compared first to last by a rank, a hash of the router's id
+// seeded per (source, destination) pair. Different pairs thus prefer
+// different equal-cost paths, the spreading ECMP hashing gives, while every
+// run on every machine gives the same answer. (Equal hashes, improbable,
+// fall back to the vertex order.)
+class Ranking {
+public:
+	Ranking(const Topology &topology, uint64_t seed) : topology_(&topology), seed_(seed) {}
+	// The ranking iplbd uses from `source` to `destination`.
+	static Ranking for_pair(const Topology &topology, Topology::Vertex source,
+				Topology::Vertex destination);
+
+	uint64_t seed() const { return seed_; }
+	uint64_t rank(Topology::Vertex v) const;
+	bool less(Topology::Vertex a, Topology::Vertex b) const
+	{
+		const uint64_t ra = rank(a), rb = rank(b);
+		return ra != rb ? ra < rb : a < b;
+	}
+
+private:
+	const Topology *topology_;
+	uint64_t seed_;
+};
+
+// Strict total order of paths: key, then the vertex sequences compared by
+// rank, element by element.
+struct PathOrder {
+	Ranking ranking;
+
+	bool operator()(const Path &a, const Path &b) const
+	{
+		if (a.key != b.key)
+			return a.key < b.key;
+		return std::lexicographical_compare(
+			a.vertices.begin(), a.vertices.end(), b.vertices.begin(), b.vertices.end(),
+			[this](auto x, auto y) { return ranking.less(x, y); });
+	}
 };
 
 // The routers of a path, without transit networks.

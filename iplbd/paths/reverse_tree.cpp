@@ -6,7 +6,8 @@
 namespace iplb {
 
 void ReverseTree::compute(const Topology &topology, Topology::Vertex target, Metric metric,
-			  const Constraints *constraints, Topology::Vertex stop_at)
+			  const Ranking &ranking, const Constraints *constraints,
+			  Topology::Vertex stop_at)
 {
 	if (++generation_ == 0) {
 		std::fill(stamp_.begin(), stamp_.end(), 0);
@@ -56,9 +57,18 @@ void ReverseTree::compute(const Topology &topology, Topology::Vertex target, Met
 				stamp_[u] = generation_;
 				key_[u] = offer;
 				next_[u] = v;
+				next_rank_[u] = 0;
 				heap_.push({offer, u});
-			} else if (offer == key_[u] && v < next_[u]) {
-				next_[u] = v;
+			} else if (offer == key_[u]) {
+				// A tie: the better-ranked next hop wins. Ranks are hashed
+				// only when ties happen, and the winner's is kept.
+				if (next_rank_[u] == 0)
+					next_rank_[u] = ranking.rank(next_[u]);
+				const uint64_t rank = ranking.rank(v);
+				if (rank < next_rank_[u] || (rank == next_rank_[u] && v < next_[u])) {
+					next_[u] = v;
+					next_rank_[u] = rank;
+				}
 			}
 		});
 		if (stopped)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Best paths from every vertex to one target: a Dijkstra search run
 // backwards from the target. "Best" is the smallest PathKey, then the
-// smallest next hop, which makes each vertex's path the first in
-// (key, router-id sequence) order: the search settles vertices by key, and
-// every edge has a positive key, so all equal offers reach a vertex before
-// it is settled and the smallest next hop among them wins.
+// next hop first in the Ranking, which makes each vertex's path the first
+// in PathOrder: the search settles vertices by key, and every edge has a
+// positive key, so all equal offers reach a vertex before it is settled and
+// the best-ranked next hop among them wins.
 #pragma once
 
 #include "paths/path.hpp"
@@ -59,15 +59,15 @@ private:
 class ReverseTree {
 public:
 	explicit ReverseTree(size_t vertex_count)
-		: key_(vertex_count), next_(vertex_count), stamp_(vertex_count, 0),
-		  settled_(vertex_count, 0)
+		: key_(vertex_count), next_(vertex_count), next_rank_(vertex_count),
+		  stamp_(vertex_count, 0), settled_(vertex_count, 0)
 	{
 	}
 
 	// Searches from target; with stop_at, stops once that vertex is settled
 	// (its path is then final, others may not be).
 	void compute(const Topology &topology, Topology::Vertex target, Metric metric,
-		     const Constraints *constraints = nullptr,
+		     const Ranking &ranking, const Constraints *constraints = nullptr,
 		     Topology::Vertex stop_at = Topology::none);
 
 	Topology::Vertex target() const { return target_; }
@@ -91,6 +91,7 @@ private:
 
 	std::vector<PathKey> key_;
 	std::vector<Topology::Vertex> next_;
+	std::vector<uint64_t> next_rank_; // rank of next_, or 0 until a tie needs it
 	std::vector<uint32_t> stamp_; // == generation_: reached in this search
 	std::vector<uint32_t> settled_;
 	uint32_t generation_ = 0;

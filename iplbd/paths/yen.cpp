@@ -19,7 +19,7 @@ KShortestPaths::KShortestPaths(const Topology &topology)
 // such path exists are marked dead for the rest of this spur search.
 bool KShortestPaths::clean_optimal_path(Topology::Vertex from, Topology::Vertex spur,
 					Topology::Vertex target, Metric metric,
-					std::vector<Topology::Vertex> &out)
+					const Ranking &ranking, std::vector<Topology::Vertex> &out)
 {
 	out.clear();
 	out.push_back(from);
@@ -27,18 +27,18 @@ bool KShortestPaths::clean_optimal_path(Topology::Vertex from, Topology::Vertex 
 		const Topology::Vertex v = out.back();
 		if (v == target)
 			return true;
-		// The next untried optimal next hop of v, in vertex order (out-edges
-		// are sorted by target).
+		// The best-ranked optimal next hop of v not tried yet.
 		Topology::Vertex chosen = Topology::none;
 		topology_.for_each_out(v, [&](Topology::Vertex y, uint32_t cost) {
-			if (chosen != Topology::none || dead_[y] == dead_generation_ || y == spur ||
-			    constraints_.forbidden(y) || !tree_.reaches(y))
+			if (dead_[y] == dead_generation_ || y == spur || constraints_.forbidden(y) ||
+			    !tree_.reaches(y))
 				return;
 			if (y != target && !topology_.can_transit(y))
 				return;
 			if (edge_key(metric, cost, topology_.node(y).kind == NodeKind::router) +
-				    tree_.key(y) ==
-			    tree_.key(v))
+					    tree_.key(y) ==
+				    tree_.key(v) &&
+			    (chosen == Topology::none || ranking.less(y, chosen)))
 				chosen = y;
 		});
 		if (chosen != Topology::none) {
@@ -54,7 +54,7 @@ bool KShortestPaths::clean_optimal_path(Topology::Vertex from, Topology::Vertex 
 // The best path from spur to target that uses no constrained vertex and no
 // banned first edge (the constraints are set by the caller).
 std::optional<Path> KShortestPaths::spur_path(Topology::Vertex spur, Topology::Vertex target,
-					      Metric metric)
+					      Metric metric, const Ranking &ranking)
 {
 	counters_.spur_searches++;
 	// Allowed first hops, ranked by their unconstrained total key.
@@ -71,7 +71,9 @@ std::optional<Path> KShortestPaths::spur_path(Topology::Vertex spur, Topology::V
 	});
 	if (candidates_.empty())
 		return std::nullopt; // not even without constraints
-	std::sort(candidates_.begin(), candidates_.end());
+	std::sort(candidates_.begin(), candidates_.end(), [&](const auto &a, const auto &b) {
+		return a.first != b.first ? a.first < b.first : ranking.less(a.second, b.second);
+	});
 
 	// A first hop whose optimal continuation avoids the root is the answer
 	// if nothing ranked before it could do better: those that failed can
@@ -85,7 +87,7 @@ std::optional<Path> KShortestPaths::spur_path(Topology::Vertex spur, Topology::V
 	for (const auto &[key, w] : candidates_) {
 		if (key != first_key)
 			break;
-		if (clean_optimal_path(w, spur, target, metric, walk_)) {
+		if (clean_optimal_path(w, spur, target, metric, ranking, walk_)) {
 			counters_.spur_fast++;
 			Path path{{spur}, key};
 			path.vertices.insert(path.vertices.end(), walk_.begin(), walk_.end());
@@ -94,15 +96,27 @@ std::optional<Path> KShortestPaths::spur_path(Topology::Vertex spur, Topology::V
 	}
 
 	counters_.spur_full++;
-	scratch_.compute(topology_, target, metric, &constraints_, spur);
+	scratch_.compute(topology_, target, metric, ranking, &constraints_, spur);
 	if (!scratch_.settled(spur))
 		return std::nullopt;
 	return Path{scratch_.walk(spur), scratch_.key(spur)};
 }
 
+Ranking KShortestPaths::default_ranking(const Topology &topology, Topology::Vertex source,
+					Topology::Vertex target)
+{
+	Topology::Vertex anchor = target;
+	if (!topology.can_transit(target))
+		topology.for_each_in(target, [&](Topology::Vertex uplink, uint32_t) {
+			if (uplink != source)
+				anchor = uplink;
+		});
+	return Ranking::for_pair(topology, source, anchor);
+}
+
 Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source,
 							 Topology::Vertex target, unsigned k,
-							 Metric metric)
+							 Metric metric, std::optional<Ranking> given)
 {
 	const auto n = topology_.vertex_count();
 	if (k == 0 || k > max_k)
@@ -114,17 +128,20 @@ Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source
 		return unexpected(Error{"source and destination are the same router " +
 					to_string(topology_.node(source).id)});
 
+	const Ranking ranking = given ? *given : default_ranking(topology_, source, target);
 	std::vector<Path> found;
-	if (!tree_valid_ || tree_.target() != target || tree_metric_ != metric) {
-		tree_.compute(topology_, target, metric);
+	if (!tree_valid_ || tree_.target() != target || tree_metric_ != metric ||
+	    tree_seed_ != ranking.seed()) {
+		tree_.compute(topology_, target, metric, ranking);
 		tree_valid_ = true;
 		tree_metric_ = metric;
+		tree_seed_ = ranking.seed();
 	}
 	if (!tree_.reaches(source))
 		return found;
 	found.push_back(Path{tree_.walk(source), tree_.key(source)});
 
-	std::set<Path> candidates;
+	std::set<Path, PathOrder> candidates(PathOrder{ranking});
 	std::set<std::vector<Topology::Vertex>> known{found.front().vertices};
 	while (found.size() < k) {
 		const Path previous = found.back();
@@ -141,7 +158,7 @@ Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source
 					       previous.vertices.begin()))
 					constraints_.ban_edge_from(spur, p.vertices[j + 1]);
 
-			if (auto tail = spur_path(spur, target, metric)) {
+			if (auto tail = spur_path(spur, target, metric, ranking)) {
 				Path total;
 				total.vertices.assign(previous.vertices.begin(),
 						      previous.vertices.begin() + j);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <random>
 #include <set>
 
@@ -59,7 +60,8 @@ TopologySnapshot random_topology(std::mt19937 &rng, unsigned n, bool with_networ
 }
 
 // Every simple path from s to t, ranked like the engine ranks them.
-std::vector<Path> all_simple_paths(const Topology &t, Vertex s, Vertex target, Metric metric)
+std::vector<Path> all_simple_paths(const Topology &t, Vertex s, Vertex target, Metric metric,
+				   const Ranking &ranking)
 {
 	std::vector<Path> out;
 	std::vector<Vertex> stack{s};
@@ -81,7 +83,7 @@ std::vector<Path> all_simple_paths(const Topology &t, Vertex s, Vertex target, M
 		});
 	};
 	dfs(s, {});
-	std::sort(out.begin(), out.end());
+	std::sort(out.begin(), out.end(), PathOrder{ranking});
 	return out;
 }
 
@@ -99,10 +101,14 @@ TEST(Yen, MatchesBruteForceOnRandomGraphs)
 		if (s == d)
 			continue;
 		const unsigned k = 1 + static_cast<unsigned>(rng() % 24);
-		auto expected = all_simple_paths(*t, s, d, metric);
+		// The default ranking, and sometimes another one: the result must
+		// follow whichever is given.
+		const Ranking ranking = round % 2 ? KShortestPaths::default_ranking(*t, s, d)
+						  : Ranking(*t, static_cast<uint64_t>(rng()));
+		auto expected = all_simple_paths(*t, s, d, metric, ranking);
 		if (expected.size() > k)
 			expected.resize(k);
-		auto got = yen.compute(s, d, k, metric);
+		auto got = yen.compute(s, d, k, metric, ranking);
 		ASSERT_TRUE(got) << got.error().message;
 		ASSERT_EQ(*got, expected) << "round " << round << " k " << k;
 		compared++;
@@ -126,7 +132,8 @@ TEST(Yen, PathsAreLoopFreeAndRanked)
 		EXPECT_EQ(std::set<Vertex>(v.begin(), v.end()).size(), v.size()) << "loop";
 		EXPECT_EQ(key_of(*t, Metric::cost, v), paths[i].key);
 		if (i > 0) {
-			EXPECT_LT(paths[i - 1], paths[i]);
+			EXPECT_TRUE(PathOrder{KShortestPaths::default_ranking(*t, s, d)}(paths[i - 1],
+											 paths[i]));
 		}
 	}
 	// (k/2)^2 = 16 equal-cost shortest paths of 6 hops between pods.
@@ -161,6 +168,29 @@ TEST(Yen, TiesDoNotDependOnInputOrder)
 		KShortestPaths a(*t), b(*u);
 		EXPECT_EQ(*a.compute(0, 7, 10, Metric::cost), *b.compute(0, 7, 10, Metric::cost));
 	}
+}
+
+TEST(Yen, PairsSpreadOverEqualCostPaths)
+{
+	// From one host to every host of the other pods of a k=8 fat-tree: each
+	// has 16 equal-cost shortest paths; the first of them must not all
+	// leave through the same aggregation switch (ECMP-like spreading).
+	auto t = *make_fat_tree({.k = 8});
+	const Vertex s = *t->find(Ipv4{0x0a010402});
+	KShortestPaths yen(*t);
+	std::map<Vertex, int> first_agg;
+	for (unsigned pod = 2; pod <= 8; pod++)
+		for (unsigned edge = 4; edge < 8; edge++) {
+			const Vertex d = *t->find(Ipv4{0x0a000000u | pod << 16 | edge << 8 | 2});
+			auto paths = *yen.compute(s, d, 4, Metric::cost);
+			ASSERT_EQ(paths.size(), 4u);
+			first_agg[paths[0].vertices[2]]++;
+			// Still deterministic.
+			EXPECT_EQ(paths, *KShortestPaths(*t).compute(s, d, 4, Metric::cost));
+		}
+	EXPECT_EQ(first_agg.size(), 4u) << "all four aggregation switches are used";
+	for (auto [agg, n] : first_agg)
+		EXPECT_LT(n, 20) << "28 destinations, not concentrated on one uplink";
 }
 
 TEST(Yen, TypedErrorsAndUnreachableTargets)

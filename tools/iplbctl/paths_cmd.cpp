@@ -80,16 +80,19 @@ int paths_command(const Options &options, std::span<const std::string> words)
 	const Topology &t = **topology;
 	const auto source = router_vertex(t, from_text, "--from");
 
-	// The first k over every announcing router: each one's first k hold
-	// the overall first k.
-	iplb::KShortestPaths yen(t);
-	std::vector<Path> paths;
-	for (auto [target, prefix_cost] : destinations(t, to_text)) {
+	// The first k over every announcing router, all ranked alike: each
+	// one's first k hold the overall first k.
+	const auto targets = destinations(t, to_text);
+	for (auto [target, prefix_cost] : targets)
 		if (target == source)
 			throw CommandError(to_text.find('/') == std::string::npos
 						   ? "source and destination are the same router " + to_text
 						   : "--to " + to_text + " is announced by the source itself");
-		auto found = yen.compute(source, target, k, *metric);
+	const auto ranking = iplb::KShortestPaths::default_ranking(t, source, targets.front().first);
+	iplb::KShortestPaths yen(t);
+	std::vector<Path> paths;
+	for (auto [target, prefix_cost] : targets) {
+		auto found = yen.compute(source, target, k, *metric, ranking);
 		if (!found)
 			throw CommandError(found.error().message);
 		for (Path &p : *found) {
@@ -97,7 +100,7 @@ int paths_command(const Options &options, std::span<const std::string> words)
 			paths.push_back(std::move(p));
 		}
 	}
-	std::sort(paths.begin(), paths.end());
+	std::sort(paths.begin(), paths.end(), iplb::PathOrder{ranking});
 	if (paths.size() > k)
 		paths.resize(k);
 	if (paths.empty())
