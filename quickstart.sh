@@ -23,8 +23,8 @@ PACKAGES=(
 	dpkg-dev bison flex gawk install-info libc-ares-dev libcap-dev
 	libelf-dev libjson-c-dev libpam0g-dev libpcre2-dev libpython3-dev
 	libreadline-dev libyang2-dev python3 python3-dev lsb-base
-	# topotests and the lab
-	python3-pytest gdb iproute2 procps psmisc
+	# topotests, the lab, and the benchmarks' baselines
+	python3-pytest gdb iproute2 procps psmisc python3-networkx python3-igraph
 )
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -66,6 +66,26 @@ def test_paths_to_a_prefix_and_tree_planner(fattree):
     assert out["planner"] == "tree" and len(out["paths"]) == 2
 
 
+def test_relay_source(tmp_path):
+    topo = tmp_path / "loopbacks.json"
+    topo.write_text(json.dumps({
+        "routers": [{"id": "1.1.1.%d" % i} for i in range(1, 5)],
+        "links": [{"from": "1.1.1.%d" % a, "to": "1.1.1.%d" % b, "cost": c}
+                  for a, b, c in [(1, 2, 1), (2, 1, 1), (2, 3, 1), (3, 2, 1), (3, 4, 1),
+                                  (4, 3, 1), (1, 3, 5), (3, 1, 5)]],
+        "prefixes": [{"router": "1.1.1.%d" % i, "prefix": "10.255.0.%d/32" % i}
+                     for i in range(1, 5)]}))
+    base = ("-j", "paths", "--topology", str(topo), "--from", "1.1.1.1", "--to", "1.1.1.4",
+            "-k", "2")
+    by_id = json.loads(run(*base).stdout)["paths"]
+    by_loopback = json.loads(run(*base, "--relay-source", "prefix:10.255.0.0/16").stdout)["paths"]
+    assert [p["hops"] for p in by_id] == [p["hops"] for p in by_loopback]
+    relays = [r for p in by_loopback for r in p["relays"]]
+    assert relays and all(r.startswith("10.255.0.") for r in relays), by_loopback
+    bad = run(*base, "--relay-source", "magic")
+    assert bad.returncode == 2 and "unknown relay source 'magic'" in bad.stderr
+
+
 def test_paths_text(fattree):
     result = run("paths", "--topology", fattree, "--from", "10.1.2.2", "--to", "10.4.3.3",
                  "-k", "3", "--metric", "hops")

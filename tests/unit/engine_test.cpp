@@ -125,6 +125,20 @@ TopologySnapshot mutate(const Topology &t, std::mt19937 &rng, std::string &what)
 	return *b.build();
 }
 
+TEST(Engine, PrefixChangesRecomputeNothing)
+{
+	auto before = *make_fat_tree({.k = 4});
+	const Vertex source = *before->find(*parse_ipv4("10.1.2.2"));
+	auto previous = *compute_all_paths(*before, source, {.k = 4});
+	// The same network, one prefix gone and one announced.
+	auto text = topology_to_json(*before);
+	text.replace(text.find("10.4.3.3/32"), 11, "10.99.0.0/16");
+	auto after = *parse_topology_json(text);
+	auto updated = *recompute_all_paths(*before, previous, *after);
+	EXPECT_EQ(updated.counters.searched, 0u);
+	EXPECT_EQ(by_id(*after, updated), by_id(*before, previous));
+}
+
 TEST(Engine, IncrementalEqualsFullRecomputeOnRandomChanges)
 {
 	std::mt19937 rng(4242);

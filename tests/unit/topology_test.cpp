@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "topology/generators.hpp"
 #include "topology/json_format.hpp"
+#include "topology/relay_policy.hpp"
 #include "topology/topology.hpp"
 
 #include <gtest/gtest.h>
@@ -185,6 +186,47 @@ TEST(Generators, JellyfishIsRegularConnectedAndReproducible)
 	auto b = *make_jellyfish({.switches = 20, .ports = 4, .hosts = 16, .seed = 2});
 	EXPECT_NE(topology_to_json(*a), topology_to_json(*b));
 	EXPECT_FALSE(make_jellyfish({.switches = 4, .ports = 2, .hosts = 8}));
+}
+
+} // namespace
+} // namespace iplb
+
+namespace iplb {
+namespace {
+
+TEST(RelayPolicy, PicksTheRoutersAddress)
+{
+	const char *json = R"({
+	  "routers": [{"id": "1.1.1.1"}, {"id": "2.2.2.2", "relay": "9.9.9.9"}, {"id": "3.3.3.3"}],
+	  "links": [{"from": "1.1.1.1", "to": "2.2.2.2", "cost": 1},
+	            {"from": "2.2.2.2", "to": "3.3.3.3", "cost": 1}],
+	  "prefixes": [{"router": "1.1.1.1", "prefix": "10.255.0.1/32"},
+	               {"router": "1.1.1.1", "prefix": "10.0.1.7/32"},
+	               {"router": "1.1.1.1", "prefix": "10.1.0.0/24"},
+	               {"router": "2.2.2.2", "prefix": "10.255.0.2/32"},
+	               {"router": "3.3.3.3", "prefix": "10.3.0.0/24"}]})";
+	auto t = *parse_topology_json(json);
+	auto relay_of = [](const Topology &topo, const char *id) {
+		return to_string(topo.node(*topo.find(*parse_ipv4(id))).relay);
+	};
+
+	auto by_id = *assign_relays(*t, *parse_relay_policy("router-id"));
+	EXPECT_EQ(relay_of(*by_id.topology, "2.2.2.2"), "2.2.2.2");
+	EXPECT_EQ(by_id.fallbacks, 0u);
+
+	auto loopback = *assign_relays(*t, *parse_relay_policy("loopback"));
+	EXPECT_EQ(relay_of(*loopback.topology, "1.1.1.1"), "10.0.1.7") << "the lowest /32";
+	EXPECT_EQ(relay_of(*loopback.topology, "2.2.2.2"), "10.255.0.2");
+	EXPECT_EQ(relay_of(*loopback.topology, "3.3.3.3"), "3.3.3.3") << "no /32: the id";
+	EXPECT_EQ(loopback.fallbacks, 1u);
+
+	auto ranged = *assign_relays(*t, *parse_relay_policy("prefix:10.255.0.0/16"));
+	EXPECT_EQ(relay_of(*ranged.topology, "1.1.1.1"), "10.255.0.1");
+	EXPECT_EQ(ranged.topology->edge_count(), t->edge_count());
+	EXPECT_EQ(ranged.topology->prefixes().size(), t->prefixes().size());
+
+	EXPECT_FALSE(parse_relay_policy("anycast"));
+	EXPECT_FALSE(parse_relay_policy("prefix:10.255.0.1/16"));
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include "paths/relay_planner.hpp"
 #include "paths/yen.hpp"
 #include "topology/json_format.hpp"
+#include "topology/relay_policy.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -72,11 +73,30 @@ int paths_command(const Options &options, std::span<const std::string> words)
 	auto planner = iplb::parse_planner(args.value("--planner").value_or("exact"));
 	if (!planner)
 		throw UsageError("--planner: " + planner.error().message);
+	const auto relay_source = args.value("--relay-source");
+	std::optional<iplb::RelayPolicy> policy;
+	if (relay_source) {
+		auto parsed = iplb::parse_relay_policy(*relay_source);
+		if (!parsed)
+			throw UsageError("--relay-source: " + parsed.error().message);
+		policy = *parsed;
+	}
 	args.finish();
 
 	auto topology = iplb::load_topology_file(file);
 	if (!topology)
 		throw CommandError(topology.error().message);
+	if (policy) {
+		auto assigned = iplb::assign_relays(**topology, *policy);
+		if (!assigned)
+			throw CommandError(assigned.error().message);
+		if (assigned->fallbacks > 0)
+			std::fprintf(stderr,
+				     "iplbctl: %zu routers have no matching /32 stub prefix: their "
+				     "router id is their relay\n",
+				     assigned->fallbacks);
+		topology = assigned->topology;
+	}
 	const Topology &t = **topology;
 	const auto source = router_vertex(t, from_text, "--from");
 
