@@ -54,6 +54,25 @@ std::optional<Error> for_each_parallel(const Topology &topology, size_t count, u
 	return error;
 }
 
+// Yen from result.source to each target, on the configured threads.
+Status search(const Topology &topology, const std::vector<Vertex> &targets, AllPaths &result)
+{
+	const EngineOptions &o = result.options;
+	auto error = for_each_parallel(
+		topology, targets.size(), thread_count(o.threads),
+		[&](size_t i, KShortestPaths &yen) -> std::optional<Error> {
+			auto paths = yen.compute(result.source, targets[i], o.k, o.metric);
+			if (!paths)
+				return paths.error();
+			result.by_target[targets[i]] = std::move(*paths);
+			return std::nullopt;
+		});
+	if (error)
+		return unexpected(*error);
+	result.counters.searched += targets.size();
+	return ok();
+}
+
 // Routers whose paths come from a search (everything that can be transit).
 std::vector<Vertex> searched_targets(const Topology &t, Vertex source)
 {
@@ -154,19 +173,8 @@ Result<AllPaths, Error> compute_all_paths(const Topology &topology, Topology::Ve
 	result.options = options;
 	result.by_target.resize(topology.vertex_count());
 
-	const auto targets = searched_targets(topology, source);
-	auto error = for_each_parallel(
-		topology, targets.size(), thread_count(options.threads),
-		[&](size_t i, KShortestPaths &yen) -> std::optional<Error> {
-			auto paths = yen.compute(source, targets[i], options.k, options.metric);
-			if (!paths)
-				return paths.error();
-			result.by_target[targets[i]] = std::move(*paths);
-			return std::nullopt;
-		});
-	if (error)
-		return unexpected(*error);
-	result.counters.searched = targets.size();
+	if (auto s = search(topology, searched_targets(topology, source), result); !s)
+		return unexpected(s.error());
 	derive_leaves(topology, result);
 	return result;
 }
@@ -236,18 +244,8 @@ Result<AllPaths, Error> recompute_all_paths(const Topology &before, const AllPat
 			redo.push_back(d);
 		}
 	}
-	auto error = for_each_parallel(
-		after, redo.size(), thread_count(options.threads),
-		[&](size_t i, KShortestPaths &yen) -> std::optional<Error> {
-			auto paths = yen.compute(*source, redo[i], options.k, metric);
-			if (!paths)
-				return paths.error();
-			result.by_target[redo[i]] = std::move(*paths);
-			return std::nullopt;
-		});
-	if (error)
-		return unexpected(*error);
-	result.counters.searched = redo.size();
+	if (auto s = search(after, redo, result); !s)
+		return unexpected(s.error());
 	derive_leaves(after, result);
 	return result;
 }

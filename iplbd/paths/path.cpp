@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "paths/path.hpp"
 
+#include "util/enum_names.hpp"
+
 namespace iplb {
+
+namespace {
+
+constexpr EnumNames<Metric, 2> metric_names{
+	"metric", {{{Metric::cost, "cost"}, {Metric::hops, "hops"}}}};
+
+} // namespace
 
 std::string_view to_string(Metric metric)
 {
-	return metric == Metric::cost ? "cost" : "hops";
+	return metric_names.name(metric);
 }
 
 Result<Metric, Error> parse_metric(std::string_view text)
 {
-	if (text == "cost")
-		return Metric::cost;
-	if (text == "hops")
-		return Metric::hops;
-	return unexpected(Error{"unknown metric '" + std::string(text) + "': expected cost or hops"});
+	return metric_names.parse(text);
 }
 
 namespace {

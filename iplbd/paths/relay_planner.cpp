@@ -1,24 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "paths/relay_planner.hpp"
 
+#include "util/enum_names.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <set>
 
 namespace iplb {
 
+namespace {
+
+constexpr EnumNames<Planner, 2> planner_names{
+	"planner", {{{Planner::tree, "tree"}, {Planner::exact, "exact"}}}};
+
+} // namespace
+
 std::string_view to_string(Planner planner)
 {
-	return planner == Planner::tree ? "tree" : "exact";
+	return planner_names.name(planner);
 }
 
 Result<Planner, Error> parse_planner(std::string_view text)
 {
-	if (text == "tree")
-		return Planner::tree;
-	if (text == "exact")
-		return Planner::exact;
-	return unexpected(Error{"unknown planner '" + std::string(text) + "': expected tree or exact"});
+	return planner_names.parse(text);
 }
 
 std::vector<std::vector<Topology::Vertex>> plan_tree(const Topology &topology,

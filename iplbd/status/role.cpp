@@ -1,30 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "status/role.hpp"
 
-#include <string>
+#include "util/enum_names.hpp"
 
 namespace iplb {
 
+namespace {
+
+constexpr EnumNames<Role, 3> role_names{
+	"role", {{{Role::host, "host"}, {Role::mux, "mux"}, {Role::backend, "backend"}}}};
+
+} // namespace
+
 std::string_view to_string(Role role)
 {
-	switch (role) {
-	case Role::host:
-		return "host";
-	case Role::mux:
-		return "mux";
-	case Role::backend:
-		return "backend";
-	}
-	return "unknown";
+	return role_names.name(role);
 }
 
 Result<Role, Error> parse_role(std::string_view name)
 {
-	for (Role role : all_roles)
-		if (to_string(role) == name)
-			return role;
-	return unexpected(
-		Error{"unknown role '" + std::string(name) + "': expected host, mux or backend"});
+	return role_names.parse(name);
 }
 
 } // namespace iplb

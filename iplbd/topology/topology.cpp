@@ -1,37 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "topology/topology.hpp"
 
+#include "util/enum_names.hpp"
+
 #include <algorithm>
 #include <set>
 
 namespace iplb {
 
 
+namespace {
+
+constexpr EnumNames<PrefixKind, 5> prefix_kind_names{
+	"prefix kind",
+	{{{PrefixKind::stub, "stub"},
+	  {PrefixKind::network, "network"},
+	  {PrefixKind::summary, "summary"},
+	  {PrefixKind::external1, "external1"},
+	  {PrefixKind::external2, "external2"}}}};
+
+} // namespace
+
 std::string_view to_string(PrefixKind kind)
 {
-	switch (kind) {
-	case PrefixKind::stub:
-		return "stub";
-	case PrefixKind::network:
-		return "network";
-	case PrefixKind::summary:
-		return "summary";
-	case PrefixKind::external1:
-		return "external1";
-	case PrefixKind::external2:
-		return "external2";
-	}
-	return "unknown";
+	return prefix_kind_names.name(kind);
 }
 
 Result<PrefixKind, Error> parse_prefix_kind(std::string_view text)
 {
-	for (auto kind : {PrefixKind::stub, PrefixKind::network, PrefixKind::summary,
-			  PrefixKind::external1, PrefixKind::external2})
-		if (to_string(kind) == text)
-			return kind;
-	return unexpected(Error{"unknown prefix kind '" + std::string(text) +
-				"': expected stub, network, summary, external1 or external2"});
+	return prefix_kind_names.parse(text);
 }
 
 std::optional<Topology::Vertex> Topology::find(Ipv4 id, NodeKind kind) const
