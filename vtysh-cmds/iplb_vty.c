@@ -117,12 +117,79 @@ DEFPY_YANG(no_iplb_lsdb_api_server, no_iplb_lsdb_api_server_cmd,
 void cli_show_iplb_lsdb(struct vty *vty, const struct lyd_node *dnode,
 			bool show_defaults)
 {
+	bool address = show_defaults ||
+		       !yang_dnode_is_default(dnode, "./api-server-address");
+	bool port = show_defaults ||
+		    !yang_dnode_is_default(dnode, "./api-server-port");
+
+	/* The container is also shown for its debounce: print what is set. */
+	if (!address && !port)
+		return;
 	vty_out(vty, " lsdb api-server %s",
 		yang_dnode_get_string(dnode, "./api-server-address"));
-	if (show_defaults || !yang_dnode_is_default(dnode, "./api-server-port"))
+	if (port)
 		vty_out(vty, " port %u",
 			yang_dnode_get_uint16(dnode, "./api-server-port"));
 	vty_out(vty, "\n");
+}
+
+/* XPath: /frr-iplbd:iplb/lsdb/debounce */
+DEFPY_YANG(iplb_lsdb_debounce, iplb_lsdb_debounce_cmd,
+	   "lsdb debounce (0-60000)$delay [max-hold (0-600000)$hold]",
+	   IPLB_LSDB_HELP
+	   "When the topology is rebuilt after LSDB changes\n"
+	   "Milliseconds after the last change (default 200)\n"
+	   "Longest wait after the first change\n"
+	   "Milliseconds (default 2000)\n")
+{
+	nb_cli_enqueue_change(vty, "./lsdb/debounce/delay", NB_OP_MODIFY,
+			      delay_str);
+	nb_cli_enqueue_change(vty, "./lsdb/debounce/max-hold", NB_OP_MODIFY,
+			      hold_str);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(no_iplb_lsdb_debounce, no_iplb_lsdb_debounce_cmd,
+	   "no lsdb debounce [(0-60000) [max-hold (0-600000)]]",
+	   NO_STR IPLB_LSDB_HELP
+	   "When the topology is rebuilt after LSDB changes\n"
+	   "Milliseconds after the last change\n"
+	   "Longest wait after the first change\n"
+	   "Milliseconds\n")
+{
+	nb_cli_enqueue_change(vty, "./lsdb/debounce/delay", NB_OP_MODIFY, NULL);
+	nb_cli_enqueue_change(vty, "./lsdb/debounce/max-hold", NB_OP_MODIFY,
+			      NULL);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+void cli_show_iplb_lsdb_debounce(struct vty *vty, const struct lyd_node *dnode,
+				 bool show_defaults)
+{
+	vty_out(vty, " lsdb debounce %u",
+		yang_dnode_get_uint32(dnode, "./delay"));
+	if (show_defaults || !yang_dnode_is_default(dnode, "./max-hold"))
+		vty_out(vty, " max-hold %u",
+			yang_dnode_get_uint32(dnode, "./max-hold"));
+	vty_out(vty, "\n");
+}
+
+DEFPY(show_iplb_topology, show_iplb_topology_cmd,
+      "show iplb topology [json]$json",
+      SHOW_STR IPLB_STR
+      "The topology built from the OSPF LSDB (JSON: a topology "
+      "file)\n" JSON_STR)
+{
+	char *text = json ? iplb_core_topology_json(iplb_g.core)
+			  : iplb_core_topology_text(iplb_g.core);
+
+	if (!text) {
+		vty_out(vty, "%% out of memory\n");
+		return CMD_WARNING;
+	}
+	vty_out(vty, "%s", text);
+	free(text);
+	return CMD_SUCCESS;
 }
 
 static const char *const lsa_type_keys[12] = {
@@ -160,6 +227,49 @@ static void show_lsdb_text(struct vty *vty, const struct iplb_lsdb_status *l)
 			l->retry_in_msec);
 }
 
+static void show_topology_text(struct vty *vty,
+			       const struct iplb_topology_status *t)
+{
+	vty_out(vty,
+		"  Topology:  %" PRIu64 " routers, %" PRIu64
+		" networks, %" PRIu64 " links, %" PRIu64 " prefixes\n",
+		t->routers, t->networks, t->links, t->prefixes);
+	vty_out(vty,
+		"    Dropped:    %" PRIu64 " one-way links, %" PRIu64
+		" ignored, %" PRIu64 " malformed\n",
+		t->one_way, t->ignored, t->malformed);
+	vty_out(vty,
+		"    Rebuilds:   %" PRIu64 " (last %" PRIu64 " us, max %" PRIu64
+		" us), debounce %u ms, max hold %u ms%s\n",
+		t->rebuilds, t->last_rebuild_usec, t->max_rebuild_usec,
+		t->debounce_delay_msec, t->debounce_max_hold_msec,
+		t->rebuild_pending ? ", rebuild pending" : "");
+}
+
+static json_object *topology_json(const struct iplb_topology_status *t)
+{
+	json_object *jt = json_object_new_object();
+
+	json_object_int_add(jt, "routers", (int64_t)t->routers);
+	json_object_int_add(jt, "networks", (int64_t)t->networks);
+	json_object_int_add(jt, "links", (int64_t)t->links);
+	json_object_int_add(jt, "prefixes", (int64_t)t->prefixes);
+	json_object_int_add(jt, "oneWayLinks", (int64_t)t->one_way);
+	json_object_int_add(jt, "ignored", (int64_t)t->ignored);
+	json_object_int_add(jt, "malformed", (int64_t)t->malformed);
+	json_object_int_add(jt, "rebuilds", (int64_t)t->rebuilds);
+	json_object_int_add(jt, "rebuildErrors", (int64_t)t->rebuild_errors);
+	json_object_int_add(jt, "lastRebuildUsec",
+			    (int64_t)t->last_rebuild_usec);
+	json_object_int_add(jt, "maxRebuildUsec", (int64_t)t->max_rebuild_usec);
+	json_object_int_add(jt, "lastRebuildAgoMsec", t->last_rebuild_ago_msec);
+	json_object_boolean_add(jt, "rebuildPending", t->rebuild_pending);
+	json_object_int_add(jt, "debounceDelayMsec", t->debounce_delay_msec);
+	json_object_int_add(jt, "debounceMaxHoldMsec",
+			    t->debounce_max_hold_msec);
+	return jt;
+}
+
 static json_object *lsdb_json(const struct iplb_lsdb_status *l)
 {
 	json_object *jl = json_object_new_object();
@@ -180,6 +290,7 @@ static json_object *lsdb_json(const struct iplb_lsdb_status *l)
 	json_object_int_add(jl, "lsaUpdates", (int64_t)l->lsa_updates);
 	json_object_int_add(jl, "lsaDeletes", (int64_t)l->lsa_deletes);
 	json_object_int_add(jl, "malformed", (int64_t)l->malformed);
+	json_object_int_add(jl, "truncated", (int64_t)l->truncated);
 	json_object_int_add(jl, "syncs", (int64_t)l->syncs);
 	json_object_int_add(jl, "disconnects", (int64_t)l->disconnects);
 	json_object_int_add(jl, "connectAttempts",
@@ -207,6 +318,7 @@ DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
 		vty_out(vty, "  Zebra:     %s\n",
 			zebra ? "connected" : "not connected");
 		show_lsdb_text(vty, &st.lsdb);
+		show_topology_text(vty, &st.topology);
 		return CMD_SUCCESS;
 	}
 
@@ -219,6 +331,7 @@ DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
 	json_object_string_add(jo, "uptime", st.uptime);
 	json_object_boolean_add(jo, "zebraConnected", zebra);
 	json_object_object_add(jo, "lsdb", lsdb_json(&st.lsdb));
+	json_object_object_add(jo, "topology", topology_json(&st.topology));
 	return vty_json(vty, jo);
 }
 
@@ -252,6 +365,9 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &no_iplb_role_cmd);
 	install_element(IPLB_NODE, &iplb_lsdb_api_server_cmd);
 	install_element(IPLB_NODE, &no_iplb_lsdb_api_server_cmd);
+	install_element(IPLB_NODE, &iplb_lsdb_debounce_cmd);
+	install_element(IPLB_NODE, &no_iplb_lsdb_debounce_cmd);
+	install_element(VIEW_NODE, &show_iplb_topology_cmd);
 
 	install_element(VIEW_NODE, &show_iplb_status_cmd);
 }

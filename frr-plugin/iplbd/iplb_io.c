@@ -119,6 +119,24 @@ static void iplb_io_cancel_timer(void *ctx)
 	THREAD_OFF(io.t_timer);
 }
 
+static void iplb_io_log(void *ctx, int level, const char *message)
+{
+	switch (level) {
+	case 0:
+		zlog_err("%s", message);
+		break;
+	case 1:
+		zlog_warn("%s", message);
+		break;
+	case 2:
+		zlog_info("%s", message);
+		break;
+	default:
+		zlog_debug("%s", message);
+		break;
+	}
+}
+
 const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 {
 	io.master = master;
@@ -128,6 +146,7 @@ const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 	io.ops.watch = iplb_io_watch;
 	io.ops.arm_timer = iplb_io_arm_timer;
 	io.ops.cancel_timer = iplb_io_cancel_timer;
+	io.ops.log = iplb_io_log;
 	return &io.ops;
 }
 

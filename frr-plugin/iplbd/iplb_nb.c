@@ -47,6 +47,24 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			},
 		},
 		{
+			.xpath = IPLB_XPATH "/lsdb/debounce",
+			.cbs = {
+				.cli_show = cli_show_iplb_lsdb_debounce,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/lsdb/debounce/delay",
+			.cbs = {
+				.modify = iplb_lsdb_debounce_delay_modify,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/lsdb/debounce/max-hold",
+			.cbs = {
+				.modify = iplb_lsdb_debounce_max_hold_modify,
+			},
+		},
+		{
 			.xpath = NULL,
 		},
 	}

@@ -14,6 +14,8 @@ void iplb_apply_finish(struct nb_cb_apply_finish_args *args);
 int iplb_role_modify(struct nb_cb_modify_args *args);
 int iplb_lsdb_api_server_address_modify(struct nb_cb_modify_args *args);
 int iplb_lsdb_api_server_port_modify(struct nb_cb_modify_args *args);
+int iplb_lsdb_debounce_delay_modify(struct nb_cb_modify_args *args);
+int iplb_lsdb_debounce_max_hold_modify(struct nb_cb_modify_args *args);
 
 #define IPLB_XPATH "/frr-iplbd:iplb"
 

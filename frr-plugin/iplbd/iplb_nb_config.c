@@ -40,11 +40,18 @@ void iplb_apply_finish(struct nb_cb_apply_finish_args *args)
 		yang_dnode_get_string(args->dnode, "./lsdb/api-server-address");
 	uint16_t port =
 		yang_dnode_get_uint16(args->dnode, "./lsdb/api-server-port");
+	uint32_t delay =
+		yang_dnode_get_uint32(args->dnode, "./lsdb/debounce/delay");
+	uint32_t max_hold =
+		yang_dnode_get_uint32(args->dnode, "./lsdb/debounce/max-hold");
 
 	if (!iplb_core_lsdb_set_server(iplb_g.core, address, port, args->errmsg,
 				       args->errmsg_len))
 		zlog_err("iplb: LSDB API server %s port %u refused: %s",
 			 address, port, args->errmsg);
+	if (!iplb_core_set_debounce(iplb_g.core, delay, max_hold, args->errmsg,
+				    args->errmsg_len))
+		zlog_err("iplb: LSDB debounce refused: %s", args->errmsg);
 	iplb_core_lsdb_enable(iplb_g.core, true);
 }
 
@@ -82,6 +89,21 @@ int iplb_lsdb_api_server_address_modify(struct nb_cb_modify_args *args)
 }
 
 int iplb_lsdb_api_server_port_modify(struct nb_cb_modify_args *args)
+{
+	return NB_OK;
+}
+
+/*
+ * XPath: /frr-iplbd:iplb/lsdb/debounce/delay and .../max-hold
+ * YANG checks the ranges and that max-hold >= delay; iplb_apply_finish()
+ * applies them.
+ */
+int iplb_lsdb_debounce_delay_modify(struct nb_cb_modify_args *args)
+{
+	return NB_OK;
+}
+
+int iplb_lsdb_debounce_max_hold_modify(struct nb_cb_modify_args *args)
 {
 	return NB_OK;
 }

@@ -5,9 +5,13 @@
 
 #include "daemon/daemon.hpp"
 #include "status/uptime.hpp"
+#include "topology/json_format.hpp"
+#include "topology/text_format.hpp"
 #include "util/ipv4.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string_view>
@@ -70,12 +74,56 @@ void fill_lsdb_status(const iplb::ApiSession &session, iplb_lsdb_status &out)
 	out.lsa_updates = s.counters.lsa_updates;
 	out.lsa_deletes = s.counters.lsa_deletes;
 	out.malformed = s.counters.malformed;
+	out.truncated = s.counters.truncated;
+}
+
+void fill_topology_status(const iplb::Daemon &d, iplb_topology_status &out)
+{
+	const auto &s = d.topology_stats();
+	const auto &r = d.rebuilds();
+	out.routers = s.routers;
+	out.networks = s.networks;
+	out.links = s.links;
+	out.prefixes = s.prefixes;
+	out.one_way = s.one_way;
+	out.ignored = s.ignored;
+	out.malformed = s.malformed;
+	out.rebuilds = r.rebuilds;
+	out.rebuild_errors = r.errors;
+	out.last_rebuild_usec = static_cast<uint64_t>(r.last.count());
+	out.max_rebuild_usec = static_cast<uint64_t>(r.max.count());
+	out.last_rebuild_ago_msec = r.rebuilds + r.errors == 0
+					    ? -1
+					    : std::chrono::duration_cast<std::chrono::milliseconds>(
+						      std::chrono::steady_clock::now() - r.at)
+						      .count();
+	out.rebuild_pending = d.rebuild_pending();
+	out.debounce_delay_msec = static_cast<uint32_t>(d.debounce().delay.count());
+	out.debounce_max_hold_msec = static_cast<uint32_t>(d.debounce().max_hold.count());
+}
+
+// A malloc'd copy, for C callers to free().
+char *c_string(const std::string &text)
+{
+	char *out = static_cast<char *>(std::malloc(text.size() + 1));
+	if (out != nullptr)
+		std::memcpy(out, text.c_str(), text.size() + 1);
+	return out;
+}
+
+iplb::LogSink log_sink(const iplb_io_ops &ops)
+{
+	if (ops.log == nullptr)
+		return {};
+	return [ops](iplb::LogLevel level, const std::string &message) {
+		ops.log(ops.ctx, static_cast<int>(level), message.c_str());
+	};
 }
 
 } // namespace
 
 struct iplb_core {
-	explicit iplb_core(const iplb_io_ops &ops) : io(ops), daemon(io) {}
+	explicit iplb_core(const iplb_io_ops &ops) : io(ops), daemon(io, log_sink(ops)) {}
 
 	CallbackIoDriver io;
 	iplb::Daemon daemon;
@@ -98,12 +146,12 @@ void iplb_core_free(struct iplb_core *core)
 
 void iplb_core_on_io(struct iplb_core *core, int fd, bool readable, bool writable)
 {
-	core->daemon.lsdb().on_io(fd, readable, writable);
+	core->daemon.on_io(fd, readable, writable);
 }
 
 void iplb_core_on_timer(struct iplb_core *core)
 {
-	core->daemon.lsdb().on_timer();
+	core->daemon.on_timer();
 }
 
 const char *iplb_core_version(void)
@@ -157,6 +205,31 @@ void iplb_core_lsdb_enable(struct iplb_core *core, bool enable)
 		core->daemon.lsdb().stop();
 }
 
+bool iplb_core_set_debounce(struct iplb_core *core, uint32_t delay_msec, uint32_t max_hold_msec,
+			    char *errbuf, size_t errlen)
+{
+	if (delay_msec > max_hold_msec) {
+		copy_text("the debounce delay (" + std::to_string(delay_msec) +
+				  " ms) is longer than the max hold (" +
+				  std::to_string(max_hold_msec) + " ms)",
+			  errbuf, errlen);
+		return false;
+	}
+	core->daemon.set_debounce(
+		{std::chrono::milliseconds{delay_msec}, std::chrono::milliseconds{max_hold_msec}});
+	return true;
+}
+
+char *iplb_core_topology_text(const struct iplb_core *core)
+{
+	return c_string(iplb::topology_to_text(*core->daemon.topology()));
+}
+
+char *iplb_core_topology_json(const struct iplb_core *core)
+{
+	return c_string(iplb::topology_to_json(*core->daemon.topology()));
+}
+
 void iplb_core_status(const struct iplb_core *core, struct iplb_status *status)
 {
 	const auto uptime = core->daemon.status().uptime();
@@ -168,6 +241,7 @@ void iplb_core_status(const struct iplb_core *core, struct iplb_status *status)
 	status->uptime_sec = static_cast<uint64_t>(uptime.count());
 	copy_text(iplb::format_uptime(uptime), status->uptime, sizeof(status->uptime));
 	fill_lsdb_status(core->daemon.lsdb(), status->lsdb);
+	fill_topology_status(core->daemon, status->topology);
 }
 
 } // extern "C"

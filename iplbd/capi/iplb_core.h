@@ -29,6 +29,8 @@ struct iplb_io_ops {
 	/* One timer: arming replaces the previous one. */
 	void (*arm_timer)(void *ctx, uint32_t msec);
 	void (*cancel_timer)(void *ctx);
+	/* Optional: the core's log messages; level 0 error .. 3 debug. */
+	void (*log)(void *ctx, int level, const char *message);
 };
 
 /* One core per daemon; NULL if it cannot be allocated. ops is copied. */
@@ -59,6 +61,17 @@ bool iplb_core_lsdb_set_server(struct iplb_core *core, const char *address, uint
 			       char *errbuf, size_t errlen);
 void iplb_core_lsdb_enable(struct iplb_core *core, bool enable);
 
+/*
+ * The topology is rebuilt from the LSDB `delay_msec` after changes stop,
+ * and at most `max_hold_msec` after the first change (delay <= max hold).
+ */
+bool iplb_core_set_debounce(struct iplb_core *core, uint32_t delay_msec, uint32_t max_hold_msec,
+			    char *errbuf, size_t errlen);
+
+/* The current topology for `show iplb topology [json]`; free() the text. */
+char *iplb_core_topology_text(const struct iplb_core *core);
+char *iplb_core_topology_json(const struct iplb_core *core);
+
 /* The LSDB feed as `show iplb status` prints it. */
 struct iplb_lsdb_status {
 	char state[16];	 /* idle, connecting, syncing, established, backoff */
@@ -77,6 +90,26 @@ struct iplb_lsdb_status {
 	uint64_t lsa_updates;
 	uint64_t lsa_deletes;
 	uint64_t malformed;
+	uint64_t truncated;
+};
+
+/* The topology built from the LSDB. */
+struct iplb_topology_status {
+	uint64_t routers;
+	uint64_t networks;
+	uint64_t links;
+	uint64_t prefixes;
+	uint64_t one_way;   /* links dropped by the two-way check */
+	uint64_t ignored;   /* LSAs and links not used */
+	uint64_t malformed; /* LSAs that did not parse */
+	uint64_t rebuilds;
+	uint64_t rebuild_errors;
+	uint64_t last_rebuild_usec;
+	uint64_t max_rebuild_usec;
+	int64_t last_rebuild_ago_msec; /* -1: never */
+	bool rebuild_pending;
+	uint32_t debounce_delay_msec;
+	uint32_t debounce_max_hold_msec;
 };
 
 /* Everything `show iplb status` prints, taken at one instant. */
@@ -86,6 +119,7 @@ struct iplb_status {
 	uint64_t uptime_sec;
 	char uptime[32]; /* formatted like FRR's uptimes */
 	struct iplb_lsdb_status lsdb;
+	struct iplb_topology_status topology;
 };
 
 void iplb_core_status(const struct iplb_core *core, struct iplb_status *status);

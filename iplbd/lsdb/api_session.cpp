@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "lsdb/api_session.hpp"
 
+#include "lsdb/lsa.hpp"
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -125,8 +127,15 @@ void ApiSession::close_channels()
 
 void ApiSession::fail(const std::string &why)
 {
-	if (state_ == SessionState::syncing || state_ == SessionState::established)
+	if (state_ == SessionState::syncing || state_ == SessionState::established) {
 		counters_.disconnects++;
+		log(LogLevel::warning, "LSDB feed from " + to_string(config_.server) + ":" +
+					       std::to_string(config_.port) + " lost (" + why +
+					       "); keeping the last database of " +
+					       std::to_string(database_.size()) + " LSAs");
+	} else if (why != last_error_) {
+		log(LogLevel::info, "LSDB feed: " + why);
+	}
 	last_error_ = why;
 	close_channels();
 	backoff_ = backoff_.count() == 0 ? config_.backoff_initial
@@ -291,7 +300,12 @@ void ApiSession::complete_sync()
 	backoff_ = std::chrono::milliseconds{0};
 	last_error_.clear();
 	enter(SessionState::established);
+	log(LogLevel::info, "LSDB synchronised with ospfd: " + std::to_string(database_.size()) +
+				    " LSAs" +
+				    (router_id_ ? ", router id " + to_string(*router_id_) : ""));
 	next_request();
+	if (on_change_)
+		on_change_();
 }
 
 void ApiSession::send(std::vector<uint8_t> bytes)
@@ -430,14 +444,28 @@ void ApiSession::handle_lsa(const ospfapi::Message &message, bool update)
 	auto notification = ospfapi::decode_lsa_notification(message.body);
 	if (!notification) {
 		counters_.malformed++;
+		log(LogLevel::warning,
+		    "skipping a malformed LSA notification: " + notification.error().message);
 		return;
 	}
+	if (notification->truncated) {
+		// Kept so that the mirror stays complete; the topology skips it.
+		counters_.truncated++;
+	} else if (update) {
+		if (auto lsa = lsa::parse(notification->lsa); !lsa) {
+			counters_.malformed++;
+			log(LogLevel::warning, "skipping a malformed LSA: " + lsa.error().message);
+			return;
+		}
+	}
 	// Until the dump is complete, everything goes to the copy being built.
-	LsaDatabase &target = state_ == SessionState::established ? database_ : incoming_;
-	if (update)
-		target.apply_update(*notification);
-	else
-		target.apply_delete(*notification);
+	const bool live = state_ == SessionState::established;
+	LsaDatabase &target = live ? database_ : incoming_;
+	const auto change =
+		update ? target.apply_update(*notification) : target.apply_delete(*notification);
+	if (live && on_change_ && change != LsaDatabase::Change::refreshed &&
+	    change != LsaDatabase::Change::none)
+		on_change_();
 }
 
 SessionStatus ApiSession::status() const

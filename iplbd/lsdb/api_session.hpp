@@ -13,10 +13,12 @@
 #include "lsdb/lsa_database.hpp"
 #include "util/io_driver.hpp"
 #include "util/ipv4.hpp"
+#include "util/log.hpp"
 #include "util/unique_fd.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,7 +50,8 @@ struct SessionCounters {
 	uint64_t disconnects = 0;    // established or syncing sessions lost
 	uint64_t lsa_updates = 0;    // LSA_UPDATE_NOTIFY received
 	uint64_t lsa_deletes = 0;    // LSA_DELETE_NOTIFY received
-	uint64_t malformed = 0;	     // messages that failed to decode, skipped
+	uint64_t malformed = 0;	     // messages or LSAs that failed to decode, skipped
+	uint64_t truncated = 0;	     // LSAs ospfd cut to its buffer (kept, not used)
 	uint64_t other_messages = 0; // ISM/NSM/reachability/... (not used yet)
 };
 
@@ -78,6 +81,11 @@ public:
 	void stop();
 	// Applies a new server address/port; reconnects if it changed.
 	void reconfigure(const ApiSessionConfig &config);
+
+	void set_log(LogSink log) { log_ = std::move(log); }
+	// Called when the published database changes: a completed sync, or a
+	// live update that changes more than ages and sequence numbers.
+	void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
 
 	// Readiness of a descriptor this session watches, and its timer.
 	void on_io(int fd, bool readable, bool writable);
@@ -112,7 +120,15 @@ private:
 	void handle_reply(const ospfapi::Message &message);
 	void handle_lsa(const ospfapi::Message &message, bool update);
 
+	void log(LogLevel level, const std::string &message) const
+	{
+		if (log_)
+			log_(level, message);
+	}
+
 	IoDriver &io_;
+	LogSink log_;
+	std::function<void()> on_change_;
 	ApiSessionConfig config_;
 	SessionState state_ = SessionState::idle;
 	Clock::time_point state_since_ = Clock::now();

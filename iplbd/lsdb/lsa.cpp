@@ -44,7 +44,8 @@ Result<RouterLsa, Error> router_lsa(const ospfapi::LsaHeader &h, ByteReader r)
 	for (uint16_t i = 0; i < count; i++) {
 		if (r.remaining() < 12)
 			return unexpected(bad(h, "link " + std::to_string(i) + " of " +
-						    std::to_string(count) + " runs past the LSA"));
+							 std::to_string(count) +
+							 " runs past the LSA"));
 		RouterLink link;
 		link.id = Ipv4{r.u32()};
 		link.data = Ipv4{r.u32()};
@@ -52,18 +53,19 @@ Result<RouterLsa, Error> router_lsa(const ospfapi::LsaHeader &h, ByteReader r)
 		const uint8_t tos_count = r.u8();
 		link.metric = r.u16();
 		if (kind < RouterLink::point_to_point || kind > RouterLink::virtual_link)
-			return unexpected(bad(h, "link " + std::to_string(i) + " has unknown type " +
-						    std::to_string(kind)));
+			return unexpected(bad(h, "link " + std::to_string(i) +
+							 " has unknown type " +
+							 std::to_string(kind)));
 		link.kind = static_cast<RouterLink::Kind>(kind);
 		if (r.remaining() < 4u * tos_count)
 			return unexpected(bad(h, "link " + std::to_string(i) +
-						    ": TOS metrics run past the LSA"));
+							 ": TOS metrics run past the LSA"));
 		r.skip(4u * tos_count); // TOS routing is obsolete (RFC 2328 12.4.1)
 		out.links.push_back(link);
 	}
 	if (r.remaining() != 0)
-		return unexpected(bad(h, std::to_string(r.remaining()) +
-					    " bytes after the last link"));
+		return unexpected(
+			bad(h, std::to_string(r.remaining()) + " bytes after the last link"));
 	return out;
 }
 
@@ -71,7 +73,7 @@ Result<NetworkLsa, Error> network_lsa(const ospfapi::LsaHeader &h, ByteReader r)
 {
 	if (r.remaining() < 8 || (r.remaining() - 4) % 4 != 0)
 		return unexpected(bad(h, "network LSA body of " + std::to_string(r.remaining()) +
-					    " bytes is not a mask and attached routers"));
+						 " bytes is not a mask and attached routers"));
 	NetworkLsa out;
 	auto length = length_of(h, Ipv4{r.u32()});
 	if (!length)
@@ -85,8 +87,8 @@ Result<NetworkLsa, Error> network_lsa(const ospfapi::LsaHeader &h, ByteReader r)
 Result<SummaryLsa, Error> summary_lsa(const ospfapi::LsaHeader &h, ByteReader r)
 {
 	if (r.remaining() < 8 || (r.remaining() - 8) % 4 != 0)
-		return unexpected(bad(h, "summary LSA body of " + std::to_string(r.remaining()) +
-					    " bytes"));
+		return unexpected(
+			bad(h, "summary LSA body of " + std::to_string(r.remaining()) + " bytes"));
 	SummaryLsa out;
 	auto length = length_of(h, Ipv4{r.u32()});
 	if (!length)
@@ -100,8 +102,8 @@ Result<SummaryLsa, Error> summary_lsa(const ospfapi::LsaHeader &h, ByteReader r)
 Result<ExternalLsa, Error> external_lsa(const ospfapi::LsaHeader &h, ByteReader r)
 {
 	if (r.remaining() < 16 || (r.remaining() - 16) % 12 != 0)
-		return unexpected(bad(h, "external LSA body of " + std::to_string(r.remaining()) +
-					    " bytes"));
+		return unexpected(
+			bad(h, "external LSA body of " + std::to_string(r.remaining()) + " bytes"));
 	ExternalLsa out;
 	auto length = length_of(h, Ipv4{r.u32()});
 	if (!length)
@@ -154,7 +156,7 @@ Result<Lsa, Error> parse(std::span<const uint8_t> bytes)
 	h.length = r.u16();
 	if (h.length != bytes.size())
 		return unexpected(bad(h, "length field " + std::to_string(h.length) + " but " +
-					    std::to_string(bytes.size()) + " bytes"));
+						 std::to_string(bytes.size()) + " bytes"));
 	const ByteReader body(r.rest());
 
 	switch (h.type) {

@@ -80,8 +80,9 @@ Result<LsdbTopology, Error> build_topology(const LsaDatabase &lsdb, const RelayP
 			if (h.type == lsa::asbr_summary || s->metric >= lsa::ls_infinity)
 				stats.ignored++;
 			else
-				parsed.announced.emplace_back(h.adv_router, prefix_of(h.id, s->length),
-							      s->metric, PrefixKind::summary);
+				parsed.announced.emplace_back(h.adv_router,
+							      prefix_of(h.id, s->length), s->metric,
+							      PrefixKind::summary);
 		} else if (auto *e = std::get_if<lsa::ExternalLsa>(&parsed_lsa->body)) {
 			if (e->metric >= lsa::ls_infinity)
 				stats.ignored++;
@@ -97,9 +98,9 @@ Result<LsdbTopology, Error> build_topology(const LsaDatabase &lsdb, const RelayP
 	// Links and prefixes, deduplicated: parallel links and repeated
 	// announcements keep their lowest cost.
 	std::set<Ipv4> router_ids, network_ids;
-	std::map<std::pair<Ipv4, Ipv4>, uint32_t> router_links;	// router -> router
+	std::map<std::pair<Ipv4, Ipv4>, uint32_t> router_links;	 // router -> router
 	std::map<std::pair<Ipv4, Ipv4>, uint32_t> network_links; // router -> network
-	std::set<std::pair<Ipv4, Ipv4>> members;		// network -> router
+	std::set<std::pair<Ipv4, Ipv4>> members;		 // network -> router
 	std::map<std::pair<Ipv4Prefix, Ipv4>, std::pair<uint32_t, PrefixKind>> prefixes;
 	auto keep_min = [](auto &map, const auto &key, uint32_t cost) {
 		auto [it, fresh] = map.emplace(key, cost);
@@ -107,7 +108,8 @@ Result<LsdbTopology, Error> build_topology(const LsaDatabase &lsdb, const RelayP
 			it->second = cost;
 	};
 	auto announce = [&](Ipv4 router, Ipv4Prefix prefix, uint32_t cost, PrefixKind kind) {
-		auto [it, fresh] = prefixes.emplace(std::pair{prefix, router}, std::pair{cost, kind});
+		auto [it, fresh] =
+			prefixes.emplace(std::pair{prefix, router}, std::pair{cost, kind});
 		if (!fresh && cost < it->second.first)
 			it->second = {cost, kind};
 	};
@@ -119,8 +121,8 @@ Result<LsdbTopology, Error> build_topology(const LsaDatabase &lsdb, const RelayP
 			switch (l.kind) {
 			case RouterLink::point_to_point: {
 				auto back = parsed.routers.find({where.area, l.id});
-				if (back == parsed.routers.end() || !links_back(back->second, where.id) ||
-				    l.id == where.id) {
+				if (back == parsed.routers.end() ||
+				    !links_back(back->second, where.id) || l.id == where.id) {
 					stats.one_way++;
 					break;
 				}
@@ -129,7 +131,8 @@ Result<LsdbTopology, Error> build_topology(const LsaDatabase &lsdb, const RelayP
 			}
 			case RouterLink::transit: {
 				auto net = parsed.networks.find({where.area, l.id});
-				if (net == parsed.networks.end() || !attached(net->second, where.id)) {
+				if (net == parsed.networks.end() ||
+				    !attached(net->second, where.id)) {
 					stats.one_way++;
 					break;
 				}
@@ -145,7 +148,8 @@ Result<LsdbTopology, Error> build_topology(const LsaDatabase &lsdb, const RelayP
 					stats.malformed++;
 					break;
 				}
-				announce(where.id, prefix_of(l.id, *length), l.metric, PrefixKind::stub);
+				announce(where.id, prefix_of(l.id, *length), l.metric,
+					 PrefixKind::stub);
 				break;
 			}
 			case RouterLink::virtual_link:
@@ -157,7 +161,8 @@ Result<LsdbTopology, Error> build_topology(const LsaDatabase &lsdb, const RelayP
 	for (const auto &[where, network] : parsed.networks) {
 		for (Ipv4 r : network.routers) {
 			auto router = parsed.routers.find({where.area, r});
-			if (router == parsed.routers.end() || !transit_cost(router->second, where.id)) {
+			if (router == parsed.routers.end() ||
+			    !transit_cost(router->second, where.id)) {
 				stats.one_way++;
 				continue;
 			}

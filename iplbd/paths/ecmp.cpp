@@ -43,9 +43,8 @@ uint64_t CostTree::count_paths(const Topology &topology, Topology::Vertex v, uin
 		if (auto it = memo.find(x); it != memo.end())
 			return it->second;
 		uint64_t total = 0;
-		for_each_next(topology, x, [&](Topology::Vertex w) {
-			total = std::min(cap, total + count(w));
-		});
+		for_each_next(topology, x,
+			      [&](Topology::Vertex w) { total = std::min(cap, total + count(w)); });
 		memo[x] = total;
 		return total;
 	};

@@ -26,9 +26,9 @@ unsigned thread_count(unsigned requested)
 
 // Runs job(i, yen) for i in [0, count) on `threads` workers, each with its
 // own search scratch. The first error wins.
-std::optional<Error> for_each_parallel(const Topology &topology, size_t count, unsigned threads,
-				       const std::function<std::optional<Error>(
-					       size_t, KShortestPaths &)> &job)
+std::optional<Error>
+for_each_parallel(const Topology &topology, size_t count, unsigned threads,
+		  const std::function<std::optional<Error>(size_t, KShortestPaths &)> &job)
 {
 	std::atomic<size_t> next{0};
 	std::atomic<bool> failed{false};
@@ -58,15 +58,15 @@ std::optional<Error> for_each_parallel(const Topology &topology, size_t count, u
 Status search(const Topology &topology, const std::vector<Vertex> &targets, AllPaths &result)
 {
 	const EngineOptions &o = result.options;
-	auto error = for_each_parallel(
-		topology, targets.size(), thread_count(o.threads),
-		[&](size_t i, KShortestPaths &yen) -> std::optional<Error> {
-			auto paths = yen.compute(result.source, targets[i], o.k, o.metric);
-			if (!paths)
-				return paths.error();
-			result.by_target[targets[i]] = std::move(*paths);
-			return std::nullopt;
-		});
+	auto error = for_each_parallel(topology, targets.size(), thread_count(o.threads),
+				       [&](size_t i, KShortestPaths &yen) -> std::optional<Error> {
+					       auto paths = yen.compute(result.source, targets[i],
+									o.k, o.metric);
+					       if (!paths)
+						       return paths.error();
+					       result.by_target[targets[i]] = std::move(*paths);
+					       return std::nullopt;
+				       });
 	if (error)
 		return unexpected(*error);
 	result.counters.searched += targets.size();
@@ -205,10 +205,10 @@ Result<AllPaths, Error> recompute_all_paths(const Topology &before, const AllPat
 	std::vector<std::pair<PathKey, std::vector<std::optional<PathKey>>>> through;
 	for (auto [u, v, cost] : better)
 		if (from_source[u])
-			through.emplace_back(*from_source[u] + edge_key(metric, cost,
-								       after.node(v).kind ==
-									       NodeKind::router),
-					     forward_keys(after, v, metric));
+			through.emplace_back(
+				*from_source[u] + edge_key(metric, cost,
+							   after.node(v).kind == NodeKind::router),
+				forward_keys(after, v, metric));
 
 	AllPaths result;
 	result.source = *source;

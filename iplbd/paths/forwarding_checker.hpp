@@ -16,8 +16,8 @@ namespace iplb {
 
 struct ForwardingReplay {
 	std::vector<std::vector<Topology::Vertex>> paths; // sorted, each source..target
-	bool truncated = false; // there are more than the limit
-	bool reachable = true;	// every segment has a route
+	bool truncated = false;				  // there are more than the limit
+	bool reachable = true;				  // every segment has a route
 
 	bool pins(const std::vector<Topology::Vertex> &intended) const
 	{

@@ -7,8 +7,8 @@ namespace iplb {
 
 namespace {
 
-constexpr EnumNames<Metric, 2> metric_names{
-	"metric", {{{Metric::cost, "cost"}, {Metric::hops, "hops"}}}};
+constexpr EnumNames<Metric, 2> metric_names{"metric",
+					    {{{Metric::cost, "cost"}, {Metric::hops, "hops"}}}};
 
 } // namespace
 
@@ -43,8 +43,8 @@ uint64_t identity(const Node &n)
 Ranking Ranking::for_pair(const Topology &topology, Topology::Vertex source,
 			  Topology::Vertex destination)
 {
-	return Ranking(topology,
-		       mix(mix(identity(topology.node(source))) ^ identity(topology.node(destination))));
+	return Ranking(topology, mix(mix(identity(topology.node(source))) ^
+				     identity(topology.node(destination))));
 }
 
 uint64_t Ranking::rank(Topology::Vertex v) const
@@ -70,8 +70,8 @@ std::optional<PathKey> key_of(const Topology &topology, Metric metric,
 		auto cost = topology.link_cost(vertices[i - 1], vertices[i]);
 		if (!cost)
 			return std::nullopt;
-		key = key + edge_key(metric, *cost,
-				     topology.node(vertices[i]).kind == NodeKind::router);
+		key = key +
+		      edge_key(metric, *cost, topology.node(vertices[i]).kind == NodeKind::router);
 	}
 	return key;
 }

@@ -43,7 +43,8 @@ std::vector<std::vector<Topology::Vertex>> plan_tree(const Topology &topology,
 			// that prefix have at position i.
 			std::set<Topology::Vertex> children;
 			for (const auto &other : routers)
-				if (other.size() > i && std::equal(r.begin(), r.begin() + i, other.begin()))
+				if (other.size() > i &&
+				    std::equal(r.begin(), r.begin() + i, other.begin()))
 					children.insert(other[i]);
 			if (children.size() > 1)
 				relays.push_back(r[i]);
@@ -91,7 +92,8 @@ RelayPlan plan_exact(const Topology &topology, CostTreeCache &trees, const Path 
 		for (size_t i = 0; i < j; i++) {
 			if (best[i] == infinity)
 				continue;
-			const bool pinned = pinned_segment(topology, tree, path, stops[i], stops[j]);
+			const bool pinned =
+				pinned_segment(topology, tree, path, stops[i], stops[j]);
 			// Unpinned stretches are allowed only router by router.
 			if (!pinned && j != i + 1)
 				continue;
@@ -124,8 +126,10 @@ std::vector<RelayPlan> plan_relays(const Topology &topology, CostTreeCache &tree
 	auto lists = plan_tree(topology, paths);
 	for (size_t i = 0; i < paths.size(); i++) {
 		const auto &v = paths[i].vertices;
-		const auto replay = replay_forwarding(topology, trees, v.front(), lists[i], v.back());
-		plans.push_back(RelayPlan{std::move(lists[i]), replay.pins(v), replay.paths.size()});
+		const auto replay =
+			replay_forwarding(topology, trees, v.front(), lists[i], v.back());
+		plans.push_back(
+			RelayPlan{std::move(lists[i]), replay.pins(v), replay.paths.size()});
 	}
 	return plans;
 }

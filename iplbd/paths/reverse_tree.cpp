@@ -65,7 +65,8 @@ void ReverseTree::compute(const Topology &topology, Topology::Vertex target, Met
 				if (next_rank_[u] == 0)
 					next_rank_[u] = ranking.rank(next_[u]);
 				const uint64_t rank = ranking.rank(v);
-				if (rank < next_rank_[u] || (rank == next_rank_[u] && v < next_[u])) {
+				if (rank < next_rank_[u] ||
+				    (rank == next_rank_[u] && v < next_[u])) {
 					next_[u] = v;
 					next_rank_[u] = rank;
 				}

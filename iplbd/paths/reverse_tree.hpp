@@ -59,8 +59,8 @@ private:
 class ReverseTree {
 public:
 	explicit ReverseTree(size_t vertex_count)
-		: key_(vertex_count), next_(vertex_count), next_rank_(vertex_count),
-		  stamp_(vertex_count, 0), settled_(vertex_count, 0)
+	    : key_(vertex_count), next_(vertex_count), next_rank_(vertex_count),
+	      stamp_(vertex_count, 0), settled_(vertex_count, 0)
 	{
 	}
 
@@ -92,7 +92,7 @@ private:
 	std::vector<PathKey> key_;
 	std::vector<Topology::Vertex> next_;
 	std::vector<uint64_t> next_rank_; // rank of next_, or 0 until a tie needs it
-	std::vector<uint32_t> stamp_; // == generation_: reached in this search
+	std::vector<uint32_t> stamp_;	  // == generation_: reached in this search
 	std::vector<uint32_t> settled_;
 	uint32_t generation_ = 0;
 	Topology::Vertex target_ = Topology::none;

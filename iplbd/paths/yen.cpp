@@ -7,9 +7,8 @@
 namespace iplb {
 
 KShortestPaths::KShortestPaths(const Topology &topology)
-	: topology_(topology), tree_(topology.vertex_count()),
-	  scratch_(topology.vertex_count()), constraints_(topology.vertex_count()),
-	  dead_(topology.vertex_count(), 0)
+    : topology_(topology), tree_(topology.vertex_count()), scratch_(topology.vertex_count()),
+      constraints_(topology.vertex_count()), dead_(topology.vertex_count(), 0)
 {
 }
 
@@ -30,8 +29,8 @@ bool KShortestPaths::clean_optimal_path(Topology::Vertex from, Topology::Vertex 
 		// The best-ranked optimal next hop of v not tried yet.
 		Topology::Vertex chosen = Topology::none;
 		topology_.for_each_out(v, [&](Topology::Vertex y, uint32_t cost) {
-			if (dead_[y] == dead_generation_ || y == spur || constraints_.forbidden(y) ||
-			    !tree_.reaches(y))
+			if (dead_[y] == dead_generation_ || y == spur ||
+			    constraints_.forbidden(y) || !tree_.reaches(y))
 				return;
 			if (y != target && !topology_.can_transit(y))
 				return;
@@ -116,7 +115,8 @@ Ranking KShortestPaths::default_ranking(const Topology &topology, Topology::Vert
 
 Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source,
 							 Topology::Vertex target, unsigned k,
-							 Metric metric, std::optional<Ranking> given)
+							 Metric metric,
+							 std::optional<Ranking> given)
 {
 	const auto n = topology_.vertex_count();
 	if (k == 0 || k > max_k)
@@ -169,9 +169,9 @@ Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source
 					candidates.insert(std::move(total));
 			}
 			const Topology::Vertex next = previous.vertices[j + 1];
-			root_key = root_key +
-				   edge_key(metric, *topology_.link_cost(spur, next),
-					    topology_.node(next).kind == NodeKind::router);
+			root_key =
+				root_key + edge_key(metric, *topology_.link_cost(spur, next),
+						    topology_.node(next).kind == NodeKind::router);
 		}
 		if (candidates.empty())
 			break;

@@ -26,8 +26,8 @@ namespace iplb {
 
 struct YenCounters {
 	uint64_t spur_searches = 0;
-	uint64_t spur_fast = 0;	   // answered from the reverse tree
-	uint64_t spur_full = 0;	   // needed a constrained search
+	uint64_t spur_fast = 0; // answered from the reverse tree
+	uint64_t spur_full = 0; // needed a constrained search
 };
 
 class KShortestPaths {
@@ -62,11 +62,11 @@ private:
 				std::vector<Topology::Vertex> &out);
 
 	const Topology &topology_;
-	ReverseTree tree_;	// unconstrained, per target
+	ReverseTree tree_; // unconstrained, per target
 	bool tree_valid_ = false;
 	Metric tree_metric_ = Metric::cost;
 	uint64_t tree_seed_ = 0;
-	ReverseTree scratch_;	// constrained spur searches
+	ReverseTree scratch_; // constrained spur searches
 	Constraints constraints_;
 	YenCounters counters_;
 	// Scratch of one spur search.

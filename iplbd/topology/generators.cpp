@@ -84,12 +84,14 @@ bool connected(unsigned n, const std::set<std::pair<unsigned, unsigned>> &edges)
 // One attempt at the Jellyfish construction; empty if it came out
 // disconnected.
 std::set<std::pair<unsigned, unsigned>> jellyfish_links(const std::vector<unsigned> &ports,
-							 Rng &rng)
+							Rng &rng)
 {
 	const unsigned n = static_cast<unsigned>(ports.size());
 	std::vector<unsigned> free = ports;
 	std::set<std::pair<unsigned, unsigned>> edges;
-	auto key = [](unsigned a, unsigned b) { return std::pair{std::min(a, b), std::max(a, b)}; };
+	auto key = [](unsigned a, unsigned b) {
+		return std::pair{std::min(a, b), std::max(a, b)};
+	};
 
 	// Switches with a free port; pair two at random until none can pair.
 	std::vector<unsigned> open;
@@ -129,7 +131,8 @@ std::set<std::pair<unsigned, unsigned>> jellyfish_links(const std::vector<unsign
 		while (free[s] >= 2) {
 			std::vector<std::pair<unsigned, unsigned>> breakable;
 			for (auto [x, y] : edges)
-				if (x != s && y != s && !edges.count(key(s, x)) && !edges.count(key(s, y)))
+				if (x != s && y != s && !edges.count(key(s, x)) &&
+				    !edges.count(key(s, y)))
 					breakable.emplace_back(x, y);
 			if (breakable.empty())
 				break;
@@ -150,15 +153,21 @@ std::set<std::pair<unsigned, unsigned>> jellyfish_links(const std::vector<unsign
 Result<TopologySnapshot, Error> make_fat_tree(const FatTreeOptions &o)
 {
 	if (o.k < 2 || o.k > 64 || o.k % 2 != 0)
-		return unexpected(Error{"fat-tree k must be even and in 2-64, not " +
-					std::to_string(o.k)});
+		return unexpected(
+			Error{"fat-tree k must be even and in 2-64, not " + std::to_string(o.k)});
 	if (o.cost == 0 || o.cost > TopologyBuilder::max_link_cost)
 		return unexpected(Error{"link cost must be in 1-65535"});
 	const unsigned half = o.k / 2;
 	TopologyBuilder b;
-	auto core = [](unsigned i, unsigned j) { return quad(10, 200, i, j); };
-	auto agg = [](unsigned p, unsigned a) { return quad(10, p + 1, a, 1); };
-	auto edge = [half](unsigned p, unsigned e) { return quad(10, p + 1, half + e, 1); };
+	auto core = [](unsigned i, unsigned j) {
+		return quad(10, 200, i, j);
+	};
+	auto agg = [](unsigned p, unsigned a) {
+		return quad(10, p + 1, a, 1);
+	};
+	auto edge = [half](unsigned p, unsigned e) {
+		return quad(10, p + 1, half + e, 1);
+	};
 
 	for (unsigned i = 0; i < half; i++)
 		for (unsigned j = 0; j < half; j++)
@@ -217,10 +226,13 @@ Result<TopologySnapshot, Error> make_jellyfish(const JellyfishOptions &o)
 	for (int attempt = 0; attempt < 100 && links.empty(); attempt++)
 		links = jellyfish_links(ports, rng);
 	if (links.empty())
-		return unexpected(Error{"no connected jellyfish with these options (too few ports?)"});
+		return unexpected(
+			Error{"no connected jellyfish with these options (too few ports?)"});
 
 	TopologyBuilder b;
-	auto sw = [](unsigned i) { return quad(10, 1, i >> 8, i & 0xff); };
+	auto sw = [](unsigned i) {
+		return quad(10, 1, i >> 8, i & 0xff);
+	};
 	for (unsigned i = 0; i < o.switches; i++)
 		if (auto s = b.add_router(sw(i)); !s)
 			return unexpected(s.error());

@@ -20,9 +20,9 @@
 namespace iplb {
 
 struct FatTreeOptions {
-	unsigned k = 4;	      // ports per switch, even, 2..64
-	uint32_t cost = 10;   // every link
-	bool hosts = true;    // k/2 hosts per edge switch
+	unsigned k = 4;	    // ports per switch, even, 2..64
+	uint32_t cost = 10; // every link
+	bool hosts = true;  // k/2 hosts per edge switch
 };
 
 // k=4: 20 switches, 16 hosts; k=48: 2,880 switches, 27,648 hosts.

@@ -93,7 +93,8 @@ Status placed(Status status, const std::string &where)
 
 Result<TopologySnapshot, Error> build_from(const json &document)
 {
-	if (auto s = only_fields(document, "topology", {"routers", "networks", "links", "prefixes"});
+	if (auto s =
+		    only_fields(document, "topology", {"routers", "networks", "links", "prefixes"});
 	    !s)
 		return unexpected(s.error());
 	for (auto name : {"routers", "networks", "links", "prefixes"})
@@ -134,15 +135,20 @@ Result<TopologySnapshot, Error> build_from(const json &document)
 				return unexpected(s.error());
 			auto members = n.find("routers");
 			if (members == n.end() || !members->is_array())
-				return unexpected(field_error(where + ".routers", "expected an array"));
+				return unexpected(
+					field_error(where + ".routers", "expected an array"));
 			for (size_t m = 0; m < members->size(); m++) {
-				const auto member_where = where + ".routers[" + std::to_string(m) + "]";
+				const auto member_where =
+					where + ".routers[" + std::to_string(m) + "]";
 				if (!(*members)[m].is_string())
-					return unexpected(field_error(member_where, "expected a string"));
+					return unexpected(
+						field_error(member_where, "expected a string"));
 				auto router = parse_ipv4((*members)[m].get<std::string>());
 				if (!router)
-					return unexpected(field_error(member_where, router.error().message));
-				if (auto s = placed(builder.attach_to_network(*id, *router), member_where);
+					return unexpected(
+						field_error(member_where, router.error().message));
+				if (auto s = placed(builder.attach_to_network(*id, *router),
+						    member_where);
 				    !s)
 					return unexpected(s.error());
 			}
@@ -171,7 +177,8 @@ Result<TopologySnapshot, Error> build_from(const json &document)
 		for (size_t i = 0; i < prefixes->size(); i++) {
 			const json &p = (*prefixes)[i];
 			const auto where = at("prefixes", i);
-			if (auto s = only_fields(p, where, {"router", "prefix", "cost", "kind"}); !s)
+			if (auto s = only_fields(p, where, {"router", "prefix", "cost", "kind"});
+			    !s)
 				return unexpected(s.error());
 			auto router = address_field(p, where, "router");
 			if (!router)
@@ -182,23 +189,24 @@ Result<TopologySnapshot, Error> build_from(const json &document)
 							      "expected a string A.B.C.D/L"));
 			auto prefix = parse_prefix(text->get<std::string>());
 			if (!prefix)
-				return unexpected(
-					field_error(at("prefixes", i, "prefix"), prefix.error().message));
+				return unexpected(field_error(at("prefixes", i, "prefix"),
+							      prefix.error().message));
 			auto cost = number_field(p, where, "cost", 0u);
 			if (!cost)
 				return unexpected(cost.error());
 			PrefixKind kind = PrefixKind::stub;
 			if (auto k = p.find("kind"); k != p.end()) {
 				if (!k->is_string())
-					return unexpected(
-						field_error(at("prefixes", i, "kind"), "expected a string"));
+					return unexpected(field_error(at("prefixes", i, "kind"),
+								      "expected a string"));
 				auto parsed = parse_prefix_kind(k->get<std::string>());
 				if (!parsed)
-					return unexpected(
-						field_error(at("prefixes", i, "kind"), parsed.error().message));
+					return unexpected(field_error(at("prefixes", i, "kind"),
+								      parsed.error().message));
 				kind = *parsed;
 			}
-			if (auto s = placed(builder.add_prefix(*router, *prefix, *cost, kind), where);
+			if (auto s = placed(builder.add_prefix(*router, *prefix, *cost, kind),
+					    where);
 			    !s)
 				return unexpected(s.error());
 		}
@@ -254,7 +262,9 @@ std::string topology_to_json(const Topology &t)
 		if (t.node(v).kind != NodeKind::network)
 			continue;
 		ordered members = ordered::array();
-		t.for_each_out(v, [&](auto router, auto) { members.push_back(to_string(t.node(router).id)); });
+		t.for_each_out(v, [&](auto router, auto) {
+			members.push_back(to_string(t.node(router).id));
+		});
 		ordered n = {{"id", to_string(t.node(v).id)}, {"routers", members}};
 		out += sep + n.dump();
 		sep = ",\n    ";
@@ -266,8 +276,8 @@ std::string topology_to_json(const Topology &t)
 			continue;
 		t.for_each_out(v, [&](auto to, auto cost) {
 			ordered l = {{"from", to_string(t.node(v).id)},
-				  {"to", to_string(t.node(to).id)},
-				  {"cost", cost}};
+				     {"to", to_string(t.node(to).id)},
+				     {"cost", cost}};
 			out += sep + l.dump();
 			sep = ",\n    ";
 		});
@@ -276,9 +286,9 @@ std::string topology_to_json(const Topology &t)
 	sep = "\n    ";
 	for (const PrefixRoute &p : t.prefixes()) {
 		ordered j = {{"router", to_string(t.node(p.vertex).id)},
-			  {"prefix", to_string(p.prefix)},
-			  {"cost", p.cost},
-			  {"kind", std::string(to_string(p.kind))}};
+			     {"prefix", to_string(p.prefix)},
+			     {"cost", p.cost},
+			     {"kind", std::string(to_string(p.kind))}};
 		out += sep + j.dump();
 		sep = ",\n    ";
 	}

@@ -20,16 +20,17 @@ Result<Ipv4Prefix, Error> parse_prefix(std::string_view text)
 		return unexpected(address.error());
 	const auto len_text = text.substr(slash + 1);
 	unsigned length = 0;
-	auto [end, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
+	auto [end, ec] =
+		std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
 	if (ec != std::errc{} || end != len_text.data() + len_text.size() || len_text.empty() ||
 	    length > 32)
 		return unexpected(Error{"'" + std::string(text) + "': prefix length must be 0-32"});
 	const auto len8 = static_cast<uint8_t>(length);
 	if ((address->value & ~Ipv4Prefix::mask_of(len8)) != 0)
-		return unexpected(Error{"'" + std::string(text) +
-					"': host bits are set (did you mean " +
-					to_string(Ipv4{address->value & Ipv4Prefix::mask_of(len8)}) +
-					"/" + std::to_string(length) + "?)"});
+		return unexpected(
+			Error{"'" + std::string(text) + "': host bits are set (did you mean " +
+			      to_string(Ipv4{address->value & Ipv4Prefix::mask_of(len8)}) + "/" +
+			      std::to_string(length) + "?)"});
 	return Ipv4Prefix{*address, len8};
 }
 

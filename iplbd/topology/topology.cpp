@@ -8,16 +8,14 @@
 
 namespace iplb {
 
-
 namespace {
 
-constexpr EnumNames<PrefixKind, 5> prefix_kind_names{
-	"prefix kind",
-	{{{PrefixKind::stub, "stub"},
-	  {PrefixKind::network, "network"},
-	  {PrefixKind::summary, "summary"},
-	  {PrefixKind::external1, "external1"},
-	  {PrefixKind::external2, "external2"}}}};
+constexpr EnumNames<PrefixKind, 5> prefix_kind_names{"prefix kind",
+						     {{{PrefixKind::stub, "stub"},
+						       {PrefixKind::network, "network"},
+						       {PrefixKind::summary, "summary"},
+						       {PrefixKind::external1, "external1"},
+						       {PrefixKind::external2, "external2"}}}};
 
 } // namespace
 
@@ -45,8 +43,7 @@ std::optional<Topology::Vertex> Topology::find(Ipv4 id, NodeKind kind) const
 std::vector<PrefixRoute> Topology::routes_to(const Ipv4Prefix &prefix) const
 {
 	auto [first, last] = std::equal_range(
-		prefixes_.begin(), prefixes_.end(), prefix,
-		[](const auto &a, const auto &b) {
+		prefixes_.begin(), prefixes_.end(), prefix, [](const auto &a, const auto &b) {
 			if constexpr (std::is_same_v<std::decay_t<decltype(a)>, PrefixRoute>)
 				return a.prefix < b;
 			else
@@ -101,12 +98,13 @@ Status TopologyBuilder::add_link(Ipv4 from, Ipv4 to, uint32_t cost)
 	if (from == to && to_kind == NodeKind::router)
 		return unexpected(Error{"link " + to_string(from) + " -> itself"});
 	if (cost == 0 || cost > max_link_cost)
-		return unexpected(Error{"link " + to_string(from) + " -> " + to_string(to) + ": cost " +
-					std::to_string(cost) + " is not in 1-" +
+		return unexpected(Error{"link " + to_string(from) + " -> " + to_string(to) +
+					": cost " + std::to_string(cost) + " is not in 1-" +
 					std::to_string(max_link_cost)});
 	const LinkKey key{{from, NodeKind::router}, {to, to_kind}};
 	if (!links_.emplace(key, cost).second)
-		return unexpected(Error{"duplicate link " + to_string(from) + " -> " + to_string(to)});
+		return unexpected(
+			Error{"duplicate link " + to_string(from) + " -> " + to_string(to)});
 	return ok();
 }
 
@@ -119,8 +117,8 @@ Status TopologyBuilder::attach_to_network(Ipv4 network, Ipv4 router)
 					to_string(router)});
 	const LinkKey key{{network, NodeKind::network}, {router, NodeKind::router}};
 	if (!links_.emplace(key, 0).second)
-		return unexpected(Error{"router " + to_string(router) + " attached twice to network " +
-					to_string(network)});
+		return unexpected(Error{"router " + to_string(router) +
+					" attached twice to network " + to_string(network)});
 	return ok();
 }
 
@@ -160,8 +158,8 @@ Result<TopologySnapshot, Error> TopologyBuilder::build() const
 		data.push_back(EdgeData{cost});
 	}
 	const auto n = static_cast<Topology::Vertex>(topology->nodes_.size());
-	topology->graph_ = Topology::Graph(boost::edges_are_unsorted_multi_pass, edges.begin(), edges.end(),
-					   data.begin(), n);
+	topology->graph_ = Topology::Graph(boost::edges_are_unsorted_multi_pass, edges.begin(),
+					   edges.end(), data.begin(), n);
 
 	topology->transit_.assign(n, false);
 	for (Topology::Vertex v = 0; v < n; v++) {

@@ -29,9 +29,9 @@ enum class NodeKind : uint8_t {
 };
 
 struct Node {
-	Ipv4 id;		      // router id, or the DR's interface address
+	Ipv4 id; // router id, or the DR's interface address
 	NodeKind kind = NodeKind::router;
-	Ipv4 relay;		      // what hosts encapsulate to (routers)
+	Ipv4 relay; // what hosts encapsulate to (routers)
 };
 
 enum class PrefixKind : uint8_t {
@@ -61,8 +61,9 @@ struct EdgeData {
 class Topology {
 public:
 	using Vertex = uint32_t;
-	using Graph = boost::compressed_sparse_row_graph<boost::bidirectionalS, boost::no_property,
-							 EdgeData, boost::no_property, Vertex, Vertex>;
+	using Graph =
+		boost::compressed_sparse_row_graph<boost::bidirectionalS, boost::no_property,
+						   EdgeData, boost::no_property, Vertex, Vertex>;
 	static constexpr Vertex none = ~Vertex{0};
 
 	size_t vertex_count() const { return nodes_.size(); }

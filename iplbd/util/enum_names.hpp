@@ -33,7 +33,10 @@ struct EnumNames {
 				return v;
 		std::string expected;
 		for (size_t i = 0; i < N; i++)
-			expected += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(names[i].second);
+			expected += (i == 0	  ? ""
+				     : i + 1 == N ? " or "
+						  : ", ") +
+				    std::string(names[i].second);
 		return unexpected(Error{"unknown " + std::string(what) + " '" + std::string(text) +
 					"': expected " + expected});
 	}

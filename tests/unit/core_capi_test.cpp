@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -41,6 +42,7 @@ struct Glue {
 					std::chrono::milliseconds{msec});
 			},
 		.cancel_timer = [](void *ctx) { static_cast<Glue *>(ctx)->loop.cancel_timer(); },
+		.log = nullptr,
 	};
 
 	CorePtr make_core()
@@ -131,8 +133,16 @@ TEST(CoreCapi, LsdbFeedThroughTheGlueCallbacks)
 {
 	iplb::test::FakeServerScript script;
 	script.router_id = 0x0aff0001;
-	script.dump = {iplb::test::lsa_bytes({.type = 1, .id = 1, .adv_router = 1}),
-		       iplb::test::lsa_bytes({.type = 2, .id = 2, .adv_router = 1})};
+	// Router 0.0.0.1 on a LAN whose DR is 0.0.0.2 (mask /24, member 0.0.0.1).
+	script.dump = {
+		iplb::test::lsa_bytes({.type = 1,
+				       .id = 1,
+				       .adv_router = 1,
+				       .body = {0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 2, 0, 0, 5}}),
+		iplb::test::lsa_bytes({.type = 2,
+				       .id = 2,
+				       .adv_router = 1,
+				       .body = {255, 255, 255, 0, 0, 0, 0, 1}})};
 	iplb::test::FakeOspfApiServer server(script);
 	Glue glue;
 	CorePtr core = glue.make_core();
@@ -150,9 +160,41 @@ TEST(CoreCapi, LsdbFeedThroughTheGlueCallbacks)
 	EXPECT_STREQ(lsdb.router_id, "10.255.0.1");
 	EXPECT_EQ(lsdb.syncs, 1u);
 
+	// The topology follows after the debounce delay.
+	ASSERT_TRUE(glue.loop.run_until(
+		[&] { return status_of(core.get()).topology.rebuilds == 1; }, 5s));
+	const auto topo = status_of(core.get()).topology;
+	EXPECT_EQ(topo.routers, 1u);
+	EXPECT_EQ(topo.networks, 1u);
+	EXPECT_EQ(topo.links, 2u); // router -> LAN -> router
+	EXPECT_GE(topo.last_rebuild_ago_msec, 0);
+	std::unique_ptr<char, decltype(&std::free)> json(iplb_core_topology_json(core.get()),
+							 &std::free);
+	EXPECT_NE(std::string(json.get()).find(R"({"id":"0.0.0.2","routers":["0.0.0.1"]})"),
+		  std::string::npos)
+		<< json.get();
+	std::unique_ptr<char, decltype(&std::free)> text(iplb_core_topology_text(core.get()),
+							 &std::free);
+	EXPECT_NE(std::string(text.get()).find("1 routers, 1 transit networks, 2 links"),
+		  std::string::npos)
+		<< text.get();
+
 	iplb_core_lsdb_enable(core.get(), false);
 	EXPECT_STREQ(status_of(core.get()).lsdb.state, "idle");
 	EXPECT_EQ(glue.loop.watched(), 0u);
+	EXPECT_EQ(status_of(core.get()).topology.routers, 1u) << "kept while the feed is off";
+}
+
+TEST(CoreCapi, DebounceMustNotExceedItsMaxHold)
+{
+	Glue glue;
+	CorePtr core = glue.make_core();
+	char err[128] = "";
+	EXPECT_FALSE(iplb_core_set_debounce(core.get(), 500, 100, err, sizeof(err)));
+	EXPECT_NE(std::string(err).find("longer than the max hold"), std::string::npos);
+	EXPECT_EQ(status_of(core.get()).topology.debounce_delay_msec, 200u);
+	EXPECT_TRUE(iplb_core_set_debounce(core.get(), 50, 1000, nullptr, 0));
+	EXPECT_EQ(status_of(core.get()).topology.debounce_max_hold_msec, 1000u);
 }
 
 } // namespace

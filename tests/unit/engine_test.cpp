@@ -106,7 +106,9 @@ TopologySnapshot mutate(const Topology &t, std::mt19937 &rng, std::string &what)
 		const Ipv4 fresh{0x0afe0001};
 		what = "router added";
 		routers.push_back(fresh);
-		added = {{fresh, chosen.from, 2}, {chosen.from, fresh, 2}, {fresh, chosen.to, 2},
+		added = {{fresh, chosen.from, 2},
+			 {chosen.from, fresh, 2},
+			 {fresh, chosen.to, 2},
 			 {chosen.to, fresh, 2}};
 	}
 	TopologyBuilder b;
@@ -144,7 +146,9 @@ TEST(Engine, IncrementalEqualsFullRecomputeOnRandomChanges)
 	std::mt19937 rng(4242);
 	uint64_t reused = 0, searched = 0;
 	for (int round = 0; round < 60; round++) {
-		auto topo = round % 2 ? make_jellyfish({.switches = 12, .ports = 5, .hosts = 10,
+		auto topo = round % 2 ? make_jellyfish({.switches = 12,
+							.ports = 5,
+							.hosts = 10,
 							.seed = static_cast<uint64_t>(round)})
 				      : make_fat_tree({.k = 4});
 		ASSERT_TRUE(topo);
@@ -160,7 +164,8 @@ TEST(Engine, IncrementalEqualsFullRecomputeOnRandomChanges)
 			continue; // the source itself went away
 		auto incremental = recompute_all_paths(before, previous, *after);
 		ASSERT_TRUE(incremental) << incremental.error().message;
-		auto full = *compute_all_paths(*after, *after->find(before.node(source).id), options);
+		auto full =
+			*compute_all_paths(*after, *after->find(before.node(source).id), options);
 		ASSERT_EQ(by_id(*after, *incremental), by_id(*after, full))
 			<< "round " << round << ": " << what;
 		reused += incremental->counters.reused;

@@ -46,7 +46,8 @@ std::vector<uint8_t> router_body(const std::vector<Link> &links, uint8_t flags =
 
 std::vector<uint8_t> router_lsa(const char *id, const std::vector<Link> &links)
 {
-	return lsa_bytes({.type = 1, .id = ip(id), .adv_router = ip(id), .body = router_body(links)});
+	return lsa_bytes(
+		{.type = 1, .id = ip(id), .adv_router = ip(id), .body = router_body(links)});
 }
 
 std::vector<uint8_t> network_lsa(const char *dr, const char *adv, uint32_t mask,
@@ -86,9 +87,9 @@ std::vector<uint8_t> summary_lsa(uint8_t type, const char *net, uint32_t mask, c
 TEST(Lsa, ParsesRouterLsaLinksAndSkipsTos)
 {
 	auto bytes = router_lsa("10.0.0.1", {{ip("10.0.0.2"), ip("10.1.0.1"), 1, 10, 2},
-					    {ip("10.9.0.1"), ip("10.9.0.5"), 2, 5},
-					    {ip("10.255.0.1"), 0xffffffff, 3, 0},
-					    {ip("10.0.0.7"), ip("10.1.0.1"), 4, 3}});
+					     {ip("10.9.0.1"), ip("10.9.0.5"), 2, 5},
+					     {ip("10.255.0.1"), 0xffffffff, 3, 0},
+					     {ip("10.0.0.7"), ip("10.1.0.1"), 4, 3}});
 	auto lsa = lsa::parse(bytes);
 	ASSERT_TRUE(lsa) << lsa.error().message;
 	auto &r = std::get<lsa::RouterLsa>(lsa->body);
@@ -102,7 +103,8 @@ TEST(Lsa, ParsesRouterLsaLinksAndSkipsTos)
 
 TEST(Lsa, ParsesNetworkSummaryAndExternal)
 {
-	auto net = lsa::parse(network_lsa("10.9.0.1", "10.0.0.1", 0xffffff00, {"10.0.0.1", "10.0.0.2"}));
+	auto net = lsa::parse(
+		network_lsa("10.9.0.1", "10.0.0.1", 0xffffff00, {"10.0.0.1", "10.0.0.2"}));
 	ASSERT_TRUE(net);
 	EXPECT_EQ(std::get<lsa::NetworkLsa>(net->body).length, 24);
 	EXPECT_EQ(std::get<lsa::NetworkLsa>(net->body).routers.size(), 2u);
@@ -185,7 +187,8 @@ TEST(LsdbTopology, TwoWayCheckNetworksAndPrefixes)
 					{ip("10.9.0.1"), ip("10.9.0.2"), 2, 5}}),
 		router_lsa("10.0.0.3", {{ip("10.0.0.1"), ip("10.1.0.3"), 1, 1}}),
 		router_lsa("10.0.0.4", {{ip("10.9.0.1"), ip("10.9.0.4"), 2, 7}}),
-		network_lsa("10.9.0.1", "10.0.0.1", 0xffffff00, {"10.0.0.1", "10.0.0.2", "10.0.0.4"}),
+		network_lsa("10.9.0.1", "10.0.0.1", 0xffffff00,
+			    {"10.0.0.1", "10.0.0.2", "10.0.0.4"}),
 		external_lsa(5, "10.8.0.0", 0xffff0000, "10.0.0.4", 20, true),
 		external_lsa(5, "10.6.0.0", 0xffff0000, "10.0.0.4", lsa::ls_infinity, true),
 		summary_lsa(4, "10.0.0.9", 0xffffffff, "10.0.0.2", 5),
@@ -193,7 +196,9 @@ TEST(LsdbTopology, TwoWayCheckNetworksAndPrefixes)
 	auto built = build_topology(db, {});
 	ASSERT_TRUE(built) << built.error().message;
 	const Topology &t = *built->topology;
-	auto v = [&](const char *id) { return *t.find(*parse_ipv4(id)); };
+	auto v = [&](const char *id) {
+		return *t.find(*parse_ipv4(id));
+	};
 	EXPECT_EQ(built->stats.routers, 4u);
 	EXPECT_EQ(built->stats.networks, 1u);
 	EXPECT_EQ(t.link_cost(v("10.0.0.1"), v("10.0.0.2")), 10u);

@@ -132,8 +132,8 @@ TEST(Yen, PathsAreLoopFreeAndRanked)
 		EXPECT_EQ(std::set<Vertex>(v.begin(), v.end()).size(), v.size()) << "loop";
 		EXPECT_EQ(key_of(*t, Metric::cost, v), paths[i].key);
 		if (i > 0) {
-			EXPECT_TRUE(PathOrder{KShortestPaths::default_ranking(*t, s, d)}(paths[i - 1],
-											 paths[i]));
+			EXPECT_TRUE(PathOrder{KShortestPaths::default_ranking(*t, s, d)}(
+				paths[i - 1], paths[i]));
 		}
 	}
 	// (k/2)^2 = 16 equal-cost shortest paths of 6 hops between pods.
@@ -218,8 +218,8 @@ TEST(Yen, TypedErrorsAndUnreachableTargets)
 TEST(TreePlanner, SeedWorkedExample)
 {
 	const std::vector<std::vector<unsigned>> example = {
-		{8, 11, 1, 9, 17},	 {8, 12, 3, 10, 17},	{8, 11, 2, 9, 17},
-		{8, 12, 4, 10, 17},	 {8, 11, 1, 5, 2, 9, 17}, {8, 12, 3, 6, 4, 10, 17}};
+		{8, 11, 1, 9, 17},  {8, 12, 3, 10, 17},	     {8, 11, 2, 9, 17},
+		{8, 12, 4, 10, 17}, {8, 11, 1, 5, 2, 9, 17}, {8, 12, 3, 6, 4, 10, 17}};
 	const std::vector<std::vector<unsigned>> expected = {{1, 9}, {3, 10}, {2},
 							     {4},    {1, 5},  {3, 6}};
 	TopologyBuilder b;
@@ -296,7 +296,8 @@ TEST(RelayPlanners, PlansAgreeWithTheCheckerAndExactIsMinimal)
 				EXPECT_EQ(plans[i].forwarding_paths, replay.paths.size());
 				for (Vertex r : plans[i].relays) {
 					EXPECT_EQ(t->node(r).kind, NodeKind::router);
-					EXPECT_NE(std::find(v.begin() + 1, v.end() - 1, r), v.end() - 1)
+					EXPECT_NE(std::find(v.begin() + 1, v.end() - 1, r),
+						  v.end() - 1)
 						<< "a relay is an inner router of its path";
 				}
 				plans_checked++;

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "daemon/daemon.hpp"
+
+namespace iplb {
+
+Daemon::Daemon(IoDriver &io, LogSink log)
+    : log_(std::move(log)), timers_(io), session_io_(timers_.client([this] { lsdb_.on_timer(); })),
+      debounce_io_(timers_.client([this] { debounce_.on_timer(); })),
+      lsdb_(session_io_, ApiSessionConfig{}), debounce_(debounce_io_, [this] { rebuild(); }),
+      topology_(*TopologyBuilder().build())
+{
+	lsdb_.set_log(log_);
+	lsdb_.set_on_change([this] { debounce_.poke(); });
+}
+
+void Daemon::set_relay_policy(const RelayPolicy &policy)
+{
+	relays_ = policy;
+	debounce_.poke();
+}
+
+void Daemon::rebuild()
+{
+	const auto start = std::chrono::steady_clock::now();
+	auto built = build_topology(lsdb_.database(), relays_);
+	const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+		std::chrono::steady_clock::now() - start);
+	rebuilds_.at = std::chrono::steady_clock::now();
+	if (!built) {
+		// Keep the previous topology: a bad LSDB must not empty the table.
+		rebuilds_.errors++;
+		rebuilds_.last_error = built.error().message;
+		log(LogLevel::error,
+		    "topology rebuild failed, keeping the previous one: " + built.error().message);
+		return;
+	}
+	topology_ = built->topology;
+	stats_ = built->stats;
+	rebuilds_.rebuilds++;
+	rebuilds_.last = took;
+	rebuilds_.max = std::max(rebuilds_.max, took);
+	log(LogLevel::debug, "topology rebuilt: " + std::to_string(stats_.routers) + " routers, " +
+				     std::to_string(stats_.links) + " links, " +
+				     std::to_string(stats_.prefixes) + " prefixes in " +
+				     std::to_string(took.count()) + " us");
+}
+
+} // namespace iplb
