@@ -17,7 +17,7 @@ TOP=$(pwd)
 PACKAGES=(
 	# the project's build
 	build-essential autoconf automake libtool pkg-config patch git
-	libgtest-dev libboost-dev nlohmann-json3-dev
+	libgtest-dev libboost-dev nlohmann-json3-dev clang libclang-rt-14-dev
 	# FRR 8.4.4 from Debian's source package (its build dependencies for
 	# zebra, ospfd, bgpd, staticd, watchfrr, vtysh)
 	dpkg-dev bison flex gawk install-info libc-ares-dev libcap-dev

@@ -240,9 +240,11 @@ static void show_topology_text(struct vty *vty,
 		t->one_way, t->ignored, t->malformed);
 	vty_out(vty,
 		"    Rebuilds:   %" PRIu64 " (last %" PRIu64 " us, max %" PRIu64
-		" us), debounce %u ms, max hold %u ms%s\n",
+		" us), %" PRIu64
+		" skipped as unchanged, debounce %u ms, max hold %u ms%s\n",
 		t->rebuilds, t->last_rebuild_usec, t->max_rebuild_usec,
-		t->debounce_delay_msec, t->debounce_max_hold_msec,
+		t->rebuilds_unchanged, t->debounce_delay_msec,
+		t->debounce_max_hold_msec,
 		t->rebuild_pending ? ", rebuild pending" : "");
 }
 
@@ -258,6 +260,8 @@ static json_object *topology_json(const struct iplb_topology_status *t)
 	json_object_int_add(jt, "ignored", (int64_t)t->ignored);
 	json_object_int_add(jt, "malformed", (int64_t)t->malformed);
 	json_object_int_add(jt, "rebuilds", (int64_t)t->rebuilds);
+	json_object_int_add(jt, "rebuildsUnchanged",
+			    (int64_t)t->rebuilds_unchanged);
 	json_object_int_add(jt, "rebuildErrors", (int64_t)t->rebuild_errors);
 	json_object_int_add(jt, "lastRebuildUsec",
 			    (int64_t)t->last_rebuild_usec);

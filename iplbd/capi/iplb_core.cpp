@@ -89,6 +89,7 @@ void fill_topology_status(const iplb::Daemon &d, iplb_topology_status &out)
 	out.ignored = s.ignored;
 	out.malformed = s.malformed;
 	out.rebuilds = r.rebuilds;
+	out.rebuilds_unchanged = r.unchanged;
 	out.rebuild_errors = r.errors;
 	out.last_rebuild_usec = static_cast<uint64_t>(r.last.count());
 	out.max_rebuild_usec = static_cast<uint64_t>(r.max.count());

@@ -103,6 +103,7 @@ struct iplb_topology_status {
 	uint64_t ignored;   /* LSAs and links not used */
 	uint64_t malformed; /* LSAs that did not parse */
 	uint64_t rebuilds;
+	uint64_t rebuilds_unchanged; /* changes that left the content as it was */
 	uint64_t rebuild_errors;
 	uint64_t last_rebuild_usec;
 	uint64_t max_rebuild_usec;

@@ -16,11 +16,19 @@ Daemon::Daemon(IoDriver &io, LogSink log)
 void Daemon::set_relay_policy(const RelayPolicy &policy)
 {
 	relays_ = policy;
+	built_from_.reset(); // the LSDB may be the same, the relays are not
 	debounce_.poke();
 }
 
 void Daemon::rebuild()
 {
+	// Refreshes, and withdrawals followed by the same LSA again (how ospfd
+	// reports refreshes), leave the content as it was: nothing to do.
+	const uint64_t content = lsdb_.database().content_hash();
+	if (built_from_ == content) {
+		rebuilds_.unchanged++;
+		return;
+	}
 	const auto start = std::chrono::steady_clock::now();
 	auto built = build_topology(lsdb_.database(), relays_);
 	const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -35,6 +43,7 @@ void Daemon::rebuild()
 		return;
 	}
 	topology_ = built->topology;
+	built_from_ = content;
 	stats_ = built->stats;
 	rebuilds_.rebuilds++;
 	rebuilds_.last = took;

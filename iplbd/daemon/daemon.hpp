@@ -15,12 +15,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace iplb {
 
 struct RebuildCounters {
 	uint64_t rebuilds = 0;
+	uint64_t unchanged = 0; // debounced changes that left the content as it was
 	uint64_t errors = 0;
 	std::chrono::microseconds last{0};
 	std::chrono::microseconds max{0};
@@ -69,6 +71,7 @@ private:
 	Debouncer debounce_;
 	RelayPolicy relays_;
 	TopologySnapshot topology_;
+	std::optional<uint64_t> built_from_; // the LSDB content hash of topology_
 	LsdbTopologyStats stats_;
 	RebuildCounters rebuilds_;
 };

@@ -11,16 +11,40 @@ constexpr uint16_t age_mask = 0x7fff; // without the DoNotAge bit
 constexpr uint8_t as_external_lsa = 5;
 constexpr uint8_t as_opaque_lsa = 11;
 
+// Header bytes that change when an LSA is refreshed: age (0-1), sequence
+// number (12-15) and checksum (16-17).
+bool refresh_byte(size_t i)
+{
+	return i < 2 || (i >= 12 && i < 18);
+}
+
 bool same_content(const StoredLsa &stored, const ospfapi::LsaNotification &n)
 {
-	// Everything after age/seq/checksum (bytes 0-1 and 12-15 of the header).
 	const auto &a = stored.bytes;
 	const auto &b = n.lsa;
 	if (a.size() != b.size())
 		return false;
-	if (!std::equal(a.begin() + 2, a.begin() + 12, b.begin() + 2))
-		return false;
-	return std::equal(a.begin() + 16, a.end(), b.begin() + 16);
+	for (size_t i = 0; i < a.size(); i++)
+		if (!refresh_byte(i) && a[i] != b[i])
+			return false;
+	return true;
+}
+
+uint64_t hash_content(const LsaKey &key, std::span<const uint8_t> bytes)
+{
+	// FNV-1a over the key and the refresh-stable bytes.
+	uint64_t h = 0xcbf29ce484222325ULL;
+	auto mix = [&h](uint8_t byte) {
+		h ^= byte;
+		h *= 0x100000001b3ULL;
+	};
+	for (uint32_t v : {key.area.value, uint32_t{key.type}, key.id.value, key.adv_router.value})
+		for (int shift = 24; shift >= 0; shift -= 8)
+			mix(static_cast<uint8_t>(v >> shift));
+	for (size_t i = 0; i < bytes.size(); i++)
+		if (!refresh_byte(i))
+			mix(bytes[i]);
+	return h;
 }
 
 } // namespace
@@ -37,12 +61,15 @@ LsaDatabase::Change LsaDatabase::apply_update(const ospfapi::LsaNotification &n)
 		return apply_delete(n);
 
 	const LsaKey key = key_of(n);
-	StoredLsa fresh{n.header, {n.lsa.begin(), n.lsa.end()}, n.truncated};
+	StoredLsa fresh{n.header, {n.lsa.begin(), n.lsa.end()}, n.truncated,
+			hash_content(key, n.lsa)};
 	auto it = lsas_.find(key);
+	content_hash_ ^= fresh.content_hash;
 	if (it == lsas_.end()) {
 		lsas_.emplace(key, std::move(fresh));
 		return Change::added;
 	}
+	content_hash_ ^= it->second.content_hash;
 	const bool refresh = same_content(it->second, n);
 	it->second = std::move(fresh);
 	return refresh ? Change::refreshed : Change::replaced;
@@ -50,7 +77,12 @@ LsaDatabase::Change LsaDatabase::apply_update(const ospfapi::LsaNotification &n)
 
 LsaDatabase::Change LsaDatabase::apply_delete(const ospfapi::LsaNotification &n)
 {
-	return lsas_.erase(key_of(n)) > 0 ? Change::removed : Change::none;
+	auto it = lsas_.find(key_of(n));
+	if (it == lsas_.end())
+		return Change::none;
+	content_hash_ ^= it->second.content_hash;
+	lsas_.erase(it);
+	return Change::removed;
 }
 
 std::array<size_t, 12> LsaDatabase::count_by_type() const

@@ -27,6 +27,7 @@ struct StoredLsa {
 	ospfapi::LsaHeader header;
 	std::vector<uint8_t> bytes; // header and body
 	bool truncated = false;
+	uint64_t content_hash = 0; // of key and content, without age, seq, checksum
 };
 
 class LsaDatabase {
@@ -44,9 +45,17 @@ public:
 	// A MaxAge LSA is a withdrawal: it removes the instance.
 	Change apply_update(const ospfapi::LsaNotification &notification);
 	Change apply_delete(const ospfapi::LsaNotification &notification);
-	void clear() { lsas_.clear(); }
+	void clear()
+	{
+		lsas_.clear();
+		content_hash_ = 0;
+	}
 
 	size_t size() const { return lsas_.size(); }
+	// Changes with the content of the database, not with refreshes: equal
+	// after a refresh, or after a withdrawal and re-announcement of the
+	// same LSA (how ospfd reports refreshes). XOR of the LSAs' hashes.
+	uint64_t content_hash() const { return content_hash_; }
 	// Count of LSAs per type 1..11 (index = type).
 	std::array<size_t, 12> count_by_type() const;
 	const std::map<LsaKey, StoredLsa> &entries() const { return lsas_; }
@@ -55,6 +64,7 @@ public:
 
 private:
 	std::map<LsaKey, StoredLsa> lsas_;
+	uint64_t content_hash_ = 0;
 };
 
 } // namespace iplb

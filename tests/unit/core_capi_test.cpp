@@ -185,6 +185,36 @@ TEST(CoreCapi, LsdbFeedThroughTheGlueCallbacks)
 	EXPECT_EQ(status_of(core.get()).topology.routers, 1u) << "kept while the feed is off";
 }
 
+TEST(CoreCapi, ARefreshDoesNotRebuildTheTopology)
+{
+	using iplb::test::frame;
+	using iplb::test::notification_body;
+	const auto lsa =
+		iplb::test::lsa_bytes({.type = 1, .id = 1, .adv_router = 1, .seq = 0x80000001});
+	const auto next =
+		iplb::test::lsa_bytes({.type = 1, .id = 1, .adv_router = 1, .seq = 0x80000002});
+	iplb::test::FakeServerScript script;
+	script.dump = {lsa};
+	// ospfd reports a refresh as a withdrawal and an announcement.
+	script.late_async = {
+		frame(iplb::ospfapi::MsgType::lsa_delete_notify, 0, notification_body(lsa)),
+		frame(iplb::ospfapi::MsgType::lsa_update_notify, 0, notification_body(next))};
+	script.late_delay = 300ms;
+	iplb::test::FakeOspfApiServer server(script);
+	Glue glue;
+	CorePtr core = glue.make_core();
+	ASSERT_TRUE(iplb_core_set_debounce(core.get(), 20, 100, nullptr, 0));
+	ASSERT_TRUE(iplb_core_lsdb_set_server(core.get(), "127.0.0.1", server.port(), nullptr, 0));
+	iplb_core_lsdb_enable(core.get(), true);
+
+	ASSERT_TRUE(glue.loop.run_until(
+		[&] { return status_of(core.get()).topology.rebuilds_unchanged == 1; }, 5s));
+	const auto status = status_of(core.get());
+	EXPECT_EQ(status.topology.rebuilds, 1u) << "built once, from the dump";
+	EXPECT_EQ(status.lsdb.lsa_deletes, 1u);
+	EXPECT_EQ(status.lsdb.lsas, 1u);
+}
+
 TEST(CoreCapi, DebounceMustNotExceedItsMaxHold)
 {
 	Glue glue;

@@ -181,6 +181,16 @@ void FakeOspfApiServer::serve_one(int sync_fd)
 					  frame(MsgType::lsa_delete_notify, 0, removal));
 			for (const auto &raw : script.raw_async)
 				write_all(async.get(), raw);
+			if (!script.late_async.empty()) {
+				std::this_thread::sleep_for(script.late_delay);
+				for (const auto &raw : script.late_async)
+					write_all(async.get(), raw);
+			}
+			if (!script.late_async.empty()) {
+				std::this_thread::sleep_for(script.late_delay);
+				for (const auto &raw : script.late_async)
+					write_all(async.get(), raw);
+			}
 			if (script.close_after_sync)
 				return;
 			break;

@@ -7,6 +7,7 @@
 #include "util/unique_fd.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -20,6 +21,8 @@ struct FakeServerScript {
 	std::vector<std::vector<uint8_t>> after_sync; // LSA_UPDATE_NOTIFY bodies
 	std::vector<std::vector<uint8_t>> deletes;    // LSA_DELETE_NOTIFY bodies
 	std::vector<std::vector<uint8_t>> raw_async;  // arbitrary frames, after sync
+	std::vector<std::vector<uint8_t>> late_async; // and these, late_delay later
+	std::chrono::milliseconds late_delay{0};
 	int8_t register_reply = 0;
 	bool close_after_sync = false; // once the client's barrier is answered
 };

@@ -49,6 +49,35 @@ TEST(LsaDatabase, ARefreshIsNotAChange)
 	EXPECT_EQ(db.entries().begin()->second.header.seq, lsa.seq);
 }
 
+TEST(LsaDatabase, RefreshesDoNotChangeTheContentHash)
+{
+	LsaDatabase db;
+	LsaSpec lsa{.type = 1, .id = 7, .adv_router = 7, .body = {0, 0, 0, 0}};
+	db.apply_update(Notification(lsa).view);
+	const uint64_t before = db.content_hash();
+	EXPECT_NE(before, 0u);
+
+	// A real refresh: new sequence number, age and checksum.
+	auto refreshed_body = notification_body(lsa_bytes(lsa));
+	refreshed_body[12 + 0] = 0;	 // age
+	refreshed_body[12 + 15] ^= 1;	 // sequence number
+	refreshed_body[12 + 16] ^= 0xff; // checksum
+	auto refreshed = *ospfapi::decode_lsa_notification(refreshed_body);
+	EXPECT_EQ(db.apply_update(refreshed), Change::refreshed);
+	EXPECT_EQ(db.content_hash(), before);
+
+	// How ospfd reports a refresh: the old instance withdrawn, the new one
+	// announced.
+	EXPECT_EQ(db.apply_delete(refreshed), Change::removed);
+	EXPECT_NE(db.content_hash(), before);
+	EXPECT_EQ(db.apply_update(refreshed), Change::added);
+	EXPECT_EQ(db.content_hash(), before);
+
+	lsa.body = {0, 0, 0, 1};
+	db.apply_update(Notification(lsa).view);
+	EXPECT_NE(db.content_hash(), before) << "a real change";
+}
+
 TEST(LsaDatabase, MaxAgeIsAWithdrawal)
 {
 	LsaDatabase db;
