@@ -217,6 +217,12 @@ static void show_lsdb_text(struct vty *vty, const struct iplb_lsdb_status *l)
 		" deletes, %" PRIu64 " malformed\n",
 		l->lsa_updates, l->lsa_deletes, l->malformed);
 	vty_out(vty,
+		"    ospfd:      %" PRIu64 " interfaces (%" PRIu64
+		" up), %" PRIu64 " neighbours (%" PRIu64 " full), %" PRIu64
+		" reachable routers\n",
+		l->ospf_interfaces, l->ospf_interfaces_up, l->ospf_neighbours,
+		l->ospf_neighbours_full, l->ospf_reachable_routers);
+	vty_out(vty,
 		"    Sessions:   %" PRIu64 " syncs, %" PRIu64
 		" disconnects, %" PRIu64 " connect attempts\n",
 		l->syncs, l->disconnects, l->connect_attempts);
@@ -246,6 +252,24 @@ static void show_topology_text(struct vty *vty,
 		t->rebuilds_unchanged, t->debounce_delay_msec,
 		t->debounce_max_hold_msec,
 		t->rebuild_pending ? ", rebuild pending" : "");
+	vty_out(vty,
+		"    Snapshots:  %" PRIu64 " to the path engine, %" PRIu64
+		" rebuilds gave the same graph\n",
+		t->snapshots, t->same_topology);
+	if (t->last_change_ago_msec >= 0) {
+		const struct iplb_topology_change *c = &t->last_change;
+
+		vty_out(vty,
+			"    Last change: %" PRId64 " ms ago: nodes +%" PRIu64
+			" -%" PRIu64 ", links +%" PRIu64 " -%" PRIu64
+			" ~%" PRIu64 ", prefixes +%" PRIu64 " -%" PRIu64
+			" ~%" PRIu64 ", relays moved %" PRIu64 "\n",
+			t->last_change_ago_msec, c->nodes_added,
+			c->nodes_removed, c->links_added, c->links_removed,
+			c->links_changed, c->prefixes_added,
+			c->prefixes_removed, c->prefixes_changed,
+			c->relays_changed);
+	}
 }
 
 static json_object *topology_json(const struct iplb_topology_status *t)
@@ -271,6 +295,31 @@ static json_object *topology_json(const struct iplb_topology_status *t)
 	json_object_int_add(jt, "debounceDelayMsec", t->debounce_delay_msec);
 	json_object_int_add(jt, "debounceMaxHoldMsec",
 			    t->debounce_max_hold_msec);
+	json_object_int_add(jt, "snapshots", (int64_t)t->snapshots);
+	json_object_int_add(jt, "sameTopology", (int64_t)t->same_topology);
+	if (t->last_change_ago_msec >= 0) {
+		const struct iplb_topology_change *c = &t->last_change;
+		json_object *jc = json_object_new_object();
+
+		json_object_int_add(jc, "agoMsec", t->last_change_ago_msec);
+		json_object_int_add(jc, "nodesAdded", (int64_t)c->nodes_added);
+		json_object_int_add(jc, "nodesRemoved",
+				    (int64_t)c->nodes_removed);
+		json_object_int_add(jc, "relaysChanged",
+				    (int64_t)c->relays_changed);
+		json_object_int_add(jc, "linksAdded", (int64_t)c->links_added);
+		json_object_int_add(jc, "linksRemoved",
+				    (int64_t)c->links_removed);
+		json_object_int_add(jc, "linksChanged",
+				    (int64_t)c->links_changed);
+		json_object_int_add(jc, "prefixesAdded",
+				    (int64_t)c->prefixes_added);
+		json_object_int_add(jc, "prefixesRemoved",
+				    (int64_t)c->prefixes_removed);
+		json_object_int_add(jc, "prefixesChanged",
+				    (int64_t)c->prefixes_changed);
+		json_object_object_add(jt, "lastChange", jc);
+	}
 	return jt;
 }
 
@@ -295,6 +344,14 @@ static json_object *lsdb_json(const struct iplb_lsdb_status *l)
 	json_object_int_add(jl, "lsaDeletes", (int64_t)l->lsa_deletes);
 	json_object_int_add(jl, "malformed", (int64_t)l->malformed);
 	json_object_int_add(jl, "truncated", (int64_t)l->truncated);
+	json_object_int_add(jl, "ospfInterfaces", (int64_t)l->ospf_interfaces);
+	json_object_int_add(jl, "ospfInterfacesUp",
+			    (int64_t)l->ospf_interfaces_up);
+	json_object_int_add(jl, "ospfNeighbours", (int64_t)l->ospf_neighbours);
+	json_object_int_add(jl, "ospfNeighboursFull",
+			    (int64_t)l->ospf_neighbours_full);
+	json_object_int_add(jl, "ospfReachableRouters",
+			    (int64_t)l->ospf_reachable_routers);
 	json_object_int_add(jl, "syncs", (int64_t)l->syncs);
 	json_object_int_add(jl, "disconnects", (int64_t)l->disconnects);
 	json_object_int_add(jl, "connectAttempts",

@@ -75,6 +75,11 @@ void fill_lsdb_status(const iplb::ApiSession &session, iplb_lsdb_status &out)
 	out.lsa_deletes = s.counters.lsa_deletes;
 	out.malformed = s.counters.malformed;
 	out.truncated = s.counters.truncated;
+	out.ospf_interfaces = s.interfaces;
+	out.ospf_interfaces_up = s.interfaces_up;
+	out.ospf_neighbours = s.neighbours;
+	out.ospf_neighbours_full = s.neighbours_full;
+	out.ospf_reachable_routers = s.reachable_routers;
 }
 
 void fill_topology_status(const iplb::Daemon &d, iplb_topology_status &out)
@@ -101,6 +106,17 @@ void fill_topology_status(const iplb::Daemon &d, iplb_topology_status &out)
 	out.rebuild_pending = d.rebuild_pending();
 	out.debounce_delay_msec = static_cast<uint32_t>(d.debounce().delay.count());
 	out.debounce_max_hold_msec = static_cast<uint32_t>(d.debounce().max_hold.count());
+	out.snapshots = r.snapshots;
+	out.same_topology = r.same_topology;
+	out.last_change_ago_msec =
+		r.snapshots == 0 ? -1
+				 : std::chrono::duration_cast<std::chrono::milliseconds>(
+					   std::chrono::steady_clock::now() - r.last_change_at)
+					   .count();
+	const auto &c = r.last_delta;
+	out.last_change = {c.nodes_added,    c.nodes_removed,	 c.relays_changed,
+			   c.links_added,    c.links_removed,	 c.links_changed,
+			   c.prefixes_added, c.prefixes_removed, c.prefixes_changed};
 }
 
 // A malloc'd copy, for C callers to free().

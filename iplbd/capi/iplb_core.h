@@ -91,6 +91,20 @@ struct iplb_lsdb_status {
 	uint64_t lsa_deletes;
 	uint64_t malformed;
 	uint64_t truncated;
+	/* ospfd's own view, as it reports it over the API */
+	uint64_t ospf_interfaces;
+	uint64_t ospf_interfaces_up; /* not Down */
+	uint64_t ospf_neighbours;
+	uint64_t ospf_neighbours_full;
+	uint64_t ospf_reachable_routers; /* by ospfd's SPF */
+};
+
+/* What the last new snapshot changed: nodes are routers and transit networks;
+ * a relay change is a router whose relay address moved. */
+struct iplb_topology_change {
+	uint64_t nodes_added, nodes_removed, relays_changed;
+	uint64_t links_added, links_removed, links_changed;
+	uint64_t prefixes_added, prefixes_removed, prefixes_changed;
 };
 
 /* The topology built from the LSDB. */
@@ -111,6 +125,11 @@ struct iplb_topology_status {
 	bool rebuild_pending;
 	uint32_t debounce_delay_msec;
 	uint32_t debounce_max_hold_msec;
+	/* New snapshots handed to the path engine: rebuilds whose graph differed. */
+	uint64_t snapshots;
+	uint64_t same_topology;	      /* rebuilds of a changed LSDB, same graph */
+	int64_t last_change_ago_msec; /* -1: never */
+	struct iplb_topology_change last_change;
 };
 
 /* Everything `show iplb status` prints, taken at one instant. */

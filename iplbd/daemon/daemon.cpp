@@ -42,7 +42,6 @@ void Daemon::rebuild()
 		    "topology rebuild failed, keeping the previous one: " + built.error().message);
 		return;
 	}
-	topology_ = built->topology;
 	built_from_ = content;
 	stats_ = built->stats;
 	rebuilds_.rebuilds++;
@@ -52,6 +51,25 @@ void Daemon::rebuild()
 				     std::to_string(stats_.links) + " links, " +
 				     std::to_string(stats_.prefixes) + " prefixes in " +
 				     std::to_string(took.count()) + " us");
+
+	// An LSDB change need not change the graph (an LSA's options, a
+	// one-way link that stays one-way): the consumers only hear of real
+	// changes.
+	const TopologyDelta delta = diff(*topology_, *built->topology);
+	if (delta.empty()) {
+		rebuilds_.same_topology++;
+		return;
+	}
+	const TopologySnapshot before = std::move(topology_);
+	topology_ = built->topology;
+	rebuilds_.snapshots++;
+	rebuilds_.last_delta = summarize(delta);
+	rebuilds_.last_change_at = rebuilds_.at;
+	log(LogLevel::info, "topology changed: " + to_string(rebuilds_.last_delta));
+	for (const auto &line : describe(delta, 20))
+		log(LogLevel::debug, "  " + line);
+	if (listener_)
+		listener_(before, topology_, delta);
 }
 
 } // namespace iplb

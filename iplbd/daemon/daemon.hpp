@@ -9,12 +9,14 @@
 #include "lsdb/topology_builder.hpp"
 #include "status/daemon_status.hpp"
 #include "topology/relay_policy.hpp"
+#include "topology/topology_delta.hpp"
 #include "util/io_driver.hpp"
 #include "util/log.hpp"
 #include "util/timer_mux.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,7 +30,16 @@ struct RebuildCounters {
 	std::chrono::microseconds max{0};
 	std::chrono::steady_clock::time_point at{}; // of the last rebuild
 	std::string last_error;
+	uint64_t snapshots = 0;	    // rebuilds that changed the topology, emitted
+	uint64_t same_topology = 0; // rebuilds of a new LSDB content, same topology
+	DeltaSummary last_delta;    // of the last snapshot emitted
+	std::chrono::steady_clock::time_point last_change_at{};
 };
+
+// Who consumes the topology (the path engine): called once per new
+// snapshot, with the one it replaces and what differs between them.
+using TopologyListener = std::function<void(
+	const TopologySnapshot &before, const TopologySnapshot &after, const TopologyDelta &delta)>;
 
 class Daemon {
 public:
@@ -53,6 +64,7 @@ public:
 	void set_debounce(Debouncer::Timing timing) { debounce_.set_timing(timing); }
 	const Debouncer::Timing &debounce() const { return debounce_.timing(); }
 	void set_relay_policy(const RelayPolicy &policy);
+	void set_topology_listener(TopologyListener listener) { listener_ = std::move(listener); }
 
 private:
 	void rebuild();
@@ -74,6 +86,7 @@ private:
 	std::optional<uint64_t> built_from_; // the LSDB content hash of topology_
 	LsdbTopologyStats stats_;
 	RebuildCounters rebuilds_;
+	TopologyListener listener_;
 };
 
 } // namespace iplb

@@ -143,6 +143,48 @@ Result<LsaNotification, Error> decode_lsa_notification(std::span<const uint8_t> 
 	return n;
 }
 
+Result<ReachableChange, Error> decode_reachable_change(std::span<const uint8_t> body)
+{
+	if (body.size() < 4)
+		return unexpected(too_short("REACHABLE_CHANGE", 4, body.size()));
+	ByteReader r(body);
+	const size_t added = r.u16(), removed = r.u16();
+	if (r.remaining() < 4 * (added + removed))
+		return unexpected(
+			too_short("REACHABLE_CHANGE", 4 + 4 * (added + removed), body.size()));
+	ReachableChange out;
+	for (size_t i = 0; i < added; i++)
+		out.added.push_back(Ipv4{r.u32()});
+	for (size_t i = 0; i < removed; i++)
+		out.removed.push_back(Ipv4{r.u32()});
+	return out;
+}
+
+Result<InterfaceState, Error> decode_ism_change(std::span<const uint8_t> body)
+{
+	if (body.size() < 12)
+		return unexpected(too_short("ISM_CHANGE", 12, body.size()));
+	ByteReader r(body);
+	InterfaceState out;
+	out.address = Ipv4{r.u32()};
+	out.area = Ipv4{r.u32()};
+	out.state = r.u8();
+	return out;
+}
+
+Result<NeighbourState, Error> decode_nsm_change(std::span<const uint8_t> body)
+{
+	if (body.size() < 16)
+		return unexpected(too_short("NSM_CHANGE", 16, body.size()));
+	ByteReader r(body);
+	NeighbourState out;
+	out.interface = Ipv4{r.u32()};
+	out.address = Ipv4{r.u32()};
+	out.router_id = Ipv4{r.u32()};
+	out.state = r.u8();
+	return out;
+}
+
 const char *reply_error_name(int8_t code)
 {
 	switch (code) {

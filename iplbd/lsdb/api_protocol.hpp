@@ -108,6 +108,32 @@ struct LsaNotification {
 
 Result<LsaNotification, Error> decode_lsa_notification(std::span<const uint8_t> body);
 
+// REACHABLE_CHANGE: routers ospfd's SPF now reaches, and no longer reaches.
+struct ReachableChange {
+	std::vector<Ipv4> added;
+	std::vector<Ipv4> removed;
+};
+Result<ReachableChange, Error> decode_reachable_change(std::span<const uint8_t> body);
+
+// ISM_CHANGE: an OSPF interface's state (1 Down ... 7 DR, RFC 2328 9.1).
+struct InterfaceState {
+	Ipv4 address;
+	Ipv4 area;
+	uint8_t state = 0;
+};
+Result<InterfaceState, Error> decode_ism_change(std::span<const uint8_t> body);
+
+// NSM_CHANGE: a neighbour's state (9 is Full, RFC 2328 10.1).
+struct NeighbourState {
+	Ipv4 interface;
+	Ipv4 address;
+	Ipv4 router_id;
+	uint8_t state = 0;
+};
+inline constexpr uint8_t nsm_full = 9;
+inline constexpr uint8_t ism_down = 1;
+Result<NeighbourState, Error> decode_nsm_change(std::span<const uint8_t> body);
+
 // Text of an OSPF_API_* error code, e.g. "no such area".
 const char *reply_error_name(int8_t code);
 

@@ -79,9 +79,19 @@ void ApiSession::start()
 	connect();
 }
 
+// Unlike the database, ospfd's own state is not worth keeping once the
+// session ends: nothing is built from it, and old counts would read as current.
+void ApiSession::forget_ospfd_state()
+{
+	reachable_.clear();
+	interfaces_.clear();
+	neighbours_.clear();
+}
+
 void ApiSession::stop()
 {
 	close_channels();
+	forget_ospfd_state();
 	io_.cancel_timer();
 	enter(SessionState::idle);
 }
@@ -138,6 +148,7 @@ void ApiSession::fail(const std::string &why)
 	}
 	last_error_ = why;
 	close_channels();
+	forget_ospfd_state();
 	backoff_ = backoff_.count() == 0 ? config_.backoff_initial
 					 : std::min(backoff_ * 2, config_.backoff_max);
 	retry_at_ = Clock::now() + backoff_;
@@ -282,6 +293,21 @@ void ApiSession::next_request()
 		send(ospfapi::encode_bodyless_request(ospfapi::MsgType::sync_router_id, seq));
 		break;
 	case Step::barrier:
+		step_ = Step::sync_reachable;
+		reachable_.clear();
+		send(ospfapi::encode_bodyless_request(ospfapi::MsgType::sync_reachable, seq));
+		break;
+	case Step::sync_reachable:
+		step_ = Step::sync_ism;
+		interfaces_.clear();
+		send(ospfapi::encode_bodyless_request(ospfapi::MsgType::sync_ism, seq));
+		break;
+	case Step::sync_ism:
+		step_ = Step::sync_nsm;
+		neighbours_.clear();
+		send(ospfapi::encode_bodyless_request(ospfapi::MsgType::sync_nsm, seq));
+		break;
+	case Step::sync_nsm:
 	case Step::done:
 		step_ = Step::done;
 		pending_seq_ = 0;
@@ -415,6 +441,44 @@ void ApiSession::handle(const ospfapi::Message &message, bool async_channel)
 		}
 		return;
 	}
+	case MsgType::reachable_change: {
+		auto change = ospfapi::decode_reachable_change(message.body);
+		if (!change) {
+			counters_.malformed++;
+			return;
+		}
+		for (Ipv4 r : change->added)
+			reachable_.insert(r);
+		for (Ipv4 r : change->removed)
+			reachable_.erase(r);
+		return;
+	}
+	case MsgType::ism_change: {
+		auto ism = ospfapi::decode_ism_change(message.body);
+		if (!ism) {
+			counters_.malformed++;
+			return;
+		}
+		interfaces_[ism->address] = ism->state;
+		return;
+	}
+	case MsgType::nsm_change: {
+		auto nsm = ospfapi::decode_nsm_change(message.body);
+		if (!nsm) {
+			counters_.malformed++;
+			return;
+		}
+		// ospfd keeps itself in each interface's neighbour table (for
+		// DR election) and reports that entry too: not a neighbour.
+		if (nsm->router_id == router_id_)
+			return;
+		// A neighbour going away ends in Down (or Deleted): forget it.
+		if (nsm->state <= 2)
+			neighbours_.erase({nsm->interface, nsm->address});
+		else
+			neighbours_[{nsm->interface, nsm->address}] = nsm->state;
+		return;
+	}
 	default:
 		counters_.other_messages++;
 		return;
@@ -428,9 +492,16 @@ void ApiSession::handle_reply(const ospfapi::Message &message)
 		return fail("bad reply from ospfd: " + code.error().message);
 	if (message.seq != pending_seq_)
 		return; // a reply we no longer wait for
-	if (*code != 0)
+	const bool optional =
+		step_ == Step::sync_reachable || step_ == Step::sync_ism || step_ == Step::sync_nsm;
+	if (*code != 0 && optional) {
+		// ospfd's own view is a bonus; the LSDB feed does not need it.
+		log(LogLevel::info,
+		    std::string("ospfd refused a state sync: ") + ospfapi::reply_error_name(*code));
+	} else if (*code != 0) {
 		return fail(std::string("ospfd refused the request: ") +
 			    ospfapi::reply_error_name(*code));
+	}
 	if (step_ == Step::barrier) {
 		barrier_replied_ = true;
 		return complete_sync();
@@ -482,6 +553,13 @@ SessionStatus ApiSession::status() const
 					      retry_at_ - Clock::now()));
 	s.counters = counters_;
 	s.lsas = database_.size();
+	s.reachable_routers = reachable_.size();
+	s.interfaces = interfaces_.size();
+	for (auto [address, state] : interfaces_)
+		s.interfaces_up += state != ospfapi::ism_down;
+	s.neighbours = neighbours_.size();
+	for (auto [key, state] : neighbours_)
+		s.neighbours_full += state == ospfapi::nsm_full;
 	return s;
 }
 

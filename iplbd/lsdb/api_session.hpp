@@ -19,7 +19,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,7 +54,7 @@ struct SessionCounters {
 	uint64_t lsa_deletes = 0;    // LSA_DELETE_NOTIFY received
 	uint64_t malformed = 0;	     // messages or LSAs that failed to decode, skipped
 	uint64_t truncated = 0;	     // LSAs ospfd cut to its buffer (kept, not used)
-	uint64_t other_messages = 0; // ISM/NSM/reachability/... (not used yet)
+	uint64_t other_messages = 0; // messages the session has no use for
 };
 
 struct SessionStatus {
@@ -64,6 +66,12 @@ struct SessionStatus {
 	std::optional<std::chrono::milliseconds> retry_in;
 	SessionCounters counters;
 	size_t lsas = 0;
+	// What ospfd says of itself (synchronised after the LSDB, then live).
+	size_t reachable_routers = 0; // by its SPF
+	size_t interfaces = 0;
+	size_t interfaces_up = 0; // not Down
+	size_t neighbours = 0;
+	size_t neighbours_full = 0;
 };
 
 class ApiSession {
@@ -100,10 +108,21 @@ private:
 	// (one message per write event, on the other channel), so the dump is
 	// complete only when the ROUTER_ID_CHANGE answering a later
 	// SYNC_ROUTER_ID comes out of the same notification queue: a barrier.
-	enum class Step { none, register_event, sync_lsdb, barrier, done };
+	// Then ospfd's own view: reachable routers, interfaces, neighbours.
+	enum class Step {
+		none,
+		register_event,
+		sync_lsdb,
+		barrier,
+		sync_reachable,
+		sync_ism,
+		sync_nsm,
+		done
+	};
 
 	void connect();
 	void fail(const std::string &why);
+	void forget_ospfd_state();
 	void enter(SessionState state);
 	void close_channels();
 
@@ -152,8 +171,11 @@ private:
 	bool barrier_replied_ = false;
 	bool barrier_seen_ = false;
 	std::optional<Ipv4> router_id_;
-	LsaDatabase database_; // the last complete view
-	LsaDatabase incoming_; // being synchronised
+	std::set<Ipv4> reachable_;
+	std::map<Ipv4, uint8_t> interfaces_;		      // address -> ISM state
+	std::map<std::pair<Ipv4, Ipv4>, uint8_t> neighbours_; // (interface, address) -> NSM
+	LsaDatabase database_;				      // the last complete view
+	LsaDatabase incoming_;				      // being synchronised
 };
 
 } // namespace iplb

@@ -10,6 +10,7 @@
 #include "lsdb/lsa.hpp"
 #include "lsdb/lsa_database.hpp"
 #include "lsdb/topology_builder.hpp"
+#include "topology/topology_delta.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case ospfapi::MsgType::router_id_change:
 			(void)ospfapi::decode_router_id(body);
 			break;
+		case ospfapi::MsgType::reachable_change:
+			(void)ospfapi::decode_reachable_change(body);
+			break;
+		case ospfapi::MsgType::ism_change:
+			(void)ospfapi::decode_ism_change(body);
+			break;
+		case ospfapi::MsgType::nsm_change:
+			(void)ospfapi::decode_nsm_change(body);
+			break;
 		case ospfapi::MsgType::lsa_update_notify:
 		case ospfapi::MsgType::lsa_delete_notify: {
 			auto n = ospfapi::decode_lsa_notification(body);
@@ -54,6 +64,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	(void)build_topology(db, {});
+	auto built = build_topology(db, {});
+	if (built) {
+		// Everything appears, then everything goes: both walks of the diff.
+		const auto empty = *TopologyBuilder().build();
+		const auto appeared = diff(*empty, *built->topology);
+		const auto gone = diff(*built->topology, *empty);
+		if (summarize(appeared).links_added != built->topology->edge_count() ||
+		    summarize(gone).links_removed != built->topology->edge_count())
+			__builtin_trap();
+		(void)describe(appeared, 5);
+	}
 	return 0;
 }

@@ -71,8 +71,10 @@ TEST_F(ApiSessionTest, SynchronisesTheDatabaseAndRouterId)
 	EXPECT_EQ(status.counters.connect_attempts, 1u);
 	EXPECT_TRUE(status.last_error.empty());
 	// Registration before the dump, so no change slips between them; the
-	// router-id request after it is the barrier, with the four-byte pad.
-	EXPECT_EQ(server.requests(), (std::vector<uint8_t>{3, 4, 19}));
+	// router-id request after it is the barrier, with the four-byte pad;
+	// then ospfd's reachable routers, interfaces and neighbours.
+	ASSERT_TRUE(loop.run_until([&] { return server.requests().size() == 6; }, patience));
+	EXPECT_EQ(server.requests(), (std::vector<uint8_t>{3, 4, 19, 7, 8, 9}));
 	EXPECT_EQ(server.request_sizes()[2], 4u);
 }
 
@@ -150,6 +152,98 @@ TEST_F(ApiSessionTest, KeepsTheLastDatabaseWhileOspfdIsAwayAndResyncs)
 		patience));
 	EXPECT_EQ(session.status().lsas, 1u);
 	EXPECT_TRUE(session.status().last_error.empty());
+}
+
+TEST_F(ApiSessionTest, FollowsOspfdsInterfacesNeighboursAndReachableRouters)
+{
+	FakeServerScript script;
+	script.dump = {router_lsa(1), router_lsa(2)};
+	script.reachable = {2, 3, 4};
+	script.interfaces = {{.address = 0x0a010001, .area = 0, .state = 4},
+			     {.address = 0x0a020001, .area = 0, .state = ospfapi::ism_down}};
+	script.neighbours = {{.interface = 0x0a010001,
+			      .address = 0x0a010002,
+			      .router_id = 2,
+			      .state = ospfapi::nsm_full},
+			     {.interface = 0x0a030001,
+			      .address = 0x0a030002,
+			      .router_id = 3,
+			      .state = 6 /* ExStart */},
+			     // ospfd lists itself on each interface, in state TwoWay
+			     {.interface = 0x0a010001,
+			      .address = 0x0a010001,
+			      .router_id = script.router_id,
+			      .state = 5}};
+	// Live: the second neighbour reaches Full, the first goes Down, and
+	// router 4 drops out of ospfd's SPF.
+	script.raw_async = {
+		test::frame(ospfapi::MsgType::nsm_change, 0,
+			    {10, 3, 0, 1, 10, 3, 0, 2, 0, 0, 0, 3, ospfapi::nsm_full, 0, 0, 0}),
+		test::frame(ospfapi::MsgType::nsm_change, 0,
+			    {10, 1, 0, 1, 10, 1, 0, 2, 0, 0, 0, 2, 2 /* Down */, 0, 0, 0}),
+		test::frame(ospfapi::MsgType::reachable_change, 0, {0, 0, 0, 1, 0, 0, 0, 4}),
+		test::frame(ospfapi::MsgType::reachable_change, 0, {0, 1})}; // malformed
+	FakeOspfApiServer server(script);
+	ApiSession session(loop, config_for(server.port()));
+	attach(session);
+
+	session.start();
+	ASSERT_TRUE(
+		loop.run_until([&] { return session.status().counters.malformed == 1; }, patience));
+	const auto status = session.status();
+	EXPECT_EQ(status.interfaces, 2u);
+	EXPECT_EQ(status.interfaces_up, 1u);
+	EXPECT_EQ(status.neighbours, 1u) << "the neighbour that went Down is forgotten";
+	EXPECT_EQ(status.neighbours_full, 1u);
+	EXPECT_EQ(status.reachable_routers, 2u);
+	EXPECT_EQ(status.state, SessionState::established);
+
+	session.stop();
+	EXPECT_EQ(session.status().interfaces, 0u) << "not shown as current once ospfd is gone";
+	EXPECT_EQ(session.status().lsas, 2u) << "unlike the database";
+}
+
+TEST_F(ApiSessionTest, AnOspfdWithoutStateSyncStillFeedsTheDatabase)
+{
+	FakeServerScript script;
+	script.dump = {router_lsa(1)};
+	script.refuse_state_sync = true;
+	script.after_sync = {notification_body(router_lsa(2))};
+	FakeOspfApiServer server(script);
+	ApiSession session(loop, config_for(server.port()));
+	attach(session);
+
+	session.start();
+	ASSERT_TRUE(loop.run_until([&] { return session.status().lsas == 2; }, patience));
+	const auto status = session.status();
+	EXPECT_EQ(status.state, SessionState::established);
+	EXPECT_EQ(status.counters.disconnects, 0u);
+	EXPECT_EQ(status.interfaces, 0u);
+	EXPECT_EQ(server.requests(), (std::vector<uint8_t>{3, 4, 19, 7, 8, 9}));
+}
+
+// Real frames, recorded from switch s1 of the lab (tests/fixtures/ospfapi):
+// three point-to-point neighbours, all Full, and its loopback.
+TEST_F(ApiSessionTest, OspfdsOwnStateAsRecordedInTheLab)
+{
+	FakeServerScript script;
+	script.router_id = 0x0aff0001; // s1, 10.255.0.1
+	script.raw_async = {test::read_fixture("lab-state-s1.bin")};
+	ASSERT_FALSE(script.raw_async[0].empty());
+	script.refuse_state_sync = true; // the recording is the answer
+	FakeOspfApiServer server(script);
+	ApiSession session(loop, config_for(server.port()));
+	attach(session);
+
+	session.start();
+	ASSERT_TRUE(
+		loop.run_until([&] { return session.status().reachable_routers == 5; }, patience));
+	ASSERT_TRUE(loop.run_until([&] { return session.status().neighbours == 3; }, patience));
+	const auto status = session.status();
+	EXPECT_EQ(status.interfaces, 4u);
+	EXPECT_EQ(status.interfaces_up, 4u);
+	EXPECT_EQ(status.neighbours_full, 3u) << "s1 lists itself on each interface: not counted";
+	EXPECT_EQ(status.counters.malformed, 0u);
 }
 
 TEST_F(ApiSessionTest, RetriesWithGrowingBackoffWhileNobodyListens)

@@ -143,6 +143,12 @@ TEST(CoreCapi, LsdbFeedThroughTheGlueCallbacks)
 				       .id = 2,
 				       .adv_router = 1,
 				       .body = {255, 255, 255, 0, 0, 0, 0, 1}})};
+	script.interfaces = {{.address = 0x0a000001, .area = 0, .state = 5 /* DROther */}};
+	script.neighbours = {{.interface = 0x0a000001,
+			      .address = 0x0a000002,
+			      .router_id = 2,
+			      .state = iplb::ospfapi::nsm_full}};
+	script.reachable = {2};
 	iplb::test::FakeOspfApiServer server(script);
 	Glue glue;
 	CorePtr core = glue.make_core();
@@ -159,6 +165,10 @@ TEST(CoreCapi, LsdbFeedThroughTheGlueCallbacks)
 	EXPECT_TRUE(lsdb.has_router_id);
 	EXPECT_STREQ(lsdb.router_id, "10.255.0.1");
 	EXPECT_EQ(lsdb.syncs, 1u);
+	ASSERT_TRUE(glue.loop.run_until(
+		[&] { return status_of(core.get()).lsdb.ospf_neighbours_full == 1; }, 5s));
+	EXPECT_EQ(status_of(core.get()).lsdb.ospf_interfaces_up, 1u);
+	EXPECT_EQ(status_of(core.get()).lsdb.ospf_reachable_routers, 1u);
 
 	// The topology follows after the debounce delay.
 	ASSERT_TRUE(glue.loop.run_until(

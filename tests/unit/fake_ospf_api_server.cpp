@@ -122,6 +122,25 @@ void FakeOspfApiServer::serve()
 	}
 }
 
+// The live part of the script, once the client has synchronised
+// everything; false when the session is to end there.
+static bool play_live(const FakeServerScript &script, int async)
+{
+	using ospfapi::MsgType;
+	for (const auto &update : script.after_sync)
+		write_all(async, frame(MsgType::lsa_update_notify, 0, update));
+	for (const auto &removal : script.deletes)
+		write_all(async, frame(MsgType::lsa_delete_notify, 0, removal));
+	for (const auto &raw : script.raw_async)
+		write_all(async, raw);
+	if (!script.late_async.empty()) {
+		std::this_thread::sleep_for(script.late_delay);
+		for (const auto &raw : script.late_async)
+			write_all(async, raw);
+	}
+	return !script.close_after_sync;
+}
+
 void FakeOspfApiServer::serve_one(int sync_fd)
 {
 	FakeServerScript script;
@@ -172,29 +191,57 @@ void FakeOspfApiServer::serve_one(int sync_fd)
 			w.u32(script.router_id);
 			write_all(sync_fd, reply(seq, 0));
 			write_all(async.get(), frame(MsgType::router_id_change, seq, w.take()));
-			// Then the live part of the script.
-			for (const auto &update : script.after_sync)
-				write_all(async.get(),
-					  frame(MsgType::lsa_update_notify, 0, update));
-			for (const auto &removal : script.deletes)
-				write_all(async.get(),
-					  frame(MsgType::lsa_delete_notify, 0, removal));
-			for (const auto &raw : script.raw_async)
-				write_all(async.get(), raw);
-			if (!script.late_async.empty()) {
-				std::this_thread::sleep_for(script.late_delay);
-				for (const auto &raw : script.late_async)
-					write_all(async.get(), raw);
-			}
-			if (!script.late_async.empty()) {
-				std::this_thread::sleep_for(script.late_delay);
-				for (const auto &raw : script.late_async)
-					write_all(async.get(), raw);
-			}
-			if (script.close_after_sync)
-				return;
 			break;
 		}
+		case MsgType::sync_reachable: {
+			if (script.refuse_state_sync) {
+				write_all(sync_fd, reply(seq, -4));
+				break;
+			}
+			write_all(sync_fd, reply(seq, 0));
+			ByteWriter w;
+			w.u16(static_cast<uint16_t>(script.reachable.size()));
+			w.u16(0);
+			for (uint32_t router : script.reachable)
+				w.u32(router);
+			write_all(async.get(), frame(MsgType::reachable_change, seq, w.take()));
+			break;
+		}
+		case MsgType::sync_ism:
+			if (script.refuse_state_sync) {
+				write_all(sync_fd, reply(seq, -4));
+				break;
+			}
+			write_all(sync_fd, reply(seq, 0));
+			for (const auto &i : script.interfaces) {
+				ByteWriter w;
+				w.u32(i.address);
+				w.u32(i.area);
+				w.u8(i.state);
+				w.zeros(3);
+				write_all(async.get(), frame(MsgType::ism_change, seq, w.take()));
+			}
+			break;
+		case MsgType::sync_nsm:
+			if (script.refuse_state_sync) {
+				write_all(sync_fd, reply(seq, -4));
+				if (!play_live(script, async.get()))
+					return;
+				break;
+			}
+			write_all(sync_fd, reply(seq, 0));
+			for (const auto &n : script.neighbours) {
+				ByteWriter w;
+				w.u32(n.interface);
+				w.u32(n.address);
+				w.u32(n.router_id);
+				w.u8(n.state);
+				w.zeros(3);
+				write_all(async.get(), frame(MsgType::nsm_change, seq, w.take()));
+			}
+			if (!play_live(script, async.get()))
+				return;
+			break;
 		default:
 			write_all(sync_fd, reply(seq, -4));
 			break;

@@ -23,8 +23,21 @@ struct FakeServerScript {
 	std::vector<std::vector<uint8_t>> raw_async;  // arbitrary frames, after sync
 	std::vector<std::vector<uint8_t>> late_async; // and these, late_delay later
 	std::chrono::milliseconds late_delay{0};
+	// ospfd's own view, answered to SYNC_REACHABLE / SYNC_ISM / SYNC_NSM.
+	struct Interface {
+		uint32_t address, area;
+		uint8_t state;
+	};
+	struct Neighbour {
+		uint32_t interface, address, router_id;
+		uint8_t state;
+	};
+	std::vector<uint32_t> reachable;
+	std::vector<Interface> interfaces;
+	std::vector<Neighbour> neighbours;
+	bool refuse_state_sync = false; // like an ospfd without those requests
 	int8_t register_reply = 0;
-	bool close_after_sync = false; // once the client's barrier is answered
+	bool close_after_sync = false; // once the client has synchronised everything
 };
 
 class FakeOspfApiServer {

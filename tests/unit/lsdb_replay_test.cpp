@@ -5,24 +5,20 @@
 #include "lsdb/api_protocol.hpp"
 #include "lsdb/lsa.hpp"
 #include "lsdb/topology_builder.hpp"
+#include "topology/topology_delta.hpp"
+
+#include "ospfapi_fixtures.hpp"
 
 #include <gtest/gtest.h>
-
-#include <fstream>
-#include <iterator>
-
-#ifndef IPLB_FIXTURES_DIR
-#error "IPLB_FIXTURES_DIR must be defined by the build"
-#endif
 
 namespace iplb {
 namespace {
 
 std::vector<uint8_t> read_fixture(const char *name)
 {
-	std::ifstream in(std::string(IPLB_FIXTURES_DIR) + "/ospfapi/" + name, std::ios::binary);
-	EXPECT_TRUE(in) << name;
-	return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+	auto bytes = test::read_fixture(name);
+	EXPECT_FALSE(bytes.empty()) << name;
+	return bytes;
 }
 
 struct Replay {
@@ -105,6 +101,46 @@ TEST(LsdbReplay, CostChangeLinkDownAndRouterGone)
 	EXPECT_EQ(topo.stats.one_way, 1u);
 	EXPECT_EQ(topo.stats.links, 8u);
 	EXPECT_TRUE(cost(*topo.topology, "10.255.0.3", "10.255.0.4"));
+}
+
+// What the path engine is told at each step of the recordings.
+TEST(LsdbReplay, EachRecordingGivesTheDeltaOfWhatHappened)
+{
+	Replay r;
+	r.feed(read_fixture("lab-dump.bin"));
+	auto previous = r.topology().topology;
+
+	r.feed(read_fixture("lab-cost-change.bin"));
+	auto now = r.topology().topology;
+	auto delta = diff(*previous, *now);
+	ASSERT_EQ(delta.links.size(), 1u) << "one direction of one link";
+	EXPECT_EQ(to_string(delta.links[0].from.id), "10.255.0.1");
+	EXPECT_EQ(to_string(delta.links[0].to.id), "10.255.0.2");
+	EXPECT_EQ(delta.links[0].before, 10u);
+	EXPECT_EQ(delta.links[0].after, 30u);
+	EXPECT_TRUE(delta.nodes_added.empty() && delta.nodes_removed.empty());
+	// The link's own subnet, a stub of the same interface, costs 30 too.
+	ASSERT_EQ(delta.prefixes.size(), 1u);
+	EXPECT_EQ(to_string(delta.prefixes[0].router), "10.255.0.1");
+	EXPECT_EQ(delta.prefixes[0].after->cost, 30u);
+
+	previous = now;
+	r.feed(read_fixture("lab-link-down.bin"));
+	now = r.topology().topology;
+	delta = diff(*previous, *now);
+	auto summary = summarize(delta);
+	EXPECT_EQ(summary.links_removed, 2u) << "s2 <-> s4, both ways";
+	EXPECT_EQ(summary.links_added + summary.links_changed, 0u);
+	EXPECT_EQ(summary.nodes_removed, 0u);
+
+	previous = now;
+	r.feed(read_fixture("lab-router-gone.bin"));
+	now = r.topology().topology;
+	summary = summarize(diff(*previous, *now));
+	EXPECT_EQ(summary.links_removed, 2u) << "s1 <-> s3";
+	EXPECT_EQ(to_string(summary), "+0 -0 nodes, +0 -2 ~0 links, +0 -0 ~0 prefixes");
+
+	EXPECT_TRUE(diff(*now, *now).empty());
 }
 
 TEST(LsdbReplay, ARefreshChangesNothing)

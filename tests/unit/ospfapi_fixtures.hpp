@@ -6,9 +6,24 @@
 #include "util/bytes.hpp"
 
 #include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <vector>
 
+#ifndef IPLB_FIXTURES_DIR
+#error "IPLB_FIXTURES_DIR must be defined by the build"
+#endif
+
 namespace iplb::test {
+
+// The bytes of a recorded ospfd session, tests/fixtures/ospfapi/<name>;
+// empty if it cannot be read (the tests then fail on their content).
+inline std::vector<uint8_t> read_fixture(const std::string &name)
+{
+	std::ifstream in(std::string(IPLB_FIXTURES_DIR) + "/ospfapi/" + name, std::ios::binary);
+	return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 struct LsaSpec {
 	uint8_t type = 1;

@@ -121,5 +121,43 @@ TEST(OspfApiProtocol, MalformedLsaNotificationsAreErrors)
 	EXPECT_NE(n.error().message.find("shorter than its header"), std::string::npos);
 }
 
+TEST(OspfApiProtocol, ReachableChangeListsAddsThenRemoves)
+{
+	// 2 added (10.0.0.1, 10.0.0.2), 1 removed (10.0.0.9), as ospfd lays it out
+	const std::vector<uint8_t> body{0, 2, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2, 10, 0, 0, 9};
+	const auto change = decode_reachable_change(body);
+	ASSERT_TRUE(change);
+	ASSERT_EQ(change->added.size(), 2u);
+	EXPECT_EQ(to_string(change->added[1]), "10.0.0.2");
+	ASSERT_EQ(change->removed.size(), 1u);
+	EXPECT_EQ(to_string(change->removed[0]), "10.0.0.9");
+
+	// Counts that promise more addresses than the body holds.
+	const std::vector<uint8_t> short_body{0, 2, 0, 1, 10, 0, 0, 1, 10, 0, 0, 2};
+	EXPECT_FALSE(decode_reachable_change(short_body));
+	EXPECT_FALSE(decode_reachable_change(std::vector<uint8_t>{0, 0}));
+}
+
+TEST(OspfApiProtocol, IsmAndNsmChangesDecode)
+{
+	const std::vector<uint8_t> ism{10, 1, 0, 1, 0, 0, 0, 0, 7, 0, 0, 0};
+	const auto i = decode_ism_change(ism);
+	ASSERT_TRUE(i);
+	EXPECT_EQ(to_string(i->address), "10.1.0.1");
+	EXPECT_EQ(i->area.value, 0u);
+	EXPECT_EQ(i->state, 7); // DR
+
+	const std::vector<uint8_t> nsm{10, 1, 0, 1, 10, 1, 0, 2, 10, 255, 0, 2, nsm_full, 0, 0, 0};
+	const auto n = decode_nsm_change(nsm);
+	ASSERT_TRUE(n);
+	EXPECT_EQ(to_string(n->interface), "10.1.0.1");
+	EXPECT_EQ(to_string(n->address), "10.1.0.2");
+	EXPECT_EQ(to_string(n->router_id), "10.255.0.2");
+	EXPECT_EQ(n->state, nsm_full);
+
+	EXPECT_FALSE(decode_ism_change(std::span(ism).first(11)));
+	EXPECT_FALSE(decode_nsm_change(std::span(nsm).first(15)));
+}
+
 } // namespace
 } // namespace iplb::ospfapi

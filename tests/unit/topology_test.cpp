@@ -3,6 +3,7 @@
 #include "topology/json_format.hpp"
 #include "topology/relay_policy.hpp"
 #include "topology/topology.hpp"
+#include "topology/topology_delta.hpp"
 
 #include <gtest/gtest.h>
 
@@ -67,6 +68,74 @@ TEST(Topology, VerticesAreInRouterIdOrderWhateverTheInputOrder)
 	EXPECT_EQ(t->find(ip("10.0.0.2")), 1u);
 	EXPECT_FALSE(t->find(ip("10.0.0.4")));
 	EXPECT_EQ(to_string(t->node(0).relay), "10.0.0.1") << "relay defaults to the id";
+}
+
+TEST(TopologyDelta, MatchesByIdentityNotVertexNumber)
+{
+	// 1.1.1.1 - 2.2.2.2 - 4.4.4.4; then 3.3.3.3 joins (every vertex after
+	// it is renumbered), 2-4 gets dearer, 4's prefix moves to 3 and a LAN
+	// appears between 1 and 3.
+	auto before = parse_topology_json(R"({
+	  "routers": [{"id": "1.1.1.1"}, {"id": "2.2.2.2"}, {"id": "4.4.4.4"}],
+	  "links": [{"from": "1.1.1.1", "to": "2.2.2.2", "cost": 10},
+	            {"from": "2.2.2.2", "to": "1.1.1.1", "cost": 10},
+	            {"from": "2.2.2.2", "to": "4.4.4.4", "cost": 10},
+	            {"from": "4.4.4.4", "to": "2.2.2.2", "cost": 10}],
+	  "prefixes": [{"router": "4.4.4.4", "prefix": "10.4.0.0/16", "cost": 1},
+	               {"router": "1.1.1.1", "prefix": "10.1.0.0/16", "cost": 1}]
+	})");
+	auto after = parse_topology_json(R"({
+	  "routers": [{"id": "1.1.1.1"}, {"id": "2.2.2.2"}, {"id": "3.3.3.3"}, {"id": "4.4.4.4"}],
+	  "networks": [{"id": "10.9.0.1", "routers": ["1.1.1.1", "3.3.3.3"]}],
+	  "links": [{"from": "1.1.1.1", "to": "2.2.2.2", "cost": 10},
+	            {"from": "2.2.2.2", "to": "1.1.1.1", "cost": 10},
+	            {"from": "2.2.2.2", "to": "4.4.4.4", "cost": 40},
+	            {"from": "4.4.4.4", "to": "2.2.2.2", "cost": 10},
+	            {"from": "1.1.1.1", "to": "10.9.0.1", "cost": 1},
+	            {"from": "3.3.3.3", "to": "10.9.0.1", "cost": 1}],
+	  "prefixes": [{"router": "3.3.3.3", "prefix": "10.4.0.0/16", "cost": 1},
+	               {"router": "1.1.1.1", "prefix": "10.1.0.0/16", "cost": 7}]
+	})");
+	ASSERT_TRUE(before && after);
+	const auto delta = diff(**before, **after);
+
+	ASSERT_EQ(delta.nodes_added.size(), 2u);
+	EXPECT_EQ(to_string(delta.nodes_added[0].id), "3.3.3.3");
+	EXPECT_EQ(delta.nodes_added[1].kind, NodeKind::network);
+	EXPECT_TRUE(delta.nodes_removed.empty());
+
+	const auto s = summarize(delta);
+	EXPECT_EQ(s.links_changed, 1u);
+	EXPECT_EQ(s.links_added, 4u) << "1 and 3 to the LAN, and the LAN back to each";
+	EXPECT_EQ(s.links_removed, 0u);
+	EXPECT_EQ(s.prefixes_added, 1u);
+	EXPECT_EQ(s.prefixes_removed, 1u);
+	EXPECT_EQ(s.prefixes_changed, 1u);
+	const auto changed = std::ranges::find_if(
+		delta.links, [](const LinkChange &l) { return l.before && l.after; });
+	EXPECT_EQ(to_string(changed->from.id), "2.2.2.2");
+	EXPECT_EQ(to_string(changed->to.id), "4.4.4.4");
+	EXPECT_EQ(changed->after, 40u);
+
+	const auto lines = describe(delta, 3);
+	ASSERT_EQ(lines.size(), 4u);
+	EXPECT_EQ(lines[0], "node 3.3.3.3 added");
+	EXPECT_EQ(lines[3], "... and 7 more");
+
+	const auto back = summarize(diff(**after, **before));
+	EXPECT_EQ(back.nodes_removed, 2u);
+	EXPECT_EQ(back.links_removed, 4u);
+	EXPECT_TRUE(diff(**after, **after).empty());
+}
+
+TEST(TopologyDelta, ARelayAddressMoveIsAChange)
+{
+	TopologyBuilder a, b;
+	ASSERT_TRUE(a.add_router(ip("1.1.1.1")));
+	ASSERT_TRUE(b.add_router(ip("1.1.1.1"), ip("10.255.0.1")));
+	const auto delta = diff(**a.build(), **b.build());
+	ASSERT_EQ(delta.relays_changed.size(), 1u);
+	EXPECT_FALSE(delta.empty());
 }
 
 TEST(Topology, TransitNetworksAndLeaves)

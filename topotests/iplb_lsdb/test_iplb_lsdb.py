@@ -187,6 +187,26 @@ def test_topology_equals_the_lsdb():
         assert s["lsdb"]["malformed"] == 0
         assert s["topology"]["routers"] == 5 and s["topology"]["networks"] == 1
         assert s["topology"]["rebuilds"] >= 1
+        assert s["topology"]["snapshots"] >= 1
+
+
+def test_ospfd_state_is_synchronised():
+    """ospfd's interfaces, neighbours and the routers its SPF reaches (ospfd
+    tracks those once a Full neighbour is opaque-capable: capability opaque
+    on every router here), as iplbd learnt them over the API."""
+    expected = {
+        # interfaces (lo included), neighbours: all Full (one DROther on the LAN)
+        "r1": (4, 4), "r2": (3, 2), "r3": (4, 4), "r4": (3, 2), "r5": (4, 4),
+    }
+    for name, (interfaces, neighbours) in expected.items():
+        router = get_topogen().gears[name]
+        test_func = lambda: (status(router)["lsdb"]["ospfInterfaces"],
+                             status(router)["lsdb"]["ospfInterfacesUp"],
+                             status(router)["lsdb"]["ospfNeighboursFull"],
+                             status(router)["lsdb"]["ospfReachableRouters"])
+        want = (interfaces, interfaces, neighbours, len(ROUTERS) - 1)
+        _, got = topotest.run_and_expect(test_func, want, count=20, wait=0.5)
+        assert got == want, "%s: (interfaces, up, full neighbours, reachable) %s" % (name, got)
 
 
 def test_link_down_and_cost_change_are_followed():
@@ -194,9 +214,20 @@ def test_link_down_and_cost_change_are_followed():
     tgen.gears["r2"].cmd("ip link set r2-eth1 down")  # r2 -- r3
     assert_graphs_agree(expect=lambda g: len(g["links"]) == 11)
     assert ("10.255.0.2", "10.255.0.3", 20) not in from_iplbd(tgen.gears["r4"])["links"]
+    lsdb = status(tgen.gears["r2"])["lsdb"]
+    assert (lsdb["ospfInterfacesUp"], lsdb["ospfNeighboursFull"]) == (2, 1), \
+        "r2 saw its interface go down and its neighbour go away"
+    change = status(tgen.gears["r4"])["topology"]["lastChange"]
+    assert (change["linksRemoved"], change["linksAdded"]) == (2, 0), change
 
     tgen.gears["r1"].vtysh_cmd("configure terminal\ninterface r1-eth0\nip ospf cost 55\n")
     assert_graphs_agree(expect=lambda g: ("10.255.0.1", "10.255.0.2", 55) in g["links"])
+    # What the path engine is told: one direction of one link got dearer,
+    # and the link's own subnet, a stub on the same interface.
+    change = status(tgen.gears["r4"])["topology"]["lastChange"]
+    assert change["linksChanged"] == 1 and change["linksAdded"] == change["linksRemoved"] == 0, \
+        change
+    assert change["prefixesChanged"] == 1, change
 
     tgen.gears["r2"].cmd("ip link set r2-eth1 up")
     assert_graphs_agree(expect=lambda g: len(g["links"]) == 13)
@@ -221,6 +252,10 @@ def test_ospfd_restart_under_a_running_iplbd():
     assert result == ("established", True)
     assert_graphs_agree(expect=lambda g: len(g["links"]) == 13)
     assert status(r4)["uptimeSec"] >= before["uptimeSec"], "iplbd was not restarted"
+    test_func = lambda: status(r4)["lsdb"]["ospfNeighboursFull"]
+    _, full = topotest.run_and_expect(test_func, before["lsdb"]["ospfNeighboursFull"],
+                                      count=30, wait=1)
+    assert full == before["lsdb"]["ospfNeighboursFull"], "neighbours followed after the resync"
 
 
 def test_memory_leak():
