@@ -221,6 +221,65 @@ TEST(LsdbTopology, TwoWayCheckNetworksAndPrefixes)
 	EXPECT_EQ(built->stats.ignored, 2u) << "LSInfinity and the ASBR summary";
 }
 
+TEST(LsdbTopology, AnAbrJoinsItsAreasAndSummariesHangOffIt)
+{
+	// Area 0: 1 -- 2; area 0.0.0.1: 2 -- 3. Router 2 is the ABR, with one
+	// router LSA per area; it summarises area 1's 10.30.0.0/16 into area 0
+	// and area 0's 10.10.0.0/16 into area 1.
+	const auto area0 = std::vector{
+		router_lsa("10.0.0.1", {{ip("10.0.0.2"), ip("10.1.0.1"), 1, 10},
+					{ip("10.10.0.0"), 0xffff0000, 3, 1}}),
+		router_lsa("10.0.0.2", {{ip("10.0.0.1"), ip("10.1.0.2"), 1, 10}}),
+		summary_lsa(3, "10.30.0.0", 0xffff0000, "10.0.0.2", 15),
+	};
+	const auto area1 = std::vector{
+		router_lsa("10.0.0.2", {{ip("10.0.0.3"), ip("10.2.0.2"), 1, 20}}),
+		router_lsa("10.0.0.3", {{ip("10.0.0.2"), ip("10.2.0.3"), 1, 20},
+					{ip("10.30.0.0"), 0xffff0000, 3, 5}}),
+		summary_lsa(3, "10.10.0.0", 0xffff0000, "10.0.0.2", 11),
+	};
+	auto add = [](LsaDatabase &db, const std::vector<std::vector<uint8_t>> &lsas,
+		      uint32_t area) {
+		for (const auto &bytes : lsas) {
+			auto body = notification_body(bytes, area);
+			db.apply_update(*ospfapi::decode_lsa_notification(body));
+		}
+	};
+
+	// A host in area 0 only: the ABR carries area 1's prefix as a summary.
+	LsaDatabase host;
+	add(host, area0, 0);
+	auto built = build_topology(host, {});
+	ASSERT_TRUE(built) << built.error().message;
+	EXPECT_EQ(built->stats.routers, 2u);
+	auto far = built->topology->routes_to(*parse_prefix("10.30.0.0/16"));
+	ASSERT_EQ(far.size(), 1u);
+	EXPECT_EQ(to_string(built->topology->node(far[0].vertex).id), "10.0.0.2");
+	EXPECT_EQ(far[0].kind, PrefixKind::summary);
+	EXPECT_EQ(far[0].cost, 15u);
+
+	// The ABR itself sees both areas: one vertex for router 2, the links of
+	// both areas, and each area's prefix where it really is.
+	LsaDatabase abr;
+	add(abr, area0, 0);
+	add(abr, area1, 1);
+	built = build_topology(abr, {});
+	ASSERT_TRUE(built) << built.error().message;
+	const Topology &t = *built->topology;
+	EXPECT_EQ(built->stats.routers, 3u);
+	EXPECT_EQ(built->stats.one_way, 0u);
+	auto v = [&](const char *id) {
+		return *t.find(*parse_ipv4(id));
+	};
+	EXPECT_EQ(t.link_cost(v("10.0.0.2"), v("10.0.0.3")), 20u);
+	EXPECT_EQ(t.link_cost(v("10.0.0.2"), v("10.0.0.1")), 10u);
+	auto stub = t.routes_to(*parse_prefix("10.30.0.0/16"));
+	ASSERT_EQ(stub.size(), 2u) << "at router 3 (stub) and its summary at the ABR";
+	EXPECT_EQ(to_string(t.node(stub[0].vertex).id), "10.0.0.2");
+	EXPECT_EQ(to_string(t.node(stub[1].vertex).id), "10.0.0.3");
+	EXPECT_EQ(stub[1].kind, PrefixKind::stub);
+}
+
 TEST(LsdbTopology, ParallelLinksKeepTheLowestCostAndRelaysFollowThePolicy)
 {
 	auto db = lsdb_of({
