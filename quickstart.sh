@@ -18,6 +18,8 @@ PACKAGES=(
 	# the project's build
 	build-essential autoconf automake libtool pkg-config patch git
 	libgtest-dev libboost-dev nlohmann-json3-dev clang libclang-rt-14-dev
+	# the eBPF datapath (programs built with clang, skeletons by bpftool)
+	libbpf-dev bpftool
 	# FRR 8.4.4 from Debian's source package (its build dependencies for
 	# zebra, ospfd, bgpd, staticd, watchfrr, vtysh)
 	dpkg-dev bison flex gawk install-info libc-ares-dev libcap-dev
@@ -116,6 +118,8 @@ run_check() {
 	make -j"$(nproc)" check || rc=1
 	grep -h -E '^\[(==========|  PASSED  |  FAILED  )\]' tests/unit/*.log || true
 	grep -h -E '^[0-9]+ (passed|failed)' tests/cli/*.log || true
+	step "eBPF datapath packet tests (BPF_PROG_TEST_RUN)"
+	make check-bpf BPF_TESTS_ARGS="--gtest_brief=1" || rc=1
 	step "Topotests (pytest on FRR's topotest library, in network namespaces)"
 	make check-topotests TOPOTESTS_ARGS="-v --log-cli-level=ERROR -p no:cacheprovider" || rc=1
 	((rc == 0)) && step "check: all suites passed" || step "check: FAILED"

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "dataplane/route_record.hpp"
+
+#include "util/enum_names.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <set>
+
+namespace iplb {
+namespace {
+
+constexpr EnumNames<Encap, 1> encap_names{"encapsulation", {{{Encap::ipip, "ipip"}}}};
+constexpr EnumNames<Selection, 1> selection_names{"selection mode", {{{Selection::hash, "hash"}}}};
+
+uint32_t mix32(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+} // namespace
+
+std::string_view to_string(Encap encap)
+{
+	return encap_names.name(encap);
+}
+
+Result<Encap, Error> parse_encap(std::string_view text)
+{
+	return encap_names.parse(text);
+}
+
+std::string_view to_string(Selection selection)
+{
+	return selection_names.name(selection);
+}
+
+Result<Selection, Error> parse_selection(std::string_view text)
+{
+	return selection_names.parse(text);
+}
+
+uint32_t relay_list_key(const RelayList &list)
+{
+	uint32_t h = 0x1b873593u;
+	for (Ipv4 relay : list.relays)
+		h = mix32(h ^ relay.value) + 0x9e3779b9u;
+	return h;
+}
+
+Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id)
+{
+	const std::string where = to_string(spec.prefix) + ": ";
+	if (id >= IPLB_MAX_ROUTES)
+		return unexpected(Error{where + "route slot " + std::to_string(id) +
+					" is beyond the table's " +
+					std::to_string(IPLB_MAX_ROUTES)});
+	if (spec.lists.empty())
+		return unexpected(Error{where + "no relay list"});
+	if (spec.lists.size() > IPLB_MAX_LISTS)
+		return unexpected(Error{where + std::to_string(spec.lists.size()) +
+					" relay lists, at most " + std::to_string(IPLB_MAX_LISTS)});
+
+	iplb_route record;
+	std::memset(&record, 0, sizeof(record));
+	record.id = id;
+	record.n_lists = static_cast<uint8_t>(spec.lists.size());
+	record.encap = static_cast<uint8_t>(spec.encap);
+	record.select = static_cast<uint8_t>(spec.selection);
+	record.mtu = spec.mtu;
+	std::set<uint32_t> keys;
+	for (size_t i = 0; i < spec.lists.size(); i++) {
+		const RelayList &list = spec.lists[i];
+		const std::string which = where + "relay list " + std::to_string(i + 1) + ": ";
+		if (list.relays.empty())
+			return unexpected(Error{which + "no relay"});
+		if (list.relays.size() > IPLB_MAX_RELAYS)
+			return unexpected(Error{which + std::to_string(list.relays.size()) +
+						" relays, at most " +
+						std::to_string(IPLB_MAX_RELAYS)});
+		if (list.weight == 0)
+			return unexpected(Error{which + "weight 0"});
+		for (Ipv4 relay : list.relays)
+			if (relay.value == 0 || relay.value == ~uint32_t{0} ||
+			    (relay.value >> 28) >= 0xe)
+				return unexpected(Error{which + to_string(relay) +
+							" cannot be a relay address"});
+		auto &out = record.lists[i];
+		out.key = relay_list_key(list);
+		// Two equal lists would split one list's flows for nothing.
+		if (!keys.insert(out.key).second)
+			return unexpected(Error{which + "the same relays as another list"});
+		out.weight = list.weight;
+		out.n_relays = static_cast<uint8_t>(list.relays.size());
+		for (size_t r = 0; r < list.relays.size(); r++)
+			out.relays[r] = htonl(list.relays[r].value);
+	}
+	return record;
+}
+
+Result<RouteSpec, Error> decode_route(const Ipv4Prefix &prefix, const iplb_route &record)
+{
+	const std::string where = to_string(prefix) + ": ";
+	if (record.n_lists == 0 || record.n_lists > IPLB_MAX_LISTS)
+		return unexpected(Error{where + "the kernel holds " +
+					std::to_string(record.n_lists) + " relay lists"});
+	if (record.encap != IPLB_ENCAP_IPIP || record.select != IPLB_SELECT_HASH)
+		return unexpected(Error{where + "unknown encapsulation or selection mode"});
+	RouteSpec spec;
+	spec.prefix = prefix;
+	spec.encap = static_cast<Encap>(record.encap);
+	spec.selection = static_cast<Selection>(record.select);
+	spec.mtu = record.mtu;
+	for (size_t i = 0; i < record.n_lists; i++) {
+		const auto &in = record.lists[i];
+		if (in.n_relays == 0 || in.n_relays > IPLB_MAX_RELAYS)
+			return unexpected(Error{where + "the kernel holds a list of " +
+						std::to_string(in.n_relays) + " relays"});
+		RelayList list;
+		list.weight = in.weight;
+		for (size_t r = 0; r < in.n_relays; r++)
+			list.relays.push_back(Ipv4{ntohl(in.relays[r])});
+		spec.lists.push_back(std::move(list));
+	}
+	return spec;
+}
+
+} // namespace iplb

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What one destination prefix maps to in the kernel's iplb table, as a value
+// type, and its translation to the record the eBPF programs read
+// (kernel/iplb_datapath.h). Everything that makes an entry wrong is refused
+// here, with a message, before anything reaches the kernel.
+#pragma once
+
+#include "topology/prefix.hpp"
+#include "util/ipv4.hpp"
+#include "util/result.hpp"
+
+#include "iplb_datapath.h"
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace iplb {
+
+enum class Encap : uint8_t { ipip = IPLB_ENCAP_IPIP };
+enum class Selection : uint8_t { hash = IPLB_SELECT_HASH };
+
+std::string_view to_string(Encap encap);
+Result<Encap, Error> parse_encap(std::string_view text);
+std::string_view to_string(Selection selection);
+Result<Selection, Error> parse_selection(std::string_view text);
+
+struct RelayList {
+	std::vector<Ipv4> relays; // outermost (first hop) first
+	uint16_t weight = 1;
+
+	friend bool operator==(const RelayList &, const RelayList &) = default;
+};
+
+struct RouteSpec {
+	Ipv4Prefix prefix;
+	std::vector<RelayList> lists;
+	Encap encap = Encap::ipip;
+	Selection selection = Selection::hash;
+	uint16_t mtu = 0; // of the path; 0: unknown
+
+	friend bool operator==(const RouteSpec &, const RouteSpec &) = default;
+};
+
+// The identity consistent hashing gives a list: a function of its relays
+// only, so that a list keeps its flows whatever happens to the others.
+uint32_t relay_list_key(const RelayList &list);
+
+// The record for route counters slot `id` (< IPLB_MAX_ROUTES).
+Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id);
+// And back, for `show`: what the kernel holds.
+Result<RouteSpec, Error> decode_route(const Ipv4Prefix &prefix, const iplb_route &record);
+
+} // namespace iplb

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The iplb table and its records, as the eBPF programs (kernel/) and
+ * user space (iplbd/dataplane/) both see them. Maps are pinned and survive
+ * an iplbd restart, so a layout change is an incompatible change: bump
+ * IPLB_LAYOUT_VERSION, which the loader compares before re-adopting pins.
+ *
+ * Byte order: addresses and ports are in network order, everything else in
+ * host order.
+ */
+#ifndef IPLB_DATAPATH_H
+#define IPLB_DATAPATH_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define IPLB_LAYOUT_VERSION 1
+
+#define IPLB_MAX_LISTS 16    /* relay lists per destination */
+#define IPLB_MAX_RELAYS 8    /* relays per list */
+#define IPLB_MAX_ROUTES 4096 /* destination prefixes, and route ids */
+#define IPLB_MAX_LOCAL 64    /* addresses a relay decapsulates for */
+
+enum iplb_encap {
+	IPLB_ENCAP_IPIP = 1, /* IPv4 in IPv4, one header per relay */
+};
+
+enum iplb_select {
+	/* Consistent (rendezvous) hashing of the flow over the lists: adding or
+	 * removing a list moves only the flows that list gains or loses. */
+	IPLB_SELECT_HASH = 0,
+};
+
+/* LPM trie key: prefixlen counts the bits of addr that matter. */
+struct iplb_v4_key {
+	__u32 prefixlen;
+	__u32 addr;
+};
+
+struct iplb_relay_list {
+	__u32 key; /* stable identity, from the relays, for the hashing */
+	__u16 weight;
+	__u8 n_relays;
+	__u8 pad;
+	__u32 relays[IPLB_MAX_RELAYS]; /* outermost (first hop) first */
+};
+
+struct iplb_route {
+	__u32 id; /* index of this route's counters */
+	__u8 n_lists;
+	__u8 encap;  /* enum iplb_encap */
+	__u8 select; /* enum iplb_select */
+	__u8 flags;
+	__u16 mtu; /* of the path, 0: unknown */
+	__u16 pad;
+	struct iplb_relay_list lists[IPLB_MAX_LISTS];
+};
+
+/* The single element of the config array. */
+struct iplb_config {
+	__u32 layout_version;
+	__u32 source_v4; /* outer source address; 0: the packet's own source */
+	__u32 flags;	 /* IPLB_CONFIG_* */
+	__u32 pad;
+};
+#define IPLB_CONFIG_FIB_REDIRECT 0x1 /* route the encapsulated packet by FIB   \
+				      */
+
+/* Why a matching packet went out unencapsulated, on its normal route: the
+ * host never drops for iplb's sake, so a fault costs multipath, not traffic. */
+enum iplb_bypass {
+	IPLB_BYPASS_BAD_ROUTE, /* an entry user space should not have written */
+	IPLB_BYPASS_NO_ROOM,   /* bpf_skb_adjust_room refused */
+	IPLB_BYPASS_TOO_BIG,   /* over the path MTU once encapsulated, DF set */
+	IPLB_BYPASS_REASONS,
+};
+
+/* Per CPU, per route (index route.id). */
+struct iplb_counters {
+	__u64 packets; /* encapsulated */
+	__u64 bytes;   /* before encapsulation */
+	__u64 bypass[IPLB_BYPASS_REASONS];
+};
+
+/* Per CPU, per relay list (index route.id * IPLB_MAX_LISTS + list). */
+struct iplb_list_counters {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Relay side, per CPU, one element: what it decapsulated or passed on. */
+struct iplb_relay_counters {
+	__u64 decapsulated;
+	__u64 bytes;	 /* before decapsulation */
+	__u64 not_local; /* IP in IP, but for another address: passed on */
+	__u64 fragments; /* a fragment of an encapsulated packet: passed on */
+	__u64 malformed; /* passed on, for the stack to drop */
+};
+
+#endif /* IPLB_DATAPATH_H */

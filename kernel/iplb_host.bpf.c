@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Host side of iplb (TCX egress): an IPv4 packet whose destination is in the
+ * iplb table leaves encapsulated through one of the destination's relay
+ * lists, chosen per flow; everything else continues untouched (TCX_NEXT).
+ *
+ * Flow: TCP/UDP/SCTP by 5-tuple; other protocols and every fragment (first
+ * or not, so that the fragments of one datagram stay together) by source,
+ * destination and protocol.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "iplb_datapath.h"
+#include "iplb_bpf_common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IPLB_MAX_ROUTES);
+	__type(key, struct iplb_v4_key);
+	__type(value, struct iplb_route);
+} iplb_routes_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iplb_config);
+} iplb_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IPLB_MAX_ROUTES);
+	__type(key, __u32);
+	__type(value, struct iplb_counters);
+} iplb_route_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IPLB_MAX_ROUTES *IPLB_MAX_LISTS);
+	__type(key, __u32);
+	__type(value, struct iplb_list_counters);
+} iplb_list_counters SEC(".maps");
+
+static __always_inline void count_bypass(const struct iplb_route *route,
+					 enum iplb_bypass why)
+{
+	__u32 id = route->id;
+	struct iplb_counters *c =
+		bpf_map_lookup_elem(&iplb_route_counters, &id);
+
+	if (c && why < IPLB_BYPASS_REASONS)
+		c->bypass[why]++;
+}
+
+static __always_inline __u32 flow_hash(const struct iphdr *ip, void *data_end)
+{
+	__u32 ports = 0;
+
+	if (!(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)) &&
+	    (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP ||
+	     ip->protocol == IPPROTO_SCTP)) {
+		const __u32 *l4 = (const void *)ip + ip->ihl * 4;
+
+		if ((const void *)(l4 + 1) <= data_end)
+			ports = *l4;
+	}
+	return iplb_mix32(
+		ip->saddr ^
+		iplb_mix32(ip->daddr ^ iplb_mix32(ports ^ ip->protocol)));
+}
+
+/* Rendezvous hashing: the list with the highest score for this flow. A list's
+ * score does not depend on the other lists, so only the flows of a list that
+ * comes or goes change lists. */
+static __always_inline int pick_list(const struct iplb_route *route, __u32 hash)
+{
+	__u32 best_score = 0;
+	int best = -1;
+
+	for (int i = 0; i < IPLB_MAX_LISTS; i++) {
+		if (i >= route->n_lists)
+			break;
+		__u32 score = iplb_mix32(hash ^ route->lists[i].key);
+
+		if (best < 0 || score > best_score) {
+			best = i;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+static __always_inline __u16 ip_checksum(const struct iphdr *ip)
+{
+	const __u16 *word = (const __u16 *)ip;
+	__u32 sum = 0;
+
+	for (int i = 0; i < (int)sizeof(*ip) / 2; i++)
+		sum += word[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* Sends the packet towards its first relay by the FIB, when user space asked
+ * for it: with several uplinks, the device the inner destination chose need
+ * not be the one towards the relay. */
+static __always_inline int route_to_relay(struct __sk_buff *skb, __u32 relay,
+					  __u32 source)
+{
+	struct bpf_fib_lookup fib = {
+		.family = 2 /* AF_INET */,
+		.ipv4_src = source,
+		.ipv4_dst = relay,
+		.ifindex = skb->ifindex,
+	};
+	long rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return TCX_NEXT;
+	struct bpf_redir_neigh nh = {
+		.nh_family = 2 /* AF_INET */,
+		.ipv4_nh = fib.ipv4_dst, /* the gateway, after the lookup */
+	};
+	return (int)bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+}
+
+SEC("tc")
+int iplb_host_egress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+
+	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return TCX_NEXT;
+	if (ip->version != 4 || ip->ihl < 5)
+		return TCX_NEXT; /* not ours to judge: the stack built it */
+
+	struct iplb_v4_key key = { .prefixlen = 32, .addr = ip->daddr };
+	const struct iplb_route *route =
+		bpf_map_lookup_elem(&iplb_routes_v4, &key);
+
+	if (!route)
+		return TCX_NEXT;
+
+	__u32 zero = 0;
+	const struct iplb_config *config =
+		bpf_map_lookup_elem(&iplb_config, &zero);
+	int list = pick_list(route, flow_hash(ip, data_end));
+
+	if (!config || list < 0 || list >= IPLB_MAX_LISTS ||
+	    route->encap != IPLB_ENCAP_IPIP) {
+		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
+		return TCX_NEXT;
+	}
+	const struct iplb_relay_list *relays = &route->lists[list];
+	__u32 n = relays->n_relays;
+
+	if (n == 0 || n > IPLB_MAX_RELAYS) {
+		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
+		return TCX_NEXT;
+	}
+
+	const __u32 inner_len = bpf_ntohs(ip->tot_len);
+	const __u32 skb_len = skb->len;
+	struct iphdr outer = {
+		.version = 4,
+		.ihl = 5,
+		.tos = ip->tos,
+		.id = ip->id,
+		.frag_off = ip->frag_off & bpf_htons(IP_DF),
+		.ttl = 64,
+		.protocol = IPPROTO_IPIP,
+		.saddr = config->source_v4 ? config->source_v4 : ip->saddr,
+	};
+
+	if (route->mtu && (outer.frag_off & bpf_htons(IP_DF)) &&
+	    !skb->gso_size &&
+	    inner_len + n * sizeof(struct iphdr) > route->mtu) {
+		count_bypass(route, IPLB_BYPASS_TOO_BIG);
+		return TCX_NEXT;
+	}
+	if (bpf_skb_adjust_room(skb, (__s32)(n * sizeof(struct iphdr)),
+				BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_ENCAP_L3_IPV4)) {
+		count_bypass(route, IPLB_BYPASS_NO_ROOM);
+		return TCX_NEXT;
+	}
+	/* Outermost first: header i leads to relay i, and carries what the
+	 * relays after it will unwrap. */
+	for (__u32 i = 0; i < IPLB_MAX_RELAYS; i++) {
+		if (i >= n)
+			break;
+		outer.tot_len = bpf_htons(
+			(__u16)(inner_len + (n - i) * sizeof(struct iphdr)));
+		outer.daddr = relays->relays[i];
+		outer.check = 0;
+		outer.check = ip_checksum(&outer);
+		if (bpf_skb_store_bytes(skb,
+					sizeof(struct ethhdr) +
+						i * sizeof(struct iphdr),
+					&outer, sizeof(outer), 0))
+			return TC_ACT_SHOT; /* half-written: must not leave */
+	}
+
+	__u32 id = route->id;
+	struct iplb_counters *rc =
+		bpf_map_lookup_elem(&iplb_route_counters, &id);
+	__u32 list_index = id * IPLB_MAX_LISTS + (__u32)list;
+	struct iplb_list_counters *lc =
+		bpf_map_lookup_elem(&iplb_list_counters, &list_index);
+
+	if (rc) {
+		rc->packets++;
+		rc->bytes += skb_len;
+	}
+	if (lc) {
+		lc->packets++;
+		lc->bytes += skb_len;
+	}
+	if (config->flags & IPLB_CONFIG_FIB_REDIRECT)
+		return route_to_relay(skb, relays->relays[0], outer.saddr);
+	return TCX_NEXT;
+}
+
+char LICENSE[] SEC("license") = "GPL";

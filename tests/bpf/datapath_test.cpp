@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The eBPF programs of kernel/ run by the kernel on fixed frames
+// (BPF_PROG_TEST_RUN): input bytes -> expected bytes and verdict, the
+// expected bytes built independently by packets.hpp. Needs root (CAP_BPF).
+#include "dataplane/bpf_programs.hpp"
+#include "dataplane/route_record.hpp"
+
+#include "packets.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+namespace iplb {
+namespace {
+
+using test::addr;
+using test::Bytes;
+
+constexpr int tcx_next = -1;
+constexpr int tcx_pass = 0;
+
+const Ipv4Prefix destination = *parse_prefix("10.4.1.0/24");
+const uint32_t host = addr("10.1.1.1");
+const uint32_t source = addr("10.255.1.1"); // the host's loopback
+const uint32_t r1 = addr("10.255.0.1"), r2 = addr("10.255.0.2"), r3 = addr("10.255.0.3");
+
+RouteSpec route_of(std::vector<std::vector<uint32_t>> lists, uint16_t mtu = 0)
+{
+	RouteSpec spec;
+	spec.prefix = destination;
+	spec.mtu = mtu;
+	for (const auto &relays : lists) {
+		RelayList list;
+		for (uint32_t r : relays)
+			list.relays.push_back(Ipv4{r});
+		spec.lists.push_back(list);
+	}
+	return spec;
+}
+
+test::Ipv4Spec udp_spec(uint32_t dst = addr("10.4.1.7"))
+{
+	test::Ipv4Spec spec;
+	spec.src = host;
+	spec.dst = dst;
+	spec.tos = 0x28;
+	spec.id = 0x4242;
+	return spec;
+}
+
+Bytes udp_packet(const test::Ipv4Spec &spec, uint16_t sport = 40000, uint16_t dport = 53)
+{
+	const uint8_t payload[] = {'i', 'p', 'l', 'b'};
+	return test::ipv4(spec, test::udp(sport, dport, payload));
+}
+
+class HostDatapath : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		auto loaded = HostProgram::load();
+		ASSERT_TRUE(loaded) << loaded.error().message;
+		program_.emplace(std::move(*loaded));
+		ASSERT_TRUE(program_->set_config(Ipv4{source}, false));
+	}
+
+	void install(const RouteSpec &spec, uint32_t id = 7)
+	{
+		auto record = encode_route(spec, id);
+		ASSERT_TRUE(record) << record.error().message;
+		ASSERT_TRUE(program_->put_route(spec.prefix, *record));
+	}
+
+	TestRun run(const Bytes &frame)
+	{
+		auto result = test_run(program_->prog_fd(), frame);
+		EXPECT_TRUE(result) << result.error().message;
+		return result ? *result : TestRun{};
+	}
+
+	// The first relay the program chose for this frame (its outer
+	// destination), or 0 if it left the frame unencapsulated.
+	uint32_t first_relay(const Bytes &frame)
+	{
+		const auto out = run(frame);
+		if (out.frame.size() < 34 || out.frame[23] != test::proto_ipip)
+			return 0;
+		return uint32_t{out.frame[30]} << 24 | uint32_t{out.frame[31]} << 16 |
+		       uint32_t{out.frame[32]} << 8 | out.frame[33];
+	}
+
+	std::optional<HostProgram> program_;
+};
+
+TEST_F(HostDatapath, EncapsulatesToTheOneRelay)
+{
+	install(route_of({{r1}}));
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec);
+
+	const auto out = run(test::ethernet(inner));
+	EXPECT_EQ(out.verdict, tcx_next) << "encapsulated, then on its way";
+	const Bytes expected = test::ethernet(test::ipip(source, r1, inner, spec));
+	EXPECT_EQ(out.frame, expected) << "got\n"
+				       << test::hex(out.frame) << "\nexpected\n"
+				       << test::hex(expected);
+
+	auto counters = program_->route_counters(7);
+	ASSERT_TRUE(counters);
+	EXPECT_EQ(counters->packets, 1u);
+	EXPECT_EQ(counters->bytes, test::ethernet(inner).size());
+	auto list = program_->list_counters(7, 0);
+	ASSERT_TRUE(list);
+	EXPECT_EQ(list->packets, 1u);
+}
+
+TEST_F(HostDatapath, NestsOneHeaderPerRelayOutermostFirst)
+{
+	install(route_of({{r1, r2, r3}}));
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec);
+
+	const auto out = run(test::ethernet(inner));
+	EXPECT_EQ(out.verdict, tcx_next);
+	const Bytes expected = test::ethernet(test::ipip(
+		source, r1, test::ipip(source, r2, test::ipip(source, r3, inner, spec), spec),
+		spec));
+	EXPECT_EQ(out.frame, expected) << "got\n"
+				       << test::hex(out.frame) << "\nexpected\n"
+				       << test::hex(expected);
+}
+
+TEST_F(HostDatapath, WithoutAnOuterSourceThePacketsOwnIsUsed)
+{
+	ASSERT_TRUE(program_->set_config(std::nullopt, false));
+	install(route_of({{r1}}));
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec);
+	EXPECT_EQ(run(test::ethernet(inner)).frame,
+		  test::ethernet(test::ipip(host, r1, inner, spec)));
+}
+
+TEST_F(HostDatapath, WhatIsNotInTheTableIsUntouched)
+{
+	install(route_of({{r1}}));
+	const Bytes elsewhere = test::ethernet(udp_packet(udp_spec(addr("10.4.2.7"))));
+	auto out = run(elsewhere);
+	EXPECT_EQ(out.verdict, tcx_next);
+	EXPECT_EQ(out.frame, elsewhere);
+
+	// ARP, and IPv6, are not iplb's business.
+	const Bytes arp = test::ethernet(Bytes(28, 0), 0x0806);
+	out = run(arp);
+	EXPECT_EQ(out.verdict, tcx_next);
+	EXPECT_EQ(out.frame, arp);
+	const Bytes v6 = test::ethernet(Bytes(40, 0x60), 0x86dd);
+	EXPECT_EQ(run(v6).frame, v6);
+}
+
+TEST_F(HostDatapath, TheLongestPrefixWins)
+{
+	install(route_of({{r1}}), 1);
+	RouteSpec host_route = route_of({{r2}});
+	host_route.prefix = *parse_prefix("10.4.1.7/32");
+	install(host_route, 2);
+	EXPECT_EQ(first_relay(test::ethernet(udp_packet(udp_spec(addr("10.4.1.7"))))), r2);
+	EXPECT_EQ(first_relay(test::ethernet(udp_packet(udp_spec(addr("10.4.1.8"))))), r1);
+}
+
+TEST_F(HostDatapath, IcmpAndIpOptionsAreCarriedAsTheyAre)
+{
+	install(route_of({{r1}}));
+	auto spec = udp_spec();
+	spec.protocol = test::proto_icmp;
+	const Bytes ping = test::ipv4(spec, test::icmp_echo(7, 1));
+	EXPECT_EQ(run(test::ethernet(ping)).frame,
+		  test::ethernet(test::ipip(source, r1, ping, spec)));
+
+	spec = udp_spec();
+	spec.options = {0x94, 0x04, 0, 0}; // router alert
+	const Bytes with_options = udp_packet(spec);
+	EXPECT_EQ(run(test::ethernet(with_options)).frame,
+		  test::ethernet(test::ipip(source, r1, with_options, spec)));
+}
+
+// 400 flows over four single-relay lists: every list gets its share, a flow
+// always gets the same list, and taking a list away moves only its flows.
+TEST_F(HostDatapath, FlowsSpreadOverTheListsAndOnlyARemovedListsFlowsMove)
+{
+	const std::vector<uint32_t> relays{r1, r2, r3, addr("10.255.0.4")};
+	install(route_of({{relays[0]}, {relays[1]}, {relays[2]}, {relays[3]}}));
+	std::map<uint16_t, uint32_t> before;
+	std::map<uint32_t, int> share;
+	for (uint16_t port = 30000; port < 30400; port++) {
+		const Bytes frame = test::ethernet(udp_packet(udp_spec(), port));
+		before[port] = first_relay(frame);
+		share[before[port]]++;
+		ASSERT_EQ(first_relay(frame), before[port]) << "a flow keeps its list";
+	}
+	for (uint32_t r : relays)
+		EXPECT_GE(share[r], 60) << "each of 4 lists gets a fair share of 400 flows";
+
+	install(route_of({{relays[0]}, {relays[1]}, {relays[3]}})); // r3's list goes
+	int moved = 0;
+	for (const auto &[port, relay] : before) {
+		const uint32_t now = first_relay(test::ethernet(udp_packet(udp_spec(), port)));
+		if (relay != relays[2])
+			EXPECT_EQ(now, relay) << "port " << port << " moved without reason";
+		else
+			moved++;
+		EXPECT_NE(now, relays[2]);
+	}
+	EXPECT_EQ(moved, share[relays[2]]);
+}
+
+// Fragments carry no ports after the first: every fragment of a datagram
+// must take the same list, or the destination cannot reassemble it in order.
+TEST_F(HostDatapath, AllFragmentsOfADatagramTakeTheSameList)
+{
+	std::vector<std::vector<uint32_t>> lists;
+	for (uint32_t i = 1; i <= 16; i++)
+		lists.push_back({addr("10.255.0.0") + i});
+	install(route_of(lists));
+	std::set<uint32_t> used;
+	for (uint16_t id = 1; id <= 20; id++) {
+		auto first = udp_spec();
+		first.src = host + id;
+		first.id = id;
+		first.df = false;
+		first.mf = true;
+		auto later = first;
+		later.mf = false;
+		later.fragment_offset = 2;
+		const uint32_t a = first_relay(test::ethernet(udp_packet(first, 1000 + id)));
+		const uint32_t b = first_relay(test::ethernet(test::ipv4(later, Bytes(16, 0xab))));
+		ASSERT_NE(a, 0u);
+		EXPECT_EQ(a, b) << "datagram " << id;
+		used.insert(a);
+	}
+	EXPECT_GT(used.size(), 4u) << "and different datagrams still spread";
+}
+
+TEST_F(HostDatapath, TooBigForThePathWithDfGoesOutUnencapsulated)
+{
+	install(route_of({{r1, r2}}, 1400));
+	auto spec = udp_spec();
+	const Bytes fits = udp_packet(spec);
+	const Bytes big = test::ipv4(spec, test::udp(1, 2, Bytes(1400 - 20 - 8 - 39, 0)));
+	const auto out = run(test::ethernet(big));
+	EXPECT_EQ(out.verdict, tcx_next);
+	EXPECT_EQ(out.frame, test::ethernet(big)) << "1401 bytes with two headers: too big";
+	EXPECT_EQ(program_->route_counters(7)->bypass[IPLB_BYPASS_TOO_BIG], 1u);
+
+	const Bytes just = test::ipv4(spec, test::udp(1, 2, Bytes(1400 - 20 - 8 - 40, 0)));
+	EXPECT_EQ(first_relay(test::ethernet(just)), r1) << "exactly 1400 with both headers";
+	EXPECT_EQ(first_relay(test::ethernet(fits)), r1);
+}
+
+TEST_F(HostDatapath, ARecordUserSpaceShouldNotHaveWrittenIsBypassed)
+{
+	auto record = *encode_route(route_of({{r1}}), 3);
+	record.lists[0].n_relays = 0;
+	ASSERT_TRUE(program_->put_route(destination, record));
+	const Bytes frame = test::ethernet(udp_packet(udp_spec()));
+	const auto out = run(frame);
+	EXPECT_EQ(out.verdict, tcx_next);
+	EXPECT_EQ(out.frame, frame);
+	EXPECT_EQ(program_->route_counters(3)->bypass[IPLB_BYPASS_BAD_ROUTE], 1u);
+}
+
+TEST_F(HostDatapath, RoutesReadBackAsWritten)
+{
+	const RouteSpec spec = route_of({{r1, r2}, {r3}});
+	install(spec, 9);
+	auto stored = program_->route(destination);
+	ASSERT_TRUE(stored && *stored);
+	auto decoded = decode_route(destination, **stored);
+	ASSERT_TRUE(decoded) << decoded.error().message;
+	EXPECT_EQ(*decoded, spec);
+	ASSERT_TRUE(program_->delete_route(destination));
+	EXPECT_FALSE(*program_->route(destination));
+	EXPECT_FALSE(program_->delete_route(destination)) << "nothing left to delete";
+}
+
+class RelayDatapath : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		auto loaded = RelayProgram::load();
+		ASSERT_TRUE(loaded) << loaded.error().message;
+		program_.emplace(std::move(*loaded));
+		ASSERT_TRUE(program_->add_local(Ipv4{r1}));
+	}
+
+	TestRun run(const Bytes &frame)
+	{
+		auto result = test_run(program_->prog_fd(), frame);
+		EXPECT_TRUE(result) << result.error().message;
+		return result ? *result : TestRun{};
+	}
+
+	std::optional<RelayProgram> program_;
+};
+
+TEST_F(RelayDatapath, UnwrapsOneHeaderForItsOwnAddress)
+{
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec);
+	const Bytes to_r2 = test::ipip(source, r2, inner, spec);
+	const auto out = run(test::ethernet(test::ipip(source, r1, to_r2, spec)));
+	EXPECT_EQ(out.verdict, tcx_pass) << "handled: the stack forwards what was inside";
+	EXPECT_EQ(out.frame, test::ethernet(to_r2));
+	auto counters = program_->counters();
+	ASSERT_TRUE(counters);
+	EXPECT_EQ(counters->decapsulated, 1u);
+}
+
+TEST_F(RelayDatapath, PassesOnWhatIsNotForIt)
+{
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec);
+	const Bytes for_r2 = test::ethernet(test::ipip(source, r2, inner, spec));
+	auto out = run(for_r2);
+	EXPECT_EQ(out.verdict, tcx_next);
+	EXPECT_EQ(out.frame, for_r2);
+
+	const Bytes plain = test::ethernet(inner);
+	EXPECT_EQ(run(plain).frame, plain);
+
+	auto fragment = spec;
+	fragment.dst = r1;
+	fragment.protocol = test::proto_ipip;
+	fragment.df = false;
+	fragment.mf = true;
+	const Bytes first_fragment = test::ethernet(test::ipv4(fragment, inner));
+	out = run(first_fragment);
+	EXPECT_EQ(out.verdict, tcx_next);
+	EXPECT_EQ(out.frame, first_fragment) << "fragments are the stack's to reassemble";
+
+	auto counters = program_->counters();
+	ASSERT_TRUE(counters);
+	EXPECT_EQ(counters->not_local, 1u);
+	EXPECT_EQ(counters->fragments, 1u);
+	EXPECT_EQ(counters->decapsulated, 0u);
+}
+
+// What the host wrote, unwrapped by each relay in turn, is what it sent.
+TEST(Datapath, HostThenEveryRelayGivesBackTheOriginalPacket)
+{
+	auto host_program = HostProgram::load();
+	ASSERT_TRUE(host_program) << host_program.error().message;
+	ASSERT_TRUE(host_program->set_config(Ipv4{source}, false));
+	ASSERT_TRUE(
+		host_program->put_route(destination, *encode_route(route_of({{r1, r2, r3}}), 1)));
+	std::vector<RelayProgram> relays;
+	for (uint32_t r : {r1, r2, r3}) {
+		auto relay = RelayProgram::load();
+		ASSERT_TRUE(relay) << relay.error().message;
+		ASSERT_TRUE(relay->add_local(Ipv4{r}));
+		relays.push_back(std::move(*relay));
+	}
+
+	const Bytes original = test::ethernet(udp_packet(udp_spec()));
+	auto frame = test_run(host_program->prog_fd(), original);
+	ASSERT_TRUE(frame);
+	Bytes on_the_wire = frame->frame;
+	for (auto &relay : relays) {
+		auto out = test_run(relay.prog_fd(), on_the_wire);
+		ASSERT_TRUE(out);
+		EXPECT_EQ(out->verdict, tcx_pass);
+		on_the_wire = out->frame;
+	}
+	EXPECT_EQ(on_the_wire, original);
+}
+
+} // namespace
+} // namespace iplb

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "packets.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace iplb::test {
+namespace {
+
+void put16(Bytes &out, uint16_t v)
+{
+	out.push_back(static_cast<uint8_t>(v >> 8));
+	out.push_back(static_cast<uint8_t>(v));
+}
+
+void put32(Bytes &out, uint32_t v)
+{
+	put16(out, static_cast<uint16_t>(v >> 16));
+	put16(out, static_cast<uint16_t>(v));
+}
+
+} // namespace
+
+uint32_t addr(const char *dotted)
+{
+	in_addr a{};
+	if (inet_pton(AF_INET, dotted, &a) != 1)
+		throw std::invalid_argument(dotted);
+	return ntohl(a.s_addr);
+}
+
+uint16_t ipv4_checksum(std::span<const uint8_t> header)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < header.size(); i += 2)
+		sum += static_cast<uint32_t>(header[i] << 8 | header[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return static_cast<uint16_t>(~sum);
+}
+
+Bytes ipv4(const Ipv4Spec &spec, std::span<const uint8_t> payload)
+{
+	const size_t header_len = 20 + spec.options.size();
+	Bytes out;
+	out.push_back(static_cast<uint8_t>(0x40 | header_len / 4));
+	out.push_back(spec.tos);
+	put16(out, static_cast<uint16_t>(header_len + payload.size()));
+	put16(out, spec.id);
+	put16(out, static_cast<uint16_t>((spec.df ? 0x4000 : 0) | (spec.mf ? 0x2000 : 0) |
+					 spec.fragment_offset));
+	out.push_back(spec.ttl);
+	out.push_back(spec.protocol);
+	put16(out, 0);
+	put32(out, spec.src);
+	put32(out, spec.dst);
+	out.insert(out.end(), spec.options.begin(), spec.options.end());
+	const uint16_t check = ipv4_checksum(out);
+	out[10] = static_cast<uint8_t>(check >> 8);
+	out[11] = static_cast<uint8_t>(check);
+	out.insert(out.end(), payload.begin(), payload.end());
+	return out;
+}
+
+Bytes udp(uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload)
+{
+	Bytes out;
+	put16(out, src_port);
+	put16(out, dst_port);
+	put16(out, static_cast<uint16_t>(8 + payload.size()));
+	put16(out, 0); // no checksum: allowed for UDP over IPv4
+	out.insert(out.end(), payload.begin(), payload.end());
+	return out;
+}
+
+Bytes tcp_syn(uint16_t src_port, uint16_t dst_port)
+{
+	Bytes out;
+	put16(out, src_port);
+	put16(out, dst_port);
+	put32(out, 0x01020304);			  // sequence
+	put32(out, 0);				  // ack
+	out.push_back(0x60);			  // data offset 6 words: one option
+	out.push_back(0x02);			  // SYN
+	put16(out, 64240);			  // window
+	put16(out, 0);				  // checksum (not verified on this path)
+	put16(out, 0);				  // urgent
+	const uint8_t mss[] = {2, 4, 0x05, 0xb4}; // MSS 1460
+	out.insert(out.end(), std::begin(mss), std::end(mss));
+	return out;
+}
+
+Bytes icmp_echo(uint16_t id, uint16_t seq)
+{
+	Bytes out{8, 0};
+	put16(out, 0);
+	put16(out, id);
+	put16(out, seq);
+	const uint16_t check = ipv4_checksum(out);
+	out[2] = static_cast<uint8_t>(check >> 8);
+	out[3] = static_cast<uint8_t>(check);
+	return out;
+}
+
+Bytes ethernet(std::span<const uint8_t> payload, uint16_t ethertype)
+{
+	Bytes out{0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01}; // dst, src
+	put16(out, ethertype);
+	out.insert(out.end(), payload.begin(), payload.end());
+	return out;
+}
+
+Bytes ipip(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const Ipv4Spec &original)
+{
+	Ipv4Spec outer;
+	outer.src = src;
+	outer.dst = relay;
+	outer.protocol = proto_ipip;
+	outer.tos = original.tos;
+	outer.id = original.id;
+	outer.df = original.df;
+	outer.ttl = 64;
+	return ipv4(outer, inner);
+}
+
+std::string hex(std::span<const uint8_t> bytes)
+{
+	std::string out;
+	char buf[4];
+	for (size_t i = 0; i < bytes.size(); i++) {
+		std::snprintf(buf, sizeof(buf), "%02x", bytes[i]);
+		out += buf;
+		out += (i % 16 == 15) ? "\n" : " ";
+	}
+	return out;
+}
+
+} // namespace iplb::test

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// A small packet builder for the datapath fixtures: Ethernet, IPv4 (with
+// options and fragments), UDP, TCP and ICMP, with lengths and the IPv4
+// header checksum computed here, independently of the programs under test.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace iplb::test {
+
+using Bytes = std::vector<uint8_t>;
+
+inline constexpr uint8_t proto_icmp = 1;
+inline constexpr uint8_t proto_ipip = 4;
+inline constexpr uint8_t proto_tcp = 6;
+inline constexpr uint8_t proto_udp = 17;
+
+// "a.b.c.d" as a host-order integer.
+uint32_t addr(const char *dotted);
+
+struct Ipv4Spec {
+	uint32_t src = 0, dst = 0;
+	uint8_t protocol = proto_udp;
+	uint8_t tos = 0;
+	uint16_t id = 0x1234;
+	bool df = true;
+	bool mf = false;
+	uint16_t fragment_offset = 0; // in 8-byte units
+	uint8_t ttl = 64;
+	Bytes options; // a multiple of 4 bytes
+};
+
+uint16_t ipv4_checksum(std::span<const uint8_t> header);
+Bytes ipv4(const Ipv4Spec &spec, std::span<const uint8_t> payload);
+Bytes udp(uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload);
+Bytes tcp_syn(uint16_t src_port, uint16_t dst_port);
+Bytes icmp_echo(uint16_t id, uint16_t seq);
+Bytes ethernet(std::span<const uint8_t> payload, uint16_t ethertype = 0x0800);
+
+// What an IP-in-IP relay hop adds in front of `inner` (an IPv4 packet): the
+// header a host writes, copying TOS, id and DF from the original packet.
+Bytes ipip(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const Ipv4Spec &original);
+
+// Readable differences for assertion messages.
+std::string hex(std::span<const uint8_t> bytes);
+
+} // namespace iplb::test

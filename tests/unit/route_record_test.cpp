@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Route records for the kernel table: what is refused before it reaches the
+// kernel, and the translation both ways.
+#include "dataplane/route_record.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+
+namespace iplb {
+namespace {
+
+RelayList list_of(std::initializer_list<const char *> relays)
+{
+	RelayList list;
+	for (const char *r : relays)
+		list.relays.push_back(*parse_ipv4(r));
+	return list;
+}
+
+RouteSpec spec_of(std::vector<RelayList> lists)
+{
+	return {.prefix = *parse_prefix("10.4.1.0/24"), .lists = std::move(lists)};
+}
+
+std::string error_of(const RouteSpec &spec)
+{
+	auto r = encode_route(spec, 0);
+	return r ? "(accepted)" : r.error().message;
+}
+
+TEST(RouteRecord, EncodesRelaysInNetworkOrderOutermostFirst)
+{
+	const auto spec = spec_of({list_of({"10.255.0.1", "10.255.0.2"}), list_of({"10.255.0.3"})});
+	auto record = encode_route(spec, 42);
+	ASSERT_TRUE(record) << record.error().message;
+	EXPECT_EQ(record->id, 42u);
+	EXPECT_EQ(record->n_lists, 2);
+	EXPECT_EQ(record->encap, IPLB_ENCAP_IPIP);
+	EXPECT_EQ(record->lists[0].n_relays, 2);
+	EXPECT_EQ(record->lists[0].relays[0], htonl(0x0aff0001));
+	EXPECT_EQ(record->lists[0].relays[1], htonl(0x0aff0002));
+	EXPECT_EQ(record->lists[1].relays[0], htonl(0x0aff0003));
+	EXPECT_EQ(record->lists[1].relays[1], 0u) << "unused slots are zero";
+	EXPECT_NE(record->lists[0].key, record->lists[1].key);
+
+	auto back = decode_route(spec.prefix, *record);
+	ASSERT_TRUE(back) << back.error().message;
+	EXPECT_EQ(*back, spec);
+}
+
+TEST(RouteRecord, AListsKeyDependsOnItsRelaysAlone)
+{
+	const auto a = list_of({"10.255.0.1", "10.255.0.2"});
+	auto moved = spec_of({list_of({"10.255.0.9"}), a});
+	auto record = *encode_route(moved, 0);
+	EXPECT_EQ(record.lists[1].key, relay_list_key(a)) << "its position does not matter";
+	EXPECT_NE(relay_list_key(a), relay_list_key(list_of({"10.255.0.2", "10.255.0.1"})))
+		<< "the order of relays is a different path";
+}
+
+TEST(RouteRecord, RefusesWhatTheKernelTableCannotHold)
+{
+	EXPECT_EQ(error_of(spec_of({})), "10.4.1.0/24: no relay list");
+	std::vector<RelayList> seventeen;
+	for (int i = 1; i <= 17; i++)
+		seventeen.push_back(list_of({("10.255.0." + std::to_string(i)).c_str()}));
+	EXPECT_EQ(error_of(spec_of(seventeen)), "10.4.1.0/24: 17 relay lists, at most 16");
+	EXPECT_EQ(error_of(spec_of({list_of({"10.255.0.1"}), RelayList{}})),
+		  "10.4.1.0/24: relay list 2: no relay");
+	RelayList nine;
+	for (int i = 1; i <= 9; i++)
+		nine.relays.push_back(Ipv4{0x0aff0000u + static_cast<uint32_t>(i)});
+	EXPECT_EQ(error_of(spec_of({nine})), "10.4.1.0/24: relay list 1: 9 relays, at most 8");
+	EXPECT_EQ(error_of(spec_of({list_of({"224.0.0.5"})})),
+		  "10.4.1.0/24: relay list 1: 224.0.0.5 cannot be a relay address");
+	EXPECT_EQ(error_of(spec_of({list_of({"0.0.0.0"})})),
+		  "10.4.1.0/24: relay list 1: 0.0.0.0 cannot be a relay address");
+	EXPECT_EQ(error_of(spec_of({list_of({"10.255.0.1"}), list_of({"10.255.0.1"})})),
+		  "10.4.1.0/24: relay list 2: the same relays as another list");
+	auto weightless = spec_of({list_of({"10.255.0.1"})});
+	weightless.lists[0].weight = 0;
+	EXPECT_EQ(error_of(weightless), "10.4.1.0/24: relay list 1: weight 0");
+	EXPECT_FALSE(encode_route(spec_of({list_of({"10.255.0.1"})}), IPLB_MAX_ROUTES));
+}
+
+TEST(RouteRecord, ARecordTheKernelShouldNotHoldIsReportedNotTrusted)
+{
+	auto record = *encode_route(spec_of({list_of({"10.255.0.1"})}), 0);
+	record.n_lists = 17;
+	EXPECT_FALSE(decode_route(*parse_prefix("10.4.1.0/24"), record));
+	record.n_lists = 1;
+	record.lists[0].n_relays = 0;
+	EXPECT_FALSE(decode_route(*parse_prefix("10.4.1.0/24"), record));
+}
+
+TEST(RouteRecord, EncapAndSelectionNames)
+{
+	EXPECT_EQ(to_string(*parse_encap("ipip")), "ipip");
+	EXPECT_EQ(parse_encap("mpls").error().message,
+		  "unknown encapsulation 'mpls': expected ipip");
+	EXPECT_EQ(to_string(*parse_selection("hash")), "hash");
+}
+
+} // namespace
+} // namespace iplb
