@@ -118,8 +118,8 @@ run_check() {
 	make -j"$(nproc)" check || rc=1
 	grep -h -E '^\[(==========|  PASSED  |  FAILED  )\]' tests/unit/*.log || true
 	grep -h -E '^[0-9]+ (passed|failed)' tests/cli/*.log || true
-	step "eBPF datapath packet tests (BPF_PROG_TEST_RUN)"
-	make check-bpf BPF_TESTS_ARGS="--gtest_brief=1" || rc=1
+	step "eBPF datapath: packet fixtures (BPF_PROG_TEST_RUN), traffic between namespaces"
+	make check-bpf BPF_TESTS_ARGS="--gtest_brief=1" DATAPATH_TESTS_ARGS="-v" || rc=1
 	step "Topotests (pytest on FRR's topotest library, in network namespaces)"
 	make check-topotests TOPOTESTS_ARGS="-v --log-cli-level=ERROR -p no:cacheprovider" || rc=1
 	((rc == 0)) && step "check: all suites passed" || step "check: FAILED"

@@ -64,8 +64,9 @@ struct iplb_config {
 	__u32 flags;	 /* IPLB_CONFIG_* */
 	__u32 pad;
 };
-#define IPLB_CONFIG_FIB_REDIRECT 0x1 /* route the encapsulated packet by FIB   \
-				      */
+#define IPLB_CONFIG_FIB_REDIRECT                                               \
+	0x1 /* route the encapsulated packet by FIB                            \
+	     */
 
 /* Why a matching packet went out unencapsulated, on its normal route: the
  * host never drops for iplb's sake, so a fault costs multipath, not traffic. */
@@ -81,6 +82,9 @@ struct iplb_counters {
 	__u64 packets; /* encapsulated */
 	__u64 bytes;   /* before encapsulation */
 	__u64 bypass[IPLB_BYPASS_REASONS];
+	/* FIB redirect on, but no resolved route towards the first relay:
+	 * encapsulated, sent where the inner destination was routed. */
+	__u64 fib_fallback;
 };
 
 /* Per CPU, per relay list (index route.id * IPLB_MAX_LISTS + list). */

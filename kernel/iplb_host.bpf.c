@@ -112,9 +112,18 @@ static __always_inline __u16 ip_checksum(const struct iphdr *ip)
 
 /* Sends the packet towards its first relay by the FIB, when user space asked
  * for it: with several uplinks, the device the inner destination chose need
- * not be the one towards the relay. */
-static __always_inline int route_to_relay(struct __sk_buff *skb, __u32 relay,
-					  __u32 source)
+ * not be the one towards the relay.
+ *
+ * Only to a resolved neighbour. bpf_redirect_neigh() to an unresolved one
+ * queues the packet, and the kernel, flushing the queue, looks the neighbour
+ * up again from the packet's route, which is still the inner destination's:
+ * the first packet leaves with that next hop's MAC address and is dropped by
+ * the relay as not its own. Until the neighbour is there (user space keeps
+ * uplink gateways resolved), the packet takes the inner destination's next
+ * hop, which routes the tunnel on to the relay. */
+static __always_inline int route_to_relay(struct __sk_buff *skb,
+					  const struct iplb_route *route,
+					  __u32 relay, __u32 source)
 {
 	struct bpf_fib_lookup fib = {
 		.family = 2 /* AF_INET */,
@@ -124,8 +133,15 @@ static __always_inline int route_to_relay(struct __sk_buff *skb, __u32 relay,
 	};
 	long rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		__u32 id = route->id;
+		struct iplb_counters *c =
+			bpf_map_lookup_elem(&iplb_route_counters, &id);
+
+		if (c)
+			c->fib_fallback++;
 		return TCX_NEXT;
+	}
 	struct bpf_redir_neigh nh = {
 		.nh_family = 2 /* AF_INET */,
 		.ipv4_nh = fib.ipv4_dst, /* the gateway, after the lookup */
@@ -145,6 +161,10 @@ int iplb_host_egress(struct __sk_buff *skb)
 		return TCX_NEXT;
 	if (ip->version != 4 || ip->ihl < 5)
 		return TCX_NEXT; /* not ours to judge: the stack built it */
+	/* Already tunnelled, most likely by us: redirected towards its first
+	 * relay, it passes this hook again on the way out. */
+	if (ip->protocol == IPPROTO_IPIP)
+		return TCX_NEXT;
 
 	struct iplb_v4_key key = { .prefixlen = 32, .addr = ip->daddr };
 	const struct iplb_route *route =
@@ -229,7 +249,8 @@ int iplb_host_egress(struct __sk_buff *skb)
 		lc->bytes += skb_len;
 	}
 	if (config->flags & IPLB_CONFIG_FIB_REDIRECT)
-		return route_to_relay(skb, relays->relays[0], outer.saddr);
+		return route_to_relay(skb, route, relays->relays[0],
+				      outer.saddr);
 	return TCX_NEXT;
 }
 

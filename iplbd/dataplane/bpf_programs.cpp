@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "dataplane/bpf_programs.hpp"
 
+#include "dataplane/tcx_link.hpp"
+
 #include "iplb_host.skel.h"
 #include "iplb_relay.skel.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 namespace iplb {
 namespace {
@@ -19,9 +26,7 @@ namespace {
 Error os_error(const std::string &what, int err)
 {
 	// libbpf returns -errno, and sets errno too.
-	if (err < 0)
-		err = -err;
-	return Error{what + ": " + std::strerror(err)};
+	return Error{what + ": " + std::strerror(err < 0 ? -err : err)};
 }
 
 Error load_error(const char *program, int err)
@@ -37,19 +42,33 @@ iplb_v4_key key_of(const Ipv4Prefix &prefix)
 	return {prefix.length, htonl(prefix.address.value)};
 }
 
+// Our own descriptor for a skeleton's map, so that the maps object does not
+// depend on the skeleton's lifetime.
+UniqueFd dup_fd(const bpf_map *map)
+{
+	return UniqueFd(::fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 0));
+}
+
+Result<UniqueFd, Error> pinned_map(const PinDir &dir, const char *name)
+{
+	const std::string path = dir / name;
+	UniqueFd fd(bpf_obj_get(path.c_str()));
+	if (!fd)
+		return unexpected(os_error("cannot open " + path, errno));
+	return fd;
+}
+
 // Per-CPU values, summed element-wise: every field is a __u64 counter.
 template <typename Counters>
-Result<Counters, Error> sum_per_cpu(const bpf_map *map, uint32_t index)
+Result<Counters, Error> sum_per_cpu(int map_fd, uint32_t index)
 {
 	static_assert(sizeof(Counters) % sizeof(uint64_t) == 0);
 	const int cpus = libbpf_num_possible_cpus();
 	if (cpus <= 0)
 		return unexpected(os_error("cannot count CPUs", cpus));
 	std::vector<Counters> per_cpu(static_cast<size_t>(cpus));
-	if (int rc = bpf_map__lookup_elem(map, &index, sizeof(index), per_cpu.data(),
-					  per_cpu.size() * sizeof(Counters), 0);
-	    rc != 0)
-		return unexpected(os_error("cannot read counters " + std::to_string(index), rc));
+	if (bpf_map_lookup_elem(map_fd, &index, per_cpu.data()) != 0)
+		return unexpected(os_error("cannot read counters " + std::to_string(index), errno));
 	// Through memcpy: the fields are __u64 (unsigned long long), not
 	// uint64_t, and reading one through the other is undefined.
 	constexpr size_t fields = sizeof(Counters) / sizeof(uint64_t);
@@ -65,30 +84,62 @@ Result<Counters, Error> sum_per_cpu(const bpf_map *map, uint32_t index)
 	return total;
 }
 
+template <typename Counters>
+Status zero_per_cpu(int map_fd, uint32_t index)
+{
+	const int cpus = libbpf_num_possible_cpus();
+	if (cpus <= 0)
+		return unexpected(os_error("cannot count CPUs", cpus));
+	std::vector<Counters> zeros(static_cast<size_t>(cpus));
+	std::memset(zeros.data(), 0, zeros.size() * sizeof(Counters));
+	if (bpf_map_update_elem(map_fd, &index, zeros.data(), BPF_ANY) != 0)
+		return unexpected(
+			os_error("cannot clear counters " + std::to_string(index), errno));
+	return ok();
+}
+
+template <typename Skeleton>
+void pin_maps(Skeleton *skeleton, const PinDir &dir)
+{
+	bpf_map *map;
+	bpf_object__for_each_map(map, skeleton->obj)
+	{
+		const std::string path = dir / bpf_map__name(map);
+		bpf_map__set_pin_path(map, path.c_str());
+	}
+}
+
 } // namespace
 
-void HostProgram::Close::operator()(iplb_host *skeleton) const
+// ---------------------------------------------------------------------------
+
+Result<HostMaps, Error> HostMaps::from_pins(const PinDir &dir)
 {
-	iplb_host__destroy(skeleton);
+	auto routes = pinned_map(dir, "iplb_routes_v4");
+	if (!routes)
+		return unexpected(routes.error());
+	auto config = pinned_map(dir, "iplb_config");
+	if (!config)
+		return unexpected(config.error());
+	auto route_counters = pinned_map(dir, "iplb_route_counters");
+	if (!route_counters)
+		return unexpected(route_counters.error());
+	auto list_counters = pinned_map(dir, "iplb_list_counters");
+	if (!list_counters)
+		return unexpected(list_counters.error());
+	HostMaps maps(std::move(*routes), std::move(*config), std::move(*route_counters),
+		      std::move(*list_counters));
+	auto cfg = maps.config();
+	if (!cfg)
+		return unexpected(cfg.error());
+	if (cfg->layout_version != IPLB_LAYOUT_VERSION)
+		return unexpected(Error{"the datapath pinned in " + dir.path +
+					" has table layout " + std::to_string(cfg->layout_version) +
+					", this build " + std::to_string(IPLB_LAYOUT_VERSION)});
+	return maps;
 }
 
-Result<HostProgram, Error> HostProgram::load()
-{
-	iplb_host *skeleton = iplb_host__open_and_load();
-	if (!skeleton)
-		return unexpected(load_error("the host program", -errno));
-	HostProgram program{std::unique_ptr<iplb_host, Close>(skeleton)};
-	if (auto s = program.set_config(std::nullopt, false); !s)
-		return unexpected(s.error());
-	return program;
-}
-
-int HostProgram::prog_fd() const
-{
-	return bpf_program__fd(skeleton_->progs.iplb_host_egress);
-}
-
-Status HostProgram::set_config(std::optional<Ipv4> source, bool fib_redirect)
+Status HostMaps::set_config(std::optional<Ipv4> source, bool fib_redirect)
 {
 	iplb_config config;
 	std::memset(&config, 0, sizeof(config));
@@ -96,67 +147,242 @@ Status HostProgram::set_config(std::optional<Ipv4> source, bool fib_redirect)
 	config.source_v4 = source ? htonl(source->value) : 0;
 	config.flags = fib_redirect ? IPLB_CONFIG_FIB_REDIRECT : 0;
 	const uint32_t zero = 0;
-	if (int rc = bpf_map__update_elem(skeleton_->maps.iplb_config, &zero, sizeof(zero), &config,
-					  sizeof(config), BPF_ANY);
-	    rc != 0)
-		return unexpected(os_error("cannot write the datapath config", rc));
+	if (bpf_map_update_elem(config_.get(), &zero, &config, BPF_ANY) != 0)
+		return unexpected(os_error("cannot write the datapath config", errno));
 	return ok();
 }
 
-Status HostProgram::put_route(const Ipv4Prefix &prefix, const iplb_route &record)
+Result<iplb_config, Error> HostMaps::config() const
+{
+	iplb_config config;
+	const uint32_t zero = 0;
+	if (bpf_map_lookup_elem(config_.get(), &zero, &config) != 0)
+		return unexpected(os_error("cannot read the datapath config", errno));
+	return config;
+}
+
+Status HostMaps::put_route(const Ipv4Prefix &prefix, const iplb_route &record)
 {
 	const iplb_v4_key key = key_of(prefix);
-	if (int rc = bpf_map__update_elem(skeleton_->maps.iplb_routes_v4, &key, sizeof(key),
-					  &record, sizeof(record), BPF_ANY);
-	    rc != 0)
-		return unexpected(os_error("cannot write " + to_string(prefix), rc));
+	if (bpf_map_update_elem(routes_.get(), &key, &record, BPF_ANY) != 0)
+		return unexpected(os_error("cannot write " + to_string(prefix), errno));
 	return ok();
 }
 
-Status HostProgram::delete_route(const Ipv4Prefix &prefix)
+Status HostMaps::delete_route(const Ipv4Prefix &prefix)
 {
 	const iplb_v4_key key = key_of(prefix);
-	if (int rc = bpf_map__delete_elem(skeleton_->maps.iplb_routes_v4, &key, sizeof(key), 0);
-	    rc != 0)
-		return unexpected(os_error("cannot delete " + to_string(prefix), rc));
+	if (bpf_map_delete_elem(routes_.get(), &key) != 0)
+		return unexpected(errno == ENOENT
+					  ? Error{"no route for " + to_string(prefix)}
+					  : os_error("cannot delete " + to_string(prefix), errno));
 	return ok();
 }
 
-Result<std::optional<iplb_route>, Error> HostProgram::route(const Ipv4Prefix &prefix) const
+Result<std::optional<iplb_route>, Error> HostMaps::route(const Ipv4Prefix &prefix) const
 {
 	const iplb_v4_key key = key_of(prefix);
 	iplb_route record;
-	const int rc = bpf_map__lookup_elem(skeleton_->maps.iplb_routes_v4, &key, sizeof(key),
-					    &record, sizeof(record), 0);
-	if (rc == -ENOENT)
-		return std::optional<iplb_route>{};
-	if (rc != 0)
-		return unexpected(os_error("cannot read " + to_string(prefix), rc));
+	if (bpf_map_lookup_elem(routes_.get(), &key, &record) != 0) {
+		if (errno == ENOENT)
+			return std::optional<iplb_route>{};
+		return unexpected(os_error("cannot read " + to_string(prefix), errno));
+	}
 	return std::optional<iplb_route>{record};
 }
 
-Result<iplb_counters, Error> HostProgram::route_counters(uint32_t id) const
+Result<std::vector<std::pair<Ipv4Prefix, iplb_route>>, Error> HostMaps::routes() const
 {
-	return sum_per_cpu<iplb_counters>(skeleton_->maps.iplb_route_counters, id);
+	std::vector<std::pair<Ipv4Prefix, iplb_route>> out;
+	iplb_v4_key key{}, next{};
+	const iplb_v4_key *previous = nullptr;
+	while (bpf_map_get_next_key(routes_.get(), previous, &next) == 0) {
+		iplb_route record;
+		// A route deleted between the two calls is simply not listed.
+		if (bpf_map_lookup_elem(routes_.get(), &next, &record) == 0)
+			out.emplace_back(Ipv4Prefix{Ipv4{ntohl(next.addr)},
+						    static_cast<uint8_t>(next.prefixlen)},
+					 record);
+		key = next;
+		previous = &key;
+	}
+	if (errno != ENOENT)
+		return unexpected(os_error("cannot list the routes", errno));
+	std::sort(out.begin(), out.end(),
+		  [](const auto &a, const auto &b) { return a.first < b.first; });
+	return out;
 }
 
-Result<iplb_list_counters, Error> HostProgram::list_counters(uint32_t id, uint32_t list) const
+Result<iplb_counters, Error> HostMaps::route_counters(uint32_t id) const
 {
-	return sum_per_cpu<iplb_list_counters>(skeleton_->maps.iplb_list_counters,
-					       id * IPLB_MAX_LISTS + list);
+	return sum_per_cpu<iplb_counters>(route_counters_.get(), id);
 }
+
+Result<iplb_list_counters, Error> HostMaps::list_counters(uint32_t id, uint32_t list) const
+{
+	return sum_per_cpu<iplb_list_counters>(list_counters_.get(), id * IPLB_MAX_LISTS + list);
+}
+
+Status HostMaps::clear_counters(uint32_t id)
+{
+	if (auto s = zero_per_cpu<iplb_counters>(route_counters_.get(), id); !s)
+		return s;
+	for (uint32_t list = 0; list < IPLB_MAX_LISTS; list++)
+		if (auto s = zero_per_cpu<iplb_list_counters>(list_counters_.get(),
+							      id * IPLB_MAX_LISTS + list);
+		    !s)
+			return s;
+	return ok();
+}
+
+// ---------------------------------------------------------------------------
+
+Result<RelayMaps, Error> RelayMaps::from_pins(const PinDir &dir)
+{
+	auto local = pinned_map(dir, "iplb_local_v4");
+	if (!local)
+		return unexpected(local.error());
+	auto counters = pinned_map(dir, "iplb_relay_counters");
+	if (!counters)
+		return unexpected(counters.error());
+	return RelayMaps(std::move(*local), std::move(*counters));
+}
+
+Status RelayMaps::add_local(Ipv4 address)
+{
+	const uint32_t key = htonl(address.value);
+	const uint8_t present = 1;
+	if (bpf_map_update_elem(local_.get(), &key, &present, BPF_ANY) != 0)
+		return unexpected(
+			os_error("cannot add relay address " + to_string(address), errno));
+	return ok();
+}
+
+Status RelayMaps::remove_local(Ipv4 address)
+{
+	const uint32_t key = htonl(address.value);
+	if (bpf_map_delete_elem(local_.get(), &key) != 0)
+		return unexpected(
+			errno == ENOENT
+				? Error{to_string(address) + " is not a relay address here"}
+				: os_error("cannot remove relay address " + to_string(address),
+					   errno));
+	return ok();
+}
+
+Result<std::vector<Ipv4>, Error> RelayMaps::locals() const
+{
+	std::vector<Ipv4> out;
+	uint32_t key = 0, next = 0;
+	const uint32_t *previous = nullptr;
+	while (bpf_map_get_next_key(local_.get(), previous, &next) == 0) {
+		out.push_back(Ipv4{ntohl(next)});
+		key = next;
+		previous = &key;
+	}
+	if (errno != ENOENT)
+		return unexpected(os_error("cannot list relay addresses", errno));
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+Result<iplb_relay_counters, Error> RelayMaps::counters() const
+{
+	return sum_per_cpu<iplb_relay_counters>(counters_.get(), 0);
+}
+
+// ---------------------------------------------------------------------------
+
+void HostProgram::Close::operator()(iplb_host *skeleton) const
+{
+	iplb_host__destroy(skeleton);
+}
+
+Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins)
+{
+	std::unique_ptr<iplb_host, Close> skeleton(iplb_host__open());
+	if (!skeleton)
+		return unexpected(load_error("the host program", -errno));
+	if (pins)
+		pin_maps(skeleton.get(), *pins);
+	if (int rc = iplb_host__load(skeleton.get()); rc != 0) {
+		Error e = load_error("the host program", rc);
+		if (pins)
+			e.message += " (maps pinned in " + pins->path +
+				     " from another layout? detach and remove them)";
+		return unexpected(e);
+	}
+	const auto &m = skeleton->maps;
+	HostMaps maps(dup_fd(m.iplb_routes_v4), dup_fd(m.iplb_config),
+		      dup_fd(m.iplb_route_counters), dup_fd(m.iplb_list_counters));
+	auto config = maps.config();
+	if (!config)
+		return unexpected(config.error());
+	if (config->layout_version == 0) {
+		// New maps: a working config before any route can match.
+		if (auto s = maps.set_config(std::nullopt, false); !s)
+			return unexpected(s.error());
+	} else if (config->layout_version != IPLB_LAYOUT_VERSION) {
+		return unexpected(Error{
+			"the datapath pinned in " + (pins ? pins->path : std::string("(none)")) +
+			" has table layout " + std::to_string(config->layout_version) +
+			", this build " + std::to_string(IPLB_LAYOUT_VERSION)});
+	}
+	return HostProgram(std::move(skeleton), std::move(maps), std::move(pins));
+}
+
+Result<HostProgram, Error> HostProgram::load()
+{
+	return make(std::nullopt);
+}
+
+Result<HostProgram, Error> HostProgram::open(const PinDir &dir)
+{
+	return make(dir);
+}
+
+int HostProgram::prog_fd() const
+{
+	return bpf_program__fd(skeleton_->progs.iplb_host_egress);
+}
+
+Status HostProgram::attach(const std::string &ifname)
+{
+	if (!pins_)
+		return unexpected(Error{"a program without pins cannot be attached"});
+	return attach_tcx(prog_fd(), ifname, TcxDirection::egress,
+			  tcx_pin_path(pins_->path, TcxDirection::egress, ifname));
+}
+
+// ---------------------------------------------------------------------------
 
 void RelayProgram::Close::operator()(iplb_relay *skeleton) const
 {
 	iplb_relay__destroy(skeleton);
 }
 
-Result<RelayProgram, Error> RelayProgram::load()
+Result<RelayProgram, Error> RelayProgram::make(std::optional<PinDir> pins)
 {
-	iplb_relay *skeleton = iplb_relay__open_and_load();
+	std::unique_ptr<iplb_relay, Close> skeleton(iplb_relay__open());
 	if (!skeleton)
 		return unexpected(load_error("the relay program", -errno));
-	return RelayProgram{std::unique_ptr<iplb_relay, Close>(skeleton)};
+	if (pins)
+		pin_maps(skeleton.get(), *pins);
+	if (int rc = iplb_relay__load(skeleton.get()); rc != 0)
+		return unexpected(load_error("the relay program", rc));
+	const auto &m = skeleton->maps;
+	RelayMaps maps(dup_fd(m.iplb_local_v4), dup_fd(m.iplb_relay_counters));
+	return RelayProgram(std::move(skeleton), std::move(maps), std::move(pins));
+}
+
+Result<RelayProgram, Error> RelayProgram::load()
+{
+	return make(std::nullopt);
+}
+
+Result<RelayProgram, Error> RelayProgram::open(const PinDir &dir)
+{
+	return make(dir);
 }
 
 int RelayProgram::prog_fd() const
@@ -164,31 +390,65 @@ int RelayProgram::prog_fd() const
 	return bpf_program__fd(skeleton_->progs.iplb_relay_ingress);
 }
 
-Status RelayProgram::add_local(Ipv4 address)
+Status RelayProgram::attach(const std::string &ifname)
 {
-	const uint32_t key = htonl(address.value);
-	const uint8_t present = 1;
-	if (int rc = bpf_map__update_elem(skeleton_->maps.iplb_local_v4, &key, sizeof(key),
-					  &present, sizeof(present), BPF_ANY);
-	    rc != 0)
-		return unexpected(os_error("cannot add relay address " + to_string(address), rc));
+	if (!pins_)
+		return unexpected(Error{"a program without pins cannot be attached"});
+	return attach_tcx(prog_fd(), ifname, TcxDirection::ingress,
+			  tcx_pin_path(pins_->path, TcxDirection::ingress, ifname));
+}
+
+// ---------------------------------------------------------------------------
+
+Result<std::vector<AttachedInterface>, Error> attached_interfaces(const PinDir &dir)
+{
+	std::unique_ptr<DIR, int (*)(DIR *)> d(::opendir(dir.path.c_str()), ::closedir);
+	if (!d)
+		return unexpected(os_error("cannot read " + dir.path, errno));
+	std::vector<AttachedInterface> out;
+	while (const dirent *e = ::readdir(d.get())) {
+		const std::string name = e->d_name;
+		if (name.rfind("link-ingress-", 0) == 0)
+			out.push_back({name.substr(13), true});
+		else if (name.rfind("link-egress-", 0) == 0)
+			out.push_back({name.substr(12), false});
+	}
+	std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
+		return std::tie(a.ifname, a.ingress) < std::tie(b.ifname, b.ingress);
+	});
+	return out;
+}
+
+Status detach(const PinDir &dir, const AttachedInterface &where)
+{
+	return detach_tcx(tcx_pin_path(dir.path,
+				       where.ingress ? TcxDirection::ingress : TcxDirection::egress,
+				       where.ifname));
+}
+
+Status purge(const PinDir &dir)
+{
+	// Links first: no program may run on half a table.
+	auto attached = attached_interfaces(dir);
+	if (!attached)
+		return unexpected(attached.error());
+	for (const auto &a : *attached)
+		if (auto s = detach(dir, a); !s)
+			return s;
+	std::unique_ptr<DIR, int (*)(DIR *)> d(::opendir(dir.path.c_str()), ::closedir);
+	if (!d)
+		return unexpected(os_error("cannot read " + dir.path, errno));
+	while (const dirent *e = ::readdir(d.get())) {
+		const std::string name = e->d_name;
+		if (name != "." && name != ".." && ::unlink((dir / name).c_str()) != 0)
+			return unexpected(os_error("cannot remove " + (dir / name), errno));
+	}
+	if (::rmdir(dir.path.c_str()) != 0)
+		return unexpected(os_error("cannot remove " + dir.path, errno));
 	return ok();
 }
 
-Status RelayProgram::remove_local(Ipv4 address)
-{
-	const uint32_t key = htonl(address.value);
-	if (int rc = bpf_map__delete_elem(skeleton_->maps.iplb_local_v4, &key, sizeof(key), 0);
-	    rc != 0)
-		return unexpected(
-			os_error("cannot remove relay address " + to_string(address), rc));
-	return ok();
-}
-
-Result<iplb_relay_counters, Error> RelayProgram::counters() const
-{
-	return sum_per_cpu<iplb_relay_counters>(skeleton_->maps.iplb_relay_counters, 0);
-}
+// ---------------------------------------------------------------------------
 
 Result<TestRun, Error> test_run(int prog_fd, std::span<const uint8_t> frame)
 {

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The eBPF programs of kernel/, loaded through their libbpf skeletons, and
-// their maps: the host's encapsulation table and the relay's decapsulation
-// addresses. Owning a program keeps it (and its maps) loaded; attaching it
-// to an interface is the caller's business.
+// typed access to their maps: the host's encapsulation table and the relay's
+// decapsulation addresses.
+//
+// A program opened on a pin directory pins its maps there, or re-adopts the
+// ones already there (an iplbd restart keeps the table); its TCX links are
+// pinned there too. The maps alone can be opened from the pins, which is
+// how iplbctl changes a running datapath without loading anything.
 #pragma once
 
+#include "dataplane/pin_dir.hpp"
 #include "topology/prefix.hpp"
 #include "util/ipv4.hpp"
 #include "util/result.hpp"
 #include "util/status.hpp"
+#include "util/unique_fd.hpp"
 
 #include "iplb_datapath.h"
 
@@ -16,6 +22,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 struct iplb_host;
@@ -23,55 +31,124 @@ struct iplb_relay;
 
 namespace iplb {
 
-class HostProgram {
+class HostMaps {
 public:
-	static Result<HostProgram, Error> load();
-
-	int prog_fd() const;
+	static Result<HostMaps, Error> from_pins(const PinDir &dir);
 
 	// source: the outer source address (none: the packet's own);
 	// fib_redirect: send encapsulated packets out by the FIB towards the
 	// first relay rather than where the inner destination was routed.
 	Status set_config(std::optional<Ipv4> source, bool fib_redirect);
+	Result<iplb_config, Error> config() const;
+
 	// One map update: a lookup sees the old record or the new one, whole.
 	Status put_route(const Ipv4Prefix &prefix, const iplb_route &record);
 	Status delete_route(const Ipv4Prefix &prefix);
 	Result<std::optional<iplb_route>, Error> route(const Ipv4Prefix &prefix) const;
+	Result<std::vector<std::pair<Ipv4Prefix, iplb_route>>, Error> routes() const;
 
 	// Summed over CPUs.
 	Result<iplb_counters, Error> route_counters(uint32_t id) const;
 	Result<iplb_list_counters, Error> list_counters(uint32_t id, uint32_t list) const;
+	// Zeroes a route's counters, for a slot that gets a new prefix.
+	Status clear_counters(uint32_t id);
+
+private:
+	friend class HostProgram;
+	HostMaps(UniqueFd routes, UniqueFd config, UniqueFd route_counters, UniqueFd list_counters)
+	    : routes_(std::move(routes)), config_(std::move(config)),
+	      route_counters_(std::move(route_counters)), list_counters_(std::move(list_counters))
+	{
+	}
+	UniqueFd routes_, config_, route_counters_, list_counters_;
+};
+
+class RelayMaps {
+public:
+	static Result<RelayMaps, Error> from_pins(const PinDir &dir);
+
+	Status add_local(Ipv4 address);
+	Status remove_local(Ipv4 address);
+	Result<std::vector<Ipv4>, Error> locals() const;
+	Result<iplb_relay_counters, Error> counters() const; // summed over CPUs
+
+private:
+	friend class RelayProgram;
+	RelayMaps(UniqueFd local, UniqueFd counters)
+	    : local_(std::move(local)), counters_(std::move(counters))
+	{
+	}
+	UniqueFd local_, counters_;
+};
+
+class HostProgram {
+public:
+	// Maps of its own, gone with it (packet fixtures).
+	static Result<HostProgram, Error> load();
+	// Maps pinned in dir, re-adopted if they are there and of this layout.
+	static Result<HostProgram, Error> open(const PinDir &dir);
+
+	int prog_fd() const;
+	HostMaps &maps() { return maps_; }
+	const HostMaps &maps() const { return maps_; }
+
+	// TCX egress, link pinned in the pin directory (open() only).
+	Status attach(const std::string &ifname);
 
 private:
 	struct Close {
 		void operator()(iplb_host *skeleton) const;
 	};
-	explicit HostProgram(std::unique_ptr<iplb_host, Close> skeleton)
-	    : skeleton_(std::move(skeleton))
+	HostProgram(std::unique_ptr<iplb_host, Close> skeleton, HostMaps maps,
+		    std::optional<PinDir> pins)
+	    : skeleton_(std::move(skeleton)), maps_(std::move(maps)), pins_(std::move(pins))
 	{
 	}
+	static Result<HostProgram, Error> make(std::optional<PinDir> pins);
+
 	std::unique_ptr<iplb_host, Close> skeleton_;
+	HostMaps maps_;
+	std::optional<PinDir> pins_;
 };
 
 class RelayProgram {
 public:
 	static Result<RelayProgram, Error> load();
+	static Result<RelayProgram, Error> open(const PinDir &dir);
 
 	int prog_fd() const;
-	Status add_local(Ipv4 address);
-	Status remove_local(Ipv4 address);
-	Result<iplb_relay_counters, Error> counters() const; // summed over CPUs
+	RelayMaps &maps() { return maps_; }
+	const RelayMaps &maps() const { return maps_; }
+
+	// TCX ingress, link pinned in the pin directory (open() only).
+	Status attach(const std::string &ifname);
 
 private:
 	struct Close {
 		void operator()(iplb_relay *skeleton) const;
 	};
-	explicit RelayProgram(std::unique_ptr<iplb_relay, Close> skeleton)
-	    : skeleton_(std::move(skeleton))
+	RelayProgram(std::unique_ptr<iplb_relay, Close> skeleton, RelayMaps maps,
+		     std::optional<PinDir> pins)
+	    : skeleton_(std::move(skeleton)), maps_(std::move(maps)), pins_(std::move(pins))
 	{
 	}
+	static Result<RelayProgram, Error> make(std::optional<PinDir> pins);
+
 	std::unique_ptr<iplb_relay, Close> skeleton_;
+	RelayMaps maps_;
+	std::optional<PinDir> pins_;
 };
+
+// The interfaces with a pinned TCX link of this instance, by direction.
+struct AttachedInterface {
+	std::string ifname;
+	bool ingress = false; // relay program; else egress, host program
+};
+Result<std::vector<AttachedInterface>, Error> attached_interfaces(const PinDir &dir);
+Status detach(const PinDir &dir, const AttachedInterface &where);
+// Detaches everything of the instance and removes its pins: its table and
+// counters are gone once nothing else holds them.
+Status purge(const PinDir &dir);
 
 // BPF_PROG_TEST_RUN of a tc program over one Ethernet frame: its verdict and
 // the frame as the program left it.

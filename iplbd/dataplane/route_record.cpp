@@ -46,6 +46,33 @@ Result<Selection, Error> parse_selection(std::string_view text)
 	return selection_names.parse(text);
 }
 
+Result<RelayList, Error> parse_relay_list(std::string_view text)
+{
+	RelayList list;
+	size_t start = 0;
+	for (;;) {
+		const size_t comma = text.find(',', start);
+		const std::string_view one = text.substr(start, comma - start);
+		auto relay = parse_ipv4(one);
+		if (!relay)
+			return unexpected(Error{"bad relay list '" + std::string(text) +
+						"': " + relay.error().message});
+		list.relays.push_back(*relay);
+		if (comma == std::string_view::npos)
+			break;
+		start = comma + 1;
+	}
+	return list;
+}
+
+std::string to_string(const RelayList &list)
+{
+	std::string out;
+	for (Ipv4 relay : list.relays)
+		out += (out.empty() ? "" : ",") + to_string(relay);
+	return out;
+}
+
 uint32_t relay_list_key(const RelayList &list)
 {
 	uint32_t h = 0x1b873593u;

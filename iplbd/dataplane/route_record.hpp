@@ -12,6 +12,7 @@
 #include "iplb_datapath.h"
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct RouteSpec {
 
 	friend bool operator==(const RouteSpec &, const RouteSpec &) = default;
 };
+
+// "A.B.C.D[,A.B.C.D...]": relays outermost first, as operators write them.
+Result<RelayList, Error> parse_relay_list(std::string_view text);
+std::string to_string(const RelayList &list);
 
 // The identity consistent hashing gives a list: a function of its relays
 // only, so that a list keeps its flows whatever happens to the others.

@@ -5,12 +5,20 @@
 #include "dataplane/bpf_programs.hpp"
 #include "dataplane/route_record.hpp"
 
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
 #include "packets.hpp"
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include <map>
 #include <set>
+#include <string>
 
 namespace iplb {
 namespace {
@@ -63,14 +71,14 @@ protected:
 		auto loaded = HostProgram::load();
 		ASSERT_TRUE(loaded) << loaded.error().message;
 		program_.emplace(std::move(*loaded));
-		ASSERT_TRUE(program_->set_config(Ipv4{source}, false));
+		ASSERT_TRUE(program_->maps().set_config(Ipv4{source}, false));
 	}
 
 	void install(const RouteSpec &spec, uint32_t id = 7)
 	{
 		auto record = encode_route(spec, id);
 		ASSERT_TRUE(record) << record.error().message;
-		ASSERT_TRUE(program_->put_route(spec.prefix, *record));
+		ASSERT_TRUE(program_->maps().put_route(spec.prefix, *record));
 	}
 
 	TestRun run(const Bytes &frame)
@@ -107,11 +115,11 @@ TEST_F(HostDatapath, EncapsulatesToTheOneRelay)
 				       << test::hex(out.frame) << "\nexpected\n"
 				       << test::hex(expected);
 
-	auto counters = program_->route_counters(7);
+	auto counters = program_->maps().route_counters(7);
 	ASSERT_TRUE(counters);
 	EXPECT_EQ(counters->packets, 1u);
 	EXPECT_EQ(counters->bytes, test::ethernet(inner).size());
-	auto list = program_->list_counters(7, 0);
+	auto list = program_->maps().list_counters(7, 0);
 	ASSERT_TRUE(list);
 	EXPECT_EQ(list->packets, 1u);
 }
@@ -134,7 +142,7 @@ TEST_F(HostDatapath, NestsOneHeaderPerRelayOutermostFirst)
 
 TEST_F(HostDatapath, WithoutAnOuterSourceThePacketsOwnIsUsed)
 {
-	ASSERT_TRUE(program_->set_config(std::nullopt, false));
+	ASSERT_TRUE(program_->maps().set_config(std::nullopt, false));
 	install(route_of({{r1}}));
 	const auto spec = udp_spec();
 	const Bytes inner = udp_packet(spec);
@@ -157,6 +165,19 @@ TEST_F(HostDatapath, WhatIsNotInTheTableIsUntouched)
 	EXPECT_EQ(out.frame, arp);
 	const Bytes v6 = test::ethernet(Bytes(40, 0x60), 0x86dd);
 	EXPECT_EQ(run(v6).frame, v6);
+}
+
+TEST_F(HostDatapath, WhatIsAlreadyTunnelledIsNotTunnelledAgain)
+{
+	// A tunnel to a relay inside a table prefix comes back through this
+	// hook when the FIB redirect sends it out: it must not nest forever.
+	install(route_of({{r1}}));
+	const auto spec = udp_spec();
+	const Bytes tunnelled =
+		test::ethernet(test::ipip(source, addr("10.4.1.9"), udp_packet(spec), spec));
+	const auto out = run(tunnelled);
+	EXPECT_EQ(out.verdict, tcx_next);
+	EXPECT_EQ(out.frame, tunnelled);
 }
 
 TEST_F(HostDatapath, TheLongestPrefixWins)
@@ -251,7 +272,7 @@ TEST_F(HostDatapath, TooBigForThePathWithDfGoesOutUnencapsulated)
 	const auto out = run(test::ethernet(big));
 	EXPECT_EQ(out.verdict, tcx_next);
 	EXPECT_EQ(out.frame, test::ethernet(big)) << "1401 bytes with two headers: too big";
-	EXPECT_EQ(program_->route_counters(7)->bypass[IPLB_BYPASS_TOO_BIG], 1u);
+	EXPECT_EQ(program_->maps().route_counters(7)->bypass[IPLB_BYPASS_TOO_BIG], 1u);
 
 	const Bytes just = test::ipv4(spec, test::udp(1, 2, Bytes(1400 - 20 - 8 - 40, 0)));
 	EXPECT_EQ(first_relay(test::ethernet(just)), r1) << "exactly 1400 with both headers";
@@ -262,26 +283,26 @@ TEST_F(HostDatapath, ARecordUserSpaceShouldNotHaveWrittenIsBypassed)
 {
 	auto record = *encode_route(route_of({{r1}}), 3);
 	record.lists[0].n_relays = 0;
-	ASSERT_TRUE(program_->put_route(destination, record));
+	ASSERT_TRUE(program_->maps().put_route(destination, record));
 	const Bytes frame = test::ethernet(udp_packet(udp_spec()));
 	const auto out = run(frame);
 	EXPECT_EQ(out.verdict, tcx_next);
 	EXPECT_EQ(out.frame, frame);
-	EXPECT_EQ(program_->route_counters(3)->bypass[IPLB_BYPASS_BAD_ROUTE], 1u);
+	EXPECT_EQ(program_->maps().route_counters(3)->bypass[IPLB_BYPASS_BAD_ROUTE], 1u);
 }
 
 TEST_F(HostDatapath, RoutesReadBackAsWritten)
 {
 	const RouteSpec spec = route_of({{r1, r2}, {r3}});
 	install(spec, 9);
-	auto stored = program_->route(destination);
+	auto stored = program_->maps().route(destination);
 	ASSERT_TRUE(stored && *stored);
 	auto decoded = decode_route(destination, **stored);
 	ASSERT_TRUE(decoded) << decoded.error().message;
 	EXPECT_EQ(*decoded, spec);
-	ASSERT_TRUE(program_->delete_route(destination));
-	EXPECT_FALSE(*program_->route(destination));
-	EXPECT_FALSE(program_->delete_route(destination)) << "nothing left to delete";
+	ASSERT_TRUE(program_->maps().delete_route(destination));
+	EXPECT_FALSE(*program_->maps().route(destination));
+	EXPECT_FALSE(program_->maps().delete_route(destination)) << "nothing left to delete";
 }
 
 class RelayDatapath : public ::testing::Test {
@@ -291,7 +312,7 @@ protected:
 		auto loaded = RelayProgram::load();
 		ASSERT_TRUE(loaded) << loaded.error().message;
 		program_.emplace(std::move(*loaded));
-		ASSERT_TRUE(program_->add_local(Ipv4{r1}));
+		ASSERT_TRUE(program_->maps().add_local(Ipv4{r1}));
 	}
 
 	TestRun run(const Bytes &frame)
@@ -312,7 +333,7 @@ TEST_F(RelayDatapath, UnwrapsOneHeaderForItsOwnAddress)
 	const auto out = run(test::ethernet(test::ipip(source, r1, to_r2, spec)));
 	EXPECT_EQ(out.verdict, tcx_pass) << "handled: the stack forwards what was inside";
 	EXPECT_EQ(out.frame, test::ethernet(to_r2));
-	auto counters = program_->counters();
+	auto counters = program_->maps().counters();
 	ASSERT_TRUE(counters);
 	EXPECT_EQ(counters->decapsulated, 1u);
 }
@@ -339,7 +360,7 @@ TEST_F(RelayDatapath, PassesOnWhatIsNotForIt)
 	EXPECT_EQ(out.verdict, tcx_next);
 	EXPECT_EQ(out.frame, first_fragment) << "fragments are the stack's to reassemble";
 
-	auto counters = program_->counters();
+	auto counters = program_->maps().counters();
 	ASSERT_TRUE(counters);
 	EXPECT_EQ(counters->not_local, 1u);
 	EXPECT_EQ(counters->fragments, 1u);
@@ -351,14 +372,14 @@ TEST(Datapath, HostThenEveryRelayGivesBackTheOriginalPacket)
 {
 	auto host_program = HostProgram::load();
 	ASSERT_TRUE(host_program) << host_program.error().message;
-	ASSERT_TRUE(host_program->set_config(Ipv4{source}, false));
-	ASSERT_TRUE(
-		host_program->put_route(destination, *encode_route(route_of({{r1, r2, r3}}), 1)));
+	ASSERT_TRUE(host_program->maps().set_config(Ipv4{source}, false));
+	ASSERT_TRUE(host_program->maps().put_route(destination,
+						   *encode_route(route_of({{r1, r2, r3}}), 1)));
 	std::vector<RelayProgram> relays;
 	for (uint32_t r : {r1, r2, r3}) {
 		auto relay = RelayProgram::load();
 		ASSERT_TRUE(relay) << relay.error().message;
-		ASSERT_TRUE(relay->add_local(Ipv4{r}));
+		ASSERT_TRUE(relay->maps().add_local(Ipv4{r}));
 		relays.push_back(std::move(*relay));
 	}
 
@@ -373,6 +394,89 @@ TEST(Datapath, HostThenEveryRelayGivesBackTheOriginalPacket)
 		on_the_wire = out->frame;
 	}
 	EXPECT_EQ(on_the_wire, original);
+}
+
+// A bpffs of the test's own, removed with everything pinned in it.
+class PinnedDatapath : public ::testing::Test {
+protected:
+	void TearDown() override
+	{
+		for (const std::string &dir : {root_ + "/a", root_}) {
+			if (DIR *d = ::opendir(dir.c_str())) {
+				while (const dirent *e = ::readdir(d))
+					if (e->d_name[0] != '.')
+						::unlink((dir + "/" + e->d_name).c_str());
+				::closedir(d);
+			}
+			if (dir == root_)
+				::umount2(root_.c_str(), MNT_DETACH);
+			::rmdir(dir.c_str());
+		}
+	}
+
+	const std::string root_ = "/run/iplb-test-" + std::to_string(::getpid());
+};
+
+TEST_F(PinnedDatapath, TheTableOutlivesTheProgramAndIsReadopted)
+{
+	auto dir = prepare_pin_dir(root_, "a");
+	ASSERT_TRUE(dir) << dir.error().message;
+	const RouteSpec spec = route_of({{r1, r2}});
+	{
+		auto program = HostProgram::open(*dir);
+		ASSERT_TRUE(program) << program.error().message;
+		ASSERT_TRUE(program->maps().set_config(Ipv4{source}, true));
+		ASSERT_TRUE(program->maps().put_route(destination, *encode_route(spec, 5)));
+	}
+	// Nothing runs it now; the maps are still there, for iplbctl...
+	auto maps = HostMaps::from_pins(*dir);
+	ASSERT_TRUE(maps) << maps.error().message;
+	auto routes = maps->routes();
+	ASSERT_TRUE(routes);
+	ASSERT_EQ(routes->size(), 1u);
+	EXPECT_EQ(*decode_route(destination, routes->front().second), spec);
+	EXPECT_EQ(maps->config()->flags, IPLB_CONFIG_FIB_REDIRECT);
+
+	// ...and for the next program: same table, same config, and it works.
+	auto again = HostProgram::open(*dir);
+	ASSERT_TRUE(again) << again.error().message;
+	EXPECT_EQ(again->maps().config()->source_v4, htonl(source));
+	EXPECT_TRUE(*again->maps().route(destination));
+	ASSERT_TRUE(again->maps().set_config(Ipv4{source}, false));
+	const Bytes frame = test::ethernet(udp_packet(udp_spec()));
+	auto out = test_run(again->prog_fd(), frame);
+	ASSERT_TRUE(out);
+	EXPECT_EQ(out->frame.size(), frame.size() + 40);
+	EXPECT_EQ(maps->route_counters(5)->packets, 1u) << "one table, seen from both";
+}
+
+TEST_F(PinnedDatapath, AnotherLayoutIsRefusedNotReused)
+{
+	auto dir = prepare_pin_dir(root_, "a");
+	ASSERT_TRUE(dir);
+	{
+		auto program = HostProgram::open(*dir);
+		ASSERT_TRUE(program);
+		iplb_config old{};
+		old.layout_version = IPLB_LAYOUT_VERSION + 1;
+		const uint32_t zero = 0;
+		auto fd = UniqueFd(bpf_obj_get((*dir / "iplb_config").c_str()));
+		ASSERT_EQ(bpf_map_update_elem(fd.get(), &zero, &old, BPF_ANY), 0);
+	}
+	auto maps = HostMaps::from_pins(*dir);
+	ASSERT_FALSE(maps);
+	EXPECT_NE(maps.error().message.find("has table layout 2, this build 1"), std::string::npos)
+		<< maps.error().message;
+	EXPECT_FALSE(HostProgram::open(*dir));
+}
+
+TEST(PinDir, InstanceNamesAreFileNames)
+{
+	EXPECT_FALSE(prepare_pin_dir("/run/iplb-never", "../etc"));
+	EXPECT_FALSE(prepare_pin_dir("/run/iplb-never", ""));
+	auto missing = existing_pin_dir("/run/iplb-never", "h1");
+	ASSERT_FALSE(missing);
+	EXPECT_EQ(missing.error().message, "no iplb datapath 'h1' (nothing at /run/iplb-never/h1)");
 }
 
 } // namespace

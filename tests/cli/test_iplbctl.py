@@ -141,3 +141,28 @@ def test_help_and_usage_errors():
 
 if __name__ == "__main__":
     sys.exit(pytest.main(["-v", __file__]))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["prefix", "add", "10.4.1.0/33", "relay", "10.255.0.1"], "prefix length"),
+    (["prefix", "add", "10.4.1.0/24", "relay", ",".join("10.255.0.%d" % i for i in range(1, 10))],
+     "9 relays, at most 8"),
+    (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "encap", "mpls"],
+     "unknown encapsulation 'mpls': expected ipip"),
+    (["prefix", "add", "10.4.1.0/24"], "at least one 'relay"),
+    (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "relay", "10.255.0.1"],
+     "the same relays as another list"),
+    (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "mtu", "100"], "mtu must be"),
+    (["prefix", "add", "10.4.1.0/24", "relays", "10.255.0.1"], "unknown keyword 'relays'"),
+    (["config", "fib-redirect", "maybe"], None),
+])
+def test_bad_datapath_input_is_refused_before_anything_is_touched(tmp_path, args, message):
+    # The pin root does not even exist: a bad command must fail on its input.
+    result = run("--pin-root", str(tmp_path / "none"), *args)
+    if message is None:  # needs the instance to know the current config
+        assert result.returncode == 1 and "no iplb datapath" in result.stderr
+        return
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1, "one line"
+    assert not (tmp_path / "none").exists()

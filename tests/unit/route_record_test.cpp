@@ -94,6 +94,21 @@ TEST(RouteRecord, ARecordTheKernelShouldNotHoldIsReportedNotTrusted)
 	EXPECT_FALSE(decode_route(*parse_prefix("10.4.1.0/24"), record));
 }
 
+TEST(RouteRecord, RelayListsAsOperatorsWriteThem)
+{
+	auto list = parse_relay_list("10.255.0.1,10.255.0.2");
+	ASSERT_TRUE(list) << list.error().message;
+	EXPECT_EQ(list->relays.size(), 2u);
+	EXPECT_EQ(to_string(*list), "10.255.0.1,10.255.0.2");
+	EXPECT_FALSE(parse_relay_list(""));
+	EXPECT_FALSE(parse_relay_list("10.255.0.1,"));
+	auto bad = parse_relay_list("10.255.0.1,10.255.0");
+	ASSERT_FALSE(bad);
+	EXPECT_NE(bad.error().message.find("bad relay list '10.255.0.1,10.255.0'"),
+		  std::string::npos)
+		<< bad.error().message;
+}
+
 TEST(RouteRecord, EncapAndSelectionNames)
 {
 	EXPECT_EQ(to_string(*parse_encap("ipip")), "ipip");

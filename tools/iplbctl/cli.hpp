@@ -22,6 +22,8 @@ struct CommandError : std::runtime_error {
 
 struct Options {
 	bool json = false;
+	std::string instance = "default"; // the datapath's pins: <pin_root>/<instance>
+	std::string pin_root = "/run/iplb/bpf";
 };
 
 // "--name value" options after the command words; flags take no value.
@@ -43,5 +45,8 @@ private:
 
 int paths_command(const Options &options, std::span<const std::string> words);
 int topology_command(const Options &options, std::span<const std::string> words);
+bool is_datapath_object(const std::string &object);
+int datapath_command(const Options &options, const std::string &object,
+		     std::span<const std::string> words);
 
 } // namespace iplbctl

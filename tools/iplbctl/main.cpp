@@ -2,6 +2,11 @@
 // iplbctl: the iplb operator's command-line tool (iproute2 style).
 #include "cli.hpp"
 
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -33,12 +38,55 @@ const char usage[] =
 	"                                      [--seed 1] [--cost 10]\n"
 	"      Print a topology file (format: docs/TOPOLOGY-FORMAT.md).\n"
 	"\n"
+	"The kernel datapath (eBPF, as root), through the maps and links pinned for the\n"
+	"instance in <pin-root>/<instance>:\n"
+	"  iplbctl attach host DEV [DEV...]    encapsulate what leaves DEV (TCX egress)\n"
+	"  iplbctl attach relay DEV [DEV...]   decapsulate what arrives on DEV (TCX ingress)\n"
+	"  iplbctl detach DEV [DEV...]\n"
+	"  iplbctl show                        attached interfaces, table size\n"
+	"  iplbctl purge                       detach everything, remove the pinned table\n"
+	"  iplbctl config [show]\n"
+	"  iplbctl config [source A.B.C.D|none] [fib-redirect on|off]\n"
+	"      Outer source address of the tunnels (none: the packet's own), and whether\n"
+	"      encapsulated packets are routed towards their first relay by the FIB.\n"
+	"  iplbctl prefix add|replace PREFIX relay A.B.C.D[,A.B.C.D...] [relay ...]\n"
+	"                 [encap ipip] [mode hash] [mtu N]\n"
+	"      Up to 16 relay lists of up to 8 relays each, outermost relay first; each\n"
+	"      flow to PREFIX goes through one list (mode hash: consistent hashing, so\n"
+	"      changing one list moves only its flows). mtu: the path's, if known; a packet\n"
+	"      with DF that cannot fit once encapsulated goes out unencapsulated.\n"
+	"  iplbctl prefix del PREFIX | prefix flush | prefix show [PREFIX]\n"
+	"  iplbctl stats [PREFIX]               packets and bytes per prefix and relay list\n"
+	"  iplbctl relay add|del A.B.C.D | relay show\n"
+	"      The addresses the relay program decapsulates for, and its counters.\n"
+	"\n"
 	"Options:\n"
 	"  -j, --json     JSON output\n"
+	"  -n, --instance NAME  the datapath instance (default: default)\n"
+	"  -N, --netns NAME     work in network namespace NAME (/run/netns/NAME), like\n"
+	"                       ip -n; prefer it to `ip netns exec`, whose private mount\n"
+	"                       namespace would take a bpffs mounted there away with it\n"
+	"  --pin-root DIR       where instances are pinned (default: /run/iplb/bpf, a bpffs\n"
+	"                       iplbctl mounts if needed)\n"
 	"  -V, --version  print the version\n"
 	"  -h, --help     this text\n"
 	"\n"
 	"Exit status: 0 success, 1 the command failed, 2 bad usage.\n";
+
+bool enter_netns(const std::string &name)
+{
+	const std::string path = "/run/netns/" + name;
+	const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+		std::fprintf(stderr, "iplbctl: cannot enter network namespace %s: %s\n",
+			     name.c_str(), std::strerror(errno));
+		if (fd >= 0)
+			::close(fd);
+		return false;
+	}
+	::close(fd);
+	return true;
+}
 
 } // namespace
 
@@ -51,6 +99,22 @@ int main(int argc, char **argv)
 		const std::string &w = words[i];
 		if (w == "-j" || w == "--json") {
 			options.json = true;
+		} else if (w == "-n" || w == "--instance" || w == "--pin-root" || w == "-N" ||
+			   w == "--netns") {
+			if (i + 1 >= words.size()) {
+				std::fprintf(stderr, "iplbctl: option %s needs a value\n",
+					     w.c_str());
+				return 2;
+			}
+			const std::string &value = words[++i];
+			if (w == "--pin-root") {
+				options.pin_root = value;
+			} else if (w == "-N" || w == "--netns") {
+				if (!enter_netns(value))
+					return 1;
+			} else {
+				options.instance = value;
+			}
 		} else if (w == "-h" || w == "--help") {
 			std::fputs(usage, stdout);
 			return 0;
@@ -74,6 +138,8 @@ int main(int argc, char **argv)
 			return iplbctl::paths_command(options, rest);
 		if (object == "topology")
 			return iplbctl::topology_command(options, rest);
+		if (iplbctl::is_datapath_object(object))
+			return iplbctl::datapath_command(options, object, rest);
 		if (object == "help") {
 			std::fputs(usage, stdout);
 			return 0;

@@ -105,10 +105,12 @@ int paths_command(const Options &options, std::span<const std::string> words)
 	const auto targets = destinations(t, to_text);
 	for (auto [target, prefix_cost] : targets)
 		if (target == source)
-			throw CommandError(to_text.find('/') == std::string::npos
-						   ? "source and destination are the same router " + to_text
-						   : "--to " + to_text + " is announced by the source itself");
-	const auto ranking = iplb::KShortestPaths::default_ranking(t, source, targets.front().first);
+			throw CommandError(
+				to_text.find('/') == std::string::npos
+					? "source and destination are the same router " + to_text
+					: "--to " + to_text + " is announced by the source itself");
+	const auto ranking =
+		iplb::KShortestPaths::default_ranking(t, source, targets.front().first);
 	iplb::KShortestPaths yen(t);
 	std::vector<Path> paths;
 	for (auto [target, prefix_cost] : targets) {
@@ -116,7 +118,8 @@ int paths_command(const Options &options, std::span<const std::string> words)
 		if (!found)
 			throw CommandError(found.error().message);
 		for (Path &p : *found) {
-			(*metric == iplb::Metric::cost ? p.key.primary : p.key.secondary) += prefix_cost;
+			(*metric == iplb::Metric::cost ? p.key.primary : p.key.secondary) +=
+				prefix_cost;
 			paths.push_back(std::move(p));
 		}
 	}
@@ -155,7 +158,8 @@ int paths_command(const Options &options, std::span<const std::string> words)
 	std::printf("%s -> %s: %zu paths (k %u, metric %s, planner %s)\n", from_text.c_str(),
 		    to_text.c_str(), paths.size(), k, std::string(iplb::to_string(*metric)).c_str(),
 		    std::string(iplb::to_string(*planner)).c_str());
-	std::printf("%3s %6s %4s  %-6s  %-32s %s\n", "#", "cost", "hops", "pinned", "relays", "path");
+	std::printf("%3s %6s %4s  %-6s  %-32s %s\n", "#", "cost", "hops", "pinned", "relays",
+		    "path");
 	for (size_t i = 0; i < paths.size(); i++) {
 		std::vector<std::string> hops, relays;
 		for (auto v : iplb::routers_of(t, paths[i]))
@@ -163,9 +167,10 @@ int paths_command(const Options &options, std::span<const std::string> words)
 		for (auto v : plans[i].relays)
 			relays.push_back(iplb::to_string(t.node(v).relay));
 		std::printf("%3zu %6llu %4zu  %-6s  %-32s %s\n", i + 1,
-			    static_cast<unsigned long long>(paths[i].cost(*metric)), hops.size() - 1,
-			    plans[i].pinned ? "yes" : "no",
-			    relays.empty() ? "-" : join(relays, ",").c_str(), join(hops, " ").c_str());
+			    static_cast<unsigned long long>(paths[i].cost(*metric)),
+			    hops.size() - 1, plans[i].pinned ? "yes" : "no",
+			    relays.empty() ? "-" : join(relays, ",").c_str(),
+			    join(hops, " ").c_str());
 	}
 	return 0;
 }

@@ -15,9 +15,8 @@ int topology_command(const Options &, std::span<const std::string> words)
 	if (words.size() < 2 || words[0] != "generate")
 		throw UsageError("usage: iplbctl topology generate fattree|jellyfish [OPTIONS]");
 	const std::string kind = words[1];
-	iplb::Result<iplb::TopologySnapshot, iplb::Error> topology =
-		iplb::unexpected(iplb::Error{"unknown topology kind '" + kind +
-					     "': expected fattree or jellyfish"});
+	iplb::Result<iplb::TopologySnapshot, iplb::Error> topology = iplb::unexpected(
+		iplb::Error{"unknown topology kind '" + kind + "': expected fattree or jellyfish"});
 	if (kind == "fattree") {
 		Args args(words.subspan(2), {"--no-hosts"});
 		iplb::FatTreeOptions o;

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Attaching a tc program to an interface as a TCX link (kernel 6.6+), pinned
+// so that it stays after the process exits. Attaching again over a pinned
+// link swaps the program atomically (bpf_link_update): a restarted iplbd
+// replaces its program with no moment where none runs.
+#pragma once
+
+#include "util/status.hpp"
+
+#include <string>
+
+namespace iplb {
+
+enum class TcxDirection { ingress, egress };
+
+// The link's pin: <dir>/link-<ingress|egress>-<ifname>.
+std::string tcx_pin_path(const std::string &dir, TcxDirection direction, const std::string &ifname);
+
+Status attach_tcx(int prog_fd, const std::string &ifname, TcxDirection direction,
+		  const std::string &pin_path);
+// Unpinning releases the link, which detaches the program.
+Status detach_tcx(const std::string &pin_path);
+
+} // namespace iplb

@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Traffic ends for the datapath tests, run inside a namespace with
+`ip netns exec`. Every mode is bounded in time and prints one JSON line.
+
+  traffic.py udp-sink PORT SECONDS [EXPECT] datagrams received, by source port
+                                            (at most SECONDS, less once EXPECT came)
+  traffic.py udp-send DST PORT FIRST COUNT  one datagram from each source port
+                                            FIRST..FIRST+COUNT-1
+  traffic.py tcp-sink PORT CONNECTIONS SECONDS
+                                            bytes and sha256 of each connection
+  traffic.py tcp-send DST PORT BYTES CONNECTIONS
+"""
+
+import hashlib
+import json
+import select
+import socket
+import sys
+import time
+
+
+def payload(size, seed):
+    block = hashlib.sha256(str(seed).encode()).digest() * 2048  # 64 KiB
+    return (block * (size // len(block) + 1))[:size]
+
+
+def udp_sink(port, seconds, expect=None):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.bind(("0.0.0.0", port))
+    print(json.dumps({"ready": True}), flush=True)
+    got = {}
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if select.select([s], [], [], left)[0]:
+            _, (_, sport) = s.recvfrom(2048)
+            got[sport] = got.get(sport, 0) + 1
+            if expect is not None and sum(got.values()) >= expect:
+                break
+    print(json.dumps({str(k): v for k, v in sorted(got.items())}), flush=True)
+
+
+def udp_send(dst, port, first, count):
+    for sport in range(first, first + count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", sport))
+        s.sendto(b"iplb %d" % sport, (dst, port))
+        s.close()
+    print(json.dumps({"sent": count}))
+
+
+def tcp_sink(port, connections, seconds):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", port))
+    listener.listen(connections)
+    print(json.dumps({"ready": True}), flush=True)
+    deadline = time.monotonic() + seconds
+    results = []
+    while len(results) < connections and time.monotonic() < deadline:
+        if not select.select([listener], [], [], max(0, deadline - time.monotonic()))[0]:
+            break
+        conn, _ = listener.accept()
+        digest, size = hashlib.sha256(), 0
+        conn.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            while data := conn.recv(1 << 16):
+                digest.update(data)
+                size += len(data)
+        except socket.timeout:
+            pass
+        conn.close()
+        results.append({"bytes": size, "sha256": digest.hexdigest()})
+    print(json.dumps(results), flush=True)
+
+
+def tcp_send(dst, port, size, connections):
+    results = []
+    for i in range(connections):
+        data = payload(size, i)
+        s = socket.create_connection((dst, port), timeout=10)
+        s.sendall(data)
+        s.close()
+        results.append({"bytes": size, "sha256": hashlib.sha256(data).hexdigest()})
+    print(json.dumps(results))
+
+
+def main(argv):
+    mode, args = argv[1], argv[2:]
+    if mode == "udp-sink":
+        udp_sink(int(args[0]), float(args[1]), int(args[2]) if len(args) > 2 else None)
+    elif mode == "udp-send":
+        udp_send(args[0], int(args[1]), int(args[2]), int(args[3]))
+    elif mode == "tcp-sink":
+        tcp_sink(int(args[0]), int(args[1]), float(args[2]))
+    elif mode == "tcp-send":
+        tcp_send(args[0], int(args[1]), int(args[2]), int(args[3]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// iplbctl's datapath objects: attach/detach the eBPF programs, the host's
+// prefix table (prefix add|del|show|flush, stats, config) and the relay's
+// addresses (relay add|del|show). Everything goes through the maps pinned
+// for the instance (iplbd/dataplane), so a change made here is a change to
+// the running datapath, and a bad command changes nothing.
+#include "cli.hpp"
+
+#include "dataplane/bpf_programs.hpp"
+#include "dataplane/route_record.hpp"
+
+#include <arpa/inet.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <set>
+
+namespace iplbctl {
+namespace {
+
+using iplb::Ipv4;
+using iplb::Ipv4Prefix;
+using json = nlohmann::ordered_json;
+
+template <typename T>
+T take(iplb::Result<T, iplb::Error> result)
+{
+	if (!result)
+		throw CommandError(result.error().message);
+	return std::move(*result);
+}
+
+void check(const iplb::Status &status)
+{
+	if (!status)
+		throw CommandError(status.error().message);
+}
+
+iplb::PinDir prepared(const Options &o)
+{
+	return take(iplb::prepare_pin_dir(o.pin_root, o.instance));
+}
+
+iplb::PinDir existing(const Options &o)
+{
+	return take(iplb::existing_pin_dir(o.pin_root, o.instance));
+}
+
+Ipv4Prefix prefix_arg(const std::string &text)
+{
+	auto prefix = iplb::parse_prefix(text);
+	if (!prefix)
+		throw UsageError(prefix.error().message);
+	return *prefix;
+}
+
+Ipv4 address_arg(const std::string &text)
+{
+	auto address = iplb::parse_ipv4(text);
+	if (!address)
+		throw UsageError(address.error().message);
+	return *address;
+}
+
+// Keyword grammar, iproute2 style: "relay A,B relay C encap ipip mode hash".
+iplb::RouteSpec parse_route(const Ipv4Prefix &prefix, std::span<const std::string> words)
+{
+	iplb::RouteSpec spec;
+	spec.prefix = prefix;
+	std::set<std::string> seen;
+	for (size_t i = 0; i < words.size(); i += 2) {
+		const std::string &key = words[i];
+		if (i + 1 >= words.size())
+			throw UsageError("'" + key + "' needs a value");
+		const std::string &value = words[i + 1];
+		if (key != "relay" && !seen.insert(key).second)
+			throw UsageError("'" + key + "' given twice");
+		if (key == "relay") {
+			auto list = iplb::parse_relay_list(value);
+			if (!list)
+				throw UsageError(list.error().message);
+			spec.lists.push_back(*list);
+		} else if (key == "encap") {
+			auto encap = iplb::parse_encap(value);
+			if (!encap)
+				throw UsageError(encap.error().message);
+			spec.encap = *encap;
+		} else if (key == "mode") {
+			auto mode = iplb::parse_selection(value);
+			if (!mode)
+				throw UsageError(mode.error().message);
+			spec.selection = *mode;
+		} else if (key == "mtu") {
+			unsigned long mtu = 0;
+			try {
+				size_t used = 0;
+				mtu = std::stoul(value, &used);
+				if (used != value.size())
+					throw std::invalid_argument(value);
+			} catch (const std::exception &) {
+				mtu = 0;
+			}
+			if (mtu < 576 || mtu > 65535)
+				throw UsageError("mtu must be 576-65535, not '" + value + "'");
+			spec.mtu = static_cast<uint16_t>(mtu);
+		} else {
+			throw UsageError("unknown keyword '" + key +
+					 "': expected relay, encap, mode or mtu");
+		}
+	}
+	if (spec.lists.empty())
+		throw UsageError("at least one 'relay A.B.C.D[,A.B.C.D...]' is needed");
+	return spec;
+}
+
+// The counter slot of a prefix: its own if it has one, else the lowest free.
+uint32_t slot_for(const Ipv4Prefix &prefix,
+		  const std::vector<std::pair<Ipv4Prefix, iplb_route>> &routes, bool &fresh)
+{
+	std::set<uint32_t> used;
+	for (const auto &[p, record] : routes) {
+		if (p == prefix) {
+			fresh = false;
+			return record.id;
+		}
+		used.insert(record.id);
+	}
+	fresh = true;
+	for (uint32_t id = 0; id < IPLB_MAX_ROUTES; id++)
+		if (!used.count(id))
+			return id;
+	throw CommandError("the table is full (" + std::to_string(IPLB_MAX_ROUTES) + " prefixes)");
+}
+
+json route_json(const iplb::RouteSpec &spec)
+{
+	json lists = json::array();
+	for (const auto &list : spec.lists) {
+		json relays = json::array();
+		for (Ipv4 r : list.relays)
+			relays.push_back(iplb::to_string(r));
+		lists.push_back({{"relays", relays}, {"weight", list.weight}});
+	}
+	return {{"prefix", iplb::to_string(spec.prefix)},
+		{"encap", std::string(iplb::to_string(spec.encap))},
+		{"mode", std::string(iplb::to_string(spec.selection))},
+		{"mtu", spec.mtu},
+		{"lists", lists}};
+}
+
+void print_route(const iplb::RouteSpec &spec)
+{
+	std::printf("%s encap %s mode %s", iplb::to_string(spec.prefix).c_str(),
+		    std::string(iplb::to_string(spec.encap)).c_str(),
+		    std::string(iplb::to_string(spec.selection)).c_str());
+	if (spec.mtu)
+		std::printf(" mtu %u", spec.mtu);
+	std::printf("\n");
+	for (const auto &list : spec.lists)
+		std::printf("    relay %s\n", iplb::to_string(list).c_str());
+}
+
+int prefix_command(const Options &o, std::span<const std::string> words)
+{
+	if (words.empty())
+		throw UsageError("usage: iplbctl prefix add|replace|del|show|flush ...");
+	const std::string verb = words[0];
+	if (verb == "add" || verb == "replace") {
+		if (words.size() < 2)
+			throw UsageError("usage: iplbctl prefix " + verb +
+					 " PREFIX relay A.B.C.D[,...] "
+					 "[relay ...] [encap ipip] [mode hash] [mtu N]");
+		const iplb::RouteSpec spec = parse_route(prefix_arg(words[1]), words.subspan(2));
+		// Refused before anything is opened: bad input changes nothing.
+		if (auto valid = iplb::encode_route(spec, 0); !valid)
+			throw UsageError(valid.error().message);
+		auto maps = take(iplb::HostMaps::from_pins(existing(o)));
+		const auto routes = take(maps.routes());
+		bool fresh = false;
+		const uint32_t id = slot_for(spec.prefix, routes, fresh);
+		if (!fresh && verb == "add")
+			throw CommandError(iplb::to_string(spec.prefix) +
+					   " is already in the table (prefix replace changes it)");
+		auto record = iplb::encode_route(spec, id);
+		if (!record)
+			throw CommandError(record.error().message);
+		if (fresh)
+			check(maps.clear_counters(id)); // what a deleted prefix left there
+		check(maps.put_route(spec.prefix, *record));
+		return 0;
+	}
+	if (verb == "del") {
+		if (words.size() != 2)
+			throw UsageError("usage: iplbctl prefix del PREFIX");
+		const Ipv4Prefix prefix = prefix_arg(words[1]);
+		auto maps = take(iplb::HostMaps::from_pins(existing(o)));
+		check(maps.delete_route(prefix));
+		return 0;
+	}
+	if (verb == "flush") {
+		if (words.size() != 1)
+			throw UsageError("usage: iplbctl prefix flush");
+		auto maps = take(iplb::HostMaps::from_pins(existing(o)));
+		for (const auto &[prefix, record] : take(maps.routes()))
+			check(maps.delete_route(prefix));
+		return 0;
+	}
+	if (verb == "show") {
+		if (words.size() > 2)
+			throw UsageError("usage: iplbctl prefix show [PREFIX]");
+		std::optional<Ipv4Prefix> only;
+		if (words.size() == 2)
+			only = prefix_arg(words[1]);
+		auto maps = take(iplb::HostMaps::from_pins(existing(o)));
+		json out = json::array();
+		for (const auto &[prefix, record] : take(maps.routes())) {
+			if (only && prefix != *only)
+				continue;
+			const auto spec = take(iplb::decode_route(prefix, record));
+			if (o.json)
+				out.push_back(route_json(spec));
+			else
+				print_route(spec);
+		}
+		if (o.json)
+			std::printf("%s\n", out.dump().c_str());
+		return 0;
+	}
+	throw UsageError("unknown command 'prefix " + verb +
+			 "': expected add, replace, del, show or flush");
+}
+
+int stats_command(const Options &o, std::span<const std::string> words)
+{
+	if (words.size() > 1)
+		throw UsageError("usage: iplbctl stats [PREFIX]");
+	std::optional<Ipv4Prefix> only;
+	if (words.size() == 1)
+		only = prefix_arg(words[0]);
+	auto maps = take(iplb::HostMaps::from_pins(existing(o)));
+	json out = json::array();
+	for (const auto &[prefix, record] : take(maps.routes())) {
+		if (only && prefix != *only)
+			continue;
+		const auto spec = take(iplb::decode_route(prefix, record));
+		const auto c = take(maps.route_counters(record.id));
+		json lists = json::array();
+		if (!o.json)
+			std::printf(
+				"%s: %llu packets, %llu bytes; bypassed: %llu bad route, %llu no "
+				"room, %llu too big; %llu sent without FIB redirect\n",
+				iplb::to_string(prefix).c_str(), (unsigned long long)c.packets,
+				(unsigned long long)c.bytes,
+				(unsigned long long)c.bypass[IPLB_BYPASS_BAD_ROUTE],
+				(unsigned long long)c.bypass[IPLB_BYPASS_NO_ROOM],
+				(unsigned long long)c.bypass[IPLB_BYPASS_TOO_BIG],
+				(unsigned long long)c.fib_fallback);
+		for (uint32_t i = 0; i < spec.lists.size(); i++) {
+			const auto l = take(maps.list_counters(record.id, i));
+			if (o.json)
+				lists.push_back({{"relays", iplb::to_string(spec.lists[i])},
+						 {"packets", l.packets},
+						 {"bytes", l.bytes}});
+			else
+				std::printf("    relay %s: %llu packets, %llu bytes\n",
+					    iplb::to_string(spec.lists[i]).c_str(),
+					    (unsigned long long)l.packets,
+					    (unsigned long long)l.bytes);
+		}
+		if (o.json)
+			out.push_back({{"prefix", iplb::to_string(prefix)},
+				       {"packets", c.packets},
+				       {"bytes", c.bytes},
+				       {"bypass",
+					{{"badRoute", c.bypass[IPLB_BYPASS_BAD_ROUTE]},
+					 {"noRoom", c.bypass[IPLB_BYPASS_NO_ROOM]},
+					 {"tooBig", c.bypass[IPLB_BYPASS_TOO_BIG]}}},
+				       {"fibFallback", c.fib_fallback},
+				       {"lists", lists}});
+	}
+	if (o.json)
+		std::printf("%s\n", out.dump().c_str());
+	return 0;
+}
+
+int config_command(const Options &o, std::span<const std::string> words)
+{
+	auto maps = take(iplb::HostMaps::from_pins(existing(o)));
+	auto current = take(maps.config());
+	if (words.empty() || (words.size() == 1 && words[0] == "show")) {
+		const std::string source = current.source_v4
+						   ? iplb::to_string(Ipv4{ntohl(current.source_v4)})
+						   : "none";
+		const bool fib = current.flags & IPLB_CONFIG_FIB_REDIRECT;
+		if (o.json)
+			std::printf("%s\n", json({{"source", source},
+						  {"fibRedirect", fib},
+						  {"layout", current.layout_version}})
+						    .dump()
+						    .c_str());
+		else
+			std::printf("source %s fib-redirect %s\n", source.c_str(),
+				    fib ? "on" : "off");
+		return 0;
+	}
+	std::optional<Ipv4> source =
+		current.source_v4 ? std::optional(Ipv4{ntohl(current.source_v4)}) : std::nullopt;
+	bool fib = current.flags & IPLB_CONFIG_FIB_REDIRECT;
+	for (size_t i = 0; i < words.size(); i += 2) {
+		if (i + 1 >= words.size())
+			throw UsageError("'" + words[i] + "' needs a value");
+		const std::string &key = words[i], &value = words[i + 1];
+		if (key == "source") {
+			source = value == "none" ? std::nullopt : std::optional(address_arg(value));
+		} else if (key == "fib-redirect") {
+			if (value != "on" && value != "off")
+				throw UsageError("fib-redirect must be on or off, not '" + value +
+						 "'");
+			fib = value == "on";
+		} else {
+			throw UsageError("unknown keyword '" + key +
+					 "': expected source or fib-redirect");
+		}
+	}
+	check(maps.set_config(source, fib));
+	return 0;
+}
+
+int relay_command(const Options &o, std::span<const std::string> words)
+{
+	if (words.empty())
+		throw UsageError("usage: iplbctl relay add|del|show ...");
+	const std::string verb = words[0];
+	if (verb == "add" || verb == "del") {
+		if (words.size() != 2)
+			throw UsageError("usage: iplbctl relay " + verb + " A.B.C.D");
+		const Ipv4 address = address_arg(words[1]);
+		auto maps = take(iplb::RelayMaps::from_pins(existing(o)));
+		check(verb == "add" ? maps.add_local(address) : maps.remove_local(address));
+		return 0;
+	}
+	if (verb == "show") {
+		auto maps = take(iplb::RelayMaps::from_pins(existing(o)));
+		const auto locals = take(maps.locals());
+		const auto c = take(maps.counters());
+		if (o.json) {
+			json addresses = json::array();
+			for (Ipv4 a : locals)
+				addresses.push_back(iplb::to_string(a));
+			std::printf("%s\n", json({{"addresses", addresses},
+						  {"decapsulated", c.decapsulated},
+						  {"bytes", c.bytes},
+						  {"notLocal", c.not_local},
+						  {"fragments", c.fragments},
+						  {"malformed", c.malformed}})
+						    .dump()
+						    .c_str());
+		} else {
+			for (Ipv4 a : locals)
+				std::printf("relay %s\n", iplb::to_string(a).c_str());
+			std::printf("decapsulated %llu packets, %llu bytes; passed on: %llu not "
+				    "local, %llu fragments, %llu malformed\n",
+				    (unsigned long long)c.decapsulated, (unsigned long long)c.bytes,
+				    (unsigned long long)c.not_local,
+				    (unsigned long long)c.fragments,
+				    (unsigned long long)c.malformed);
+		}
+		return 0;
+	}
+	throw UsageError("unknown command 'relay " + verb + "': expected add, del or show");
+}
+
+int attach_command(const Options &o, std::span<const std::string> words)
+{
+	if (words.size() < 2 || (words[0] != "host" && words[0] != "relay"))
+		throw UsageError("usage: iplbctl attach host|relay DEV [DEV...]");
+	const auto dir = prepared(o);
+	if (words[0] == "host") {
+		auto program = take(iplb::HostProgram::open(dir));
+		for (const auto &dev : words.subspan(1))
+			check(program.attach(dev));
+	} else {
+		auto program = take(iplb::RelayProgram::open(dir));
+		for (const auto &dev : words.subspan(1))
+			check(program.attach(dev));
+	}
+	return 0;
+}
+
+int detach_command(const Options &o, std::span<const std::string> words)
+{
+	if (words.empty())
+		throw UsageError("usage: iplbctl detach DEV [DEV...]");
+	const auto dir = existing(o);
+	const auto attached = take(iplb::attached_interfaces(dir));
+	for (const auto &dev : words) {
+		bool found = false;
+		for (const auto &a : attached)
+			if (a.ifname == dev) {
+				check(iplb::detach(dir, a));
+				found = true;
+			}
+		if (!found)
+			throw CommandError("nothing of instance '" + o.instance + "' on " + dev);
+	}
+	return 0;
+}
+
+int purge_command(const Options &o, std::span<const std::string> words)
+{
+	if (!words.empty())
+		throw UsageError("usage: iplbctl purge");
+	check(iplb::purge(existing(o)));
+	return 0;
+}
+
+int show_command(const Options &o, std::span<const std::string> words)
+{
+	if (!words.empty())
+		throw UsageError("usage: iplbctl show");
+	const auto dir = existing(o);
+	const auto attached = take(iplb::attached_interfaces(dir));
+	json devices = json::array();
+	for (const auto &a : attached)
+		devices.push_back({{"dev", a.ifname},
+				   {"program", a.ingress ? "relay" : "host"},
+				   {"hook", a.ingress ? "tcx-ingress" : "tcx-egress"}});
+	auto host = iplb::HostMaps::from_pins(dir);
+	const size_t prefixes = host ? take(host->routes()).size() : 0;
+	if (o.json) {
+		std::printf("%s\n", json({{"instance", o.instance},
+					  {"pins", dir.path},
+					  {"attached", devices},
+					  {"prefixes", prefixes}})
+					    .dump()
+					    .c_str());
+		return 0;
+	}
+	std::printf("instance %s (pins in %s)\n", o.instance.c_str(), dir.path.c_str());
+	for (const auto &a : attached)
+		std::printf("    %s: %s program, TCX %s\n", a.ifname.c_str(),
+			    a.ingress ? "relay" : "host", a.ingress ? "ingress" : "egress");
+	if (host)
+		std::printf("    %zu prefixes\n", prefixes);
+	return 0;
+}
+
+} // namespace
+
+int datapath_command(const Options &o, const std::string &object,
+		     std::span<const std::string> words)
+{
+	if (object == "prefix")
+		return prefix_command(o, words);
+	if (object == "stats")
+		return stats_command(o, words);
+	if (object == "config")
+		return config_command(o, words);
+	if (object == "relay")
+		return relay_command(o, words);
+	if (object == "attach")
+		return attach_command(o, words);
+	if (object == "detach")
+		return detach_command(o, words);
+	if (object == "show")
+		return show_command(o, words);
+	if (object == "purge")
+		return purge_command(o, words);
+	throw UsageError("unknown object '" + object + "' (see iplbctl --help)");
+}
+
+bool is_datapath_object(const std::string &object)
+{
+	for (const char *o :
+	     {"prefix", "stats", "config", "relay", "attach", "detach", "show", "purge"})
+		if (object == o)
+			return true;
+	return false;
+}
+
+} // namespace iplbctl
