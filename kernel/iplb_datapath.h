@@ -85,6 +85,7 @@ struct iplb_counters {
 	/* FIB redirect on, but no resolved route towards the first relay:
 	 * encapsulated, sent where the inner destination was routed. */
 	__u64 fib_fallback;
+	__u64 mss_clamped; /* TCP SYNs whose MSS option was lowered */
 };
 
 /* Per CPU, per relay list (index route.id * IPLB_MAX_LISTS + list). */

@@ -8,11 +8,14 @@
  * or not, so that the fragments of one datagram stay together) by source,
  * destination and protocol.
  */
+#include <stdbool.h>
+
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
+#include <linux/tcp.h>
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -58,6 +61,16 @@ static __always_inline void count_bypass(const struct iplb_route *route,
 
 	if (c && why < IPLB_BYPASS_REASONS)
 		c->bypass[why]++;
+}
+
+static __always_inline void count_mss_clamp(const struct iplb_route *route)
+{
+	__u32 id = route->id;
+	struct iplb_counters *c =
+		bpf_map_lookup_elem(&iplb_route_counters, &id);
+
+	if (c)
+		c->mss_clamped++;
 }
 
 static __always_inline __u32 flow_hash(const struct iphdr *ip, void *data_end)
@@ -108,6 +121,68 @@ static __always_inline __u16 ip_checksum(const struct iphdr *ip)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (__u16)~sum;
+}
+
+/* The path MTU a tunnel to this route has: the route's, when user space
+ * knows it, else the device's. */
+static __always_inline __u32 path_mtu(struct __sk_buff *skb,
+				      const struct iplb_route *route)
+{
+	__u32 mtu = 0;
+
+	if (route->mtu)
+		return route->mtu;
+	if (bpf_check_mtu(skb, 0, &mtu, 0, 0) < 0 || mtu == 0)
+		return 1500;
+	return mtu;
+}
+
+/* Lowers the MSS option of a TCP SYN (or SYN-ACK) at ip_off to max_mss, so
+ * that neither end sends segments the tunnel cannot carry. Returns whether
+ * it changed the packet (whose pointers are then stale). */
+static __always_inline bool clamp_mss(struct __sk_buff *skb, __u32 ip_off,
+				      __u32 ihl, __u32 max_mss)
+{
+	const __u32 tcp_off = ip_off + ihl * 4;
+	struct tcphdr tcp;
+
+	if (bpf_skb_load_bytes(skb, tcp_off, &tcp, sizeof(tcp)) || !tcp.syn)
+		return false;
+	const __u32 options_end = tcp_off + tcp.doff * 4;
+	__u32 at = tcp_off + sizeof(tcp);
+
+	for (int i = 0; i < 40; i++) {
+		__u8 option[4];
+
+		if (at >= options_end || bpf_skb_load_bytes(skb, at, option, 1))
+			return false;
+		if (option[0] == 0) /* end of options */
+			return false;
+		if (option[0] == 1) { /* no-op */
+			at++;
+			continue;
+		}
+		if (at + 2 > options_end ||
+		    bpf_skb_load_bytes(skb, at, option, 2) || option[1] < 2)
+			return false;
+		if (option[0] == 2 && option[1] == 4) {
+			__be16 old_mss, new_mss;
+
+			if (at + 4 > options_end ||
+			    bpf_skb_load_bytes(skb, at + 2, &old_mss, 2) ||
+			    bpf_ntohs(old_mss) <= max_mss)
+				return false;
+			new_mss = bpf_htons((__u16)max_mss);
+			if (bpf_skb_store_bytes(skb, at + 2, &new_mss, 2, 0))
+				return false;
+			bpf_l4_csum_replace(
+				skb, tcp_off + offsetof(struct tcphdr, check),
+				old_mss, new_mss, 2);
+			return true;
+		}
+		at += option[1];
+	}
+	return false;
 }
 
 /* Sends the packet towards its first relay by the FIB, when user space asked
@@ -204,14 +279,23 @@ int iplb_host_egress(struct __sk_buff *skb)
 		.saddr = config->source_v4 ? config->source_v4 : ip->saddr,
 	};
 
+	const __u32 overhead = n * sizeof(struct iphdr);
+
+	if (ip->protocol == IPPROTO_TCP &&
+	    !(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))) {
+		const __u32 mtu = path_mtu(skb, route);
+
+		if (mtu > overhead + 128 &&
+		    clamp_mss(skb, sizeof(struct ethhdr), ip->ihl,
+			      mtu - overhead - 40))
+			count_mss_clamp(route);
+	}
 	if (route->mtu && (outer.frag_off & bpf_htons(IP_DF)) &&
-	    !skb->gso_size &&
-	    inner_len + n * sizeof(struct iphdr) > route->mtu) {
+	    !skb->gso_size && inner_len + overhead > route->mtu) {
 		count_bypass(route, IPLB_BYPASS_TOO_BIG);
 		return TCX_NEXT;
 	}
-	if (bpf_skb_adjust_room(skb, (__s32)(n * sizeof(struct iphdr)),
-				BPF_ADJ_ROOM_MAC,
+	if (bpf_skb_adjust_room(skb, (__s32)overhead, BPF_ADJ_ROOM_MAC,
 				BPF_F_ADJ_ROOM_ENCAP_L3_IPV4)) {
 		count_bypass(route, IPLB_BYPASS_NO_ROOM);
 		return TCX_NEXT;
@@ -251,6 +335,48 @@ int iplb_host_egress(struct __sk_buff *skb)
 	if (config->flags & IPLB_CONFIG_FIB_REDIRECT)
 		return route_to_relay(skb, route, relays->relays[0],
 				      outer.saddr);
+	return TCX_NEXT;
+}
+
+/* Host side, TCX ingress: SYNs and SYN-ACKs from a destination in the table
+ * get their MSS clamped too, so that this host's own segments towards it fit
+ * the tunnel whichever list their flow takes. */
+SEC("tc")
+int iplb_host_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+
+	if ((void *)(ip + 1) > data_end ||
+	    eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 ||
+	    ip->ihl < 5 || ip->protocol != IPPROTO_TCP ||
+	    (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+		return TCX_NEXT;
+
+	struct iplb_v4_key key = { .prefixlen = 32, .addr = ip->saddr };
+	const struct iplb_route *route =
+		bpf_map_lookup_elem(&iplb_routes_v4, &key);
+
+	if (!route)
+		return TCX_NEXT;
+	__u32 most = 0;
+
+	for (int i = 0; i < IPLB_MAX_LISTS; i++) {
+		if (i >= route->n_lists)
+			break;
+		if (route->lists[i].n_relays > most)
+			most = route->lists[i].n_relays;
+	}
+	if (most == 0 || most > IPLB_MAX_RELAYS)
+		return TCX_NEXT;
+	const __u32 overhead = most * sizeof(struct iphdr);
+	const __u32 mtu = path_mtu(skb, route);
+
+	if (mtu > overhead + 128 &&
+	    clamp_mss(skb, sizeof(struct ethhdr), ip->ihl, mtu - overhead - 40))
+		count_mss_clamp(route);
 	return TCX_NEXT;
 }
 

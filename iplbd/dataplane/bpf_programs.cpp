@@ -346,12 +346,21 @@ int HostProgram::prog_fd() const
 	return bpf_program__fd(skeleton_->progs.iplb_host_egress);
 }
 
+int HostProgram::ingress_prog_fd() const
+{
+	return bpf_program__fd(skeleton_->progs.iplb_host_ingress);
+}
+
 Status HostProgram::attach(const std::string &ifname)
 {
 	if (!pins_)
 		return unexpected(Error{"a program without pins cannot be attached"});
-	return attach_tcx(prog_fd(), ifname, TcxDirection::egress,
-			  tcx_pin_path(pins_->path, TcxDirection::egress, ifname));
+	if (auto s = attach_tcx(prog_fd(), ifname, TcxDirection::egress,
+				tcx_pin_path(pins_->path, "host", TcxDirection::egress, ifname));
+	    !s)
+		return s;
+	return attach_tcx(ingress_prog_fd(), ifname, TcxDirection::ingress,
+			  tcx_pin_path(pins_->path, "host", TcxDirection::ingress, ifname));
 }
 
 // ---------------------------------------------------------------------------
@@ -395,7 +404,7 @@ Status RelayProgram::attach(const std::string &ifname)
 	if (!pins_)
 		return unexpected(Error{"a program without pins cannot be attached"});
 	return attach_tcx(prog_fd(), ifname, TcxDirection::ingress,
-			  tcx_pin_path(pins_->path, TcxDirection::ingress, ifname));
+			  tcx_pin_path(pins_->path, "relay", TcxDirection::ingress, ifname));
 }
 
 // ---------------------------------------------------------------------------
@@ -408,20 +417,22 @@ Result<std::vector<AttachedInterface>, Error> attached_interfaces(const PinDir &
 	std::vector<AttachedInterface> out;
 	while (const dirent *e = ::readdir(d.get())) {
 		const std::string name = e->d_name;
-		if (name.rfind("link-ingress-", 0) == 0)
-			out.push_back({name.substr(13), true});
-		else if (name.rfind("link-egress-", 0) == 0)
-			out.push_back({name.substr(12), false});
+		for (const char *program : {"host", "relay"})
+			for (bool ingress : {false, true}) {
+				const std::string prefix = std::string("link-") + program +
+							   (ingress ? "-ingress-" : "-egress-");
+				if (name.rfind(prefix, 0) == 0)
+					out.push_back(
+						{name.substr(prefix.size()), program, ingress});
+			}
 	}
-	std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) {
-		return std::tie(a.ifname, a.ingress) < std::tie(b.ifname, b.ingress);
-	});
+	std::sort(out.begin(), out.end());
 	return out;
 }
 
 Status detach(const PinDir &dir, const AttachedInterface &where)
 {
-	return detach_tcx(tcx_pin_path(dir.path,
+	return detach_tcx(tcx_pin_path(dir.path, where.program,
 				       where.ingress ? TcxDirection::ingress : TcxDirection::egress,
 				       where.ifname));
 }

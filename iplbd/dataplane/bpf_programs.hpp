@@ -88,11 +88,13 @@ public:
 	// Maps pinned in dir, re-adopted if they are there and of this layout.
 	static Result<HostProgram, Error> open(const PinDir &dir);
 
-	int prog_fd() const;
+	int prog_fd() const;	     // egress: encapsulation
+	int ingress_prog_fd() const; // ingress: MSS clamping of SYNs from the table
 	HostMaps &maps() { return maps_; }
 	const HostMaps &maps() const { return maps_; }
 
-	// TCX egress, link pinned in the pin directory (open() only).
+	// TCX egress and ingress, links pinned in the pin directory (open()
+	// only).
 	Status attach(const std::string &ifname);
 
 private:
@@ -139,10 +141,13 @@ private:
 	std::optional<PinDir> pins_;
 };
 
-// The interfaces with a pinned TCX link of this instance, by direction.
+// The pinned TCX links of this instance.
 struct AttachedInterface {
 	std::string ifname;
-	bool ingress = false; // relay program; else egress, host program
+	std::string program; // host, relay
+	bool ingress = false;
+
+	friend auto operator<=>(const AttachedInterface &, const AttachedInterface &) = default;
 };
 Result<std::vector<AttachedInterface>, Error> attached_interfaces(const PinDir &dir);
 Status detach(const PinDir &dir, const AttachedInterface &where);

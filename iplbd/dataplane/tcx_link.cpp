@@ -24,10 +24,11 @@ Error os_error(const std::string &what, int err)
 
 } // namespace
 
-std::string tcx_pin_path(const std::string &dir, TcxDirection direction, const std::string &ifname)
+std::string tcx_pin_path(const std::string &dir, const std::string &program, TcxDirection direction,
+			 const std::string &ifname)
 {
-	return dir + (direction == TcxDirection::ingress ? "/link-ingress-" : "/link-egress-") +
-	       ifname;
+	return dir + "/link-" + program +
+	       (direction == TcxDirection::ingress ? "-ingress-" : "-egress-") + ifname;
 }
 
 Status attach_tcx(int prog_fd, const std::string &ifname, TcxDirection direction,

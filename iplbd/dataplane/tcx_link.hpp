@@ -13,8 +13,9 @@ namespace iplb {
 
 enum class TcxDirection { ingress, egress };
 
-// The link's pin: <dir>/link-<ingress|egress>-<ifname>.
-std::string tcx_pin_path(const std::string &dir, TcxDirection direction, const std::string &ifname);
+// The link's pin: <dir>/link-<program>-<ingress|egress>-<ifname>.
+std::string tcx_pin_path(const std::string &dir, const std::string &program, TcxDirection direction,
+			 const std::string &ifname);
 
 Status attach_tcx(int prog_fd, const std::string &ifname, TcxDirection direction,
 		  const std::string &pin_path);

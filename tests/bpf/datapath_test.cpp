@@ -279,6 +279,30 @@ TEST_F(HostDatapath, TooBigForThePathWithDfGoesOutUnencapsulated)
 	EXPECT_EQ(first_relay(test::ethernet(fits)), r1);
 }
 
+// 1400-byte path, two relays: segments of at most 1400 - 40 - 40 bytes.
+TEST_F(HostDatapath, ASynsMssIsClampedToWhatTheTunnelCarries)
+{
+	install(route_of({{r1, r2}}, 1400));
+	auto spec = udp_spec();
+	spec.protocol = test::proto_tcp;
+	const Bytes syn = test::ipv4(spec, test::tcp_syn(40000, 80, 1460, spec.src, spec.dst));
+	const Bytes clamped = test::ipv4(spec, test::tcp_syn(40000, 80, 1320, spec.src, spec.dst));
+	const auto out = run(test::ethernet(syn));
+	const Bytes expected =
+		test::ethernet(test::ipip(source, r1, test::ipip(source, r2, clamped, spec), spec));
+	EXPECT_EQ(out.frame, expected) << "got\n"
+				       << test::hex(out.frame) << "\nexpected\n"
+				       << test::hex(expected);
+	EXPECT_EQ(program_->maps().route_counters(7)->mss_clamped, 1u);
+
+	// Already small enough: left alone.
+	const Bytes small = test::ipv4(spec, test::tcp_syn(40001, 80, 1200, spec.src, spec.dst));
+	EXPECT_EQ(
+		run(test::ethernet(small)).frame,
+		test::ethernet(test::ipip(source, r1, test::ipip(source, r2, small, spec), spec)));
+	EXPECT_EQ(program_->maps().route_counters(7)->mss_clamped, 1u);
+}
+
 TEST_F(HostDatapath, ARecordUserSpaceShouldNotHaveWrittenIsBypassed)
 {
 	auto record = *encode_route(route_of({{r1}}), 3);
@@ -303,6 +327,33 @@ TEST_F(HostDatapath, RoutesReadBackAsWritten)
 	ASSERT_TRUE(program_->maps().delete_route(destination));
 	EXPECT_FALSE(*program_->maps().route(destination));
 	EXPECT_FALSE(program_->maps().delete_route(destination)) << "nothing left to delete";
+}
+
+// Inbound SYN-ACKs from a table destination: clamped for the longest list,
+// so that this host's own segments fit whichever list they take.
+TEST_F(HostDatapath, AnInboundSynAcksMssIsClampedForTheLongestList)
+{
+	install(route_of({{r1}, {r1, r2, r3}}, 1400));
+	test::Ipv4Spec back;
+	back.src = addr("10.4.1.7");
+	back.dst = host;
+	back.protocol = test::proto_tcp;
+	const Bytes synack =
+		test::ipv4(back, test::tcp_syn(80, 40000, 1460, back.src, back.dst, true));
+	const Bytes expected = test::ipv4(
+		back, test::tcp_syn(80, 40000, 1400 - 60 - 40, back.src, back.dst, true));
+	auto out = test_run(program_->ingress_prog_fd(), test::ethernet(synack));
+	ASSERT_TRUE(out) << out.error().message;
+	EXPECT_EQ(out->verdict, tcx_next);
+	EXPECT_EQ(out->frame, test::ethernet(expected)) << test::hex(out->frame);
+
+	// From elsewhere: untouched.
+	back.src = addr("10.4.2.7");
+	const Bytes other =
+		test::ipv4(back, test::tcp_syn(80, 40000, 1460, back.src, back.dst, true));
+	out = test_run(program_->ingress_prog_fd(), test::ethernet(other));
+	ASSERT_TRUE(out);
+	EXPECT_EQ(out->frame, test::ethernet(other));
 }
 
 class RelayDatapath : public ::testing::Test {

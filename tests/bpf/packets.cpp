@@ -75,20 +75,33 @@ Bytes udp(uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload
 	return out;
 }
 
-Bytes tcp_syn(uint16_t src_port, uint16_t dst_port)
+Bytes tcp_syn(uint16_t src_port, uint16_t dst_port, uint16_t mss, uint32_t src, uint32_t dst,
+	      bool ack)
 {
 	Bytes out;
 	put16(out, src_port);
 	put16(out, dst_port);
-	put32(out, 0x01020304);			  // sequence
-	put32(out, 0);				  // ack
-	out.push_back(0x60);			  // data offset 6 words: one option
-	out.push_back(0x02);			  // SYN
-	put16(out, 64240);			  // window
-	put16(out, 0);				  // checksum (not verified on this path)
-	put16(out, 0);				  // urgent
-	const uint8_t mss[] = {2, 4, 0x05, 0xb4}; // MSS 1460
-	out.insert(out.end(), std::begin(mss), std::end(mss));
+	put32(out, 0x01020304);		  // sequence
+	put32(out, ack ? 0x0a0b0c0d : 0); // ack
+	out.push_back(0x60);		  // data offset 6 words: one option
+	out.push_back(ack ? 0x12 : 0x02); // SYN (+ACK)
+	put16(out, 64240);		  // window
+	put16(out, 0);			  // checksum, below
+	put16(out, 0);			  // urgent
+	out.push_back(2);		  // MSS
+	out.push_back(4);
+	put16(out, mss);
+	if (src || dst) {
+		Bytes pseudo;
+		put32(pseudo, src);
+		put32(pseudo, dst);
+		put16(pseudo, proto_tcp);
+		put16(pseudo, static_cast<uint16_t>(out.size()));
+		pseudo.insert(pseudo.end(), out.begin(), out.end());
+		const uint16_t check = ipv4_checksum(pseudo);
+		out[16] = static_cast<uint8_t>(check >> 8);
+		out[17] = static_cast<uint8_t>(check);
+	}
 	return out;
 }
 

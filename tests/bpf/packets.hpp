@@ -36,7 +36,9 @@ struct Ipv4Spec {
 uint16_t ipv4_checksum(std::span<const uint8_t> header);
 Bytes ipv4(const Ipv4Spec &spec, std::span<const uint8_t> payload);
 Bytes udp(uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload);
-Bytes tcp_syn(uint16_t src_port, uint16_t dst_port);
+// A SYN with one option, MSS; with src and dst, a correct TCP checksum.
+Bytes tcp_syn(uint16_t src_port, uint16_t dst_port, uint16_t mss = 1460, uint32_t src = 0,
+	      uint32_t dst = 0, bool ack = false);
 Bytes icmp_echo(uint16_t id, uint16_t seq);
 Bytes ethernet(std::span<const uint8_t> payload, uint16_t ethertype = 0x0800);
 

@@ -276,6 +276,7 @@ int stats_command(const Options &o, std::span<const std::string> words)
 					 {"noRoom", c.bypass[IPLB_BYPASS_NO_ROOM]},
 					 {"tooBig", c.bypass[IPLB_BYPASS_TOO_BIG]}}},
 				       {"fibFallback", c.fib_fallback},
+				       {"mssClamped", c.mss_clamped},
 				       {"lists", lists}});
 	}
 	if (o.json)
@@ -423,7 +424,7 @@ int show_command(const Options &o, std::span<const std::string> words)
 	json devices = json::array();
 	for (const auto &a : attached)
 		devices.push_back({{"dev", a.ifname},
-				   {"program", a.ingress ? "relay" : "host"},
+				   {"program", a.program},
 				   {"hook", a.ingress ? "tcx-ingress" : "tcx-egress"}});
 	auto host = iplb::HostMaps::from_pins(dir);
 	const size_t prefixes = host ? take(host->routes()).size() : 0;
@@ -438,8 +439,8 @@ int show_command(const Options &o, std::span<const std::string> words)
 	}
 	std::printf("instance %s (pins in %s)\n", o.instance.c_str(), dir.path.c_str());
 	for (const auto &a : attached)
-		std::printf("    %s: %s program, TCX %s\n", a.ifname.c_str(),
-			    a.ingress ? "relay" : "host", a.ingress ? "ingress" : "egress");
+		std::printf("    %s: %s program, TCX %s\n", a.ifname.c_str(), a.program.c_str(),
+			    a.ingress ? "ingress" : "egress");
 	if (host)
 		std::printf("    %zu prefixes\n", prefixes);
 	return 0;
