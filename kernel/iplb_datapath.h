@@ -24,7 +24,9 @@
 
 enum iplb_encap {
 	IPLB_ENCAP_IPIP = 1, /* IPv4 in IPv4, one header per relay */
+	IPLB_ENCAP_GRE = 2,  /* IPv4 + GRE (RFC 2784, 4 bytes) per relay */
 };
+#define IPLB_GRE_HEADER 4
 
 enum iplb_select {
 	/* Consistent (rendezvous) hashing of the flow over the lists: adding or

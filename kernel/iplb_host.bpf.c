@@ -238,7 +238,7 @@ int iplb_host_egress(struct __sk_buff *skb)
 		return TCX_NEXT; /* not ours to judge: the stack built it */
 	/* Already tunnelled, most likely by us: redirected towards its first
 	 * relay, it passes this hook again on the way out. */
-	if (ip->protocol == IPPROTO_IPIP)
+	if (ip->protocol == IPPROTO_IPIP || ip->protocol == IPPROTO_GRE)
 		return TCX_NEXT;
 
 	struct iplb_v4_key key = { .prefixlen = 32, .addr = ip->daddr };
@@ -254,7 +254,8 @@ int iplb_host_egress(struct __sk_buff *skb)
 	int list = pick_list(route, flow_hash(ip, data_end));
 
 	if (!config || list < 0 || list >= IPLB_MAX_LISTS ||
-	    route->encap != IPLB_ENCAP_IPIP) {
+	    (route->encap != IPLB_ENCAP_IPIP &&
+	     route->encap != IPLB_ENCAP_GRE)) {
 		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
 		return TCX_NEXT;
 	}
@@ -266,6 +267,10 @@ int iplb_host_egress(struct __sk_buff *skb)
 		return TCX_NEXT;
 	}
 
+	const bool gre = route->encap == IPLB_ENCAP_GRE;
+	/* Per relay: an IPv4 header, and for GRE a basic GRE header (RFC 2784,
+	 * no checksum, key or sequence number) saying IPv4 follows. */
+	const __u32 layer = sizeof(struct iphdr) + (gre ? IPLB_GRE_HEADER : 0);
 	const __u32 inner_len = bpf_ntohs(ip->tot_len);
 	const __u32 skb_len = skb->len;
 	struct iphdr outer = {
@@ -275,11 +280,12 @@ int iplb_host_egress(struct __sk_buff *skb)
 		.id = ip->id,
 		.frag_off = ip->frag_off & bpf_htons(IP_DF),
 		.ttl = 64,
-		.protocol = IPPROTO_IPIP,
+		.protocol = gre ? IPPROTO_GRE : IPPROTO_IPIP,
 		.saddr = config->source_v4 ? config->source_v4 : ip->saddr,
 	};
+	const __be32 gre_header = bpf_htonl(ETH_P_IP); /* flags 0, version 0 */
 
-	const __u32 overhead = n * sizeof(struct iphdr);
+	const __u32 overhead = n * layer;
 
 	if (ip->protocol == IPPROTO_TCP &&
 	    !(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))) {
@@ -295,8 +301,10 @@ int iplb_host_egress(struct __sk_buff *skb)
 		count_bypass(route, IPLB_BYPASS_TOO_BIG);
 		return TCX_NEXT;
 	}
-	if (bpf_skb_adjust_room(skb, (__s32)overhead, BPF_ADJ_ROOM_MAC,
-				BPF_F_ADJ_ROOM_ENCAP_L3_IPV4)) {
+	if (bpf_skb_adjust_room(
+		    skb, (__s32)overhead, BPF_ADJ_ROOM_MAC,
+		    BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 |
+			    (gre ? BPF_F_ADJ_ROOM_ENCAP_L4_GRE : 0))) {
 		count_bypass(route, IPLB_BYPASS_NO_ROOM);
 		return TCX_NEXT;
 	}
@@ -305,15 +313,16 @@ int iplb_host_egress(struct __sk_buff *skb)
 	for (__u32 i = 0; i < IPLB_MAX_RELAYS; i++) {
 		if (i >= n)
 			break;
-		outer.tot_len = bpf_htons(
-			(__u16)(inner_len + (n - i) * sizeof(struct iphdr)));
+		const __u32 at = sizeof(struct ethhdr) + i * layer;
+
+		outer.tot_len = bpf_htons((__u16)(inner_len + (n - i) * layer));
 		outer.daddr = relays->relays[i];
 		outer.check = 0;
 		outer.check = ip_checksum(&outer);
-		if (bpf_skb_store_bytes(skb,
-					sizeof(struct ethhdr) +
-						i * sizeof(struct iphdr),
-					&outer, sizeof(outer), 0))
+		if (bpf_skb_store_bytes(skb, at, &outer, sizeof(outer), 0) ||
+		    (gre &&
+		     bpf_skb_store_bytes(skb, at + sizeof(outer), &gre_header,
+					 sizeof(gre_header), 0)))
 			return TC_ACT_SHOT; /* half-written: must not leave */
 	}
 
@@ -371,7 +380,9 @@ int iplb_host_ingress(struct __sk_buff *skb)
 	}
 	if (most == 0 || most > IPLB_MAX_RELAYS)
 		return TCX_NEXT;
-	const __u32 overhead = most * sizeof(struct iphdr);
+	const __u32 overhead =
+		most * (sizeof(struct iphdr) +
+			(route->encap == IPLB_ENCAP_GRE ? IPLB_GRE_HEADER : 0));
 	const __u32 mtu = path_mtu(skb, route);
 
 	if (mtu > overhead + 128 &&

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Relay side of iplb (TCX ingress): an IP-in-IP packet addressed to one of
- * this relay's addresses loses its outer header, and the stack forwards what
- * was inside (the next relay's header, or the original packet). This is what
- * a switch's tunnel decapsulation does; here it needs no tunnel module.
+ * Relay side of iplb (TCX ingress): an IP-in-IP or GRE packet addressed to
+ * one of this relay's addresses loses its outer header, and the stack forwards
+ * what was inside (the next relay's header, or the original packet). This is
+ * what a switch's tunnel decapsulation does; here it needs no tunnel module.
  */
+#include <stdbool.h>
+
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -45,7 +47,7 @@ int iplb_relay_ingress(struct __sk_buff *skb)
 
 	if (!c || (void *)(outer + 1) > data_end ||
 	    eth->h_proto != bpf_htons(ETH_P_IP) ||
-	    outer->protocol != IPPROTO_IPIP)
+	    (outer->protocol != IPPROTO_IPIP && outer->protocol != IPPROTO_GRE))
 		return TCX_NEXT;
 	if (!bpf_map_lookup_elem(&iplb_local_v4, &outer->daddr)) {
 		c->not_local++;
@@ -56,13 +58,26 @@ int iplb_relay_ingress(struct __sk_buff *skb)
 		return TCX_NEXT;
 	}
 
-	const __u32 outer_len = outer->ihl * 4;
+	const __u32 ip_len = outer->ihl * 4;
+	const bool gre = outer->protocol == IPPROTO_GRE;
+	const __u32 outer_len = ip_len + (gre ? IPLB_GRE_HEADER : 0);
 	const __u8 *inner = (const void *)outer + outer_len;
 
-	if (outer->version != 4 || outer_len < sizeof(*outer) ||
+	if (outer->version != 4 || ip_len < sizeof(*outer) ||
 	    (const void *)(inner + 1) > data_end || (*inner >> 4) != 4) {
 		c->malformed++;
 		return TCX_NEXT;
+	}
+	/* Only the GRE hosts write: no checksum, key or sequence number,
+	 * version 0, IPv4 inside. */
+	if (gre) {
+		const __be32 *header = (const void *)outer + ip_len;
+
+		if ((const void *)(header + 1) > data_end ||
+		    *header != bpf_htonl(ETH_P_IP)) {
+			c->malformed++;
+			return TCX_NEXT;
+		}
 	}
 	const __u32 len = skb->len;
 

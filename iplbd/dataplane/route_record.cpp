@@ -11,7 +11,8 @@
 namespace iplb {
 namespace {
 
-constexpr EnumNames<Encap, 1> encap_names{"encapsulation", {{{Encap::ipip, "ipip"}}}};
+constexpr EnumNames<Encap, 2> encap_names{"encapsulation",
+					  {{{Encap::ipip, "ipip"}, {Encap::gre, "gre"}}}};
 constexpr EnumNames<Selection, 1> selection_names{"selection mode", {{{Selection::hash, "hash"}}}};
 
 uint32_t mix32(uint32_t h)
@@ -137,7 +138,8 @@ Result<RouteSpec, Error> decode_route(const Ipv4Prefix &prefix, const iplb_route
 	if (record.n_lists == 0 || record.n_lists > IPLB_MAX_LISTS)
 		return unexpected(Error{where + "the kernel holds " +
 					std::to_string(record.n_lists) + " relay lists"});
-	if (record.encap != IPLB_ENCAP_IPIP || record.select != IPLB_SELECT_HASH)
+	if ((record.encap != IPLB_ENCAP_IPIP && record.encap != IPLB_ENCAP_GRE) ||
+	    record.select != IPLB_SELECT_HASH)
 		return unexpected(Error{where + "unknown encapsulation or selection mode"});
 	RouteSpec spec;
 	spec.prefix = prefix;

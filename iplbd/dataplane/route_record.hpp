@@ -18,7 +18,7 @@
 
 namespace iplb {
 
-enum class Encap : uint8_t { ipip = IPLB_ENCAP_IPIP };
+enum class Encap : uint8_t { ipip = IPLB_ENCAP_IPIP, gre = IPLB_ENCAP_GRE };
 enum class Selection : uint8_t { hash = IPLB_SELECT_HASH };
 
 std::string_view to_string(Encap encap);

@@ -140,6 +140,30 @@ TEST_F(HostDatapath, NestsOneHeaderPerRelayOutermostFirst)
 				       << test::hex(expected);
 }
 
+TEST_F(HostDatapath, GreNestsAnIpAndAGreHeaderPerRelay)
+{
+	auto spec_ = route_of({{r1, r2}}, 1400);
+	spec_.encap = Encap::gre;
+	install(spec_);
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec);
+	const auto out = run(test::ethernet(inner));
+	EXPECT_EQ(out.verdict, tcx_next);
+	const Bytes expected =
+		test::ethernet(test::gre(source, r1, test::gre(source, r2, inner, spec), spec));
+	EXPECT_EQ(out.frame, expected) << "got\n"
+				       << test::hex(out.frame) << "\nexpected\n"
+				       << test::hex(expected);
+
+	// The MSS clamp counts GRE's 24 bytes per relay: 1400 - 48 - 40.
+	auto tcp = spec;
+	tcp.protocol = test::proto_tcp;
+	const Bytes syn = test::ipv4(tcp, test::tcp_syn(1, 2, 1460, tcp.src, tcp.dst));
+	const Bytes clamped = test::ipv4(tcp, test::tcp_syn(1, 2, 1312, tcp.src, tcp.dst));
+	EXPECT_EQ(run(test::ethernet(syn)).frame,
+		  test::ethernet(test::gre(source, r1, test::gre(source, r2, clamped, tcp), tcp)));
+}
+
 TEST_F(HostDatapath, WithoutAnOuterSourceThePacketsOwnIsUsed)
 {
 	ASSERT_TRUE(program_->maps().set_config(std::nullopt, false));
@@ -389,6 +413,28 @@ TEST_F(RelayDatapath, UnwrapsOneHeaderForItsOwnAddress)
 	EXPECT_EQ(counters->decapsulated, 1u);
 }
 
+TEST_F(RelayDatapath, UnwrapsGreToo)
+{
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec);
+	const Bytes to_r2 = test::gre(source, r2, inner, spec);
+	const auto out = run(test::ethernet(test::gre(source, r1, to_r2, spec)));
+	EXPECT_EQ(out.verdict, tcx_pass);
+	EXPECT_EQ(out.frame, test::ethernet(to_r2));
+
+	// GRE with a key (flag K) is not what hosts write: passed on.
+	Bytes keyed = test::gre(source, r1, inner, spec);
+	keyed[20] = 0x20; // K flag; the key itself is missing too
+	keyed[10] = keyed[11] = 0;
+	const uint16_t check = test::ipv4_checksum(std::span(keyed).first(20));
+	keyed[10] = static_cast<uint8_t>(check >> 8);
+	keyed[11] = static_cast<uint8_t>(check);
+	const auto passed = run(test::ethernet(keyed));
+	EXPECT_EQ(passed.verdict, tcx_next);
+	EXPECT_EQ(passed.frame, test::ethernet(keyed));
+	EXPECT_EQ(program_->maps().counters()->malformed, 1u);
+}
+
 TEST_F(RelayDatapath, PassesOnWhatIsNotForIt)
 {
 	const auto spec = udp_spec();
@@ -419,13 +465,16 @@ TEST_F(RelayDatapath, PassesOnWhatIsNotForIt)
 }
 
 // What the host wrote, unwrapped by each relay in turn, is what it sent.
-TEST(Datapath, HostThenEveryRelayGivesBackTheOriginalPacket)
+class RoundTrip : public ::testing::TestWithParam<Encap> {};
+
+TEST_P(RoundTrip, HostThenEveryRelayGivesBackTheOriginalPacket)
 {
 	auto host_program = HostProgram::load();
 	ASSERT_TRUE(host_program) << host_program.error().message;
 	ASSERT_TRUE(host_program->maps().set_config(Ipv4{source}, false));
-	ASSERT_TRUE(host_program->maps().put_route(destination,
-						   *encode_route(route_of({{r1, r2, r3}}), 1)));
+	auto spec = route_of({{r1, r2, r3}});
+	spec.encap = GetParam();
+	ASSERT_TRUE(host_program->maps().put_route(destination, *encode_route(spec, 1)));
 	std::vector<RelayProgram> relays;
 	for (uint32_t r : {r1, r2, r3}) {
 		auto relay = RelayProgram::load();
@@ -438,6 +487,8 @@ TEST(Datapath, HostThenEveryRelayGivesBackTheOriginalPacket)
 	auto frame = test_run(host_program->prog_fd(), original);
 	ASSERT_TRUE(frame);
 	Bytes on_the_wire = frame->frame;
+	ASSERT_GT(on_the_wire.size(), 23u);
+	EXPECT_EQ(on_the_wire[23], GetParam() == Encap::gre ? 47 : test::proto_ipip);
 	for (auto &relay : relays) {
 		auto out = test_run(relay.prog_fd(), on_the_wire);
 		ASSERT_TRUE(out);
@@ -446,6 +497,9 @@ TEST(Datapath, HostThenEveryRelayGivesBackTheOriginalPacket)
 	}
 	EXPECT_EQ(on_the_wire, original);
 }
+
+INSTANTIATE_TEST_SUITE_P(Datapath, RoundTrip, ::testing::Values(Encap::ipip, Encap::gre),
+			 [](const auto &info) { return std::string(to_string(info.param)); });
 
 // A bpffs of the test's own, removed with everything pinned in it.
 class PinnedDatapath : public ::testing::Test {

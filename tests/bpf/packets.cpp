@@ -138,6 +138,21 @@ Bytes ipip(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const I
 	return ipv4(outer, inner);
 }
 
+Bytes gre(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const Ipv4Spec &original)
+{
+	Ipv4Spec outer;
+	outer.src = src;
+	outer.dst = relay;
+	outer.protocol = 47;
+	outer.tos = original.tos;
+	outer.id = original.id;
+	outer.df = original.df;
+	outer.ttl = 64;
+	Bytes payload{0, 0, 0x08, 0x00};
+	payload.insert(payload.end(), inner.begin(), inner.end());
+	return ipv4(outer, payload);
+}
+
 std::string hex(std::span<const uint8_t> bytes)
 {
 	std::string out;

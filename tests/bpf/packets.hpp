@@ -46,6 +46,9 @@ Bytes ethernet(std::span<const uint8_t> payload, uint16_t ethertype = 0x0800);
 // header a host writes, copying TOS, id and DF from the original packet.
 Bytes ipip(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const Ipv4Spec &original);
 
+// The same with GRE (RFC 2784, 4 bytes, IPv4 inside) after the header.
+Bytes gre(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const Ipv4Spec &original);
+
 // Readable differences for assertion messages.
 std::string hex(std::span<const uint8_t> bytes);
 

@@ -172,6 +172,27 @@ def test_udp_flows_spread_over_every_list_and_all_arrive(lab):
     assert sent_on("up2") - up2_before >= lists[LISTS[1]] + lists[LISTS[3]]
 
 
+def set_lists(lists, *extra):
+    args = ["prefix", "replace", "10.4.1.0/24"]
+    for relays in lists:
+        args += ["relay", relays]
+    iplbctl("a", *args, *extra)
+
+
+def test_gre_carries_the_same_flows(lab):
+    set_lists(LISTS, "encap", "gre")
+    try:
+        lists_before, relays_before = list_counters(), decapsulated()
+        assert len(udp_round(24000, 100)) == 100
+        lists = {k: v - lists_before[k] for k, v in list_counters().items()}
+        relays = {k: v - relays_before[k] for k, v in decapsulated().items()}
+        assert sum(lists.values()) == 100 and min(lists.values()) > 0, lists
+        assert relays["r3"] == lists[LISTS[2]] + lists[LISTS[3]], (lists, relays)
+        assert iplbctl("a", "prefix", "show", json_out=True)[0]["encap"] == "gre"
+    finally:
+        set_lists(LISTS)
+
+
 def test_tcp_connections_deliver_every_byte(lab):
     """Full-size segments on 1500-byte links, with up to two relay headers:
     only because SYNs and SYN-ACKs have their MSS clamped."""
@@ -205,10 +226,7 @@ def test_removing_a_list_moves_only_its_flows(lab):
     assert LISTS[1] in before.values(), "some flow used the list to be removed"
 
     remaining = [relays for relays in LISTS if relays != LISTS[1]]
-    args = ["prefix", "replace", "10.4.1.0/24"]
-    for relays in remaining:
-        args += ["relay", relays]
-    iplbctl("a", *args)
+    set_lists(remaining)
     try:
         for port in ports:
             now = which_list(port)
@@ -218,10 +236,7 @@ def test_removing_a_list_moves_only_its_flows(lab):
                 assert now == before[port], "port %d moved from %s to %s" % (
                     port, before[port], now)
     finally:
-        args = ["prefix", "replace", "10.4.1.0/24"]
-        for relays in LISTS:
-            args += ["relay", relays]
-        iplbctl("a", *args)
+        set_lists(LISTS)
 
 
 def test_traffic_outside_the_table_is_untouched(lab):

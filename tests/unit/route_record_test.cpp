@@ -113,7 +113,8 @@ TEST(RouteRecord, EncapAndSelectionNames)
 {
 	EXPECT_EQ(to_string(*parse_encap("ipip")), "ipip");
 	EXPECT_EQ(parse_encap("mpls").error().message,
-		  "unknown encapsulation 'mpls': expected ipip");
+		  "unknown encapsulation 'mpls': expected ipip or gre");
+	EXPECT_EQ(to_string(*parse_encap("gre")), "gre");
 	EXPECT_EQ(to_string(*parse_selection("hash")), "hash");
 }
 

@@ -169,7 +169,7 @@ int prefix_command(const Options &o, std::span<const std::string> words)
 		if (words.size() < 2)
 			throw UsageError("usage: iplbctl prefix " + verb +
 					 " PREFIX relay A.B.C.D[,...] "
-					 "[relay ...] [encap ipip] [mode hash] [mtu N]");
+					 "[relay ...] [encap ipip|gre] [mode hash] [mtu N]");
 		const iplb::RouteSpec spec = parse_route(prefix_arg(words[1]), words.subspan(2));
 		// Refused before anything is opened: bad input changes nothing.
 		if (auto valid = iplb::encode_route(spec, 0); !valid)

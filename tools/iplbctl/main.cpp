@@ -51,7 +51,7 @@ const char usage[] =
 	"      Outer source address of the tunnels (none: the packet's own), and whether\n"
 	"      encapsulated packets are routed towards their first relay by the FIB.\n"
 	"  iplbctl prefix add|replace PREFIX relay A.B.C.D[,A.B.C.D...] [relay ...]\n"
-	"                 [encap ipip] [mode hash] [mtu N]\n"
+	"                 [encap ipip|gre] [mode hash] [mtu N]\n"
 	"      Up to 16 relay lists of up to 8 relays each, outermost relay first; each\n"
 	"      flow to PREFIX goes through one list (mode hash: consistent hashing, so\n"
 	"      changing one list moves only its flows). mtu: the path's, if known (else the\n"
