@@ -143,40 +143,53 @@ TEST(LsdbReplay, EachRecordingGivesTheDeltaOfWhatHappened)
 	EXPECT_TRUE(diff(*now, *now).empty());
 }
 
-TEST(LsdbReplay, ARefreshChangesNothing)
+// Frames as they are, except that withdrawals become announcements: from a
+// refresh recording, the LSDB as it was before (ospfd withdraws the whole old
+// instance).
+std::vector<uint8_t> withdrawals_as_announcements(const std::vector<uint8_t> &bytes)
 {
+	std::vector<uint8_t> out;
+	for (size_t at = 0; at + ospfapi::header_size <= bytes.size();) {
+		const size_t length = ospfapi::header_size + (bytes[at + 2] << 8 | bytes[at + 3]);
+		if (bytes[at + 1] == static_cast<uint8_t>(ospfapi::MsgType::lsa_delete_notify)) {
+			out.insert(out.end(), bytes.begin() + at, bytes.begin() + at + length);
+			out[out.size() - length + 1] =
+				static_cast<uint8_t>(ospfapi::MsgType::lsa_update_notify);
+		}
+		at += length;
+	}
+	return out;
+}
+
+// A real refresh (lab-refresh.bin): 30 minutes after the lab came up every
+// router re-originates its LSA, reported as withdrawal + announcement, with
+// the next sequence number and a new checksum, and nothing else changed.
+TEST(LsdbReplay, ARealRefreshChangesNothing)
+{
+	const auto recording = read_fixture("lab-refresh.bin");
 	Replay r;
-	r.feed(read_fixture("lab-dump.bin"));
+	r.feed(withdrawals_as_announcements(recording));
+	ASSERT_EQ(r.db.size(), 6u);
 	const uint64_t before = r.db.content_hash();
 	const auto graph = r.topology();
-	// ospfd reports a refresh as the old instance withdrawn and the new one
-	// announced: the dump's first LSA, with the next sequence number and a
-	// new checksum.
-	const StoredLsa stored = r.db.entries().begin()->second;
-	std::vector<uint8_t> old_lsa = stored.bytes, new_lsa = stored.bytes;
-	new_lsa[15]++;
-	new_lsa[16] ^= 0x5a;
-	auto frame = [](ospfapi::MsgType type, const std::vector<uint8_t> &lsa) {
-		std::vector<uint8_t> body{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-		body.insert(body.end(), lsa.begin(), lsa.end());
-		std::vector<uint8_t> out{1,
-					 static_cast<uint8_t>(type),
-					 static_cast<uint8_t>(body.size() >> 8),
-					 static_cast<uint8_t>(body.size()),
-					 0,
-					 0,
-					 0,
-					 0};
-		out.insert(out.end(), body.begin(), body.end());
-		return out;
-	};
-	auto refresh = frame(ospfapi::MsgType::lsa_delete_notify, old_lsa);
-	auto update = frame(ospfapi::MsgType::lsa_update_notify, new_lsa);
-	refresh.insert(refresh.end(), update.begin(), update.end());
-	r.feed(refresh);
-	EXPECT_EQ(r.db.content_hash(), before);
-	EXPECT_EQ(r.db.entries().begin()->second.header.seq, stored.header.seq + 1);
-	EXPECT_EQ(r.topology().stats.links, graph.stats.links);
+	EXPECT_EQ(graph.stats.links, 12u);
+
+	r.feed(recording);
+	EXPECT_EQ(r.deletes, 6u);
+	EXPECT_EQ(r.db.size(), 6u);
+	EXPECT_EQ(r.db.content_hash(), before) << "so the daemon skips the rebuild";
+	EXPECT_TRUE(diff(*graph.topology, *r.topology().topology).empty());
+
+	// And the mirror is what ospfd dumps afterwards, sequence numbers included.
+	Replay dump;
+	dump.feed(read_fixture("lab-dump-after-refresh.bin"));
+	EXPECT_EQ(dump.db.content_hash(), r.db.content_hash());
+	ASSERT_EQ(dump.db.size(), r.db.size());
+	for (auto a = dump.db.entries().begin(), b = r.db.entries().begin();
+	     a != dump.db.entries().end(); ++a, ++b) {
+		EXPECT_EQ(a->first.adv_router, b->first.adv_router);
+		EXPECT_EQ(a->second.header.seq, b->second.header.seq);
+	}
 }
 
 } // namespace
