@@ -275,6 +275,70 @@ def test_detach_stops_encapsulation(lab):
         iplbctl("a", "attach", "host", "up1", "up2")
 
 
+def reload_programs_while(busy):
+    """What a restarted iplbd does: load the programs again on the pinned
+    maps and swap them into the pinned links, host and relays, for as long
+    as busy() says. Returns how many times."""
+    reloads = 0
+    while busy() or reloads == 0:
+        iplbctl("a", "attach", "host", "up1", "up2")
+        iplbctl("r1", "attach", "relay", "toa", "tor3")
+        iplbctl("r2", "attach", "relay", "toa", "tor3")
+        iplbctl("r3", "attach", "relay", "from1", "from2")
+        reloads += 1
+    return reloads
+
+
+def test_reloading_the_programs_leaves_no_gap(lab):
+    """A datagram that left a while no program was attached would reach b by
+    plain routing, uncounted; one reaching a relay without its program would
+    be lost. Either breaks the equality of sent, encapsulated and received."""
+    table_before, packets_before = iplbctl("a", "prefix", "show", json_out=True), \
+        stats()["packets"]
+    count = 1500
+    sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "udp-sink",
+                             "5005", "15", str(count)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(sink.stdout.readline()) == {"ready": True}
+        stream = subprocess.Popen(["ip", "netns", "exec", ns("a"), PY, TRAFFIC,
+                                   "udp-stream", "10.4.1.2", "5005", "25000", str(count),
+                                   "0.002"], stdout=subprocess.PIPE, text=True)
+        try:
+            reloads = reload_programs_while(lambda: stream.poll() is None)
+            stream.communicate(timeout=30)
+        finally:
+            stream.kill()
+        out, _ = sink.communicate(timeout=20)
+    finally:
+        sink.kill()
+    assert reloads >= 2
+    assert json.loads(out.strip().splitlines()[-1]) == {"25000": count}
+    assert stats()["packets"] - packets_before == count, "every datagram encapsulated"
+    assert iplbctl("a", "prefix", "show", json_out=True) == table_before
+
+
+def test_reloading_the_programs_keeps_a_tcp_connection(lab):
+    sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "tcp-sink",
+                             "5004", "1", "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(sink.stdout.readline()) == {"ready": True}
+        stream = subprocess.Popen(["ip", "netns", "exec", ns("a"), PY, TRAFFIC,
+                                   "tcp-stream", "10.4.1.2", "5004", "3"],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            reloads = reload_programs_while(lambda: stream.poll() is None)
+            sent, _ = stream.communicate(timeout=30)
+        finally:
+            stream.kill()
+        out, _ = sink.communicate(timeout=30)
+    finally:
+        sink.kill()
+    assert reloads >= 2
+    assert stream.returncode == 0
+    received = json.loads(out.strip().splitlines()[-1])
+    assert received == json.loads(sent) and received[0]["bytes"] > 0
+
+
 def test_a_bad_command_leaves_the_running_table_as_it_was(lab):
     before = iplbctl("a", "prefix", "show", json_out=True)
     for bad in (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1"],  # already there

@@ -10,6 +10,10 @@
   traffic.py tcp-sink PORT CONNECTIONS SECONDS
                                             bytes and sha256 of each connection
   traffic.py tcp-send DST PORT BYTES CONNECTIONS
+  traffic.py udp-stream DST PORT SPORT COUNT GAP
+                                            COUNT datagrams of one flow, GAP
+                                            seconds apart
+  traffic.py tcp-stream DST PORT SECONDS    one connection, paced, for SECONDS
 """
 
 import hashlib
@@ -87,6 +91,36 @@ def tcp_send(dst, port, size, connections):
     print(json.dumps(results))
 
 
+def udp_stream(dst, port, sport, count, gap):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", sport))
+    start = time.monotonic()
+    for i in range(count):
+        # Paced by the clock, not by sleeps, so that the stream lasts
+        # count * gap seconds however slow the machine.
+        time.sleep(max(0.0, start + i * gap - time.monotonic()))
+        s.sendto(b"iplb %d" % i, (dst, port))
+    print(json.dumps({"sent": count}))
+
+
+def tcp_stream(dst, port, seconds):
+    """A connection that stays open for seconds, sending 16 KiB every 10 ms:
+    long enough for whatever the test does meanwhile to hit it."""
+    s = socket.create_connection((dst, port), timeout=10)
+    digest, size, i = hashlib.sha256(), 0, 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        data = payload(16384, i)
+        s.sendall(data)
+        digest.update(data)
+        size += len(data)
+        i += 1
+        time.sleep(0.01)
+    s.close()
+    print(json.dumps([{"bytes": size, "sha256": digest.hexdigest()}]))
+
+
 def main(argv):
     mode, args = argv[1], argv[2:]
     if mode == "udp-sink":
@@ -97,6 +131,10 @@ def main(argv):
         tcp_sink(int(args[0]), int(args[1]), float(args[2]))
     elif mode == "tcp-send":
         tcp_send(args[0], int(args[1]), int(args[2]), int(args[3]))
+    elif mode == "udp-stream":
+        udp_stream(args[0], int(args[1]), int(args[2]), int(args[3]), float(args[4]))
+    elif mode == "tcp-stream":
+        tcp_stream(args[0], int(args[1]), float(args[2]))
     else:
         sys.exit(__doc__)
 
