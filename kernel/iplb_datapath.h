@@ -15,12 +15,13 @@
 #include <linux/types.h>
 #endif
 
-#define IPLB_LAYOUT_VERSION 1
+#define IPLB_LAYOUT_VERSION 2
 
 #define IPLB_MAX_LISTS 16    /* relay lists per destination */
 #define IPLB_MAX_RELAYS 8    /* relays per list */
 #define IPLB_MAX_ROUTES 4096 /* destination prefixes, and route ids */
 #define IPLB_MAX_LOCAL 64    /* addresses a relay decapsulates for */
+#define IPLB_MAX_FLOWS 65536 /* flows remembered by mode flow (LRU) */
 
 enum iplb_encap {
 	IPLB_ENCAP_IPIP = 1, /* IPv4 in IPv4, one header per relay */
@@ -32,6 +33,15 @@ enum iplb_select {
 	/* Consistent (rendezvous) hashing of the flow over the lists: adding or
 	 * removing a list moves only the flows that list gains or loses. */
 	IPLB_SELECT_HASH = 0,
+	/* The same, weighted: a list gets flows in proportion to its weight,
+	 * and a weight change moves only flows to or from that list. */
+	IPLB_SELECT_WEIGHTED = 1,
+	/* A flow keeps the list it was given (weighted) until it has been idle
+	 * for config.flow_idle_ms or its list goes; lists added or reweighted
+	 * meanwhile take only new flows. Remembered in an LRU table: when it
+	 * is full the least recently seen flow is forgotten, new ones still go.
+	 */
+	IPLB_SELECT_FLOW = 2,
 };
 
 /* LPM trie key: prefixlen counts the bits of addr that matter. */
@@ -64,8 +74,9 @@ struct iplb_config {
 	__u32 layout_version;
 	__u32 source_v4; /* outer source address; 0: the packet's own source */
 	__u32 flags;	 /* IPLB_CONFIG_* */
-	__u32 pad;
+	__u32 flow_idle_ms; /* mode flow: forgotten after this long unseen */
 };
+#define IPLB_FLOW_IDLE_MS_DEFAULT 30000
 #define IPLB_CONFIG_FIB_REDIRECT                                               \
 	0x1 /* route the encapsulated packet by FIB                            \
 	     */
@@ -88,6 +99,29 @@ struct iplb_counters {
 	 * encapsulated, sent where the inner destination was routed. */
 	__u64 fib_fallback;
 	__u64 mss_clamped; /* TCP SYNs whose MSS option was lowered */
+	/* Mode flow: flows given a list (new, back after idling, or whose
+	 * list went), and those of them the flow table could not remember
+	 * (sent all the same). */
+	__u64 flows_assigned;
+	__u64 flows_unremembered;
+};
+
+/* Mode flow's table. Fragments, and protocols without ports, have ports 0
+ * (as in the hash). */
+struct iplb_flow_key {
+	__u32 saddr[4]; /* IPv4: saddr[0], the rest 0 */
+	__u32 daddr[4];
+	__u16 sport;
+	__u16 dport;
+	__u8 protocol;
+	__u8 family; /* AF_INET */
+	__u16 pad;
+};
+
+struct iplb_flow {
+	__u32 list_key; /* iplb_relay_list.key of the flow's list */
+	__u32 route_id;
+	__u64 last_seen_ns; /* bpf_ktime_get_ns() */
 };
 
 /* Per CPU, per relay list (index route.id * IPLB_MAX_LISTS + list). */

@@ -22,6 +22,7 @@
 
 #include "iplb_datapath.h"
 #include "iplb_bpf_common.h"
+#include "iplb_neg_log.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -51,6 +52,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct iplb_list_counters);
 } iplb_list_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IPLB_MAX_FLOWS);
+	__type(key, struct iplb_flow_key);
+	__type(value, struct iplb_flow);
+} iplb_flows SEC(".maps");
 
 static __always_inline void count_bypass(const struct iplb_route *route,
 					 enum iplb_bypass why)
@@ -109,6 +117,109 @@ static __always_inline int pick_list(const struct iplb_route *route, __u32 hash)
 		}
 	}
 	return best;
+}
+
+/* Weighted rendezvous hashing: score weight / -ln(u), u uniform in (0, 1)
+ * from the flow and the list; ties (u is quantised) go to the higher u.
+ * Still a function of the flow and the list alone. */
+static __always_inline int pick_weighted_list(const struct iplb_route *route,
+					      __u32 hash)
+{
+	__u64 best_score = 0;
+	__u32 best_u = 0;
+	int best = -1;
+
+	for (int i = 0; i < IPLB_MAX_LISTS; i++) {
+		if (i >= route->n_lists)
+			break;
+		const __u32 u = iplb_mix32(hash ^ route->lists[i].key);
+		const __u64 score = ((__u64)route->lists[i].weight << 40) /
+				    iplb_neg_log[u >> IPLB_NEG_LOG_SHIFT];
+
+		if (best < 0 || score > best_score ||
+		    (score == best_score && u > best_u)) {
+			best = i;
+			best_score = score;
+			best_u = u;
+		}
+	}
+	return best;
+}
+
+static __always_inline int list_with_key(const struct iplb_route *route,
+					 __u32 key)
+{
+	for (int i = 0; i < IPLB_MAX_LISTS; i++) {
+		if (i >= route->n_lists)
+			break;
+		if (route->lists[i].key == key)
+			return i;
+	}
+	return -1;
+}
+
+static __always_inline void count_flow(const struct iplb_route *route,
+				       bool remembered)
+{
+	__u32 id = route->id;
+	struct iplb_counters *c =
+		bpf_map_lookup_elem(&iplb_route_counters, &id);
+
+	if (!c)
+		return;
+	c->flows_assigned++;
+	if (!remembered)
+		c->flows_unremembered++;
+}
+
+/* Mode flow: the list this flow had, if it has not been idle too long and
+ * the list is still there; else a weighted pick, remembered. */
+static __always_inline int pick_flow_list(const struct iplb_route *route,
+					  const struct iphdr *ip,
+					  void *data_end, __u32 hash,
+					  const struct iplb_config *config)
+{
+	struct iplb_flow_key key = {
+		.saddr = { ip->saddr },
+		.daddr = { ip->daddr },
+		.protocol = ip->protocol,
+		.family = 2 /* AF_INET */,
+	};
+	if (!(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)) &&
+	    (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP ||
+	     ip->protocol == IPPROTO_SCTP)) {
+		const __u16 *ports = (const void *)ip + ip->ihl * 4;
+
+		if ((const void *)(ports + 2) <= data_end) {
+			key.sport = ports[0];
+			key.dport = ports[1];
+		}
+	}
+	const __u64 now = bpf_ktime_get_ns();
+	struct iplb_flow *known = bpf_map_lookup_elem(&iplb_flows, &key);
+
+	if (known && known->route_id == route->id &&
+	    now - known->last_seen_ns <=
+		    (__u64)config->flow_idle_ms * 1000000) {
+		int list = list_with_key(route, known->list_key);
+
+		if (list >= 0) {
+			known->last_seen_ns = now;
+			return list;
+		}
+	}
+	int list = pick_weighted_list(route, hash);
+
+	if (list < 0 || list >= IPLB_MAX_LISTS)
+		return -1;
+	struct iplb_flow flow = {
+		.list_key = route->lists[list].key,
+		.route_id = route->id,
+		.last_seen_ns = now,
+	};
+	count_flow(route,
+		   bpf_map_update_elem(&iplb_flows, &key, &flow, BPF_ANY) == 0);
+	return list;
 }
 
 static __always_inline __u16 ip_checksum(const struct iphdr *ip)
@@ -251,9 +362,21 @@ int iplb_host_egress(struct __sk_buff *skb)
 	__u32 zero = 0;
 	const struct iplb_config *config =
 		bpf_map_lookup_elem(&iplb_config, &zero);
-	int list = pick_list(route, flow_hash(ip, data_end));
+	if (!config) {
+		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
+		return TCX_NEXT;
+	}
+	const __u32 hash = flow_hash(ip, data_end);
+	int list = -1;
 
-	if (!config || list < 0 || list >= IPLB_MAX_LISTS ||
+	if (route->select == IPLB_SELECT_HASH)
+		list = pick_list(route, hash);
+	else if (route->select == IPLB_SELECT_WEIGHTED)
+		list = pick_weighted_list(route, hash);
+	else if (route->select == IPLB_SELECT_FLOW)
+		list = pick_flow_list(route, ip, data_end, hash, config);
+
+	if (list < 0 || list >= IPLB_MAX_LISTS ||
 	    (route->encap != IPLB_ENCAP_IPIP &&
 	     route->encap != IPLB_ENCAP_GRE)) {
 		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,9 +105,30 @@ void pin_maps(Skeleton *skeleton, const PinDir &dir)
 	bpf_map *map;
 	bpf_object__for_each_map(map, skeleton->obj)
 	{
+		// Not .rodata: constants of the program, frozen (so not reopenable
+		// for writing), and each program version brings its own.
+		if (bpf_map__is_internal(map))
+			continue;
 		const std::string path = dir / bpf_map__name(map);
 		bpf_map__set_pin_path(map, path.c_str());
 	}
+}
+
+Result<iplb_config, Error> read_config(int map_fd)
+{
+	iplb_config config;
+	const uint32_t zero = 0;
+	if (bpf_map_lookup_elem(map_fd, &zero, &config) != 0)
+		return unexpected(os_error("cannot read the datapath config", errno));
+	return config;
+}
+
+Error layout_error(const std::string &where, uint32_t version)
+{
+	return Error{"the datapath pinned in " + where + " has table layout " +
+		     std::to_string(version) + ", this build " +
+		     std::to_string(IPLB_LAYOUT_VERSION) +
+		     " (iplbctl purge removes it, and its table)"};
 }
 
 } // namespace
@@ -127,38 +149,94 @@ Result<HostMaps, Error> HostMaps::from_pins(const PinDir &dir)
 	auto list_counters = pinned_map(dir, "iplb_list_counters");
 	if (!list_counters)
 		return unexpected(list_counters.error());
-	HostMaps maps(std::move(*routes), std::move(*config), std::move(*route_counters),
-		      std::move(*list_counters));
-	auto cfg = maps.config();
-	if (!cfg)
-		return unexpected(cfg.error());
-	if (cfg->layout_version != IPLB_LAYOUT_VERSION)
-		return unexpected(Error{"the datapath pinned in " + dir.path +
-					" has table layout " + std::to_string(cfg->layout_version) +
-					", this build " + std::to_string(IPLB_LAYOUT_VERSION)});
-	return maps;
+	// The layout first: a pin directory of another layout may lack maps.
+	auto version = read_config(config->get());
+	if (!version)
+		return unexpected(version.error());
+	if (version->layout_version != IPLB_LAYOUT_VERSION)
+		return unexpected(layout_error(dir.path, version->layout_version));
+	auto flows = pinned_map(dir, "iplb_flows");
+	if (!flows)
+		return unexpected(flows.error());
+	return HostMaps(std::move(*routes), std::move(*config), std::move(*route_counters),
+			std::move(*list_counters), std::move(*flows));
 }
 
-Status HostMaps::set_config(std::optional<Ipv4> source, bool fib_redirect)
+Status HostMaps::set_config(const HostConfig &wanted)
 {
 	iplb_config config;
 	std::memset(&config, 0, sizeof(config));
 	config.layout_version = IPLB_LAYOUT_VERSION;
-	config.source_v4 = source ? htonl(source->value) : 0;
-	config.flags = fib_redirect ? IPLB_CONFIG_FIB_REDIRECT : 0;
+	config.source_v4 = wanted.source ? htonl(wanted.source->value) : 0;
+	config.flags = wanted.fib_redirect ? IPLB_CONFIG_FIB_REDIRECT : 0;
+	config.flow_idle_ms = wanted.flow_idle_ms;
 	const uint32_t zero = 0;
 	if (bpf_map_update_elem(config_.get(), &zero, &config, BPF_ANY) != 0)
 		return unexpected(os_error("cannot write the datapath config", errno));
 	return ok();
 }
 
-Result<iplb_config, Error> HostMaps::config() const
+Result<HostConfig, Error> HostMaps::config() const
 {
-	iplb_config config;
-	const uint32_t zero = 0;
-	if (bpf_map_lookup_elem(config_.get(), &zero, &config) != 0)
-		return unexpected(os_error("cannot read the datapath config", errno));
+	auto raw = read_config(config_.get());
+	if (!raw)
+		return unexpected(raw.error());
+	HostConfig config;
+	if (raw->source_v4)
+		config.source = Ipv4{ntohl(raw->source_v4)};
+	config.fib_redirect = raw->flags & IPLB_CONFIG_FIB_REDIRECT;
+	config.flow_idle_ms = raw->flow_idle_ms;
 	return config;
+}
+
+Result<uint32_t, Error> HostMaps::layout_version() const
+{
+	auto raw = read_config(config_.get());
+	if (!raw)
+		return unexpected(raw.error());
+	return raw->layout_version;
+}
+
+Result<std::vector<FlowEntry>, Error> HostMaps::flows() const
+{
+	timespec now_ts{};
+	::clock_gettime(CLOCK_MONOTONIC, &now_ts); // bpf_ktime_get_ns()'s clock
+	const uint64_t now = uint64_t(now_ts.tv_sec) * 1000000000u + uint64_t(now_ts.tv_nsec);
+	std::vector<FlowEntry> out;
+	iplb_flow_key key{}, next{};
+	const iplb_flow_key *previous = nullptr;
+	while (bpf_map_get_next_key(flows_.get(), previous, &next) == 0) {
+		iplb_flow flow;
+		// A flow evicted between the two calls is simply not listed.
+		if (bpf_map_lookup_elem(flows_.get(), &next, &flow) == 0)
+			out.push_back({Ipv4{ntohl(next.saddr[0])}, Ipv4{ntohl(next.daddr[0])},
+				       ntohs(next.sport), ntohs(next.dport), next.protocol,
+				       flow.list_key, flow.route_id,
+				       now > flow.last_seen_ns ? now - flow.last_seen_ns : 0});
+		key = next;
+		previous = &key;
+	}
+	if (errno != ENOENT)
+		return unexpected(os_error("cannot list the flows", errno));
+	std::sort(out.begin(), out.end(), [](const FlowEntry &a, const FlowEntry &b) {
+		return std::tie(a.destination, a.source, a.protocol, a.destination_port,
+				a.source_port) < std::tie(b.destination, b.source, b.protocol,
+							  b.destination_port, b.source_port);
+	});
+	return out;
+}
+
+Status HostMaps::forget_flows()
+{
+	iplb_flow_key key{};
+	// Deleting the first key until none is left: deleting while walking
+	// would restart the walk anyway.
+	while (bpf_map_get_next_key(flows_.get(), nullptr, &key) == 0)
+		if (bpf_map_delete_elem(flows_.get(), &key) != 0 && errno != ENOENT)
+			return unexpected(os_error("cannot forget a flow", errno));
+	if (errno != ENOENT)
+		return unexpected(os_error("cannot list the flows", errno));
+	return ok();
 }
 
 Status HostMaps::put_route(const Ipv4Prefix &prefix, const iplb_route &record)
@@ -298,13 +376,26 @@ void HostProgram::Close::operator()(iplb_host *skeleton) const
 	iplb_host__destroy(skeleton);
 }
 
-Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins)
+Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins, uint32_t flow_capacity)
 {
+	if (pins) {
+		// Refuse a pinned table of another layout before libbpf tries to
+		// reuse its maps (and fails on the first that differs, obscurely).
+		if (UniqueFd config(bpf_obj_get((*pins / "iplb_config").c_str())); config) {
+			auto raw = read_config(config.get());
+			if (!raw)
+				return unexpected(raw.error());
+			if (raw->layout_version != 0 && raw->layout_version != IPLB_LAYOUT_VERSION)
+				return unexpected(layout_error(pins->path, raw->layout_version));
+		}
+	}
 	std::unique_ptr<iplb_host, Close> skeleton(iplb_host__open());
 	if (!skeleton)
 		return unexpected(load_error("the host program", -errno));
 	if (pins)
 		pin_maps(skeleton.get(), *pins);
+	if (int rc = bpf_map__set_max_entries(skeleton->maps.iplb_flows, flow_capacity); rc != 0)
+		return unexpected(os_error("cannot size the flow table", rc));
 	if (int rc = iplb_host__load(skeleton.get()); rc != 0) {
 		Error e = load_error("the host program", rc);
 		if (pins)
@@ -314,31 +405,29 @@ Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins)
 	}
 	const auto &m = skeleton->maps;
 	HostMaps maps(dup_fd(m.iplb_routes_v4), dup_fd(m.iplb_config),
-		      dup_fd(m.iplb_route_counters), dup_fd(m.iplb_list_counters));
-	auto config = maps.config();
-	if (!config)
-		return unexpected(config.error());
-	if (config->layout_version == 0) {
+		      dup_fd(m.iplb_route_counters), dup_fd(m.iplb_list_counters),
+		      dup_fd(m.iplb_flows));
+	auto version = maps.layout_version();
+	if (!version)
+		return unexpected(version.error());
+	if (*version == 0) {
 		// New maps: a working config before any route can match.
-		if (auto s = maps.set_config(std::nullopt, false); !s)
+		if (auto s = maps.set_config(HostConfig{}); !s)
 			return unexpected(s.error());
-	} else if (config->layout_version != IPLB_LAYOUT_VERSION) {
-		return unexpected(Error{
-			"the datapath pinned in " + (pins ? pins->path : std::string("(none)")) +
-			" has table layout " + std::to_string(config->layout_version) +
-			", this build " + std::to_string(IPLB_LAYOUT_VERSION)});
+	} else if (*version != IPLB_LAYOUT_VERSION) {
+		return unexpected(layout_error(pins ? pins->path : "(none)", *version));
 	}
 	return HostProgram(std::move(skeleton), std::move(maps), std::move(pins));
 }
 
-Result<HostProgram, Error> HostProgram::load()
+Result<HostProgram, Error> HostProgram::load(uint32_t flow_capacity)
 {
-	return make(std::nullopt);
+	return make(std::nullopt, flow_capacity);
 }
 
 Result<HostProgram, Error> HostProgram::open(const PinDir &dir)
 {
-	return make(dir);
+	return make(dir, IPLB_MAX_FLOWS);
 }
 
 int HostProgram::prog_fd() const

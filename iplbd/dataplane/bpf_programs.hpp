@@ -31,15 +31,41 @@ struct iplb_relay;
 
 namespace iplb {
 
+// The host program's settings (the config map, minus its layout version).
+struct HostConfig {
+	// The outer source address; none: the packet's own.
+	std::optional<Ipv4> source;
+	// Send encapsulated packets out by the FIB towards the first relay
+	// rather than where the inner destination was routed.
+	bool fib_redirect = false;
+	// Mode flow: a flow unseen this long is forgotten (and may change lists).
+	uint32_t flow_idle_ms = IPLB_FLOW_IDLE_MS_DEFAULT;
+
+	friend bool operator==(const HostConfig &, const HostConfig &) = default;
+};
+
+// One entry of mode flow's table.
+struct FlowEntry {
+	Ipv4 source, destination;
+	uint16_t source_port = 0, destination_port = 0; // host order; 0: none
+	uint8_t protocol = 0;
+	uint32_t list_key = 0; // iplb_relay_list.key
+	uint32_t route_id = 0;
+	uint64_t idle_ns = 0; // since last seen
+};
+
 class HostMaps {
 public:
 	static Result<HostMaps, Error> from_pins(const PinDir &dir);
 
-	// source: the outer source address (none: the packet's own);
-	// fib_redirect: send encapsulated packets out by the FIB towards the
-	// first relay rather than where the inner destination was routed.
-	Status set_config(std::optional<Ipv4> source, bool fib_redirect);
-	Result<iplb_config, Error> config() const;
+	Status set_config(const HostConfig &config);
+	Result<HostConfig, Error> config() const;
+	Result<uint32_t, Error> layout_version() const;
+
+	// Mode flow's remembered flows; forgetting them moves nothing at once,
+	// but lets each take a fresh pick at its next packet.
+	Result<std::vector<FlowEntry>, Error> flows() const;
+	Status forget_flows();
 
 	// One map update: a lookup sees the old record or the new one, whole.
 	Status put_route(const Ipv4Prefix &prefix, const iplb_route &record);
@@ -55,12 +81,14 @@ public:
 
 private:
 	friend class HostProgram;
-	HostMaps(UniqueFd routes, UniqueFd config, UniqueFd route_counters, UniqueFd list_counters)
+	HostMaps(UniqueFd routes, UniqueFd config, UniqueFd route_counters, UniqueFd list_counters,
+		 UniqueFd flows)
 	    : routes_(std::move(routes)), config_(std::move(config)),
-	      route_counters_(std::move(route_counters)), list_counters_(std::move(list_counters))
+	      route_counters_(std::move(route_counters)), list_counters_(std::move(list_counters)),
+	      flows_(std::move(flows))
 	{
 	}
-	UniqueFd routes_, config_, route_counters_, list_counters_;
+	UniqueFd routes_, config_, route_counters_, list_counters_, flows_;
 };
 
 class RelayMaps {
@@ -83,8 +111,9 @@ private:
 
 class HostProgram {
 public:
-	// Maps of its own, gone with it (packet fixtures).
-	static Result<HostProgram, Error> load();
+	// Maps of its own, gone with it (packet fixtures); flow_capacity:
+	// the size of mode flow's table (tests fill a small one).
+	static Result<HostProgram, Error> load(uint32_t flow_capacity = IPLB_MAX_FLOWS);
 	// Maps pinned in dir, re-adopted if they are there and of this layout.
 	static Result<HostProgram, Error> open(const PinDir &dir);
 
@@ -106,7 +135,7 @@ private:
 	    : skeleton_(std::move(skeleton)), maps_(std::move(maps)), pins_(std::move(pins))
 	{
 	}
-	static Result<HostProgram, Error> make(std::optional<PinDir> pins);
+	static Result<HostProgram, Error> make(std::optional<PinDir> pins, uint32_t flow_capacity);
 
 	std::unique_ptr<iplb_host, Close> skeleton_;
 	HostMaps maps_;

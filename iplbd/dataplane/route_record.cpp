@@ -13,7 +13,10 @@ namespace {
 
 constexpr EnumNames<Encap, 2> encap_names{"encapsulation",
 					  {{{Encap::ipip, "ipip"}, {Encap::gre, "gre"}}}};
-constexpr EnumNames<Selection, 1> selection_names{"selection mode", {{{Selection::hash, "hash"}}}};
+constexpr EnumNames<Selection, 3> selection_names{"selection mode",
+						  {{{Selection::hash, "hash"},
+						    {Selection::weighted, "weighted"},
+						    {Selection::flow, "flow"}}}};
 
 uint32_t mix32(uint32_t h)
 {
@@ -139,7 +142,7 @@ Result<RouteSpec, Error> decode_route(const Ipv4Prefix &prefix, const iplb_route
 		return unexpected(Error{where + "the kernel holds " +
 					std::to_string(record.n_lists) + " relay lists"});
 	if ((record.encap != IPLB_ENCAP_IPIP && record.encap != IPLB_ENCAP_GRE) ||
-	    record.select != IPLB_SELECT_HASH)
+	    record.select > IPLB_SELECT_FLOW)
 		return unexpected(Error{where + "unknown encapsulation or selection mode"});
 	RouteSpec spec;
 	spec.prefix = prefix;

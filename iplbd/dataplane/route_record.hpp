@@ -19,7 +19,11 @@
 namespace iplb {
 
 enum class Encap : uint8_t { ipip = IPLB_ENCAP_IPIP, gre = IPLB_ENCAP_GRE };
-enum class Selection : uint8_t { hash = IPLB_SELECT_HASH };
+enum class Selection : uint8_t {
+	hash = IPLB_SELECT_HASH,	 // consistent, weights ignored
+	weighted = IPLB_SELECT_WEIGHTED, // consistent, by weight
+	flow = IPLB_SELECT_FLOW,	 // sticky per flow until idle, new flows by weight
+};
 
 std::string_view to_string(Encap encap);
 Result<Encap, Error> parse_encap(std::string_view text);

@@ -71,7 +71,7 @@ protected:
 		auto loaded = HostProgram::load();
 		ASSERT_TRUE(loaded) << loaded.error().message;
 		program_.emplace(std::move(*loaded));
-		ASSERT_TRUE(program_->maps().set_config(Ipv4{source}, false));
+		ASSERT_TRUE(program_->maps().set_config({.source = Ipv4{source}}));
 	}
 
 	void install(const RouteSpec &spec, uint32_t id = 7)
@@ -166,7 +166,7 @@ TEST_F(HostDatapath, GreNestsAnIpAndAGreHeaderPerRelay)
 
 TEST_F(HostDatapath, WithoutAnOuterSourceThePacketsOwnIsUsed)
 {
-	ASSERT_TRUE(program_->maps().set_config(std::nullopt, false));
+	ASSERT_TRUE(program_->maps().set_config({}));
 	install(route_of({{r1}}));
 	const auto spec = udp_spec();
 	const Bytes inner = udp_packet(spec);
@@ -285,6 +285,163 @@ TEST_F(HostDatapath, AllFragmentsOfADatagramTakeTheSameList)
 		used.insert(a);
 	}
 	EXPECT_GT(used.size(), 4u) << "and different datagrams still spread";
+}
+
+// Weighted rendezvous: shares follow the weights, and a weight change moves
+// only flows to or from the list whose weight changed.
+TEST_F(HostDatapath, WeightedListsGetFlowsInProportionAndAReweightMovesOnlyTheirs)
+{
+	const uint32_t r4 = addr("10.255.0.4");
+	auto spec = route_of({{r1}, {r2}, {r3}, {r4}});
+	spec.selection = Selection::weighted;
+	const std::map<uint32_t, uint16_t> weights{{r1, 1}, {r2, 2}, {r3, 3}, {r4, 4}};
+	for (size_t i = 0; i < spec.lists.size(); i++)
+		spec.lists[i].weight = weights.at(spec.lists[i].relays[0].value);
+	install(spec);
+
+	constexpr int flows = 4000;
+	std::map<uint16_t, uint32_t> before;
+	std::map<uint32_t, int> share;
+	for (int i = 0; i < flows; i++) {
+		const auto port = static_cast<uint16_t>(20000 + i);
+		before[port] = first_relay(test::ethernet(udp_packet(udp_spec(), port)));
+		share[before[port]]++;
+	}
+	for (const auto &[relay, weight] : weights) {
+		const double expected = flows * weight / 10.0;
+		EXPECT_NEAR(share[relay], expected, expected * 0.15)
+			<< "weight " << weight << " of 10";
+	}
+
+	spec.lists[3].weight = 1; // r4: from 4 to 1
+	install(spec);
+	int moved = 0;
+	for (const auto &[port, relay] : before) {
+		const uint32_t now = first_relay(test::ethernet(udp_packet(udp_spec(), port)));
+		if (now != relay) {
+			EXPECT_EQ(relay, r4) << "port " << port << " moved off an unchanged list";
+			moved++;
+		}
+	}
+	EXPECT_GT(moved, share[r4] / 2) << "r4 lost most of its flows";
+}
+
+TEST_F(HostDatapath, HashModeIgnoresWeights)
+{
+	auto spec = route_of({{r1}, {r2}});
+	spec.lists[0].weight = 100;
+	install(spec);
+	std::map<uint32_t, int> share;
+	for (uint16_t port = 20000; port < 20400; port++)
+		share[first_relay(test::ethernet(udp_packet(udp_spec(), port)))]++;
+	EXPECT_GT(share[r2], 120);
+}
+
+class FlowMode : public HostDatapath {
+protected:
+	void use_lists(std::vector<std::vector<uint32_t>> lists)
+	{
+		auto spec = route_of(std::move(lists));
+		spec.selection = Selection::flow;
+		install(spec);
+	}
+	uint64_t assigned() { return program_->maps().route_counters(7)->flows_assigned; }
+};
+
+// Mode flow's promise: lists added (or reweighted) take only new flows.
+TEST_F(FlowMode, AFlowKeepsItsListWhenListsAreAdded)
+{
+	use_lists({{r1}, {r2}});
+	std::map<uint16_t, uint32_t> before;
+	for (uint16_t port = 20000; port < 20200; port++)
+		before[port] = first_relay(test::ethernet(udp_packet(udp_spec(), port)));
+	EXPECT_EQ(assigned(), 200u);
+
+	use_lists({{r1}, {r2}, {r3}, {addr("10.255.0.4")}});
+	for (const auto &[port, relay] : before)
+		EXPECT_EQ(first_relay(test::ethernet(udp_packet(udp_spec(), port))), relay)
+			<< "port " << port;
+	EXPECT_EQ(assigned(), 200u) << "no flow was placed again";
+
+	std::map<uint32_t, int> share;
+	for (uint16_t port = 30000; port < 30200; port++)
+		share[first_relay(test::ethernet(udp_packet(udp_spec(), port)))]++;
+	EXPECT_GT(share[r3], 20) << "new flows use the new lists";
+	EXPECT_EQ(assigned(), 400u);
+
+	// A list that goes takes its flows to the others; the rest stay.
+	use_lists({{r1}, {r3}, {addr("10.255.0.4")}});
+	for (const auto &[port, relay] : before) {
+		const uint32_t now = first_relay(test::ethernet(udp_packet(udp_spec(), port)));
+		if (relay != r2)
+			EXPECT_EQ(now, relay) << "port " << port;
+		else
+			EXPECT_NE(now, r2);
+	}
+}
+
+TEST_F(FlowMode, AFlowIdleLongerThanTheTimeoutIsPlacedAgain)
+{
+	ASSERT_TRUE(program_->maps().set_config({.source = Ipv4{source}, .flow_idle_ms = 50}));
+	use_lists({{r1}, {r2}});
+	const Bytes frame = test::ethernet(udp_packet(udp_spec(), 20000));
+	ASSERT_NE(first_relay(frame), 0u);
+	ASSERT_NE(first_relay(frame), 0u);
+	EXPECT_EQ(assigned(), 1u) << "seen again at once: remembered";
+	::usleep(120 * 1000);
+	ASSERT_NE(first_relay(frame), 0u);
+	EXPECT_EQ(assigned(), 2u) << "idle 120 ms > 50 ms: placed again";
+}
+
+TEST_F(FlowMode, TheTableListsItsFlows)
+{
+	use_lists({{r1}, {r2, r3}});
+	const uint32_t relay = first_relay(test::ethernet(udp_packet(udp_spec(), 20001, 53)));
+	auto flows = program_->maps().flows();
+	ASSERT_TRUE(flows) << flows.error().message;
+	ASSERT_EQ(flows->size(), 1u);
+	const FlowEntry &f = flows->front();
+	EXPECT_EQ(f.source, Ipv4{host});
+	EXPECT_EQ(f.destination, Ipv4{addr("10.4.1.7")});
+	EXPECT_EQ(f.source_port, 20001);
+	EXPECT_EQ(f.destination_port, 53);
+	EXPECT_EQ(f.protocol, test::proto_udp);
+	EXPECT_EQ(f.route_id, 7u);
+	RelayList chosen;
+	chosen.relays.push_back(Ipv4{relay});
+	if (relay == r2)
+		chosen.relays.push_back(Ipv4{r3});
+	EXPECT_EQ(f.list_key, relay_list_key(chosen));
+	EXPECT_LT(f.idle_ns, 10'000'000'000u);
+
+	ASSERT_TRUE(program_->maps().forget_flows());
+	EXPECT_TRUE(program_->maps().flows()->empty());
+}
+
+// 64 remembered flows at most: the least recently seen are forgotten, and
+// every new flow is still carried and remembered.
+TEST(FlowTable, AFullTableForgetsTheOldestAndStillCarriesNewFlows)
+{
+	auto program = HostProgram::load(64);
+	ASSERT_TRUE(program) << program.error().message;
+	auto spec = route_of({{r1}, {r2}});
+	spec.selection = Selection::flow;
+	ASSERT_TRUE(program->maps().put_route(destination, *encode_route(spec, 2)));
+	for (uint16_t port = 20000; port < 21000; port++) {
+		auto out =
+			test_run(program->prog_fd(), test::ethernet(udp_packet(udp_spec(), port)));
+		ASSERT_TRUE(out);
+		ASSERT_EQ(out->frame[23], test::proto_ipip) << "port " << port;
+	}
+	const auto counters = program->maps().route_counters(2);
+	EXPECT_EQ(counters->flows_assigned, 1000u);
+	EXPECT_EQ(counters->flows_unremembered, 0u);
+	const auto flows = program->maps().flows();
+	ASSERT_TRUE(flows);
+	EXPECT_GT(flows->size(), 0u);
+	EXPECT_LE(flows->size(), 64u);
+	for (const FlowEntry &f : *flows)
+		EXPECT_GE(f.source_port, 21000 - 64 * 2) << "an old flow outlived newer ones";
 }
 
 TEST_F(HostDatapath, TooBigForThePathWithDfGoesOutUnencapsulated)
@@ -471,7 +628,7 @@ TEST_P(RoundTrip, HostThenEveryRelayGivesBackTheOriginalPacket)
 {
 	auto host_program = HostProgram::load();
 	ASSERT_TRUE(host_program) << host_program.error().message;
-	ASSERT_TRUE(host_program->maps().set_config(Ipv4{source}, false));
+	ASSERT_TRUE(host_program->maps().set_config({.source = Ipv4{source}}));
 	auto spec = route_of({{r1, r2, r3}});
 	spec.encap = GetParam();
 	ASSERT_TRUE(host_program->maps().put_route(destination, *encode_route(spec, 1)));
@@ -499,7 +656,9 @@ TEST_P(RoundTrip, HostThenEveryRelayGivesBackTheOriginalPacket)
 }
 
 INSTANTIATE_TEST_SUITE_P(Datapath, RoundTrip, ::testing::Values(Encap::ipip, Encap::gre),
-			 [](const auto &info) { return std::string(to_string(info.param)); });
+			 [](const auto &test_info) {
+				 return std::string(to_string(test_info.param));
+			 });
 
 // A bpffs of the test's own, removed with everything pinned in it.
 class PinnedDatapath : public ::testing::Test {
@@ -530,7 +689,8 @@ TEST_F(PinnedDatapath, TheTableOutlivesTheProgramAndIsReadopted)
 	{
 		auto program = HostProgram::open(*dir);
 		ASSERT_TRUE(program) << program.error().message;
-		ASSERT_TRUE(program->maps().set_config(Ipv4{source}, true));
+		ASSERT_TRUE(
+			program->maps().set_config({.source = Ipv4{source}, .fib_redirect = true}));
 		ASSERT_TRUE(program->maps().put_route(destination, *encode_route(spec, 5)));
 	}
 	// Nothing runs it now; the maps are still there, for iplbctl...
@@ -540,14 +700,14 @@ TEST_F(PinnedDatapath, TheTableOutlivesTheProgramAndIsReadopted)
 	ASSERT_TRUE(routes);
 	ASSERT_EQ(routes->size(), 1u);
 	EXPECT_EQ(*decode_route(destination, routes->front().second), spec);
-	EXPECT_EQ(maps->config()->flags, IPLB_CONFIG_FIB_REDIRECT);
+	EXPECT_TRUE(maps->config()->fib_redirect);
 
 	// ...and for the next program: same table, same config, and it works.
 	auto again = HostProgram::open(*dir);
 	ASSERT_TRUE(again) << again.error().message;
-	EXPECT_EQ(again->maps().config()->source_v4, htonl(source));
+	EXPECT_EQ(again->maps().config()->source, Ipv4{source});
 	EXPECT_TRUE(*again->maps().route(destination));
-	ASSERT_TRUE(again->maps().set_config(Ipv4{source}, false));
+	ASSERT_TRUE(again->maps().set_config({.source = Ipv4{source}}));
 	const Bytes frame = test::ethernet(udp_packet(udp_spec()));
 	auto out = test_run(again->prog_fd(), frame);
 	ASSERT_TRUE(out);
@@ -570,9 +730,13 @@ TEST_F(PinnedDatapath, AnotherLayoutIsRefusedNotReused)
 	}
 	auto maps = HostMaps::from_pins(*dir);
 	ASSERT_FALSE(maps);
-	EXPECT_NE(maps.error().message.find("has table layout 2, this build 1"), std::string::npos)
-		<< maps.error().message;
-	EXPECT_FALSE(HostProgram::open(*dir));
+	const std::string expected = "has table layout " + std::to_string(IPLB_LAYOUT_VERSION + 1) +
+				     ", this build " + std::to_string(IPLB_LAYOUT_VERSION);
+	EXPECT_NE(maps.error().message.find(expected), std::string::npos) << maps.error().message;
+	auto program = HostProgram::open(*dir);
+	ASSERT_FALSE(program);
+	EXPECT_NE(program.error().message.find(expected), std::string::npos)
+		<< program.error().message;
 }
 
 TEST(PinDir, InstanceNamesAreFileNames)

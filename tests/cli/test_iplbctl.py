@@ -154,6 +154,16 @@ if __name__ == "__main__":
      "the same relays as another list"),
     (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "mtu", "100"], "mtu must be"),
     (["prefix", "add", "10.4.1.0/24", "relays", "10.255.0.1"], "unknown keyword 'relays'"),
+    (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "mode", "sticky"],
+     "unknown selection mode 'sticky': expected hash, weighted or flow"),
+    (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "weight", "0"],
+     "weight must be 1-65535, not '0'"),
+    (["prefix", "add", "10.4.1.0/24", "weight", "2", "relay", "10.255.0.1"],
+     "'weight' follows the relay list it weighs"),
+    (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "weight", "2", "weight", "3"],
+     "'weight' follows the relay list it weighs, once"),
+    (["flow", "show", "10.4.1.0/40"], "prefix length"),
+    (["flow", "drop"], "usage: iplbctl flow show"),
     (["config", "fib-redirect", "maybe"], None),
 ])
 def test_bad_datapath_input_is_refused_before_anything_is_touched(tmp_path, args, message):

@@ -239,6 +239,25 @@ def test_removing_a_list_moves_only_its_flows(lab):
         set_lists(LISTS)
 
 
+def test_mode_flow_keeps_each_flow_on_its_list_as_lists_are_added(lab):
+    set_lists(LISTS[:2], "mode", "flow")
+    try:
+        ports = range(26000, 26016)
+        before = {port: which_list(port) for port in ports}
+        set_lists(LISTS, "mode", "flow")
+        for port in ports:
+            assert which_list(port) == before[port], "port %d moved" % port
+
+        flows = [f for f in iplbctl("a", "flow", "show", "10.4.1.0/24", json_out=True)
+                 if f["protocol"] == "udp" and f["destinationPort"] == 5001]
+        assert {f["sourcePort"]: f["relays"] for f in flows
+                if f["sourcePort"] in ports} == before
+        iplbctl("a", "flow", "flush")
+        assert iplbctl("a", "flow", "show", json_out=True) == []
+    finally:
+        set_lists(LISTS)
+
+
 def test_traffic_outside_the_table_is_untouched(lab):
     relays_before = decapsulated()
     sink = subprocess.Popen(["ip", "netns", "exec", ns("r1"), PY, TRAFFIC, "udp-sink",

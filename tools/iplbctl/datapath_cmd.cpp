@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <map>
 #include <set>
 
 namespace iplbctl {
@@ -62,24 +63,43 @@ Ipv4 address_arg(const std::string &text)
 	return *address;
 }
 
-// Keyword grammar, iproute2 style: "relay A,B relay C encap ipip mode hash".
+// Keyword grammar, iproute2 style: "relay A,B weight 2 relay C encap ipip
+// mode weighted"; a weight belongs to the relay list before it.
 iplb::RouteSpec parse_route(const Ipv4Prefix &prefix, std::span<const std::string> words)
 {
 	iplb::RouteSpec spec;
 	spec.prefix = prefix;
 	std::set<std::string> seen;
+	bool weighted = false; // the last list has its weight
 	for (size_t i = 0; i < words.size(); i += 2) {
 		const std::string &key = words[i];
 		if (i + 1 >= words.size())
 			throw UsageError("'" + key + "' needs a value");
 		const std::string &value = words[i + 1];
-		if (key != "relay" && !seen.insert(key).second)
+		if (key != "relay" && key != "weight" && !seen.insert(key).second)
 			throw UsageError("'" + key + "' given twice");
 		if (key == "relay") {
 			auto list = iplb::parse_relay_list(value);
 			if (!list)
 				throw UsageError(list.error().message);
 			spec.lists.push_back(*list);
+			weighted = false;
+		} else if (key == "weight") {
+			if (spec.lists.empty() || weighted)
+				throw UsageError("'weight' follows the relay list it weighs, once");
+			unsigned long weight = 0;
+			try {
+				size_t used = 0;
+				weight = std::stoul(value, &used);
+				if (used != value.size())
+					weight = 0;
+			} catch (const std::exception &) {
+				weight = 0;
+			}
+			if (weight < 1 || weight > 65535)
+				throw UsageError("weight must be 1-65535, not '" + value + "'");
+			spec.lists.back().weight = static_cast<uint16_t>(weight);
+			weighted = true;
 		} else if (key == "encap") {
 			auto encap = iplb::parse_encap(value);
 			if (!encap)
@@ -105,7 +125,7 @@ iplb::RouteSpec parse_route(const Ipv4Prefix &prefix, std::span<const std::strin
 			spec.mtu = static_cast<uint16_t>(mtu);
 		} else {
 			throw UsageError("unknown keyword '" + key +
-					 "': expected relay, encap, mode or mtu");
+					 "': expected relay, weight, encap, mode or mtu");
 		}
 	}
 	if (spec.lists.empty())
@@ -156,8 +176,12 @@ void print_route(const iplb::RouteSpec &spec)
 	if (spec.mtu)
 		std::printf(" mtu %u", spec.mtu);
 	std::printf("\n");
-	for (const auto &list : spec.lists)
-		std::printf("    relay %s\n", iplb::to_string(list).c_str());
+	for (const auto &list : spec.lists) {
+		std::printf("    relay %s", iplb::to_string(list).c_str());
+		if (list.weight != 1)
+			std::printf(" weight %u", list.weight);
+		std::printf("\n");
+	}
 }
 
 int prefix_command(const Options &o, std::span<const std::string> words)
@@ -168,8 +192,9 @@ int prefix_command(const Options &o, std::span<const std::string> words)
 	if (verb == "add" || verb == "replace") {
 		if (words.size() < 2)
 			throw UsageError("usage: iplbctl prefix " + verb +
-					 " PREFIX relay A.B.C.D[,...] "
-					 "[relay ...] [encap ipip|gre] [mode hash] [mtu N]");
+					 " PREFIX relay A.B.C.D[,...] [weight N] "
+					 "[relay ...] [encap ipip|gre] [mode hash|weighted|flow] "
+					 "[mtu N]");
 		const iplb::RouteSpec spec = parse_route(prefix_arg(words[1]), words.subspan(2));
 		// Refused before anything is opened: bad input changes nothing.
 		if (auto valid = iplb::encode_route(spec, 0); !valid)
@@ -248,13 +273,17 @@ int stats_command(const Options &o, std::span<const std::string> words)
 		if (!o.json)
 			std::printf(
 				"%s: %llu packets, %llu bytes; bypassed: %llu bad route, %llu no "
-				"room, %llu too big; %llu sent without FIB redirect\n",
+				"room, %llu too big; %llu sent without FIB redirect; %llu MSS "
+				"clamped; %llu flows assigned (%llu not remembered)\n",
 				iplb::to_string(prefix).c_str(), (unsigned long long)c.packets,
 				(unsigned long long)c.bytes,
 				(unsigned long long)c.bypass[IPLB_BYPASS_BAD_ROUTE],
 				(unsigned long long)c.bypass[IPLB_BYPASS_NO_ROOM],
 				(unsigned long long)c.bypass[IPLB_BYPASS_TOO_BIG],
-				(unsigned long long)c.fib_fallback);
+				(unsigned long long)c.fib_fallback,
+				(unsigned long long)c.mss_clamped,
+				(unsigned long long)c.flows_assigned,
+				(unsigned long long)c.flows_unremembered);
 		for (uint32_t i = 0; i < spec.lists.size(); i++) {
 			const auto l = take(maps.list_counters(record.id, i));
 			if (o.json)
@@ -277,6 +306,8 @@ int stats_command(const Options &o, std::span<const std::string> words)
 					 {"tooBig", c.bypass[IPLB_BYPASS_TOO_BIG]}}},
 				       {"fibFallback", c.fib_fallback},
 				       {"mssClamped", c.mss_clamped},
+				       {"flowsAssigned", c.flows_assigned},
+				       {"flowsUnremembered", c.flows_unremembered},
 				       {"lists", lists}});
 	}
 	if (o.json)
@@ -284,46 +315,138 @@ int stats_command(const Options &o, std::span<const std::string> words)
 	return 0;
 }
 
+uint32_t seconds_arg(const std::string &key, const std::string &value, uint32_t most)
+{
+	unsigned long n = 0;
+	try {
+		size_t used = 0;
+		n = std::stoul(value, &used);
+		if (used != value.size())
+			n = 0;
+	} catch (const std::exception &) {
+		n = 0;
+	}
+	if (n < 1 || n > most)
+		throw UsageError(key + " must be 1-" + std::to_string(most) + " seconds, not '" +
+				 value + "'");
+	return static_cast<uint32_t>(n);
+}
+
 int config_command(const Options &o, std::span<const std::string> words)
 {
 	auto maps = take(iplb::HostMaps::from_pins(existing(o)));
-	auto current = take(maps.config());
+	iplb::HostConfig config = take(maps.config());
 	if (words.empty() || (words.size() == 1 && words[0] == "show")) {
-		const std::string source = current.source_v4
-						   ? iplb::to_string(Ipv4{ntohl(current.source_v4)})
-						   : "none";
-		const bool fib = current.flags & IPLB_CONFIG_FIB_REDIRECT;
+		const std::string source = config.source ? iplb::to_string(*config.source) : "none";
 		if (o.json)
 			std::printf("%s\n", json({{"source", source},
-						  {"fibRedirect", fib},
-						  {"layout", current.layout_version}})
+						  {"fibRedirect", config.fib_redirect},
+						  {"flowIdleMs", config.flow_idle_ms},
+						  {"layout", IPLB_LAYOUT_VERSION}})
 						    .dump()
 						    .c_str());
 		else
-			std::printf("source %s fib-redirect %s\n", source.c_str(),
-				    fib ? "on" : "off");
+			std::printf("source %s fib-redirect %s flow-idle %u%s\n", source.c_str(),
+				    config.fib_redirect ? "on" : "off", config.flow_idle_ms / 1000,
+				    config.flow_idle_ms % 1000 ? "(rounded down)" : "");
 		return 0;
 	}
-	std::optional<Ipv4> source =
-		current.source_v4 ? std::optional(Ipv4{ntohl(current.source_v4)}) : std::nullopt;
-	bool fib = current.flags & IPLB_CONFIG_FIB_REDIRECT;
+	std::set<std::string> seen;
 	for (size_t i = 0; i < words.size(); i += 2) {
 		if (i + 1 >= words.size())
 			throw UsageError("'" + words[i] + "' needs a value");
 		const std::string &key = words[i], &value = words[i + 1];
+		if (!seen.insert(key).second)
+			throw UsageError("'" + key + "' given twice");
 		if (key == "source") {
-			source = value == "none" ? std::nullopt : std::optional(address_arg(value));
+			config.source =
+				value == "none" ? std::nullopt : std::optional(address_arg(value));
 		} else if (key == "fib-redirect") {
 			if (value != "on" && value != "off")
 				throw UsageError("fib-redirect must be on or off, not '" + value +
 						 "'");
-			fib = value == "on";
+			config.fib_redirect = value == "on";
+		} else if (key == "flow-idle") {
+			config.flow_idle_ms = seconds_arg(key, value, 86400) * 1000;
 		} else {
 			throw UsageError("unknown keyword '" + key +
-					 "': expected source or fib-redirect");
+					 "': expected source, fib-redirect or flow-idle");
 		}
 	}
-	check(maps.set_config(source, fib));
+	check(maps.set_config(config));
+	return 0;
+}
+
+const char *protocol_name(uint8_t protocol)
+{
+	switch (protocol) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	default:
+		return nullptr;
+	}
+}
+
+int flow_command(const Options &o, std::span<const std::string> words)
+{
+	if (words.empty() || (words[0] != "show" && words[0] != "flush") ||
+	    (words[0] == "flush" && words.size() != 1) || words.size() > 2)
+		throw UsageError("usage: iplbctl flow show [PREFIX] | flow flush");
+	std::optional<Ipv4Prefix> only;
+	if (words.size() == 2)
+		only = prefix_arg(words[1]);
+	auto maps = take(iplb::HostMaps::from_pins(existing(o)));
+	if (words[0] == "flush") {
+		check(maps.forget_flows());
+		return 0;
+	}
+	// A flow names its route by counter slot and its list by key: show
+	// both as the table has them now (a list since removed shows as such).
+	std::map<uint32_t, std::pair<Ipv4Prefix, iplb::RouteSpec>> by_id;
+	for (const auto &[prefix, record] : take(maps.routes()))
+		by_id.emplace(record.id,
+			      std::pair(prefix, take(iplb::decode_route(prefix, record))));
+	json out = json::array();
+	for (const iplb::FlowEntry &flow : take(maps.flows())) {
+		const auto route = by_id.find(flow.route_id);
+		if (only && (route == by_id.end() || route->second.first != *only))
+			continue;
+		std::string relays = "(gone)";
+		if (route != by_id.end())
+			for (const auto &list : route->second.second.lists)
+				if (iplb::relay_list_key(list) == flow.list_key)
+					relays = iplb::to_string(list);
+		const char *name = protocol_name(flow.protocol);
+		const std::string protocol = name ? name : std::to_string(flow.protocol);
+		const std::string prefix =
+			route != by_id.end() ? iplb::to_string(route->second.first) : "(gone)";
+		const uint64_t idle_ms = flow.idle_ns / 1000000;
+		if (o.json) {
+			out.push_back({{"source", iplb::to_string(flow.source)},
+				       {"sourcePort", flow.source_port},
+				       {"destination", iplb::to_string(flow.destination)},
+				       {"destinationPort", flow.destination_port},
+				       {"protocol", protocol},
+				       {"prefix", prefix},
+				       {"relays", relays},
+				       {"idleMs", idle_ms}});
+		} else {
+			std::printf("%s %s:%u -> %s:%u via %s (%s), idle %llu.%03llus\n",
+				    protocol.c_str(), iplb::to_string(flow.source).c_str(),
+				    flow.source_port, iplb::to_string(flow.destination).c_str(),
+				    flow.destination_port, relays.c_str(), prefix.c_str(),
+				    (unsigned long long)(idle_ms / 1000),
+				    (unsigned long long)(idle_ms % 1000));
+		}
+	}
+	if (o.json)
+		std::printf("%s\n", out.dump().c_str());
 	return 0;
 }
 
@@ -467,13 +590,15 @@ int datapath_command(const Options &o, const std::string &object,
 		return show_command(o, words);
 	if (object == "purge")
 		return purge_command(o, words);
+	if (object == "flow")
+		return flow_command(o, words);
 	throw UsageError("unknown object '" + object + "' (see iplbctl --help)");
 }
 
 bool is_datapath_object(const std::string &object)
 {
 	for (const char *o :
-	     {"prefix", "stats", "config", "relay", "attach", "detach", "show", "purge"})
+	     {"prefix", "stats", "config", "relay", "attach", "detach", "show", "purge", "flow"})
 		if (object == o)
 			return true;
 	return false;
