@@ -26,8 +26,22 @@
 enum iplb_encap {
 	IPLB_ENCAP_IPIP = 1, /* IPv4 in IPv4, one header per relay */
 	IPLB_ENCAP_GRE = 2,  /* IPv4 + GRE (RFC 2784, 4 bytes) per relay */
+	/* IPv4 + UDP per relay, to GUE's port: GUE variant 1 (direct IP in
+	 * UDP, draft-ietf-intarea-gue). The UDP source port comes from the
+	 * flow hash, so the underlay's ECMP spreads flows as well. */
+	IPLB_ENCAP_GUE = 3,
 };
 #define IPLB_GRE_HEADER 4
+#define IPLB_UDP_HEADER 8
+#define IPLB_GUE_PORT 6080 /* IANA's, for GUE */
+
+/* The bytes one relay's header adds. */
+static inline __u32 iplb_encap_layer(__u8 encap)
+{
+	return 20 + (encap == IPLB_ENCAP_GRE   ? IPLB_GRE_HEADER
+		     : encap == IPLB_ENCAP_GUE ? IPLB_UDP_HEADER
+					       : 0);
+}
 
 enum iplb_select {
 	/* Consistent (rendezvous) hashing of the flow over the lists: adding or

@@ -16,6 +16,7 @@
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
 #include <linux/tcp.h>
+#include <linux/udp.h>
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -351,6 +352,14 @@ int iplb_host_egress(struct __sk_buff *skb)
 	 * relay, it passes this hook again on the way out. */
 	if (ip->protocol == IPPROTO_IPIP || ip->protocol == IPPROTO_GRE)
 		return TCX_NEXT;
+	if (ip->protocol == IPPROTO_UDP &&
+	    !(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))) {
+		const struct udphdr *udp = (const void *)ip + ip->ihl * 4;
+
+		if ((const void *)(udp + 1) <= data_end &&
+		    udp->dest == bpf_htons(IPLB_GUE_PORT))
+			return TCX_NEXT;
+	}
 
 	struct iplb_v4_key key = { .prefixlen = 32, .addr = ip->daddr };
 	const struct iplb_route *route =
@@ -378,7 +387,8 @@ int iplb_host_egress(struct __sk_buff *skb)
 
 	if (list < 0 || list >= IPLB_MAX_LISTS ||
 	    (route->encap != IPLB_ENCAP_IPIP &&
-	     route->encap != IPLB_ENCAP_GRE)) {
+	     route->encap != IPLB_ENCAP_GRE &&
+	     route->encap != IPLB_ENCAP_GUE)) {
 		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
 		return TCX_NEXT;
 	}
@@ -390,10 +400,11 @@ int iplb_host_egress(struct __sk_buff *skb)
 		return TCX_NEXT;
 	}
 
-	const bool gre = route->encap == IPLB_ENCAP_GRE;
-	/* Per relay: an IPv4 header, and for GRE a basic GRE header (RFC 2784,
-	 * no checksum, key or sequence number) saying IPv4 follows. */
-	const __u32 layer = sizeof(struct iphdr) + (gre ? IPLB_GRE_HEADER : 0);
+	const __u8 encap = route->encap;
+	/* Per relay: an IPv4 header, then for GRE a basic GRE header (RFC 2784,
+	 * no checksum, key or sequence number) saying IPv4 follows, for GUE a
+	 * UDP header. */
+	const __u32 layer = iplb_encap_layer(encap);
 	const __u32 inner_len = bpf_ntohs(ip->tot_len);
 	const __u32 skb_len = skb->len;
 	struct iphdr outer = {
@@ -403,10 +414,17 @@ int iplb_host_egress(struct __sk_buff *skb)
 		.id = ip->id,
 		.frag_off = ip->frag_off & bpf_htons(IP_DF),
 		.ttl = 64,
-		.protocol = gre ? IPPROTO_GRE : IPPROTO_IPIP,
+		.protocol = encap == IPLB_ENCAP_GRE   ? IPPROTO_GRE
+			    : encap == IPLB_ENCAP_GUE ? IPPROTO_UDP
+						      : IPPROTO_IPIP,
 		.saddr = config->source_v4 ? config->source_v4 : ip->saddr,
 	};
 	const __be32 gre_header = bpf_htonl(ETH_P_IP); /* flags 0, version 0 */
+	/* Checksum 0: none, as IPv4 allows; the inner packet has its own. */
+	struct udphdr udp = {
+		.source = bpf_htons((__u16)(0xc000 | (hash & 0x3fff))),
+		.dest = bpf_htons(IPLB_GUE_PORT),
+	};
 
 	const __u32 overhead = n * layer;
 
@@ -424,10 +442,13 @@ int iplb_host_egress(struct __sk_buff *skb)
 		count_bypass(route, IPLB_BYPASS_TOO_BIG);
 		return TCX_NEXT;
 	}
-	if (bpf_skb_adjust_room(
-		    skb, (__s32)overhead, BPF_ADJ_ROOM_MAC,
-		    BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 |
-			    (gre ? BPF_F_ADJ_ROOM_ENCAP_L4_GRE : 0))) {
+	if (bpf_skb_adjust_room(skb, (__s32)overhead, BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 |
+					(encap == IPLB_ENCAP_GRE
+						 ? BPF_F_ADJ_ROOM_ENCAP_L4_GRE
+					 : encap == IPLB_ENCAP_GUE
+						 ? BPF_F_ADJ_ROOM_ENCAP_L4_UDP
+						 : 0))) {
 		count_bypass(route, IPLB_BYPASS_NO_ROOM);
 		return TCX_NEXT;
 	}
@@ -442,10 +463,15 @@ int iplb_host_egress(struct __sk_buff *skb)
 		outer.daddr = relays->relays[i];
 		outer.check = 0;
 		outer.check = ip_checksum(&outer);
+		udp.len = bpf_htons(
+			(__u16)(inner_len + (n - i) * layer - sizeof(outer)));
 		if (bpf_skb_store_bytes(skb, at, &outer, sizeof(outer), 0) ||
-		    (gre &&
+		    (encap == IPLB_ENCAP_GRE &&
 		     bpf_skb_store_bytes(skb, at + sizeof(outer), &gre_header,
-					 sizeof(gre_header), 0)))
+					 sizeof(gre_header), 0)) ||
+		    (encap == IPLB_ENCAP_GUE &&
+		     bpf_skb_store_bytes(skb, at + sizeof(outer), &udp,
+					 sizeof(udp), 0)))
 			return TC_ACT_SHOT; /* half-written: must not leave */
 	}
 
@@ -503,9 +529,7 @@ int iplb_host_ingress(struct __sk_buff *skb)
 	}
 	if (most == 0 || most > IPLB_MAX_RELAYS)
 		return TCX_NEXT;
-	const __u32 overhead =
-		most * (sizeof(struct iphdr) +
-			(route->encap == IPLB_ENCAP_GRE ? IPLB_GRE_HEADER : 0));
+	const __u32 overhead = most * iplb_encap_layer(route->encap);
 	const __u32 mtu = path_mtu(skb, route);
 
 	if (mtu > overhead + 128 &&

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Relay side of iplb (TCX ingress): an IP-in-IP or GRE packet addressed to
- * one of this relay's addresses loses its outer header, and the stack forwards
- * what was inside (the next relay's header, or the original packet). This is
- * what a switch's tunnel decapsulation does; here it needs no tunnel module.
+ * Relay side of iplb (TCX ingress): an IP-in-IP, GRE or GUE (UDP to port
+ * 6080) packet addressed to one of this relay's addresses loses its outer
+ * headers, and the stack forwards what was inside (the next relay's header, or
+ * the original packet). This is what a switch's tunnel decapsulation does; here
+ * it needs no tunnel module.
  */
 #include <stdbool.h>
 
@@ -12,6 +13,7 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
+#include <linux/udp.h>
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -46,9 +48,28 @@ int iplb_relay_ingress(struct __sk_buff *skb)
 		bpf_map_lookup_elem(&iplb_relay_counters, &zero);
 
 	if (!c || (void *)(outer + 1) > data_end ||
-	    eth->h_proto != bpf_htons(ETH_P_IP) ||
-	    (outer->protocol != IPPROTO_IPIP && outer->protocol != IPPROTO_GRE))
+	    eth->h_proto != bpf_htons(ETH_P_IP))
 		return TCX_NEXT;
+	const __u32 ip_len = outer->ihl * 4;
+	__u32 outer_len = ip_len;
+
+	if (outer->protocol == IPPROTO_GRE) {
+		outer_len += IPLB_GRE_HEADER;
+	} else if (outer->protocol == IPPROTO_UDP) {
+		/* Only GUE is ours; the port is read below, once the header is
+		 * known to be there. */
+		outer_len += IPLB_UDP_HEADER;
+	} else if (outer->protocol != IPPROTO_IPIP) {
+		return TCX_NEXT;
+	}
+	if (outer->protocol == IPPROTO_UDP) {
+		const struct udphdr *udp = (const void *)outer + ip_len;
+
+		if (ip_len < sizeof(*outer) || (void *)(udp + 1) > data_end ||
+		    (outer->frag_off & bpf_htons(IP_OFFSET)) ||
+		    udp->dest != bpf_htons(IPLB_GUE_PORT))
+			return TCX_NEXT; /* not a tunnel: not counted */
+	}
 	if (!bpf_map_lookup_elem(&iplb_local_v4, &outer->daddr)) {
 		c->not_local++;
 		return TCX_NEXT;
@@ -58,9 +79,6 @@ int iplb_relay_ingress(struct __sk_buff *skb)
 		return TCX_NEXT;
 	}
 
-	const __u32 ip_len = outer->ihl * 4;
-	const bool gre = outer->protocol == IPPROTO_GRE;
-	const __u32 outer_len = ip_len + (gre ? IPLB_GRE_HEADER : 0);
 	const __u8 *inner = (const void *)outer + outer_len;
 
 	if (outer->version != 4 || ip_len < sizeof(*outer) ||
@@ -70,7 +88,7 @@ int iplb_relay_ingress(struct __sk_buff *skb)
 	}
 	/* Only the GRE hosts write: no checksum, key or sequence number,
 	 * version 0, IPv4 inside. */
-	if (gre) {
+	if (outer->protocol == IPPROTO_GRE) {
 		const __be32 *header = (const void *)outer + ip_len;
 
 		if ((const void *)(header + 1) > data_end ||

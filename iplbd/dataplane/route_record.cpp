@@ -11,8 +11,8 @@
 namespace iplb {
 namespace {
 
-constexpr EnumNames<Encap, 2> encap_names{"encapsulation",
-					  {{{Encap::ipip, "ipip"}, {Encap::gre, "gre"}}}};
+constexpr EnumNames<Encap, 3> encap_names{
+	"encapsulation", {{{Encap::ipip, "ipip"}, {Encap::gre, "gre"}, {Encap::gue, "gue"}}}};
 constexpr EnumNames<Selection, 3> selection_names{"selection mode",
 						  {{{Selection::hash, "hash"},
 						    {Selection::weighted, "weighted"},
@@ -141,7 +141,8 @@ Result<RouteSpec, Error> decode_route(const Ipv4Prefix &prefix, const iplb_route
 	if (record.n_lists == 0 || record.n_lists > IPLB_MAX_LISTS)
 		return unexpected(Error{where + "the kernel holds " +
 					std::to_string(record.n_lists) + " relay lists"});
-	if ((record.encap != IPLB_ENCAP_IPIP && record.encap != IPLB_ENCAP_GRE) ||
+	if ((record.encap != IPLB_ENCAP_IPIP && record.encap != IPLB_ENCAP_GRE &&
+	     record.encap != IPLB_ENCAP_GUE) ||
 	    record.select > IPLB_SELECT_FLOW)
 		return unexpected(Error{where + "unknown encapsulation or selection mode"});
 	RouteSpec spec;

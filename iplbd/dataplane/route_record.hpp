@@ -18,7 +18,7 @@
 
 namespace iplb {
 
-enum class Encap : uint8_t { ipip = IPLB_ENCAP_IPIP, gre = IPLB_ENCAP_GRE };
+enum class Encap : uint8_t { ipip = IPLB_ENCAP_IPIP, gre = IPLB_ENCAP_GRE, gue = IPLB_ENCAP_GUE };
 enum class Selection : uint8_t {
 	hash = IPLB_SELECT_HASH,	 // consistent, weights ignored
 	weighted = IPLB_SELECT_WEIGHTED, // consistent, by weight

@@ -164,6 +164,55 @@ TEST_F(HostDatapath, GreNestsAnIpAndAGreHeaderPerRelay)
 		  test::ethernet(test::gre(source, r1, test::gre(source, r2, clamped, tcp), tcp)));
 }
 
+TEST_F(HostDatapath, GueNestsAnIpAndAUdpHeaderPerRelayWithTheFlowInTheSourcePort)
+{
+	auto route = route_of({{r1, r2}}, 1400);
+	route.encap = Encap::gue;
+	install(route);
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec, 40000);
+	const auto out = run(test::ethernet(inner));
+	EXPECT_EQ(out.verdict, tcx_next);
+	ASSERT_GT(out.frame.size(), 14u + 20 + 2);
+	// The source port is the flow's: read it, then check everything else.
+	const uint16_t port = static_cast<uint16_t>(out.frame[34] << 8 | out.frame[35]);
+	EXPECT_GE(port, 0xc000) << "in the ephemeral range";
+	const Bytes expected = test::ethernet(
+		test::gue(source, r1, port, test::gue(source, r2, port, inner, spec), spec));
+	EXPECT_EQ(out.frame, expected) << "got\n"
+				       << test::hex(out.frame) << "\nexpected\n"
+				       << test::hex(expected);
+
+	// Another flow, another port (most of the time: 16 of them all alike
+	// would mean the port does not follow the flow).
+	std::set<uint16_t> ports;
+	for (uint16_t sport = 40000; sport < 40016; sport++) {
+		const auto other = run(test::ethernet(udp_packet(spec, sport)));
+		ports.insert(static_cast<uint16_t>(other.frame[34] << 8 | other.frame[35]));
+	}
+	EXPECT_GT(ports.size(), 8u);
+
+	// MSS: 1400 - 2 * 28 - 40.
+	auto tcp = spec;
+	tcp.protocol = test::proto_tcp;
+	const Bytes syn = test::ipv4(tcp, test::tcp_syn(1, 2, 1460, tcp.src, tcp.dst));
+	const auto clamped = run(test::ethernet(syn));
+	const uint16_t tcp_port = static_cast<uint16_t>(clamped.frame[34] << 8 | clamped.frame[35]);
+	const Bytes small = test::ipv4(tcp, test::tcp_syn(1, 2, 1304, tcp.src, tcp.dst));
+	EXPECT_EQ(clamped.frame,
+		  test::ethernet(test::gue(source, r1, tcp_port,
+					   test::gue(source, r2, tcp_port, small, tcp), tcp)));
+}
+
+TEST_F(HostDatapath, UdpToTheGuePortIsNotTunnelledAgain)
+{
+	install(route_of({{r1}}));
+	const auto spec = udp_spec();
+	const Bytes tunnelled =
+		test::ethernet(test::ipv4(spec, test::udp(50000, 6080, Bytes(24, 0x45))));
+	EXPECT_EQ(run(tunnelled).frame, tunnelled);
+}
+
 TEST_F(HostDatapath, WithoutAnOuterSourceThePacketsOwnIsUsed)
 {
 	ASSERT_TRUE(program_->maps().set_config({}));
@@ -592,6 +641,34 @@ TEST_F(RelayDatapath, UnwrapsGreToo)
 	EXPECT_EQ(program_->maps().counters()->malformed, 1u);
 }
 
+TEST_F(RelayDatapath, UnwrapsGueToo)
+{
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec);
+	const Bytes to_r2 = test::gue(source, r2, 50001, inner, spec);
+	const auto out = run(test::ethernet(test::gue(source, r1, 50001, to_r2, spec)));
+	EXPECT_EQ(out.verdict, tcx_pass);
+	EXPECT_EQ(out.frame, test::ethernet(to_r2));
+	EXPECT_EQ(program_->maps().counters()->decapsulated, 1u);
+
+	// Other UDP to the relay, even to a relay address, is not a tunnel:
+	// passed on and not counted.
+	auto to_r1 = spec;
+	to_r1.dst = r1;
+	const Bytes dns = test::ethernet(test::ipv4(to_r1, test::udp(5353, 53, inner)));
+	const auto passed = run(dns);
+	EXPECT_EQ(passed.verdict, tcx_next);
+	EXPECT_EQ(passed.frame, dns);
+	// GUE whose payload is not IPv4 (a GUE header, variant 0): malformed.
+	const Bytes variant0 =
+		test::ethernet(test::ipv4(to_r1, test::udp(50001, 6080, Bytes(24, 0))));
+	EXPECT_EQ(run(variant0).frame, variant0);
+	const auto counters = program_->maps().counters();
+	EXPECT_EQ(counters->decapsulated, 1u);
+	EXPECT_EQ(counters->not_local, 0u);
+	EXPECT_EQ(counters->malformed, 1u);
+}
+
 TEST_F(RelayDatapath, PassesOnWhatIsNotForIt)
 {
 	const auto spec = udp_spec();
@@ -645,7 +722,9 @@ TEST_P(RoundTrip, HostThenEveryRelayGivesBackTheOriginalPacket)
 	ASSERT_TRUE(frame);
 	Bytes on_the_wire = frame->frame;
 	ASSERT_GT(on_the_wire.size(), 23u);
-	EXPECT_EQ(on_the_wire[23], GetParam() == Encap::gre ? 47 : test::proto_ipip);
+	EXPECT_EQ(on_the_wire[23], GetParam() == Encap::gre   ? 47
+				   : GetParam() == Encap::gue ? test::proto_udp
+							      : test::proto_ipip);
 	for (auto &relay : relays) {
 		auto out = test_run(relay.prog_fd(), on_the_wire);
 		ASSERT_TRUE(out);
@@ -655,7 +734,8 @@ TEST_P(RoundTrip, HostThenEveryRelayGivesBackTheOriginalPacket)
 	EXPECT_EQ(on_the_wire, original);
 }
 
-INSTANTIATE_TEST_SUITE_P(Datapath, RoundTrip, ::testing::Values(Encap::ipip, Encap::gre),
+INSTANTIATE_TEST_SUITE_P(Datapath, RoundTrip,
+			 ::testing::Values(Encap::ipip, Encap::gre, Encap::gue),
 			 [](const auto &test_info) {
 				 return std::string(to_string(test_info.param));
 			 });

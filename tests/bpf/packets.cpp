@@ -153,6 +153,20 @@ Bytes gre(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const Ip
 	return ipv4(outer, payload);
 }
 
+Bytes gue(uint32_t src, uint32_t relay, uint16_t source_port, std::span<const uint8_t> inner,
+	  const Ipv4Spec &original)
+{
+	Ipv4Spec outer;
+	outer.src = src;
+	outer.dst = relay;
+	outer.protocol = proto_udp;
+	outer.tos = original.tos;
+	outer.id = original.id;
+	outer.df = original.df;
+	outer.ttl = 64;
+	return ipv4(outer, udp(source_port, 6080, inner));
+}
+
 std::string hex(std::span<const uint8_t> bytes)
 {
 	std::string out;

@@ -49,6 +49,11 @@ Bytes ipip(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const I
 // The same with GRE (RFC 2784, 4 bytes, IPv4 inside) after the header.
 Bytes gre(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const Ipv4Spec &original);
 
+// The same with GUE variant 1: a UDP header (no checksum) to port 6080 from
+// source_port, then the IPv4 packet itself.
+Bytes gue(uint32_t src, uint32_t relay, uint16_t source_port, std::span<const uint8_t> inner,
+	  const Ipv4Spec &original);
+
 // Readable differences for assertion messages.
 std::string hex(std::span<const uint8_t> bytes);
 

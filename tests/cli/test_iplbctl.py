@@ -148,7 +148,7 @@ if __name__ == "__main__":
     (["prefix", "add", "10.4.1.0/24", "relay", ",".join("10.255.0.%d" % i for i in range(1, 10))],
      "9 relays, at most 8"),
     (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "encap", "mpls"],
-     "unknown encapsulation 'mpls': expected ipip or gre"),
+     "unknown encapsulation 'mpls': expected ipip, gre or gue"),
     (["prefix", "add", "10.4.1.0/24"], "at least one 'relay"),
     (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "relay", "10.255.0.1"],
      "the same relays as another list"),

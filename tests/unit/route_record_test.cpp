@@ -113,7 +113,7 @@ TEST(RouteRecord, EncapAndSelectionNames)
 {
 	EXPECT_EQ(to_string(*parse_encap("ipip")), "ipip");
 	EXPECT_EQ(parse_encap("mpls").error().message,
-		  "unknown encapsulation 'mpls': expected ipip or gre");
+		  "unknown encapsulation 'mpls': expected ipip, gre or gue");
 	EXPECT_EQ(to_string(*parse_encap("gre")), "gre");
 	EXPECT_EQ(to_string(*parse_selection("hash")), "hash");
 }

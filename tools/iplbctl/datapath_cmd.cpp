@@ -193,7 +193,7 @@ int prefix_command(const Options &o, std::span<const std::string> words)
 		if (words.size() < 2)
 			throw UsageError("usage: iplbctl prefix " + verb +
 					 " PREFIX relay A.B.C.D[,...] [weight N] "
-					 "[relay ...] [encap ipip|gre] [mode hash|weighted|flow] "
+					 "[relay ...] [encap ipip|gre|gue] [mode hash|weighted|flow] "
 					 "[mtu N]");
 		const iplb::RouteSpec spec = parse_route(prefix_arg(words[1]), words.subspan(2));
 		// Refused before anything is opened: bad input changes nothing.

@@ -52,7 +52,7 @@ const char usage[] =
 	"      encapsulated packets are routed towards their first relay by the FIB, and\n"
 	"      how long mode flow remembers an idle flow (default 30).\n"
 	"  iplbctl prefix add|replace PREFIX relay A.B.C.D[,A.B.C.D...] [weight N]\n"
-	"                 [relay ...] [encap ipip|gre] [mode hash|weighted|flow] [mtu N]\n"
+	"                 [relay ...] [encap ipip|gre|gue] [mode hash|weighted|flow] [mtu N]\n"
 	"      Up to 16 relay lists of up to 8 relays each, outermost relay first; each\n"
 	"      flow to PREFIX goes through one list. mode hash (default): consistent\n"
 	"      hashing, so changing one list moves only its flows; weighted: the same, in\n"
