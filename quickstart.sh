@@ -20,6 +20,8 @@ PACKAGES=(
 	libgtest-dev libboost-dev nlohmann-json3-dev clang libclang-rt-14-dev
 	# the eBPF datapath (programs built with clang, skeletons by bpftool)
 	libbpf-dev bpftool
+	# the SRv6 backend (rtnetlink through libnl-3)
+	libnl-3-dev libnl-route-3-dev
 	# FRR 8.4.4 from Debian's source package (its build dependencies for
 	# zebra, ospfd, bgpd, staticd, watchfrr, vtysh)
 	dpkg-dev bison flex gawk install-info libc-ares-dev libcap-dev
