@@ -176,3 +176,46 @@ def test_bad_datapath_input_is_refused_before_anything_is_touched(tmp_path, args
     assert message in result.stderr
     assert result.stderr.count("\n") == 1, "one line"
     assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["srv6"], "usage: iplbctl srv6 prefix|sid"),
+    (["srv6", "route", "show"], "unknown object 'srv6 route': expected prefix or sid"),
+    (["srv6", "prefix", "flush"], "unknown command 'srv6 prefix flush'"),
+    (["srv6", "prefix", "add", "10.4.1.0/24", "segs", "fc00::1"], "'dev DEV' is needed"),
+    (["srv6", "prefix", "add", "10.4.1.0/24", "dev", "up1"], "at least one 'segs SID"),
+    (["srv6", "prefix", "add", "10.4.1.1/24", "segs", "fc00::1", "dev", "up1"], "host bits"),
+    (["srv6", "prefix", "add", "10.4.1.0/24", "segs", "fc00::1,10.0.0.1", "dev", "up1"],
+     "bad segment list 'fc00::1,10.0.0.1': '10.0.0.1' is not an IPv6 address"),
+    (["srv6", "prefix", "add", "10.4.1.0/24", "segs", "fc00::1", "segs", "fc00::1", "dev",
+      "up1"], "segment list fc00::1 is given twice"),
+    (["srv6", "prefix", "add", "10.4.1.0/24", "segs", ",".join(["fc00::1"] * 9), "dev", "up1"],
+     "segment list 1 has 9 segments: 1 to 8 are possible"),
+    (["srv6", "prefix", "add", "10.4.1.0/24"] +
+     sum((["segs", "fc00::%x" % i] for i in range(1, 18)), []) + ["dev", "up1"],
+     "a prefix needs 1 to 16 segment lists, not 17"),
+    (["srv6", "prefix", "add", "10.4.1.0/24", "segs", "fc00::1", "weight", "256", "dev", "x"],
+     "weight must be 1-255, not '256'"),
+    (["srv6", "prefix", "add", "10.4.1.0/24", "segs", "::", "dev", "up1"],
+     "segment list 1: segment :: cannot be a SID"),
+    (["srv6", "prefix", "add", "10.4.1.0/24", "segs", "fc00::1", "dev", "up1", "mtu", "1400"],
+     "unknown keyword 'mtu': expected segs, weight or dev"),
+    (["srv6", "prefix", "del", "10.4.1.0/24", "dev", "up1"], "usage: iplbctl srv6 prefix del"),
+    (["srv6", "sid", "add", "fc00::e", "action", "end.dt4", "dev", "lan"],
+     "unknown SRv6 action 'end.dt4': expected end, end.dx4 or end.dx6"),
+    (["srv6", "sid", "add", "fc00::e", "action", "end", "nh4", "10.4.1.2", "dev", "lan"],
+     "nh4 is for action end.dx4 only"),
+    (["srv6", "sid", "add", "fc00::e", "action", "end.dx4", "nh6", "fd00::2", "dev", "lan"],
+     "nh6 is for action end.dx6 only"),
+    (["srv6", "sid", "add", "fc00::e", "action", "end"], "'dev DEV' is needed"),
+    (["srv6", "sid", "add", "fc00::e", "dev", "lan"], "'action end|end.dx4|end.dx6' is needed"),
+    (["srv6", "sid", "add", "ff02::1", "action", "end", "dev", "lan"], "cannot be a SID"),
+    (["srv6", "sid", "add", "fc00::e", "action", "end", "action", "end", "dev", "lan"],
+     "'action' given twice"),
+    (["srv6", "sid", "show", "fc00::e"], "usage: iplbctl srv6 sid show"),
+])
+def test_bad_srv6_input_is_refused_before_netlink(args, message):
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("iplbctl: ") and message in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1, "one line"

@@ -48,5 +48,6 @@ int topology_command(const Options &options, std::span<const std::string> words)
 bool is_datapath_object(const std::string &object);
 int datapath_command(const Options &options, const std::string &object,
 		     std::span<const std::string> words);
+int srv6_command(const Options &options, std::span<const std::string> words);
 
 } // namespace iplbctl

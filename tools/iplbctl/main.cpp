@@ -69,6 +69,17 @@ const char usage[] =
 	"  iplbctl relay add|del A.B.C.D | relay show\n"
 	"      The addresses the relay program decapsulates for, and its counters.\n"
 	"\n"
+	"The SRv6 backend: the same table as native kernel routes (seg6 multipath, protocol\n"
+	"200, main table; docs/SRV6.md), no eBPF:\n"
+	"  iplbctl srv6 prefix add|replace PREFIX segs SID[,SID...] [weight N] [segs ...] dev DEV\n"
+	"      One nexthop per segment list (up to 16 lists of up to 8 SIDs, first hop\n"
+	"      first; weight 1-255); replace swaps the whole route in one step.\n"
+	"  iplbctl srv6 prefix del PREFIX | srv6 prefix show [PREFIX]\n"
+	"  iplbctl srv6 sid add SID action end|end.dx4|end.dx6 [nh4 A.B.C.D|nh6 X:X::X] dev DEV\n"
+	"  iplbctl srv6 sid del SID | srv6 sid show\n"
+	"      A relay's SIDs (seg6local, counted); End.DX4/DX6 without nh4/nh6 route the\n"
+	"      decapsulated packet by its own destination.\n"
+	"\n"
 	"Options:\n"
 	"  -j, --json     JSON output\n"
 	"  -n, --instance NAME  the datapath instance (default: default)\n"
@@ -147,6 +158,8 @@ int main(int argc, char **argv)
 			return iplbctl::paths_command(options, rest);
 		if (object == "topology")
 			return iplbctl::topology_command(options, rest);
+		if (object == "srv6")
+			return iplbctl::srv6_command(options, rest);
 		if (iplbctl::is_datapath_object(object))
 			return iplbctl::datapath_command(options, object, rest);
 		if (object == "help") {
