@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define IPLB_LAYOUT_VERSION 2
+#define IPLB_LAYOUT_VERSION 3
 
 #define IPLB_MAX_LISTS 16    /* relay lists per destination */
 #define IPLB_MAX_RELAYS 8    /* relays per list */
@@ -35,11 +35,13 @@ enum iplb_encap {
 #define IPLB_UDP_HEADER 8
 #define IPLB_GUE_PORT 6080 /* IANA's, for GUE */
 
-/* The bytes one relay's header adds. */
-static inline __u32 iplb_encap_layer(__u8 encap)
+/* The bytes one relay's header adds: an IPv4 or IPv6 header, and GRE's or
+ * UDP's. */
+static inline __u32 iplb_encap_layer(__u8 encap, int outer_v6)
 {
-	return 20 + (encap == IPLB_ENCAP_GRE   ? IPLB_GRE_HEADER
-		     : encap == IPLB_ENCAP_GUE ? IPLB_UDP_HEADER
+	return (outer_v6 ? 40 : 20) + (encap == IPLB_ENCAP_GRE ? IPLB_GRE_HEADER
+				       : encap == IPLB_ENCAP_GUE
+					       ? IPLB_UDP_HEADER
 					       : 0);
 }
 
@@ -58,10 +60,21 @@ enum iplb_select {
 	IPLB_SELECT_FLOW = 2,
 };
 
-/* LPM trie key: prefixlen counts the bits of addr that matter. */
+/* LPM trie keys: prefixlen counts the bits of addr that matter. */
 struct iplb_v4_key {
 	__u32 prefixlen;
 	__u32 addr;
+};
+
+struct iplb_v6_key {
+	__u32 prefixlen;
+	__u32 addr[4];
+};
+
+/* An address of either family; IPv4 in v4, the rest zero. */
+union iplb_addr {
+	__u32 v4;
+	__u32 v6[4];
 };
 
 struct iplb_relay_list {
@@ -69,7 +82,7 @@ struct iplb_relay_list {
 	__u16 weight;
 	__u8 n_relays;
 	__u8 pad;
-	__u32 relays[IPLB_MAX_RELAYS]; /* outermost (first hop) first */
+	union iplb_addr relays[IPLB_MAX_RELAYS]; /* outermost first */
 };
 
 struct iplb_route {
@@ -77,11 +90,15 @@ struct iplb_route {
 	__u8 n_lists;
 	__u8 encap;  /* enum iplb_encap */
 	__u8 select; /* enum iplb_select */
-	__u8 flags;
-	__u16 mtu; /* of the path, 0: unknown */
+	__u8 flags;  /* IPLB_ROUTE_* */
+	__u16 mtu;   /* of the path, 0: unknown */
 	__u16 pad;
 	struct iplb_relay_list lists[IPLB_MAX_LISTS];
 };
+
+/* The relays are IPv6 addresses (else IPv4): the tunnel's family, whatever
+ * the destination's. */
+#define IPLB_ROUTE_RELAYS_V6 0x1
 
 /* The single element of the config array. */
 struct iplb_config {
@@ -89,6 +106,7 @@ struct iplb_config {
 	__u32 source_v4; /* outer source address; 0: the packet's own source */
 	__u32 flags;	 /* IPLB_CONFIG_* */
 	__u32 flow_idle_ms; /* mode flow: forgotten after this long unseen */
+	__u32 source_v6[4]; /* outer IPv6 source; 0: the packet's own */
 };
 #define IPLB_FLOW_IDLE_MS_DEFAULT 30000
 #define IPLB_CONFIG_FIB_REDIRECT                                               \
@@ -101,6 +119,9 @@ enum iplb_bypass {
 	IPLB_BYPASS_BAD_ROUTE, /* an entry user space should not have written */
 	IPLB_BYPASS_NO_ROOM,   /* bpf_skb_adjust_room refused */
 	IPLB_BYPASS_TOO_BIG,   /* over the path MTU once encapsulated, DF set */
+	/* A tunnel of the other family than the packet, and no outer source
+	 * address of that family configured. */
+	IPLB_BYPASS_NO_SOURCE,
 	IPLB_BYPASS_REASONS,
 };
 
@@ -128,7 +149,7 @@ struct iplb_flow_key {
 	__u16 sport;
 	__u16 dport;
 	__u8 protocol;
-	__u8 family; /* AF_INET */
+	__u8 family; /* AF_INET, AF_INET6 */
 	__u16 pad;
 };
 
@@ -148,9 +169,11 @@ struct iplb_list_counters {
 struct iplb_relay_counters {
 	__u64 decapsulated;
 	__u64 bytes;	 /* before decapsulation */
-	__u64 not_local; /* IP in IP, but for another address: passed on */
+	__u64 not_local; /* a tunnel, but to another address: passed on */
 	__u64 fragments; /* a fragment of an encapsulated packet: passed on */
-	__u64 malformed; /* passed on, for the stack to drop */
+	/* passed on, for the stack: not what a host writes (GRE flags, IPv6
+	 * extension headers before the tunnel, ...) or truncated */
+	__u64 malformed;
 };
 
 #endif /* IPLB_DATAPATH_H */

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Host side of iplb (TCX egress): an IPv4 packet whose destination is in the
- * iplb table leaves encapsulated through one of the destination's relay
- * lists, chosen per flow; everything else continues untouched (TCX_NEXT).
+ * Host side of iplb (TCX egress): an IPv4 or IPv6 packet whose destination is
+ * in the iplb table leaves encapsulated through one of the destination's
+ * relay lists, chosen per flow; everything else continues untouched
+ * (TCX_NEXT). The tunnel's family is the relays': IPv4 (IPIP, 6in4, GRE,
+ * GUE) or IPv6 (4in6, ip6ip6, GRE, GUE).
  *
- * Flow: TCP/UDP/SCTP by 5-tuple; other protocols and every fragment (first
- * or not, so that the fragments of one datagram stay together) by source,
- * destination and protocol.
+ * Flow: TCP/UDP/SCTP by 5-tuple; other protocols, IPv6 packets with
+ * extension headers, and every fragment (first or not, so that the
+ * fragments of one datagram stay together) by source, destination and
+ * protocol.
  */
 #include <stdbool.h>
 
@@ -14,6 +17,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -25,6 +29,10 @@
 #include "iplb_bpf_common.h"
 #include "iplb_neg_log.h"
 
+#define AF_INET 2
+#define AF_INET6 10
+#define NEXTHDR_FRAGMENT 44
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -32,6 +40,28 @@ struct {
 	__type(key, struct iplb_v4_key);
 	__type(value, struct iplb_route);
 } iplb_routes_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IPLB_MAX_ROUTES);
+	__type(key, struct iplb_v6_key);
+	__type(value, struct iplb_route);
+} iplb_routes_v6 SEC(".maps");
+
+/* What the host needs of the packet it encapsulates, either family. */
+struct inner {
+	__u32 saddr[4]; /* IPv4: [0], the rest 0 */
+	__u32 daddr[4];
+	__u32 l3_len; /* the IP packet's length */
+	__u32 l4_off; /* of the TCP/UDP/SCTP header in the frame, 0: none */
+	__u16 sport, dport;
+	__u8 protocol; /* IPv6: the next header after the fixed header */
+	__u8 v6;
+	__u8 tos; /* IPv4 TOS, IPv6 traffic class */
+	__u8 df;  /* may not be fragmented: IPv4 DF, every IPv6 packet */
+	__be16 id;
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -82,21 +112,89 @@ static __always_inline void count_mss_clamp(const struct iplb_route *route)
 		c->mss_clamped++;
 }
 
-static __always_inline __u32 flow_hash(const struct iphdr *ip, void *data_end)
+/* A tunnel already, most likely ours: redirected towards its first relay, a
+ * tunnel passes this hook again on the way out. */
+static __always_inline bool is_tunnel(__u8 protocol, __u16 dport)
 {
-	__u32 ports = 0;
+	return protocol == IPPROTO_IPIP || protocol == IPPROTO_IPV6 ||
+	       protocol == IPPROTO_GRE ||
+	       (protocol == IPPROTO_UDP && dport == bpf_htons(IPLB_GUE_PORT));
+}
 
-	if (!(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)) &&
-	    (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP ||
-	     ip->protocol == IPPROTO_SCTP)) {
-		const __u32 *l4 = (const void *)ip + ip->ihl * 4;
+static __always_inline bool has_ports(__u8 protocol)
+{
+	return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP ||
+	       protocol == IPPROTO_SCTP;
+}
 
-		if ((const void *)(l4 + 1) <= data_end)
-			ports = *l4;
+/* The packet after the Ethernet header, if it is IPv4 or IPv6 and whole
+ * enough to judge. */
+static __always_inline bool parse_inner(struct __sk_buff *skb, struct inner *in)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return false;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > data_end || ip->version != 4 ||
+		    ip->ihl < 5)
+			return false; /* not ours to judge: the stack built it
+				       */
+		in->saddr[0] = ip->saddr;
+		in->daddr[0] = ip->daddr;
+		in->l3_len = bpf_ntohs(ip->tot_len);
+		in->protocol = ip->protocol;
+		in->tos = ip->tos;
+		in->df = !!(ip->frag_off & bpf_htons(IP_DF));
+		in->id = ip->id;
+		if (!(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+			in->l4_off = sizeof(*eth) + ip->ihl * 4;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+			return false;
+		__builtin_memcpy(in->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(in->daddr, &ip6->daddr, 16);
+		in->l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+		in->protocol = ip6->nexthdr;
+		in->v6 = 1;
+		in->tos = (__u8)(ip6->priority << 4 | ip6->flow_lbl[0] >> 4);
+		in->df = 1;
+		if (has_ports(ip6->nexthdr))
+			in->l4_off = sizeof(*eth) + sizeof(*ip6);
+	} else {
+		return false;
 	}
-	return iplb_mix32(
-		ip->saddr ^
-		iplb_mix32(ip->daddr ^ iplb_mix32(ports ^ ip->protocol)));
+	if (in->l4_off && has_ports(in->protocol)) {
+		__be16 ports[2];
+
+		if (bpf_skb_load_bytes(skb, in->l4_off, ports, sizeof(ports)))
+			return false;
+		in->sport = ports[0];
+		in->dport = ports[1];
+	} else {
+		in->l4_off = 0;
+	}
+	return true;
+}
+
+static __always_inline __u32 flow_hash(const struct inner *in)
+{
+	__u32 h =
+		iplb_mix32(((__u32)in->sport << 16 | in->dport) ^ in->protocol);
+
+	if (in->v6) {
+		for (int i = 0; i < 4; i++)
+			h = iplb_mix32(h ^ in->daddr[i] ^
+				       iplb_mix32(in->saddr[i]));
+		return h;
+	}
+	return iplb_mix32(in->saddr[0] ^ iplb_mix32(in->daddr[0] ^ h));
 }
 
 /* Rendezvous hashing: the list with the highest score for this flow. A list's
@@ -176,26 +274,17 @@ static __always_inline void count_flow(const struct iplb_route *route,
 /* Mode flow: the list this flow had, if it has not been idle too long and
  * the list is still there; else a weighted pick, remembered. */
 static __always_inline int pick_flow_list(const struct iplb_route *route,
-					  const struct iphdr *ip,
-					  void *data_end, __u32 hash,
+					  const struct inner *in, __u32 hash,
 					  const struct iplb_config *config)
 {
 	struct iplb_flow_key key = {
-		.saddr = { ip->saddr },
-		.daddr = { ip->daddr },
-		.protocol = ip->protocol,
-		.family = 2 /* AF_INET */,
+		.sport = in->sport,
+		.dport = in->dport,
+		.protocol = in->protocol,
+		.family = in->v6 ? AF_INET6 : AF_INET,
 	};
-	if (!(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)) &&
-	    (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP ||
-	     ip->protocol == IPPROTO_SCTP)) {
-		const __u16 *ports = (const void *)ip + ip->ihl * 4;
-
-		if ((const void *)(ports + 2) <= data_end) {
-			key.sport = ports[0];
-			key.dport = ports[1];
-		}
-	}
+	__builtin_memcpy(key.saddr, in->saddr, 16);
+	__builtin_memcpy(key.daddr, in->daddr, 16);
 	const __u64 now = bpf_ktime_get_ns();
 	struct iplb_flow *known = bpf_map_lookup_elem(&iplb_flows, &key);
 
@@ -221,6 +310,24 @@ static __always_inline int pick_flow_list(const struct iplb_route *route,
 	count_flow(route,
 		   bpf_map_update_elem(&iplb_flows, &key, &flow, BPF_ANY) == 0);
 	return list;
+}
+
+/* The flow's list, by the route's mode; -1: none. A function of its own
+ * (global, so verified once, by itself): the caller sees an index in a
+ * range, not one path per list through the rest of the program. */
+__attribute__((noinline)) int pick(const struct iplb_route *route,
+				   const struct inner *in, __u32 hash,
+				   const struct iplb_config *config)
+{
+	if (!route || !in || !config)
+		return -1;
+	if (route->select == IPLB_SELECT_HASH)
+		return pick_list(route, hash);
+	if (route->select == IPLB_SELECT_WEIGHTED)
+		return pick_weighted_list(route, hash);
+	if (route->select == IPLB_SELECT_FLOW)
+		return pick_flow_list(route, in, hash, config);
+	return -1;
 }
 
 static __always_inline __u16 ip_checksum(const struct iphdr *ip)
@@ -249,14 +356,17 @@ static __always_inline __u32 path_mtu(struct __sk_buff *skb,
 	return mtu;
 }
 
-/* Lowers the MSS option of a TCP SYN (or SYN-ACK) at ip_off to max_mss, so
- * that neither end sends segments the tunnel cannot carry. Returns whether
- * it changed the packet (whose pointers are then stale). */
-static __always_inline bool clamp_mss(struct __sk_buff *skb, __u32 ip_off,
-				      __u32 ihl, __u32 max_mss)
+/* Lowers the MSS option of a TCP SYN (or SYN-ACK) whose TCP header is at
+ * tcp_off to max_mss, so that neither end sends segments the tunnel cannot
+ * carry. Returns whether it changed the packet (whose pointers are then
+ * stale). Global: the option walk is verified once, not on every path. */
+__attribute__((noinline)) int clamp_mss(struct __sk_buff *skb, __u32 tcp_off,
+					__u32 max_mss)
 {
-	const __u32 tcp_off = ip_off + ihl * 4;
 	struct tcphdr tcp;
+
+	if (!skb)
+		return false;
 
 	if (bpf_skb_load_bytes(skb, tcp_off, &tcp, sizeof(tcp)) || !tcp.syn)
 		return false;
@@ -297,9 +407,29 @@ static __always_inline bool clamp_mss(struct __sk_buff *skb, __u32 ip_off,
 	return false;
 }
 
+/* The MSS that fits a path MTU once the tunnel's overhead and the packet's
+ * own IP and TCP headers are taken off; 0: none sensible. */
+static __always_inline __u32 fitting_mss(__u32 mtu, __u32 overhead, bool v6)
+{
+	const __u32 headers = overhead + (v6 ? 60 : 40);
+
+	return mtu > headers + 88 ? mtu - headers : 0;
+}
+
+static __always_inline void count_fib_fallback(const struct iplb_route *route)
+{
+	__u32 id = route->id;
+	struct iplb_counters *c =
+		bpf_map_lookup_elem(&iplb_route_counters, &id);
+
+	if (c)
+		c->fib_fallback++;
+}
+
 /* Sends the packet towards its first relay by the FIB, when user space asked
  * for it: with several uplinks, the device the inner destination chose need
- * not be the one towards the relay.
+ * not be the one towards the relay (and a tunnel of the other family needs
+ * a next hop of that family).
  *
  * Only to a resolved neighbour. bpf_redirect_neigh() to an unresolved one
  * queues the packet, and the kernel, flushing the queue, looks the neighbour
@@ -310,60 +440,180 @@ static __always_inline bool clamp_mss(struct __sk_buff *skb, __u32 ip_off,
  * hop, which routes the tunnel on to the relay. */
 static __always_inline int route_to_relay(struct __sk_buff *skb,
 					  const struct iplb_route *route,
-					  __u32 relay, __u32 source)
+					  const union iplb_addr *relay,
+					  const union iplb_addr *source,
+					  bool v6)
 {
 	struct bpf_fib_lookup fib = {
-		.family = 2 /* AF_INET */,
-		.ipv4_src = source,
-		.ipv4_dst = relay,
+		.family = v6 ? AF_INET6 : AF_INET,
 		.ifindex = skb->ifindex,
 	};
+	if (v6) {
+		__builtin_memcpy(fib.ipv6_src, source->v6, 16);
+		__builtin_memcpy(fib.ipv6_dst, relay->v6, 16);
+	} else {
+		fib.ipv4_src = source->v4;
+		fib.ipv4_dst = relay->v4;
+	}
 	long rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-		__u32 id = route->id;
-		struct iplb_counters *c =
-			bpf_map_lookup_elem(&iplb_route_counters, &id);
-
-		if (c)
-			c->fib_fallback++;
+		count_fib_fallback(route);
 		return TCX_NEXT;
 	}
-	struct bpf_redir_neigh nh = {
-		.nh_family = 2 /* AF_INET */,
-		.ipv4_nh = fib.ipv4_dst, /* the gateway, after the lookup */
-	};
+	/* The gateway, after the lookup, is in the destination fields. */
+	struct bpf_redir_neigh nh = { .nh_family = fib.family };
+
+	if (v6)
+		__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, 16);
+	else
+		nh.ipv4_nh = fib.ipv4_dst;
 	return (int)bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+}
+
+static __always_inline const struct iplb_route *lookup(const struct inner *in,
+						       bool by_source)
+{
+	const __u32 *addr = by_source ? in->saddr : in->daddr;
+
+	if (in->v6) {
+		struct iplb_v6_key key = { .prefixlen = 128 };
+
+		__builtin_memcpy(key.addr, addr, 16);
+		return bpf_map_lookup_elem(&iplb_routes_v6, &key);
+	}
+	struct iplb_v4_key key = { .prefixlen = 32, .addr = addr[0] };
+
+	return bpf_map_lookup_elem(&iplb_routes_v4, &key);
+}
+
+/* One relay's headers: an IPv4 or IPv6 header to the relay, then GRE's or
+ * UDP's, carrying `payload_len` bytes of the next layer (v6: IPv6 or not). */
+static __always_inline int write_layer(struct __sk_buff *skb, __u32 at,
+				       __u8 encap, bool outer_v6,
+				       const union iplb_addr *source,
+				       const union iplb_addr *relay,
+				       __u32 payload_len, bool payload_v6,
+				       const struct inner *in, __u32 hash)
+{
+	__u8 protocol = encap == IPLB_ENCAP_GRE	  ? IPPROTO_GRE
+			: encap == IPLB_ENCAP_GUE ? IPPROTO_UDP
+			: payload_v6		  ? IPPROTO_IPV6
+						  : IPPROTO_IPIP;
+	const __u32 l4_len = encap == IPLB_ENCAP_GRE   ? IPLB_GRE_HEADER
+			     : encap == IPLB_ENCAP_GUE ? IPLB_UDP_HEADER
+						       : 0;
+	__u32 ip_len;
+
+	if (outer_v6) {
+		struct ipv6hdr ip6 = {
+			.version = 6,
+			.priority = in->tos >> 4,
+			/* The flow in the flow label, for the underlay's
+			 * ECMP. */
+			.flow_lbl = { (__u8)((in->tos & 0xf) << 4 |
+					     ((hash >> 16) & 0xf)),
+				      (__u8)(hash >> 8), (__u8)hash },
+			.payload_len = bpf_htons((__u16)(payload_len + l4_len)),
+			.nexthdr = protocol,
+			.hop_limit = 64,
+		};
+		__builtin_memcpy(&ip6.saddr, source->v6, 16);
+		__builtin_memcpy(&ip6.daddr, relay->v6, 16);
+		if (bpf_skb_store_bytes(skb, at, &ip6, sizeof(ip6), 0))
+			return -1;
+		ip_len = sizeof(ip6);
+	} else {
+		struct iphdr ip = {
+			.version = 4,
+			.ihl = 5,
+			.tos = in->tos,
+			.tot_len = bpf_htons(
+				(__u16)(sizeof(ip) + l4_len + payload_len)),
+			.id = in->id,
+			.frag_off = in->df ? bpf_htons(IP_DF) : 0,
+			.ttl = 64,
+			.protocol = protocol,
+			.saddr = source->v4,
+			.daddr = relay->v4,
+		};
+		ip.check = ip_checksum(&ip);
+		if (bpf_skb_store_bytes(skb, at, &ip, sizeof(ip), 0))
+			return -1;
+		ip_len = sizeof(ip);
+	}
+	if (encap == IPLB_ENCAP_GRE) {
+		/* RFC 2784, no checksum, key or sequence number */
+		const __be32 gre =
+			bpf_htonl(payload_v6 ? ETH_P_IPV6 : ETH_P_IP);
+
+		return (int)bpf_skb_store_bytes(skb, at + ip_len, &gre,
+						sizeof(gre), 0);
+	}
+	if (encap == IPLB_ENCAP_GUE) {
+		/* Checksum 0: none (the inner packet has its own). */
+		struct udphdr udp = {
+			.source = bpf_htons((__u16)(0xc000 | (hash & 0x3fff))),
+			.dest = bpf_htons(IPLB_GUE_PORT),
+			.len = bpf_htons((__u16)(sizeof(udp) + payload_len)),
+		};
+		return (int)bpf_skb_store_bytes(skb, at + ip_len, &udp,
+						sizeof(udp), 0);
+	}
+	return 0;
+}
+
+/* Makes room for n relays' headers and writes them, outermost first: header
+ * i leads to relay i and carries what the relays after it will unwrap.
+ * Returns 0, 1 if there was no room (the packet is as it was), -1 if it is
+ * half-written. */
+static __always_inline int encapsulate(struct __sk_buff *skb,
+				       const struct iplb_relay_list *relays,
+				       __u32 n, const union iplb_addr *source,
+				       const struct inner *in, __u32 hash,
+				       const bool outer_v6, const __u8 encap)
+{
+	const __u32 layer = iplb_encap_layer(encap, outer_v6);
+
+	if (bpf_skb_adjust_room(skb, (__s32)(n * layer), BPF_ADJ_ROOM_MAC,
+				(outer_v6 ? BPF_F_ADJ_ROOM_ENCAP_L3_IPV6
+					  : BPF_F_ADJ_ROOM_ENCAP_L3_IPV4) |
+					(encap == IPLB_ENCAP_GRE
+						 ? BPF_F_ADJ_ROOM_ENCAP_L4_GRE
+					 : encap == IPLB_ENCAP_GUE
+						 ? BPF_F_ADJ_ROOM_ENCAP_L4_UDP
+						 : 0)))
+		return 1;
+	for (__u32 i = 0; i < IPLB_MAX_RELAYS; i++) {
+		if (i >= n)
+			break;
+		const bool last = i + 1 == n;
+
+		if (write_layer(skb, sizeof(struct ethhdr) + i * layer, encap,
+				outer_v6, source, &relays->relays[i],
+				in->l3_len + (n - i - 1) * layer,
+				last ? in->v6 : outer_v6, in, hash))
+			return -1;
+	}
+	if (outer_v6 != in->v6) {
+		const __be16 ethertype =
+			bpf_htons(outer_v6 ? ETH_P_IPV6 : ETH_P_IP);
+
+		if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto),
+					&ethertype, sizeof(ethertype), 0))
+			return -1;
+	}
+	return 0;
 }
 
 SEC("tc")
 int iplb_host_egress(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
+	struct inner in = {};
 
-	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+	if (!parse_inner(skb, &in) || is_tunnel(in.protocol, in.dport))
 		return TCX_NEXT;
-	if (ip->version != 4 || ip->ihl < 5)
-		return TCX_NEXT; /* not ours to judge: the stack built it */
-	/* Already tunnelled, most likely by us: redirected towards its first
-	 * relay, it passes this hook again on the way out. */
-	if (ip->protocol == IPPROTO_IPIP || ip->protocol == IPPROTO_GRE)
-		return TCX_NEXT;
-	if (ip->protocol == IPPROTO_UDP &&
-	    !(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))) {
-		const struct udphdr *udp = (const void *)ip + ip->ihl * 4;
-
-		if ((const void *)(udp + 1) <= data_end &&
-		    udp->dest == bpf_htons(IPLB_GUE_PORT))
-			return TCX_NEXT;
-	}
-
-	struct iplb_v4_key key = { .prefixlen = 32, .addr = ip->daddr };
-	const struct iplb_route *route =
-		bpf_map_lookup_elem(&iplb_routes_v4, &key);
+	const struct iplb_route *route = lookup(&in, false);
 
 	if (!route)
 		return TCX_NEXT;
@@ -371,109 +621,100 @@ int iplb_host_egress(struct __sk_buff *skb)
 	__u32 zero = 0;
 	const struct iplb_config *config =
 		bpf_map_lookup_elem(&iplb_config, &zero);
+
 	if (!config) {
 		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
 		return TCX_NEXT;
 	}
-	const __u32 hash = flow_hash(ip, data_end);
-	int list = -1;
+	const __u32 hash = flow_hash(&in);
+	const int list = pick(route, &in, hash, config);
 
-	if (route->select == IPLB_SELECT_HASH)
-		list = pick_list(route, hash);
-	else if (route->select == IPLB_SELECT_WEIGHTED)
-		list = pick_weighted_list(route, hash);
-	else if (route->select == IPLB_SELECT_FLOW)
-		list = pick_flow_list(route, ip, data_end, hash, config);
+	const __u8 encap = route->encap;
 
 	if (list < 0 || list >= IPLB_MAX_LISTS ||
-	    (route->encap != IPLB_ENCAP_IPIP &&
-	     route->encap != IPLB_ENCAP_GRE &&
-	     route->encap != IPLB_ENCAP_GUE)) {
+	    (encap != IPLB_ENCAP_IPIP && encap != IPLB_ENCAP_GRE &&
+	     encap != IPLB_ENCAP_GUE)) {
 		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
 		return TCX_NEXT;
 	}
 	const struct iplb_relay_list *relays = &route->lists[list];
-	__u32 n = relays->n_relays;
+	const __u32 n = relays->n_relays;
 
 	if (n == 0 || n > IPLB_MAX_RELAYS) {
 		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
 		return TCX_NEXT;
 	}
 
-	const __u8 encap = route->encap;
-	/* Per relay: an IPv4 header, then for GRE a basic GRE header (RFC 2784,
-	 * no checksum, key or sequence number) saying IPv4 follows, for GUE a
-	 * UDP header. */
-	const __u32 layer = iplb_encap_layer(encap);
-	const __u32 inner_len = bpf_ntohs(ip->tot_len);
-	const __u32 skb_len = skb->len;
-	struct iphdr outer = {
-		.version = 4,
-		.ihl = 5,
-		.tos = ip->tos,
-		.id = ip->id,
-		.frag_off = ip->frag_off & bpf_htons(IP_DF),
-		.ttl = 64,
-		.protocol = encap == IPLB_ENCAP_GRE   ? IPPROTO_GRE
-			    : encap == IPLB_ENCAP_GUE ? IPPROTO_UDP
-						      : IPPROTO_IPIP,
-		.saddr = config->source_v4 ? config->source_v4 : ip->saddr,
-	};
-	const __be32 gre_header = bpf_htonl(ETH_P_IP); /* flags 0, version 0 */
-	/* Checksum 0: none, as IPv4 allows; the inner packet has its own. */
-	struct udphdr udp = {
-		.source = bpf_htons((__u16)(0xc000 | (hash & 0x3fff))),
-		.dest = bpf_htons(IPLB_GUE_PORT),
-	};
+	/* The outer source: the configured one of the tunnel's family, else
+	 * the packet's own if it is of that family. */
+	const bool outer_v6 = route->flags & IPLB_ROUTE_RELAYS_V6;
+	union iplb_addr source = {};
 
+	if (outer_v6) {
+		if (config->source_v6[0] | config->source_v6[1] |
+		    config->source_v6[2] | config->source_v6[3])
+			__builtin_memcpy(source.v6, config->source_v6, 16);
+		else if (in.v6)
+			__builtin_memcpy(source.v6, in.saddr, 16);
+	} else {
+		source.v4 = config->source_v4 ? config->source_v4
+			    : in.v6	      ? 0
+					      : in.saddr[0];
+	}
+	if (!(source.v6[0] | source.v6[1] | source.v6[2] | source.v6[3])) {
+		count_bypass(route, IPLB_BYPASS_NO_SOURCE);
+		return TCX_NEXT;
+	}
+
+	const __u32 layer = iplb_encap_layer(encap, outer_v6);
 	const __u32 overhead = n * layer;
+	const __u32 skb_len = skb->len;
 
-	if (ip->protocol == IPPROTO_TCP &&
-	    !(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))) {
-		const __u32 mtu = path_mtu(skb, route);
+	if (in.protocol == IPPROTO_TCP && in.l4_off) {
+		const __u32 mss =
+			fitting_mss(path_mtu(skb, route), overhead, in.v6);
 
-		if (mtu > overhead + 128 &&
-		    clamp_mss(skb, sizeof(struct ethhdr), ip->ihl,
-			      mtu - overhead - 40))
+		if (mss && clamp_mss(skb, in.l4_off, mss))
 			count_mss_clamp(route);
 	}
-	if (route->mtu && (outer.frag_off & bpf_htons(IP_DF)) &&
-	    !skb->gso_size && inner_len + overhead > route->mtu) {
+	if (route->mtu && in.df && !skb->gso_size &&
+	    in.l3_len + overhead > route->mtu) {
 		count_bypass(route, IPLB_BYPASS_TOO_BIG);
 		return TCX_NEXT;
 	}
-	if (bpf_skb_adjust_room(skb, (__s32)overhead, BPF_ADJ_ROOM_MAC,
-				BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 |
-					(encap == IPLB_ENCAP_GRE
-						 ? BPF_F_ADJ_ROOM_ENCAP_L4_GRE
-					 : encap == IPLB_ENCAP_GUE
-						 ? BPF_F_ADJ_ROOM_ENCAP_L4_UDP
-						 : 0))) {
+	/* One copy of the encapsulation per tunnel family and type, each with
+	 * those known at compile time: a loop over up to 8 relays that
+	 * branched on them at every layer would be more paths than the
+	 * verifier takes. */
+	int written;
+
+	if (outer_v6) {
+		if (encap == IPLB_ENCAP_GRE)
+			written = encapsulate(skb, relays, n, &source, &in,
+					      hash, true, IPLB_ENCAP_GRE);
+		else if (encap == IPLB_ENCAP_GUE)
+			written = encapsulate(skb, relays, n, &source, &in,
+					      hash, true, IPLB_ENCAP_GUE);
+		else
+			written = encapsulate(skb, relays, n, &source, &in,
+					      hash, true, IPLB_ENCAP_IPIP);
+	} else {
+		if (encap == IPLB_ENCAP_GRE)
+			written = encapsulate(skb, relays, n, &source, &in,
+					      hash, false, IPLB_ENCAP_GRE);
+		else if (encap == IPLB_ENCAP_GUE)
+			written = encapsulate(skb, relays, n, &source, &in,
+					      hash, false, IPLB_ENCAP_GUE);
+		else
+			written = encapsulate(skb, relays, n, &source, &in,
+					      hash, false, IPLB_ENCAP_IPIP);
+	}
+	if (written > 0) {
 		count_bypass(route, IPLB_BYPASS_NO_ROOM);
 		return TCX_NEXT;
 	}
-	/* Outermost first: header i leads to relay i, and carries what the
-	 * relays after it will unwrap. */
-	for (__u32 i = 0; i < IPLB_MAX_RELAYS; i++) {
-		if (i >= n)
-			break;
-		const __u32 at = sizeof(struct ethhdr) + i * layer;
-
-		outer.tot_len = bpf_htons((__u16)(inner_len + (n - i) * layer));
-		outer.daddr = relays->relays[i];
-		outer.check = 0;
-		outer.check = ip_checksum(&outer);
-		udp.len = bpf_htons(
-			(__u16)(inner_len + (n - i) * layer - sizeof(outer)));
-		if (bpf_skb_store_bytes(skb, at, &outer, sizeof(outer), 0) ||
-		    (encap == IPLB_ENCAP_GRE &&
-		     bpf_skb_store_bytes(skb, at + sizeof(outer), &gre_header,
-					 sizeof(gre_header), 0)) ||
-		    (encap == IPLB_ENCAP_GUE &&
-		     bpf_skb_store_bytes(skb, at + sizeof(outer), &udp,
-					 sizeof(udp), 0)))
-			return TC_ACT_SHOT; /* half-written: must not leave */
-	}
+	if (written < 0)
+		return TC_ACT_SHOT; /* half-written: must not leave */
 
 	__u32 id = route->id;
 	struct iplb_counters *rc =
@@ -491,8 +732,8 @@ int iplb_host_egress(struct __sk_buff *skb)
 		lc->bytes += skb_len;
 	}
 	if (config->flags & IPLB_CONFIG_FIB_REDIRECT)
-		return route_to_relay(skb, route, relays->relays[0],
-				      outer.saddr);
+		return route_to_relay(skb, route, &relays->relays[0], &source,
+				      outer_v6);
 	return TCX_NEXT;
 }
 
@@ -502,20 +743,11 @@ int iplb_host_egress(struct __sk_buff *skb)
 SEC("tc")
 int iplb_host_ingress(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
+	struct inner in = {};
 
-	if ((void *)(ip + 1) > data_end ||
-	    eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 ||
-	    ip->ihl < 5 || ip->protocol != IPPROTO_TCP ||
-	    (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+	if (!parse_inner(skb, &in) || in.protocol != IPPROTO_TCP || !in.l4_off)
 		return TCX_NEXT;
-
-	struct iplb_v4_key key = { .prefixlen = 32, .addr = ip->saddr };
-	const struct iplb_route *route =
-		bpf_map_lookup_elem(&iplb_routes_v4, &key);
+	const struct iplb_route *route = lookup(&in, true);
 
 	if (!route)
 		return TCX_NEXT;
@@ -529,11 +761,12 @@ int iplb_host_ingress(struct __sk_buff *skb)
 	}
 	if (most == 0 || most > IPLB_MAX_RELAYS)
 		return TCX_NEXT;
-	const __u32 overhead = most * iplb_encap_layer(route->encap);
-	const __u32 mtu = path_mtu(skb, route);
+	const __u32 overhead =
+		most * iplb_encap_layer(route->encap,
+					route->flags & IPLB_ROUTE_RELAYS_V6);
+	const __u32 mss = fitting_mss(path_mtu(skb, route), overhead, in.v6);
 
-	if (mtu > overhead + 128 &&
-	    clamp_mss(skb, sizeof(struct ethhdr), ip->ihl, mtu - overhead - 40))
+	if (mss && clamp_mss(skb, in.l4_off, mss))
 		count_mss_clamp(route);
 	return TCX_NEXT;
 }

@@ -38,9 +38,58 @@ Error load_error(const char *program, int err)
 	return e;
 }
 
-iplb_v4_key key_of(const Ipv4Prefix &prefix)
+// A prefix as the key of its family's LPM trie, and the map it goes in.
+struct LpmKey {
+	union {
+		iplb_v4_key v4;
+		iplb_v6_key v6;
+	};
+	int map_fd;
+};
+
+LpmKey key_of(const IpPrefix &prefix, int v4_fd, int v6_fd)
 {
-	return {prefix.length, htonl(prefix.address.value)};
+	LpmKey key;
+	std::memset(&key, 0, sizeof(key));
+	if (const Ipv4Prefix *p = std::get_if<Ipv4Prefix>(&prefix)) {
+		key.v4 = {p->length, htonl(p->address.value)};
+		key.map_fd = v4_fd;
+	} else {
+		const Ipv6Prefix &p6 = std::get<Ipv6Prefix>(prefix);
+		key.v6.prefixlen = p6.length;
+		std::memcpy(key.v6.addr, p6.address.bytes.data(), 16);
+		key.map_fd = v6_fd;
+	}
+	return key;
+}
+
+// Every entry of a hash or LPM map, as key and value; an entry deleted
+// between two calls is simply not listed.
+template <typename Key, typename Value>
+Result<std::vector<std::pair<Key, Value>>, Error> entries(int map_fd, const char *what)
+{
+	std::vector<std::pair<Key, Value>> out;
+	Key key{}, next{};
+	const Key *previous = nullptr;
+	while (bpf_map_get_next_key(map_fd, previous, &next) == 0) {
+		Value value;
+		if (bpf_map_lookup_elem(map_fd, &next, &value) == 0)
+			out.emplace_back(next, value);
+		key = next;
+		previous = &key;
+	}
+	if (errno != ENOENT)
+		return unexpected(os_error(std::string("cannot list ") + what, errno));
+	return out;
+}
+
+IpAddress address_of(const uint32_t (&words)[4], bool v6)
+{
+	if (!v6)
+		return Ipv4{ntohl(words[0])};
+	Ipv6 a;
+	std::memcpy(a.bytes.data(), words, 16);
+	return a;
 }
 
 // Our own descriptor for a skeleton's map, so that the maps object does not
@@ -158,8 +207,11 @@ Result<HostMaps, Error> HostMaps::from_pins(const PinDir &dir)
 	auto flows = pinned_map(dir, "iplb_flows");
 	if (!flows)
 		return unexpected(flows.error());
-	return HostMaps(std::move(*routes), std::move(*config), std::move(*route_counters),
-			std::move(*list_counters), std::move(*flows));
+	auto routes6 = pinned_map(dir, "iplb_routes_v6");
+	if (!routes6)
+		return unexpected(routes6.error());
+	return HostMaps(std::move(*routes), std::move(*routes6), std::move(*config),
+			std::move(*route_counters), std::move(*list_counters), std::move(*flows));
 }
 
 Status HostMaps::set_config(const HostConfig &wanted)
@@ -168,6 +220,8 @@ Status HostMaps::set_config(const HostConfig &wanted)
 	std::memset(&config, 0, sizeof(config));
 	config.layout_version = IPLB_LAYOUT_VERSION;
 	config.source_v4 = wanted.source ? htonl(wanted.source->value) : 0;
+	if (wanted.source6)
+		std::memcpy(config.source_v6, wanted.source6->bytes.data(), 16);
 	config.flags = wanted.fib_redirect ? IPLB_CONFIG_FIB_REDIRECT : 0;
 	config.flow_idle_ms = wanted.flow_idle_ms;
 	const uint32_t zero = 0;
@@ -184,6 +238,11 @@ Result<HostConfig, Error> HostMaps::config() const
 	HostConfig config;
 	if (raw->source_v4)
 		config.source = Ipv4{ntohl(raw->source_v4)};
+	if (raw->source_v6[0] | raw->source_v6[1] | raw->source_v6[2] | raw->source_v6[3]) {
+		Ipv6 source6;
+		std::memcpy(source6.bytes.data(), raw->source_v6, 16);
+		config.source6 = source6;
+	}
 	config.fib_redirect = raw->flags & IPLB_CONFIG_FIB_REDIRECT;
 	config.flow_idle_ms = raw->flow_idle_ms;
 	return config;
@@ -209,7 +268,8 @@ Result<std::vector<FlowEntry>, Error> HostMaps::flows() const
 		iplb_flow flow;
 		// A flow evicted between the two calls is simply not listed.
 		if (bpf_map_lookup_elem(flows_.get(), &next, &flow) == 0)
-			out.push_back({Ipv4{ntohl(next.saddr[0])}, Ipv4{ntohl(next.daddr[0])},
+			out.push_back({address_of(next.saddr, next.family == AF_INET6),
+				       address_of(next.daddr, next.family == AF_INET6),
 				       ntohs(next.sport), ntohs(next.dport), next.protocol,
 				       flow.list_key, flow.route_id,
 				       now > flow.last_seen_ns ? now - flow.last_seen_ns : 0});
@@ -239,29 +299,29 @@ Status HostMaps::forget_flows()
 	return ok();
 }
 
-Status HostMaps::put_route(const Ipv4Prefix &prefix, const iplb_route &record)
+Status HostMaps::put_route(const IpPrefix &prefix, const iplb_route &record)
 {
-	const iplb_v4_key key = key_of(prefix);
-	if (bpf_map_update_elem(routes_.get(), &key, &record, BPF_ANY) != 0)
+	const LpmKey key = key_of(prefix, routes_.get(), routes6_.get());
+	if (bpf_map_update_elem(key.map_fd, &key, &record, BPF_ANY) != 0)
 		return unexpected(os_error("cannot write " + to_string(prefix), errno));
 	return ok();
 }
 
-Status HostMaps::delete_route(const Ipv4Prefix &prefix)
+Status HostMaps::delete_route(const IpPrefix &prefix)
 {
-	const iplb_v4_key key = key_of(prefix);
-	if (bpf_map_delete_elem(routes_.get(), &key) != 0)
+	const LpmKey key = key_of(prefix, routes_.get(), routes6_.get());
+	if (bpf_map_delete_elem(key.map_fd, &key) != 0)
 		return unexpected(errno == ENOENT
 					  ? Error{"no route for " + to_string(prefix)}
 					  : os_error("cannot delete " + to_string(prefix), errno));
 	return ok();
 }
 
-Result<std::optional<iplb_route>, Error> HostMaps::route(const Ipv4Prefix &prefix) const
+Result<std::optional<iplb_route>, Error> HostMaps::route(const IpPrefix &prefix) const
 {
-	const iplb_v4_key key = key_of(prefix);
+	const LpmKey key = key_of(prefix, routes_.get(), routes6_.get());
 	iplb_route record;
-	if (bpf_map_lookup_elem(routes_.get(), &key, &record) != 0) {
+	if (bpf_map_lookup_elem(key.map_fd, &key, &record) != 0) {
 		if (errno == ENOENT)
 			return std::optional<iplb_route>{};
 		return unexpected(os_error("cannot read " + to_string(prefix), errno));
@@ -269,23 +329,25 @@ Result<std::optional<iplb_route>, Error> HostMaps::route(const Ipv4Prefix &prefi
 	return std::optional<iplb_route>{record};
 }
 
-Result<std::vector<std::pair<Ipv4Prefix, iplb_route>>, Error> HostMaps::routes() const
+Result<std::vector<std::pair<IpPrefix, iplb_route>>, Error> HostMaps::routes() const
 {
-	std::vector<std::pair<Ipv4Prefix, iplb_route>> out;
-	iplb_v4_key key{}, next{};
-	const iplb_v4_key *previous = nullptr;
-	while (bpf_map_get_next_key(routes_.get(), previous, &next) == 0) {
-		iplb_route record;
-		// A route deleted between the two calls is simply not listed.
-		if (bpf_map_lookup_elem(routes_.get(), &next, &record) == 0)
-			out.emplace_back(Ipv4Prefix{Ipv4{ntohl(next.addr)},
-						    static_cast<uint8_t>(next.prefixlen)},
-					 record);
-		key = next;
-		previous = &key;
+	auto v4 = entries<iplb_v4_key, iplb_route>(routes_.get(), "the IPv4 routes");
+	if (!v4)
+		return unexpected(v4.error());
+	auto v6 = entries<iplb_v6_key, iplb_route>(routes6_.get(), "the IPv6 routes");
+	if (!v6)
+		return unexpected(v6.error());
+	std::vector<std::pair<IpPrefix, iplb_route>> out;
+	for (const auto &[key, record] : *v4)
+		out.emplace_back(
+			Ipv4Prefix{Ipv4{ntohl(key.addr)}, static_cast<uint8_t>(key.prefixlen)},
+			record);
+	for (const auto &[key, record] : *v6) {
+		Ipv6Prefix prefix;
+		std::memcpy(prefix.address.bytes.data(), key.addr, 16);
+		prefix.length = static_cast<uint8_t>(key.prefixlen);
+		out.emplace_back(prefix, record);
 	}
-	if (errno != ENOENT)
-		return unexpected(os_error("cannot list the routes", errno));
 	std::sort(out.begin(), out.end(),
 		  [](const auto &a, const auto &b) { return a.first < b.first; });
 	return out;
@@ -320,26 +382,43 @@ Result<RelayMaps, Error> RelayMaps::from_pins(const PinDir &dir)
 	auto local = pinned_map(dir, "iplb_local_v4");
 	if (!local)
 		return unexpected(local.error());
+	auto local6 = pinned_map(dir, "iplb_local_v6");
+	if (!local6)
+		return unexpected(Error{local6.error().message +
+					" (pinned by an older relay program? attach it again)"});
 	auto counters = pinned_map(dir, "iplb_relay_counters");
 	if (!counters)
 		return unexpected(counters.error());
-	return RelayMaps(std::move(*local), std::move(*counters));
+	return RelayMaps(std::move(*local), std::move(*local6), std::move(*counters));
 }
 
-Status RelayMaps::add_local(Ipv4 address)
+Status RelayMaps::add_local(const IpAddress &address)
 {
-	const uint32_t key = htonl(address.value);
 	const uint8_t present = 1;
-	if (bpf_map_update_elem(local_.get(), &key, &present, BPF_ANY) != 0)
+	int rc;
+	if (const Ipv4 *v4 = std::get_if<Ipv4>(&address)) {
+		const uint32_t key = htonl(v4->value);
+		rc = bpf_map_update_elem(local_.get(), &key, &present, BPF_ANY);
+	} else {
+		rc = bpf_map_update_elem(local6_.get(), std::get<Ipv6>(address).bytes.data(),
+					 &present, BPF_ANY);
+	}
+	if (rc != 0)
 		return unexpected(
 			os_error("cannot add relay address " + to_string(address), errno));
 	return ok();
 }
 
-Status RelayMaps::remove_local(Ipv4 address)
+Status RelayMaps::remove_local(const IpAddress &address)
 {
-	const uint32_t key = htonl(address.value);
-	if (bpf_map_delete_elem(local_.get(), &key) != 0)
+	int rc;
+	if (const Ipv4 *v4 = std::get_if<Ipv4>(&address)) {
+		const uint32_t key = htonl(v4->value);
+		rc = bpf_map_delete_elem(local_.get(), &key);
+	} else {
+		rc = bpf_map_delete_elem(local6_.get(), std::get<Ipv6>(address).bytes.data());
+	}
+	if (rc != 0)
 		return unexpected(
 			errno == ENOENT
 				? Error{to_string(address) + " is not a relay address here"}
@@ -348,18 +427,19 @@ Status RelayMaps::remove_local(Ipv4 address)
 	return ok();
 }
 
-Result<std::vector<Ipv4>, Error> RelayMaps::locals() const
+Result<std::vector<IpAddress>, Error> RelayMaps::locals() const
 {
-	std::vector<Ipv4> out;
-	uint32_t key = 0, next = 0;
-	const uint32_t *previous = nullptr;
-	while (bpf_map_get_next_key(local_.get(), previous, &next) == 0) {
-		out.push_back(Ipv4{ntohl(next)});
-		key = next;
-		previous = &key;
-	}
-	if (errno != ENOENT)
-		return unexpected(os_error("cannot list relay addresses", errno));
+	auto v4 = entries<uint32_t, uint8_t>(local_.get(), "relay addresses");
+	if (!v4)
+		return unexpected(v4.error());
+	auto v6 = entries<std::array<uint8_t, 16>, uint8_t>(local6_.get(), "relay addresses");
+	if (!v6)
+		return unexpected(v6.error());
+	std::vector<IpAddress> out;
+	for (const auto &[key, present] : *v4)
+		out.push_back(Ipv4{ntohl(key)});
+	for (const auto &[key, present] : *v6)
+		out.push_back(Ipv6{key});
 	std::sort(out.begin(), out.end());
 	return out;
 }
@@ -404,7 +484,7 @@ Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins, uint32_
 		return unexpected(e);
 	}
 	const auto &m = skeleton->maps;
-	HostMaps maps(dup_fd(m.iplb_routes_v4), dup_fd(m.iplb_config),
+	HostMaps maps(dup_fd(m.iplb_routes_v4), dup_fd(m.iplb_routes_v6), dup_fd(m.iplb_config),
 		      dup_fd(m.iplb_route_counters), dup_fd(m.iplb_list_counters),
 		      dup_fd(m.iplb_flows));
 	auto version = maps.layout_version();
@@ -469,7 +549,8 @@ Result<RelayProgram, Error> RelayProgram::make(std::optional<PinDir> pins)
 	if (int rc = iplb_relay__load(skeleton.get()); rc != 0)
 		return unexpected(load_error("the relay program", rc));
 	const auto &m = skeleton->maps;
-	RelayMaps maps(dup_fd(m.iplb_local_v4), dup_fd(m.iplb_relay_counters));
+	RelayMaps maps(dup_fd(m.iplb_local_v4), dup_fd(m.iplb_local_v6),
+		       dup_fd(m.iplb_relay_counters));
 	return RelayProgram(std::move(skeleton), std::move(maps), std::move(pins));
 }
 

@@ -12,6 +12,7 @@
 #include "dataplane/pin_dir.hpp"
 #include "topology/prefix.hpp"
 #include "util/ipv4.hpp"
+#include "util/ipv6.hpp"
 #include "util/result.hpp"
 #include "util/status.hpp"
 #include "util/unique_fd.hpp"
@@ -33,8 +34,10 @@ namespace iplb {
 
 // The host program's settings (the config map, minus its layout version).
 struct HostConfig {
-	// The outer source address; none: the packet's own.
+	// The outer source address of IPv4 and of IPv6 tunnels; none: the
+	// packet's own (a packet of the other family is then sent as it is).
 	std::optional<Ipv4> source;
+	std::optional<Ipv6> source6;
 	// Send encapsulated packets out by the FIB towards the first relay
 	// rather than where the inner destination was routed.
 	bool fib_redirect = false;
@@ -46,7 +49,7 @@ struct HostConfig {
 
 // One entry of mode flow's table.
 struct FlowEntry {
-	Ipv4 source, destination;
+	IpAddress source, destination;
 	uint16_t source_port = 0, destination_port = 0; // host order; 0: none
 	uint8_t protocol = 0;
 	uint32_t list_key = 0; // iplb_relay_list.key
@@ -68,10 +71,11 @@ public:
 	Status forget_flows();
 
 	// One map update: a lookup sees the old record or the new one, whole.
-	Status put_route(const Ipv4Prefix &prefix, const iplb_route &record);
-	Status delete_route(const Ipv4Prefix &prefix);
-	Result<std::optional<iplb_route>, Error> route(const Ipv4Prefix &prefix) const;
-	Result<std::vector<std::pair<Ipv4Prefix, iplb_route>>, Error> routes() const;
+	Status put_route(const IpPrefix &prefix, const iplb_route &record);
+	Status delete_route(const IpPrefix &prefix);
+	Result<std::optional<iplb_route>, Error> route(const IpPrefix &prefix) const;
+	// IPv4 prefixes first, each family in order.
+	Result<std::vector<std::pair<IpPrefix, iplb_route>>, Error> routes() const;
 
 	// Summed over CPUs.
 	Result<iplb_counters, Error> route_counters(uint32_t id) const;
@@ -81,32 +85,32 @@ public:
 
 private:
 	friend class HostProgram;
-	HostMaps(UniqueFd routes, UniqueFd config, UniqueFd route_counters, UniqueFd list_counters,
-		 UniqueFd flows)
-	    : routes_(std::move(routes)), config_(std::move(config)),
+	HostMaps(UniqueFd routes, UniqueFd routes6, UniqueFd config, UniqueFd route_counters,
+		 UniqueFd list_counters, UniqueFd flows)
+	    : routes_(std::move(routes)), routes6_(std::move(routes6)), config_(std::move(config)),
 	      route_counters_(std::move(route_counters)), list_counters_(std::move(list_counters)),
 	      flows_(std::move(flows))
 	{
 	}
-	UniqueFd routes_, config_, route_counters_, list_counters_, flows_;
+	UniqueFd routes_, routes6_, config_, route_counters_, list_counters_, flows_;
 };
 
 class RelayMaps {
 public:
 	static Result<RelayMaps, Error> from_pins(const PinDir &dir);
 
-	Status add_local(Ipv4 address);
-	Status remove_local(Ipv4 address);
-	Result<std::vector<Ipv4>, Error> locals() const;
-	Result<iplb_relay_counters, Error> counters() const; // summed over CPUs
+	Status add_local(const IpAddress &address);
+	Status remove_local(const IpAddress &address);
+	Result<std::vector<IpAddress>, Error> locals() const; // IPv4 first
+	Result<iplb_relay_counters, Error> counters() const;  // summed over CPUs
 
 private:
 	friend class RelayProgram;
-	RelayMaps(UniqueFd local, UniqueFd counters)
-	    : local_(std::move(local)), counters_(std::move(counters))
+	RelayMaps(UniqueFd local, UniqueFd local6, UniqueFd counters)
+	    : local_(std::move(local)), local6_(std::move(local6)), counters_(std::move(counters))
 	{
 	}
-	UniqueFd local_, counters_;
+	UniqueFd local_, local6_, counters_;
 };
 
 class HostProgram {

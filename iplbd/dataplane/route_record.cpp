@@ -57,7 +57,7 @@ Result<RelayList, Error> parse_relay_list(std::string_view text)
 	for (;;) {
 		const size_t comma = text.find(',', start);
 		const std::string_view one = text.substr(start, comma - start);
-		auto relay = parse_ipv4(one);
+		auto relay = parse_ip_address(one);
 		if (!relay)
 			return unexpected(Error{"bad relay list '" + std::string(text) +
 						"': " + relay.error().message});
@@ -72,7 +72,7 @@ Result<RelayList, Error> parse_relay_list(std::string_view text)
 std::string to_string(const RelayList &list)
 {
 	std::string out;
-	for (Ipv4 relay : list.relays)
+	for (const IpAddress &relay : list.relays)
 		out += (out.empty() ? "" : ",") + to_string(relay);
 	return out;
 }
@@ -80,10 +80,37 @@ std::string to_string(const RelayList &list)
 uint32_t relay_list_key(const RelayList &list)
 {
 	uint32_t h = 0x1b873593u;
-	for (Ipv4 relay : list.relays)
-		h = mix32(h ^ relay.value) + 0x9e3779b9u;
+	for (const IpAddress &relay : list.relays) {
+		if (const Ipv4 *v4 = std::get_if<Ipv4>(&relay)) {
+			h = mix32(h ^ v4->value) + 0x9e3779b9u;
+			continue;
+		}
+		const auto &bytes = std::get<Ipv6>(relay).bytes;
+		for (size_t i = 0; i < bytes.size(); i += 4)
+			h = mix32(h ^ (uint32_t{bytes[i]} << 24 | uint32_t{bytes[i + 1]} << 16 |
+				       uint32_t{bytes[i + 2]} << 8 | bytes[i + 3])) +
+			    0x9e3779b9u;
+	}
 	return h;
 }
+
+namespace {
+
+// Why a relay address cannot be one; empty if it can.
+std::string unusable(const IpAddress &relay)
+{
+	if (const Ipv4 *v4 = std::get_if<Ipv4>(&relay))
+		return v4->value == 0 || v4->value == ~uint32_t{0} || (v4->value >> 28) >= 0xe
+			       ? "cannot be a relay address"
+			       : "";
+	const auto &b = std::get<Ipv6>(relay).bytes;
+	const Ipv6 loopback{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+	if (std::get<Ipv6>(relay) == Ipv6{} || std::get<Ipv6>(relay) == loopback || b[0] == 0xff)
+		return "cannot be a relay address";
+	return "";
+}
+
+} // namespace
 
 Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id)
 {
@@ -105,6 +132,8 @@ Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id)
 	record.encap = static_cast<uint8_t>(spec.encap);
 	record.select = static_cast<uint8_t>(spec.selection);
 	record.mtu = spec.mtu;
+	if (!spec.lists[0].relays.empty() && is_v6(spec.lists[0].relays[0]))
+		record.flags |= IPLB_ROUTE_RELAYS_V6;
 	std::set<uint32_t> keys;
 	for (size_t i = 0; i < spec.lists.size(); i++) {
 		const RelayList &list = spec.lists[i];
@@ -117,11 +146,14 @@ Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id)
 						std::to_string(IPLB_MAX_RELAYS)});
 		if (list.weight == 0)
 			return unexpected(Error{which + "weight 0"});
-		for (Ipv4 relay : list.relays)
-			if (relay.value == 0 || relay.value == ~uint32_t{0} ||
-			    (relay.value >> 28) >= 0xe)
-				return unexpected(Error{which + to_string(relay) +
-							" cannot be a relay address"});
+		for (const IpAddress &relay : list.relays) {
+			if (const std::string why = unusable(relay); !why.empty())
+				return unexpected(Error{which + to_string(relay) + " " + why});
+			if (is_v6(relay) != is_v6(spec.lists[0].relays[0]))
+				return unexpected(
+					Error{which + to_string(relay) +
+					      ": the relays of a prefix are all IPv4 or all IPv6"});
+		}
 		auto &out = record.lists[i];
 		out.key = relay_list_key(list);
 		// Two equal lists would split one list's flows for nothing.
@@ -129,13 +161,18 @@ Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id)
 			return unexpected(Error{which + "the same relays as another list"});
 		out.weight = list.weight;
 		out.n_relays = static_cast<uint8_t>(list.relays.size());
-		for (size_t r = 0; r < list.relays.size(); r++)
-			out.relays[r] = htonl(list.relays[r].value);
+		for (size_t r = 0; r < list.relays.size(); r++) {
+			if (const Ipv4 *v4 = std::get_if<Ipv4>(&list.relays[r]))
+				out.relays[r].v4 = htonl(v4->value);
+			else
+				std::memcpy(out.relays[r].v6,
+					    std::get<Ipv6>(list.relays[r]).bytes.data(), 16);
+		}
 	}
 	return record;
 }
 
-Result<RouteSpec, Error> decode_route(const Ipv4Prefix &prefix, const iplb_route &record)
+Result<RouteSpec, Error> decode_route(const IpPrefix &prefix, const iplb_route &record)
 {
 	const std::string where = to_string(prefix) + ": ";
 	if (record.n_lists == 0 || record.n_lists > IPLB_MAX_LISTS)
@@ -157,8 +194,15 @@ Result<RouteSpec, Error> decode_route(const Ipv4Prefix &prefix, const iplb_route
 						std::to_string(in.n_relays) + " relays"});
 		RelayList list;
 		list.weight = in.weight;
-		for (size_t r = 0; r < in.n_relays; r++)
-			list.relays.push_back(Ipv4{ntohl(in.relays[r])});
+		for (size_t r = 0; r < in.n_relays; r++) {
+			if (record.flags & IPLB_ROUTE_RELAYS_V6) {
+				Ipv6 relay;
+				std::memcpy(relay.bytes.data(), in.relays[r].v6, 16);
+				list.relays.push_back(relay);
+			} else {
+				list.relays.push_back(Ipv4{ntohl(in.relays[r].v4)});
+			}
+		}
 		spec.lists.push_back(std::move(list));
 	}
 	return spec;

@@ -7,6 +7,7 @@
 
 #include "topology/prefix.hpp"
 #include "util/ipv4.hpp"
+#include "util/ipv6.hpp"
 #include "util/result.hpp"
 
 #include "iplb_datapath.h"
@@ -30,15 +31,17 @@ Result<Encap, Error> parse_encap(std::string_view text);
 std::string_view to_string(Selection selection);
 Result<Selection, Error> parse_selection(std::string_view text);
 
+// The relays of one list, all of one family (the tunnel's), which need not
+// be the destination's.
 struct RelayList {
-	std::vector<Ipv4> relays; // outermost (first hop) first
+	std::vector<IpAddress> relays; // outermost (first hop) first
 	uint16_t weight = 1;
 
 	friend bool operator==(const RelayList &, const RelayList &) = default;
 };
 
 struct RouteSpec {
-	Ipv4Prefix prefix;
+	IpPrefix prefix;
 	std::vector<RelayList> lists;
 	Encap encap = Encap::ipip;
 	Selection selection = Selection::hash;
@@ -47,7 +50,8 @@ struct RouteSpec {
 	friend bool operator==(const RouteSpec &, const RouteSpec &) = default;
 };
 
-// "A.B.C.D[,A.B.C.D...]": relays outermost first, as operators write them.
+// "A.B.C.D[,A.B.C.D...]" or "X:X::X[,...]": relays outermost first, as
+// operators write them.
 Result<RelayList, Error> parse_relay_list(std::string_view text);
 std::string to_string(const RelayList &list);
 
@@ -55,9 +59,10 @@ std::string to_string(const RelayList &list);
 // only, so that a list keeps its flows whatever happens to the others.
 uint32_t relay_list_key(const RelayList &list);
 
-// The record for route counters slot `id` (< IPLB_MAX_ROUTES).
+// The record for route counters slot `id` (< IPLB_MAX_ROUTES). Every relay
+// of a route is of one family, IPv4 or IPv6.
 Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id);
 // And back, for `show`: what the kernel holds.
-Result<RouteSpec, Error> decode_route(const Ipv4Prefix &prefix, const iplb_route &record);
+Result<RouteSpec, Error> decode_route(const IpPrefix &prefix, const iplb_route &record);
 
 } // namespace iplb

@@ -3,23 +3,92 @@
 
 #include <arpa/inet.h>
 
+#include <charconv>
+
 namespace iplb {
 
 std::string to_string(const Ipv6 &address)
 {
-	char text[INET6_ADDRSTRLEN] = {};
-	::inet_ntop(AF_INET6, address.bytes.data(), text, sizeof text);
+	char text[INET6_ADDRSTRLEN];
+	::inet_ntop(AF_INET6, address.bytes.data(), text, sizeof(text));
 	return text;
 }
 
 Result<Ipv6, Error> parse_ipv6(std::string_view text)
 {
 	Ipv6 address;
-	// inet_pton wants a C string; longer than any address is not one.
-	if (text.size() >= INET6_ADDRSTRLEN ||
-	    ::inet_pton(AF_INET6, std::string(text).c_str(), address.bytes.data()) != 1)
-		return unexpected(Error{"'" + std::string(text) + "' is not an IPv6 address"});
+	const std::string copy(text);
+	if (::inet_pton(AF_INET6, copy.c_str(), address.bytes.data()) != 1)
+		return unexpected(Error{"'" + copy + "' is not an IPv6 address"});
 	return address;
+}
+
+std::string to_string(const Ipv6Prefix &prefix)
+{
+	return to_string(prefix.address) + "/" + std::to_string(prefix.length);
+}
+
+Result<Ipv6Prefix, Error> parse_ipv6_prefix(std::string_view text)
+{
+	const std::string whole(text);
+	const auto slash = text.find('/');
+	if (slash == std::string_view::npos)
+		return unexpected(Error{"'" + whole + "' is not a prefix (X:X::X/L)"});
+	auto address = parse_ipv6(text.substr(0, slash));
+	if (!address)
+		return unexpected(address.error());
+	const auto len_text = text.substr(slash + 1);
+	unsigned length = 0;
+	auto [end, ec] =
+		std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
+	if (ec != std::errc{} || end != len_text.data() + len_text.size() || len_text.empty() ||
+	    length > 128)
+		return unexpected(Error{"'" + whole + "': prefix length must be 0-128"});
+	Ipv6 masked = *address;
+	for (unsigned bit = length; bit < 128; bit++)
+		masked.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+	if (masked != *address)
+		return unexpected(Error{"'" + whole + "': host bits are set (did you mean " +
+					to_string(masked) + "/" + std::to_string(length) + "?)"});
+	return Ipv6Prefix{*address, static_cast<uint8_t>(length)};
+}
+
+std::string to_string(const IpAddress &address)
+{
+	return std::visit([](const auto &a) { return to_string(a); }, address);
+}
+
+std::string to_string(const IpPrefix &prefix)
+{
+	return std::visit([](const auto &p) { return to_string(p); }, prefix);
+}
+
+Result<IpAddress, Error> parse_ip_address(std::string_view text)
+{
+	if (text.find(':') != std::string_view::npos) {
+		auto v6 = parse_ipv6(text);
+		if (!v6)
+			return unexpected(v6.error());
+		return IpAddress{*v6};
+	}
+	auto v4 = parse_ipv4(text);
+	if (!v4)
+		return unexpected(v4.error());
+	return IpAddress{*v4};
+}
+
+Result<IpPrefix, Error> parse_ip_prefix(std::string_view text)
+{
+	if (text.find(':') != std::string_view::npos) {
+		auto v6 = parse_ipv6_prefix(text);
+		if (!v6)
+			return unexpected(v6.error());
+		return IpPrefix{*v6};
+	}
+	auto v4 = parse_prefix(text);
+	if (!v4)
+		return unexpected(v4.error());
+	return IpPrefix{*v4};
 }
 
 } // namespace iplb

@@ -34,6 +34,35 @@ const uint32_t host = addr("10.1.1.1");
 const uint32_t source = addr("10.255.1.1"); // the host's loopback
 const uint32_t r1 = addr("10.255.0.1"), r2 = addr("10.255.0.2"), r3 = addr("10.255.0.3");
 
+const Ipv6Prefix destination6 = *parse_ipv6_prefix("fc00:4:1::/64");
+const test::Addr6 host6 = test::addr6("fc00:1::1");
+const test::Addr6 dest6 = test::addr6("fc00:4:1::7");
+const test::Addr6 source6 = test::addr6("fc00:ff::1"); // the host's loopback
+const test::Addr6 r1_6 = test::addr6("fc00:0:1::1"), r2_6 = test::addr6("fc00:0:2::1"),
+		  r3_6 = test::addr6("fc00:0:3::1");
+
+test::Ipv6Spec udp6_spec()
+{
+	test::Ipv6Spec spec;
+	spec.src = host6;
+	spec.dst = dest6;
+	spec.traffic_class = 0x28;
+	spec.flow_label = 0x12345;
+	return spec;
+}
+
+Bytes udp6_packet(uint16_t sport = 40000)
+{
+	const uint8_t payload[] = {'i', 'p', 'l', 'b'};
+	return test::ipv6(udp6_spec(), test::udp(sport, 53, payload));
+}
+
+// The flow label the program wrote in the IPv6 header at `at`.
+uint32_t flow_label_at(const Bytes &frame, size_t at)
+{
+	return (frame[at + 1] & 0xfu) << 16 | uint32_t{frame[at + 2]} << 8 | frame[at + 3];
+}
+
 RouteSpec route_of(std::vector<std::vector<uint32_t>> lists, uint16_t mtu = 0)
 {
 	RouteSpec spec;
@@ -213,6 +242,140 @@ TEST_F(HostDatapath, UdpToTheGuePortIsNotTunnelledAgain)
 	EXPECT_EQ(run(tunnelled).frame, tunnelled);
 }
 
+// IPv6 destinations over IPv4 relays, and IPv4 and IPv6 destinations over
+// IPv6 relays.
+class HostDatapath6 : public HostDatapath {
+protected:
+	void SetUp() override
+	{
+		HostDatapath::SetUp();
+		ASSERT_TRUE(program_->maps().set_config(
+			{.source = Ipv4{source}, .source6 = Ipv6{source6}}));
+	}
+
+	void install6(IpPrefix prefix, std::vector<IpAddress> relays, Encap encap, uint16_t mtu = 0)
+	{
+		RouteSpec spec;
+		spec.prefix = prefix;
+		spec.lists.push_back(RelayList{std::move(relays)});
+		spec.encap = encap;
+		spec.mtu = mtu;
+		install(spec);
+	}
+};
+
+TEST_F(HostDatapath6, SixInFour)
+{
+	install6(destination6, {Ipv4{r1}}, Encap::ipip);
+	const Bytes inner = udp6_packet();
+	const auto out = run(test::ethernet(inner, test::ethertype_ipv6));
+	EXPECT_EQ(out.verdict, tcx_next);
+	// Protocol 41, TOS from the traffic class, DF set (IPv6 is never
+	// fragmented on the way), id 0.
+	const Bytes expected = test::ethernet(
+		test::ip4_tunnel(source, r1, IPLB_ENCAP_IPIP, true, inner, 0x28, 0, true));
+	EXPECT_EQ(out.frame, expected) << "got\n"
+				       << test::hex(out.frame) << "\nexpected\n"
+				       << test::hex(expected);
+}
+
+TEST_F(HostDatapath6, FourInSixNested)
+{
+	install6(destination, {Ipv6{r1_6}, Ipv6{r2_6}}, Encap::ipip);
+	const auto spec = udp_spec();
+	const Bytes inner = udp_packet(spec);
+	const auto out = run(test::ethernet(inner));
+	ASSERT_GT(out.frame.size(), 18u);
+	// The flow label carries the flow, the same in both headers.
+	const uint32_t label = flow_label_at(out.frame, 14);
+	EXPECT_EQ(flow_label_at(out.frame, 14 + 40), label);
+	const Bytes expected =
+		test::ethernet(test::ip6_tunnel(source6, r1_6, IPLB_ENCAP_IPIP, true,
+						test::ip6_tunnel(source6, r2_6, IPLB_ENCAP_IPIP,
+								 false, inner, spec.tos, label),
+						spec.tos, label),
+			       test::ethertype_ipv6);
+	EXPECT_EQ(out.frame, expected) << "got\n"
+				       << test::hex(out.frame) << "\nexpected\n"
+				       << test::hex(expected);
+	// Another flow, another label.
+	const auto other = run(test::ethernet(udp_packet(spec, 40001)));
+	EXPECT_NE(flow_label_at(other.frame, 14), label);
+}
+
+TEST_F(HostDatapath6, SixInSixGreAndGue)
+{
+	install6(destination6, {Ipv6{r1_6}}, Encap::gre);
+	const Bytes inner = udp6_packet();
+	auto out = run(test::ethernet(inner, test::ethertype_ipv6));
+	Bytes expected = test::ethernet(test::ip6_tunnel(source6, r1_6, IPLB_ENCAP_GRE, true, inner,
+							 0x28, flow_label_at(out.frame, 14)),
+					test::ethertype_ipv6);
+	EXPECT_EQ(out.frame, expected) << test::hex(out.frame);
+
+	install6(destination6, {Ipv6{r1_6}}, Encap::gue);
+	out = run(test::ethernet(inner, test::ethertype_ipv6));
+	ASSERT_GT(out.frame.size(), 14u + 40 + 2);
+	const uint16_t port = static_cast<uint16_t>(out.frame[54] << 8 | out.frame[55]);
+	expected = test::ethernet(test::ip6_tunnel(source6, r1_6, IPLB_ENCAP_GUE, true, inner, 0x28,
+						   flow_label_at(out.frame, 14), port),
+				  test::ethertype_ipv6);
+	EXPECT_EQ(out.frame, expected) << test::hex(out.frame);
+}
+
+TEST_F(HostDatapath6, WithoutASourceOfTheTunnelsFamilyThePacketGoesAsItIs)
+{
+	ASSERT_TRUE(program_->maps().set_config({.source6 = Ipv6{source6}}));
+	install6(destination6, {Ipv4{r1}}, Encap::ipip);
+	const Bytes frame = test::ethernet(udp6_packet(), test::ethertype_ipv6);
+	const auto out = run(frame);
+	EXPECT_EQ(out.verdict, tcx_next);
+	EXPECT_EQ(out.frame, frame);
+	EXPECT_EQ(program_->maps().route_counters(7)->bypass[IPLB_BYPASS_NO_SOURCE], 1u);
+
+	// An IPv6 packet to IPv6 relays can do with its own source.
+	ASSERT_TRUE(program_->maps().set_config({}));
+	install6(destination6, {Ipv6{r1_6}}, Encap::ipip);
+	const auto own = run(frame);
+	ASSERT_GT(own.frame.size(), 14u + 40);
+	EXPECT_TRUE(std::equal(host6.begin(), host6.end(), own.frame.begin() + 14 + 8));
+}
+
+TEST_F(HostDatapath6, AnIpv6SynsMssIsClampedForItsLargerHeader)
+{
+	install6(destination6, {Ipv4{r1}}, Encap::ipip, 1400);
+	auto spec = udp6_spec();
+	spec.next_header = test::proto_tcp;
+	const Bytes syn = test::ipv6(spec, test::tcp_syn6(40000, 80, 1440, host6, dest6));
+	const Bytes clamped = test::ipv6(spec, test::tcp_syn6(40000, 80, 1320, host6, dest6));
+	const auto out = run(test::ethernet(syn, test::ethertype_ipv6));
+	EXPECT_EQ(out.frame, test::ethernet(test::ip4_tunnel(source, r1, IPLB_ENCAP_IPIP, true,
+							     clamped, 0x28, 0, true)))
+		<< test::hex(out.frame);
+	EXPECT_EQ(program_->maps().route_counters(7)->mss_clamped, 1u);
+}
+
+TEST_F(HostDatapath6, Ipv6FlowsSpreadAndAreRemembered)
+{
+	RouteSpec spec;
+	spec.prefix = destination6;
+	spec.lists = {RelayList{{Ipv6{r1_6}}}, RelayList{{Ipv6{r2_6}}}};
+	spec.selection = Selection::flow;
+	install(spec);
+	std::set<uint8_t> first_hops; // the last byte of r1_6 / r2_6's network part
+	for (uint16_t port = 20000; port < 20040; port++) {
+		const auto out = run(test::ethernet(udp6_packet(port), test::ethertype_ipv6));
+		ASSERT_GT(out.frame.size(), 14u + 40);
+		first_hops.insert(out.frame[14 + 24 + 5]);
+	}
+	EXPECT_EQ(first_hops.size(), 2u);
+	auto flows = program_->maps().flows();
+	ASSERT_TRUE(flows);
+	ASSERT_EQ(flows->size(), 40u);
+	EXPECT_EQ(flows->front().destination, IpAddress{Ipv6{dest6}});
+	EXPECT_EQ(flows->front().protocol, test::proto_udp);
+}
+
 TEST_F(HostDatapath, WithoutAnOuterSourceThePacketsOwnIsUsed)
 {
 	ASSERT_TRUE(program_->maps().set_config({}));
@@ -231,7 +394,7 @@ TEST_F(HostDatapath, WhatIsNotInTheTableIsUntouched)
 	EXPECT_EQ(out.verdict, tcx_next);
 	EXPECT_EQ(out.frame, elsewhere);
 
-	// ARP, and IPv6, are not iplb's business.
+	// ARP is not iplb's business, nor IPv6 outside the table.
 	const Bytes arp = test::ethernet(Bytes(28, 0), 0x0806);
 	out = run(arp);
 	EXPECT_EQ(out.verdict, tcx_next);
@@ -345,7 +508,7 @@ TEST_F(HostDatapath, WeightedListsGetFlowsInProportionAndAReweightMovesOnlyTheir
 	spec.selection = Selection::weighted;
 	const std::map<uint32_t, uint16_t> weights{{r1, 1}, {r2, 2}, {r3, 3}, {r4, 4}};
 	for (size_t i = 0; i < spec.lists.size(); i++)
-		spec.lists[i].weight = weights.at(spec.lists[i].relays[0].value);
+		spec.lists[i].weight = weights.at(std::get<Ipv4>(spec.lists[i].relays[0]).value);
 	install(spec);
 
 	constexpr int flows = 4000;
@@ -450,8 +613,8 @@ TEST_F(FlowMode, TheTableListsItsFlows)
 	ASSERT_TRUE(flows) << flows.error().message;
 	ASSERT_EQ(flows->size(), 1u);
 	const FlowEntry &f = flows->front();
-	EXPECT_EQ(f.source, Ipv4{host});
-	EXPECT_EQ(f.destination, Ipv4{addr("10.4.1.7")});
+	EXPECT_EQ(f.source, IpAddress{Ipv4{host}});
+	EXPECT_EQ(f.destination, IpAddress{Ipv4{addr("10.4.1.7")}});
 	EXPECT_EQ(f.source_port, 20001);
 	EXPECT_EQ(f.destination_port, 53);
 	EXPECT_EQ(f.protocol, test::proto_udp);
@@ -699,45 +862,80 @@ TEST_F(RelayDatapath, PassesOnWhatIsNotForIt)
 }
 
 // What the host wrote, unwrapped by each relay in turn, is what it sent.
-class RoundTrip : public ::testing::TestWithParam<Encap> {};
+// Every tunnel: encapsulation x the packet's family x the relays' family.
+struct Tunnel {
+	Encap encap;
+	bool inner_v6, relays_v6;
+};
+
+class RoundTrip : public ::testing::TestWithParam<Tunnel> {};
 
 TEST_P(RoundTrip, HostThenEveryRelayGivesBackTheOriginalPacket)
 {
+	const Tunnel t = GetParam();
 	auto host_program = HostProgram::load();
 	ASSERT_TRUE(host_program) << host_program.error().message;
-	ASSERT_TRUE(host_program->maps().set_config({.source = Ipv4{source}}));
-	auto spec = route_of({{r1, r2, r3}});
-	spec.encap = GetParam();
-	ASSERT_TRUE(host_program->maps().put_route(destination, *encode_route(spec, 1)));
+	ASSERT_TRUE(host_program->maps().set_config(
+		{.source = Ipv4{source}, .source6 = Ipv6{source6}}));
+	const std::vector<IpAddress> relay_addresses =
+		t.relays_v6 ? std::vector<IpAddress>{Ipv6{r1_6}, Ipv6{r2_6}, Ipv6{r3_6}}
+			    : std::vector<IpAddress>{Ipv4{r1}, Ipv4{r2}, Ipv4{r3}};
+	RouteSpec spec;
+	spec.prefix = t.inner_v6 ? IpPrefix{destination6} : IpPrefix{destination};
+	spec.lists.push_back(RelayList{relay_addresses});
+	spec.encap = t.encap;
+	auto record = encode_route(spec, 1);
+	ASSERT_TRUE(record) << record.error().message;
+	ASSERT_TRUE(host_program->maps().put_route(spec.prefix, *record));
 	std::vector<RelayProgram> relays;
-	for (uint32_t r : {r1, r2, r3}) {
+	for (const IpAddress &r : relay_addresses) {
 		auto relay = RelayProgram::load();
 		ASSERT_TRUE(relay) << relay.error().message;
-		ASSERT_TRUE(relay->maps().add_local(Ipv4{r}));
+		ASSERT_TRUE(relay->maps().add_local(r));
 		relays.push_back(std::move(*relay));
 	}
 
-	const Bytes original = test::ethernet(udp_packet(udp_spec()));
+	const Bytes original = t.inner_v6 ? test::ethernet(udp6_packet(), test::ethertype_ipv6)
+					  : test::ethernet(udp_packet(udp_spec()));
 	auto frame = test_run(host_program->prog_fd(), original);
 	ASSERT_TRUE(frame);
 	Bytes on_the_wire = frame->frame;
-	ASSERT_GT(on_the_wire.size(), 23u);
-	EXPECT_EQ(on_the_wire[23], GetParam() == Encap::gre   ? 47
-				   : GetParam() == Encap::gue ? test::proto_udp
-							      : test::proto_ipip);
+	ASSERT_EQ(on_the_wire.size(),
+		  original.size() +
+			  3 * iplb_encap_layer(static_cast<uint8_t>(t.encap), t.relays_v6));
+	EXPECT_EQ(on_the_wire[12] << 8 | on_the_wire[13], t.relays_v6 ? 0x86dd : 0x0800);
+	const uint8_t protocol = on_the_wire[t.relays_v6 ? 20 : 23];
+	EXPECT_EQ(protocol, t.encap == Encap::gre   ? test::proto_gre
+			    : t.encap == Encap::gue ? test::proto_udp
+			    : t.relays_v6	    ? test::proto_ipv6
+						    : test::proto_ipip);
 	for (auto &relay : relays) {
 		auto out = test_run(relay.prog_fd(), on_the_wire);
 		ASSERT_TRUE(out);
 		EXPECT_EQ(out->verdict, tcx_pass);
 		on_the_wire = out->frame;
 	}
-	EXPECT_EQ(on_the_wire, original);
+	EXPECT_EQ(on_the_wire, original) << test::hex(on_the_wire);
+	for (auto &relay : relays)
+		EXPECT_EQ(relay.maps().counters()->decapsulated, 1u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Datapath, RoundTrip,
-			 ::testing::Values(Encap::ipip, Encap::gre, Encap::gue),
+std::vector<Tunnel> every_tunnel()
+{
+	std::vector<Tunnel> out;
+	for (Encap encap : {Encap::ipip, Encap::gre, Encap::gue})
+		for (bool inner_v6 : {false, true})
+			for (bool relays_v6 : {false, true})
+				out.push_back({encap, inner_v6, relays_v6});
+	return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Datapath, RoundTrip, ::testing::ValuesIn(every_tunnel()),
 			 [](const auto &test_info) {
-				 return std::string(to_string(test_info.param));
+				 const Tunnel &t = test_info.param;
+				 return std::string(to_string(t.encap)) +
+					(t.inner_v6 ? "_v6" : "_v4") +
+					(t.relays_v6 ? "_over_v6" : "_over_v4");
 			 });
 
 // A bpffs of the test's own, removed with everything pinned in it.

@@ -31,6 +31,96 @@ uint32_t addr(const char *dotted)
 	return ntohl(a.s_addr);
 }
 
+Addr6 addr6(const char *text)
+{
+	Addr6 a{};
+	if (inet_pton(AF_INET6, text, a.data()) != 1)
+		throw std::invalid_argument(text);
+	return a;
+}
+
+Bytes ipv6(const Ipv6Spec &spec, std::span<const uint8_t> payload)
+{
+	Bytes out;
+	put32(out, 6u << 28 | uint32_t{spec.traffic_class} << 20 | (spec.flow_label & 0xfffff));
+	put16(out, static_cast<uint16_t>(payload.size()));
+	out.push_back(spec.next_header);
+	out.push_back(spec.hop_limit);
+	out.insert(out.end(), spec.src.begin(), spec.src.end());
+	out.insert(out.end(), spec.dst.begin(), spec.dst.end());
+	out.insert(out.end(), payload.begin(), payload.end());
+	return out;
+}
+
+Bytes tcp_syn6(uint16_t src_port, uint16_t dst_port, uint16_t mss, const Addr6 &src,
+	       const Addr6 &dst, bool ack)
+{
+	Bytes out = tcp_syn(src_port, dst_port, mss, 0, 0, ack);
+	Bytes pseudo(src.begin(), src.end());
+	pseudo.insert(pseudo.end(), dst.begin(), dst.end());
+	put32(pseudo, static_cast<uint32_t>(out.size()));
+	put32(pseudo, proto_tcp);
+	pseudo.insert(pseudo.end(), out.begin(), out.end());
+	const uint16_t check = ipv4_checksum(pseudo); // the same one's complement sum
+	out[16] = static_cast<uint8_t>(check >> 8);
+	out[17] = static_cast<uint8_t>(check);
+	return out;
+}
+
+namespace {
+
+// What follows a tunnel's IP header: GRE's or UDP's header and the inner packet.
+Bytes tunnel_payload(uint8_t encap, bool inner_v6, std::span<const uint8_t> inner,
+		     uint16_t gue_source_port, uint8_t &protocol)
+{
+	Bytes out;
+	if (encap == 2) { // GRE
+		protocol = proto_gre;
+		out = {0, 0};
+		put16(out, inner_v6 ? ethertype_ipv6 : 0x0800);
+		out.insert(out.end(), inner.begin(), inner.end());
+	} else if (encap == 3) { // GUE
+		protocol = proto_udp;
+		out = udp(gue_source_port, 6080, inner);
+	} else {
+		protocol = inner_v6 ? proto_ipv6 : proto_ipip;
+		out.assign(inner.begin(), inner.end());
+	}
+	return out;
+}
+
+} // namespace
+
+Bytes ip6_tunnel(const Addr6 &src, const Addr6 &relay, uint8_t encap, bool inner_v6,
+		 std::span<const uint8_t> inner, uint8_t traffic_class, uint32_t flow_label,
+		 uint16_t gue_source_port)
+{
+	Ipv6Spec outer;
+	outer.src = src;
+	outer.dst = relay;
+	outer.traffic_class = traffic_class;
+	outer.flow_label = flow_label;
+	const Bytes payload =
+		tunnel_payload(encap, inner_v6, inner, gue_source_port, outer.next_header);
+	return ipv6(outer, payload);
+}
+
+Bytes ip4_tunnel(uint32_t src, uint32_t relay, uint8_t encap, bool inner_v6,
+		 std::span<const uint8_t> inner, uint8_t tos, uint16_t id, bool df,
+		 uint16_t gue_source_port)
+{
+	Ipv4Spec outer;
+	outer.src = src;
+	outer.dst = relay;
+	outer.tos = tos;
+	outer.id = id;
+	outer.df = df;
+	outer.ttl = 64;
+	const Bytes payload =
+		tunnel_payload(encap, inner_v6, inner, gue_source_port, outer.protocol);
+	return ipv4(outer, payload);
+}
+
 uint16_t ipv4_checksum(std::span<const uint8_t> header)
 {
 	uint32_t sum = 0;

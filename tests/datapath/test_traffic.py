@@ -11,6 +11,8 @@ a has two uplinks; its normal route to b's prefix goes through r1. Its iplb
 table sends each flow to 10.4.1.0/24 through one of four relay lists,
 [r1], [r2], [r1, r3], [r2, r3] (the nested ones decapsulated twice), and
 routes the tunnel by the FIB, so flows through r2 leave by the other uplink.
+Every link and loopback has an IPv6 address too (b: fc00:4:1::2), for IPv6
+destinations over IPv4 relays and both families over IPv6 relays.
 Needs root; every wait is bounded.
 """
 
@@ -58,6 +60,28 @@ LINKS = [  # (node, ifname, address, peer node, peer ifname, peer address)
     ("r3", "lan", "10.4.1.1/24", "b", "lan", "10.4.1.2/24"),
 ]
 LOOPBACKS = {"a": "10.255.1.1", "r1": "10.255.0.1", "r2": "10.255.0.2", "r3": "10.255.0.3"}
+LINKS6 = [  # the same links' IPv6 addresses
+    ("a", "up1", "fc00:a1::1/64", "r1", "toa", "fc00:a1::2/64"),
+    ("a", "up2", "fc00:a2::1/64", "r2", "toa", "fc00:a2::2/64"),
+    ("r1", "tor3", "fc00:13::1/64", "r3", "from1", "fc00:13::2/64"),
+    ("r2", "tor3", "fc00:23::1/64", "r3", "from2", "fc00:23::2/64"),
+    ("r3", "lan", "fc00:4:1::1/64", "b", "lan", "fc00:4:1::2/64"),
+]
+LOOPBACKS6 = {"a": "fc00:ff::1", "r1": "fc00:0:1::1", "r2": "fc00:0:2::1",
+              "r3": "fc00:0:3::1"}
+LISTS6 = ["fc00:0:1::1", "fc00:0:2::1", "fc00:0:1::1,fc00:0:3::1",
+          "fc00:0:2::1,fc00:0:3::1"]
+ROUTES6 = {
+    "a": ["fc00:0:1::1/128 via fc00:a1::2", "fc00:0:2::1/128 via fc00:a2::2",
+          "fc00:0:3::1/128 via fc00:a1::2", "fc00:4:1::/64 via fc00:a1::2 src fc00:ff::1"],
+    "r1": ["fc00:ff::1/128 via fc00:a1::1", "fc00:4:1::/64 via fc00:13::2",
+           "fc00:0:3::1/128 via fc00:13::2", "fc00:0:2::1/128 via fc00:13::2"],
+    "r2": ["fc00:ff::1/128 via fc00:a2::1", "fc00:4:1::/64 via fc00:23::2",
+           "fc00:0:3::1/128 via fc00:23::2", "fc00:0:1::1/128 via fc00:23::2"],
+    "r3": ["fc00:ff::1/128 via fc00:13::1", "fc00:0:1::1/128 via fc00:13::1",
+           "fc00:0:2::1/128 via fc00:23::1"],
+    "b": ["default via fc00:4:1::1"],
+}
 ROUTES = {
     "a": ["10.255.0.1/32 via 10.0.1.2", "10.255.0.2/32 via 10.0.2.2",
           "10.255.0.3/32 via 10.0.1.2", "10.4.1.0/24 via 10.0.1.2 src 10.255.1.1"],
@@ -78,6 +102,7 @@ def lab():
             sh("ip", "netns", "add", ns(node))
             sh("ip", "link", "set", "dev", "lo", "up", node=node)
             sh("sysctl", "-qw", "net.ipv4.ip_forward=1", node=node)
+            sh("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", node=node)
         for node, ifname, address, peer, peer_if, peer_address in LINKS:
             sh("ip", "link", "add", ifname, "netns", ns(node), "type", "veth",
                "peer", "name", peer_if, "netns", ns(peer))
@@ -85,24 +110,36 @@ def lab():
             sh("ip", "addr", "add", peer_address, "dev", peer_if, node=peer)
             sh("ip", "link", "set", "dev", ifname, "up", node=node)
             sh("ip", "link", "set", "dev", peer_if, "up", node=peer)
+        for node, ifname, address, peer, peer_if, peer_address in LINKS6:
+            sh("ip", "addr", "add", address, "dev", ifname, "nodad", node=node)
+            sh("ip", "addr", "add", peer_address, "dev", peer_if, "nodad", node=peer)
         for node, address in LOOPBACKS.items():
             sh("ip", "addr", "add", address + "/32", "dev", "lo", node=node)
+        for node, address in LOOPBACKS6.items():
+            sh("ip", "addr", "add", address + "/128", "dev", "lo", node=node)
         for node, routes in ROUTES.items():
             for route in routes:
                 sh("ip", "route", "add", *route.split(), node=node)
+        for node, routes in ROUTES6.items():
+            for route in routes:
+                sh("ip", "-6", "route", "add", *route.split(), node=node)
 
         # The FIB redirect only uses resolved neighbours: keep a's gateways
         # resolved, as an operator of multi-uplink hosts would.
         for gateway, dev in [("10.0.1.2", "up1"), ("10.0.2.2", "up2")]:
             sh("ip", "neigh", "replace", gateway, "dev", dev, "managed", node="a")
+        for gateway, dev in [("fc00:a1::2", "up1"), ("fc00:a2::2", "up2")]:
+            sh("ip", "-6", "neigh", "replace", gateway, "dev", dev, "managed", node="a")
         deadline = time.monotonic() + 10
         while sh("ip", "neigh", "show", "nud", "reachable", node="a").stdout.count(
-                "REACHABLE") < 2:
+                "REACHABLE") < 2 or sh("ip", "-6", "neigh", "show", "nud", "reachable",
+                                       node="a").stdout.count("REACHABLE") < 2:
             assert time.monotonic() < deadline, "a's gateways never resolved"
             time.sleep(0.1)
 
         iplbctl("a", "attach", "host", "up1", "up2")
-        iplbctl("a", "config", "source", "10.255.1.1", "fib-redirect", "on")
+        iplbctl("a", "config", "source", "10.255.1.1", "source6", "fc00:ff::1",
+                "fib-redirect", "on")
         args = ["prefix", "add", "10.4.1.0/24"]
         for relays in LISTS:
             args += ["relay", relays]
@@ -111,6 +148,7 @@ def lab():
                                   ("r3", ["from1", "from2"])]:
             iplbctl(relay, "attach", "relay", *interfaces)
             iplbctl(relay, "relay", "add", LOOPBACKS[relay])
+            iplbctl(relay, "relay", "add", LOOPBACKS6[relay])
         yield
     finally:
         for node in NODES:
@@ -137,7 +175,7 @@ def decapsulated():
             for relay in ("r1", "r2", "r3")}
 
 
-def udp_round(first_port, count, seconds=3):
+def udp_round(first_port, count, seconds=3, dst="10.4.1.2"):
     """Sends one datagram from each of count source ports to b; returns what
     b received, by source port (waiting at most seconds for the last)."""
     sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "udp-sink",
@@ -145,7 +183,7 @@ def udp_round(first_port, count, seconds=3):
                             text=True)
     try:
         assert json.loads(sink.stdout.readline()) == {"ready": True}
-        sh(PY, TRAFFIC, "udp-send", "10.4.1.2", 5001, first_port, count, node="a")
+        sh(PY, TRAFFIC, "udp-send", dst, 5001, first_port, count, node="a")
         out, _ = sink.communicate(timeout=seconds + 10)
     finally:
         sink.kill()
@@ -265,6 +303,49 @@ def test_mode_flow_keeps_each_flow_on_its_list_as_lists_are_added(lab):
         assert iplbctl("a", "flow", "show", json_out=True) == []
     finally:
         set_lists(LISTS)
+
+
+def stats_of(prefix):
+    [entry] = iplbctl("a", "stats", prefix, json_out=True)
+    return {e["relays"]: e["packets"] for e in entry["lists"]}
+
+
+@pytest.mark.parametrize("prefix, dst, lists", [
+    ("fc00:4:1::/64", "fc00:4:1::2", LISTS),     # IPv6 over IPv4 relays (6in4)
+    ("fc00:4:1::/64", "fc00:4:1::2", LISTS6),    # IPv6 over IPv6 relays (6in6)
+    ("10.4.1.0/24", "10.4.1.2", LISTS6),         # IPv4 over IPv6 relays (4in6)
+], ids=["6in4", "6in6", "4in6"])
+def test_both_families_over_both_families(lab, prefix, dst, lists):
+    args = ["prefix", "replace" if prefix == "10.4.1.0/24" else "add", prefix]
+    for relays in lists:
+        args += ["relay", relays]
+    iplbctl("a", *args)
+    try:
+        before, relays_before = stats_of(prefix), decapsulated()
+        received = udp_round(27000, 100, dst=dst)
+        assert len(received) == 100, "every flow arrived (%d of 100)" % len(received)
+        sent = {k: v - before[k] for k, v in stats_of(prefix).items()}
+        relays = {k: v - relays_before[k] for k, v in decapsulated().items()}
+        assert sum(sent.values()) == 100 and min(sent.values()) > 0, sent
+        assert relays["r3"] == sent[lists[2]] + sent[lists[3]], (sent, relays)
+        assert relays["r1"] == sent[lists[0]] + sent[lists[2]], (sent, relays)
+
+        # Full-size TCP: the MSS is clamped for the larger headers.
+        tcp = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "tcp-sink",
+                                "5006", "4", "30"], stdout=subprocess.PIPE, text=True)
+        try:
+            assert json.loads(tcp.stdout.readline()) == {"ready": True}
+            out = json.loads(sh(PY, TRAFFIC, "tcp-send", dst, 5006, 1 << 19, 4,
+                                node="a", timeout=60).stdout)
+            got, _ = tcp.communicate(timeout=40)
+        finally:
+            tcp.kill()
+        assert json.loads(got.strip().splitlines()[-1]) == out
+    finally:
+        if prefix == "10.4.1.0/24":
+            set_lists(LISTS)
+        else:
+            iplbctl("a", "prefix", "del", prefix)
 
 
 def test_traffic_outside_the_table_is_untouched(lab):

@@ -29,16 +29,28 @@ def payload(size, seed):
     return (block * (size // len(block) + 1))[:size]
 
 
+def listening(kind):
+    """A socket for either family: IPv6, taking IPv4 too (as mapped)."""
+    s = socket.socket(socket.AF_INET6, kind)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    return s
+
+
+def family(dst):
+    return socket.AF_INET6 if ":" in dst else socket.AF_INET
+
+
 def udp_sink(port, seconds, expect=None):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = listening(socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    s.bind(("0.0.0.0", port))
+    s.bind(("::", port))
     print(json.dumps({"ready": True}), flush=True)
     got = {}
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         if select.select([s], [], [], left)[0]:
-            _, (_, sport) = s.recvfrom(2048)
+            _, peer = s.recvfrom(2048)
+            sport = peer[1]
             got[sport] = got.get(sport, 0) + 1
             if expect is not None and sum(got.values()) >= expect:
                 break
@@ -47,18 +59,18 @@ def udp_sink(port, seconds, expect=None):
 
 def udp_send(dst, port, first, count):
     for sport in range(first, first + count):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(family(dst), socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", sport))
+        s.bind(("::" if ":" in dst else "0.0.0.0", sport))
         s.sendto(b"iplb %d" % sport, (dst, port))
         s.close()
     print(json.dumps({"sent": count}))
 
 
 def tcp_sink(port, connections, seconds):
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener = listening(socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("0.0.0.0", port))
+    listener.bind(("::", port))
     listener.listen(connections)
     print(json.dumps({"ready": True}), flush=True)
     deadline = time.monotonic() + seconds
@@ -92,9 +104,9 @@ def tcp_send(dst, port, size, connections):
 
 
 def udp_stream(dst, port, sport, count, gap):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", sport))
+    s.bind(("::" if ":" in dst else "0.0.0.0", sport))
     start = time.monotonic()
     for i in range(count):
         # Paced by the clock, not by sleeps, so that the stream lasts

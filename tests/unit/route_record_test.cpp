@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
+
 namespace iplb {
 namespace {
 
@@ -38,10 +40,10 @@ TEST(RouteRecord, EncodesRelaysInNetworkOrderOutermostFirst)
 	EXPECT_EQ(record->n_lists, 2);
 	EXPECT_EQ(record->encap, IPLB_ENCAP_IPIP);
 	EXPECT_EQ(record->lists[0].n_relays, 2);
-	EXPECT_EQ(record->lists[0].relays[0], htonl(0x0aff0001));
-	EXPECT_EQ(record->lists[0].relays[1], htonl(0x0aff0002));
-	EXPECT_EQ(record->lists[1].relays[0], htonl(0x0aff0003));
-	EXPECT_EQ(record->lists[1].relays[1], 0u) << "unused slots are zero";
+	EXPECT_EQ(record->lists[0].relays[0].v4, htonl(0x0aff0001));
+	EXPECT_EQ(record->lists[0].relays[1].v4, htonl(0x0aff0002));
+	EXPECT_EQ(record->lists[1].relays[0].v4, htonl(0x0aff0003));
+	EXPECT_EQ(record->lists[1].relays[1].v4, 0u) << "unused slots are zero";
 	EXPECT_NE(record->lists[0].key, record->lists[1].key);
 
 	auto back = decode_route(spec.prefix, *record);
@@ -116,6 +118,61 @@ TEST(RouteRecord, EncapAndSelectionNames)
 		  "unknown encapsulation 'mpls': expected ipip, gre or gue");
 	EXPECT_EQ(to_string(*parse_encap("gre")), "gre");
 	EXPECT_EQ(to_string(*parse_selection("hash")), "hash");
+}
+
+TEST(RouteRecord, Ipv6RelaysAndDestinations)
+{
+	RouteSpec spec;
+	spec.prefix = *parse_ip_prefix("fc00:4:1::/64");
+	spec.lists.push_back(*parse_relay_list("fc00:0:1::1,fc00:0:3::1"));
+	spec.lists.push_back(*parse_relay_list("fc00:0:2::1"));
+	auto record = encode_route(spec, 3);
+	ASSERT_TRUE(record) << record.error().message;
+	EXPECT_EQ(record->flags & IPLB_ROUTE_RELAYS_V6, IPLB_ROUTE_RELAYS_V6);
+	const uint8_t first[16] = {0xfc, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	EXPECT_EQ(std::memcmp(record->lists[0].relays[0].v6, first, 16), 0);
+	auto back = decode_route(spec.prefix, *record);
+	ASSERT_TRUE(back) << back.error().message;
+	EXPECT_EQ(*back, spec);
+	EXPECT_EQ(to_string(back->lists[0]), "fc00:0:1::1,fc00:0:3::1");
+
+	// IPv4 destinations over IPv6 relays, and the other way round, too.
+	spec.prefix = *parse_ip_prefix("10.4.1.0/24");
+	EXPECT_TRUE(encode_route(spec, 3));
+	RouteSpec six_in_four = spec_of({list_of({"10.255.0.1"})});
+	six_in_four.prefix = *parse_ip_prefix("fc00:4:1::/64");
+	auto v4_relays = encode_route(six_in_four, 3);
+	ASSERT_TRUE(v4_relays);
+	EXPECT_EQ(v4_relays->flags & IPLB_ROUTE_RELAYS_V6, 0);
+
+	// One family per prefix's relays; not multicast, loopback or unspecified.
+	spec.lists.push_back(list_of({"10.255.0.9"}));
+	EXPECT_EQ(error_of(spec),
+		  "10.4.1.0/24: relay list 3: 10.255.0.9: the relays of a prefix are "
+		  "all IPv4 or all IPv6");
+	for (const char *bad : {"ff02::1", "::1", "::"}) {
+		RouteSpec one;
+		one.prefix = spec.prefix;
+		one.lists.push_back(*parse_relay_list(bad));
+		EXPECT_NE(error_of(one).find("cannot be a relay address"), std::string::npos)
+			<< bad;
+	}
+}
+
+TEST(Ipv6, ParsedAndPrintedAsOperatorsWriteThem)
+{
+	EXPECT_EQ(to_string(*parse_ipv6("FC00:0:0:0:0:0:0:1")), "fc00::1");
+	EXPECT_FALSE(parse_ipv6("fc00::1::2"));
+	EXPECT_FALSE(parse_ipv6("10.0.0.1"));
+	EXPECT_EQ(to_string(*parse_ip_prefix("fc00:4:1::/48")), "fc00:4:1::/48");
+	EXPECT_EQ(parse_ip_prefix("fc00:4:1::1/64").error().message,
+		  "'fc00:4:1::1/64': host bits are set (did you mean fc00:4:1::/64?)");
+	EXPECT_EQ(parse_ip_prefix("fc00::/129").error().message,
+		  "'fc00::/129': prefix length must be 0-128");
+	EXPECT_TRUE(is_v6(*parse_ip_address("::ffff:10.0.0.1")));
+	EXPECT_FALSE(is_v6(*parse_ip_address("10.0.0.1")));
+	EXPECT_LT(IpPrefix{*parse_prefix("255.0.0.0/8")}, IpPrefix{*parse_ipv6_prefix("::/0")})
+		<< "IPv4 first";
 }
 
 } // namespace

@@ -13,14 +13,16 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 
 namespace iplbctl {
 namespace {
 
+using iplb::IpAddress;
+using iplb::IpPrefix;
 using iplb::Ipv4;
-using iplb::Ipv4Prefix;
 using json = nlohmann::ordered_json;
 
 template <typename T>
@@ -47,17 +49,17 @@ iplb::PinDir existing(const Options &o)
 	return take(iplb::existing_pin_dir(o.pin_root, o.instance));
 }
 
-Ipv4Prefix prefix_arg(const std::string &text)
+IpPrefix prefix_arg(const std::string &text)
 {
-	auto prefix = iplb::parse_prefix(text);
+	auto prefix = iplb::parse_ip_prefix(text);
 	if (!prefix)
 		throw UsageError(prefix.error().message);
 	return *prefix;
 }
 
-Ipv4 address_arg(const std::string &text)
+IpAddress address_arg(const std::string &text)
 {
-	auto address = iplb::parse_ipv4(text);
+	auto address = iplb::parse_ip_address(text);
 	if (!address)
 		throw UsageError(address.error().message);
 	return *address;
@@ -65,7 +67,7 @@ Ipv4 address_arg(const std::string &text)
 
 // Keyword grammar, iproute2 style: "relay A,B weight 2 relay C encap ipip
 // mode weighted"; a weight belongs to the relay list before it.
-iplb::RouteSpec parse_route(const Ipv4Prefix &prefix, std::span<const std::string> words)
+iplb::RouteSpec parse_route(const IpPrefix &prefix, std::span<const std::string> words)
 {
 	iplb::RouteSpec spec;
 	spec.prefix = prefix;
@@ -129,13 +131,13 @@ iplb::RouteSpec parse_route(const Ipv4Prefix &prefix, std::span<const std::strin
 		}
 	}
 	if (spec.lists.empty())
-		throw UsageError("at least one 'relay A.B.C.D[,A.B.C.D...]' is needed");
+		throw UsageError("at least one 'relay ADDR[,ADDR...]' is needed");
 	return spec;
 }
 
 // The counter slot of a prefix: its own if it has one, else the lowest free.
-uint32_t slot_for(const Ipv4Prefix &prefix,
-		  const std::vector<std::pair<Ipv4Prefix, iplb_route>> &routes, bool &fresh)
+uint32_t slot_for(const IpPrefix &prefix,
+		  const std::vector<std::pair<IpPrefix, iplb_route>> &routes, bool &fresh)
 {
 	std::set<uint32_t> used;
 	for (const auto &[p, record] : routes) {
@@ -157,7 +159,7 @@ json route_json(const iplb::RouteSpec &spec)
 	json lists = json::array();
 	for (const auto &list : spec.lists) {
 		json relays = json::array();
-		for (Ipv4 r : list.relays)
+		for (const IpAddress &r : list.relays)
 			relays.push_back(iplb::to_string(r));
 		lists.push_back({{"relays", relays}, {"weight", list.weight}});
 	}
@@ -191,10 +193,11 @@ int prefix_command(const Options &o, std::span<const std::string> words)
 	const std::string verb = words[0];
 	if (verb == "add" || verb == "replace") {
 		if (words.size() < 2)
-			throw UsageError("usage: iplbctl prefix " + verb +
-					 " PREFIX relay A.B.C.D[,...] [weight N] "
-					 "[relay ...] [encap ipip|gre|gue] [mode hash|weighted|flow] "
-					 "[mtu N]");
+			throw UsageError(
+				"usage: iplbctl prefix " + verb +
+				" PREFIX relay ADDR[,ADDR...] [weight N] "
+				"[relay ...] [encap ipip|gre|gue] [mode hash|weighted|flow] "
+				"[mtu N]");
 		const iplb::RouteSpec spec = parse_route(prefix_arg(words[1]), words.subspan(2));
 		// Refused before anything is opened: bad input changes nothing.
 		if (auto valid = iplb::encode_route(spec, 0); !valid)
@@ -217,7 +220,7 @@ int prefix_command(const Options &o, std::span<const std::string> words)
 	if (verb == "del") {
 		if (words.size() != 2)
 			throw UsageError("usage: iplbctl prefix del PREFIX");
-		const Ipv4Prefix prefix = prefix_arg(words[1]);
+		const IpPrefix prefix = prefix_arg(words[1]);
 		auto maps = take(iplb::HostMaps::from_pins(existing(o)));
 		check(maps.delete_route(prefix));
 		return 0;
@@ -233,7 +236,7 @@ int prefix_command(const Options &o, std::span<const std::string> words)
 	if (verb == "show") {
 		if (words.size() > 2)
 			throw UsageError("usage: iplbctl prefix show [PREFIX]");
-		std::optional<Ipv4Prefix> only;
+		std::optional<IpPrefix> only;
 		if (words.size() == 2)
 			only = prefix_arg(words[1]);
 		auto maps = take(iplb::HostMaps::from_pins(existing(o)));
@@ -259,7 +262,7 @@ int stats_command(const Options &o, std::span<const std::string> words)
 {
 	if (words.size() > 1)
 		throw UsageError("usage: iplbctl stats [PREFIX]");
-	std::optional<Ipv4Prefix> only;
+	std::optional<IpPrefix> only;
 	if (words.size() == 1)
 		only = prefix_arg(words[0]);
 	auto maps = take(iplb::HostMaps::from_pins(existing(o)));
@@ -273,13 +276,15 @@ int stats_command(const Options &o, std::span<const std::string> words)
 		if (!o.json)
 			std::printf(
 				"%s: %llu packets, %llu bytes; bypassed: %llu bad route, %llu no "
-				"room, %llu too big; %llu sent without FIB redirect; %llu MSS "
+				"room, %llu too big, %llu no source; %llu sent without FIB "
+				"redirect; %llu MSS "
 				"clamped; %llu flows assigned (%llu not remembered)\n",
 				iplb::to_string(prefix).c_str(), (unsigned long long)c.packets,
 				(unsigned long long)c.bytes,
 				(unsigned long long)c.bypass[IPLB_BYPASS_BAD_ROUTE],
 				(unsigned long long)c.bypass[IPLB_BYPASS_NO_ROOM],
 				(unsigned long long)c.bypass[IPLB_BYPASS_TOO_BIG],
+				(unsigned long long)c.bypass[IPLB_BYPASS_NO_SOURCE],
 				(unsigned long long)c.fib_fallback,
 				(unsigned long long)c.mss_clamped,
 				(unsigned long long)c.flows_assigned,
@@ -303,7 +308,8 @@ int stats_command(const Options &o, std::span<const std::string> words)
 				       {"bypass",
 					{{"badRoute", c.bypass[IPLB_BYPASS_BAD_ROUTE]},
 					 {"noRoom", c.bypass[IPLB_BYPASS_NO_ROOM]},
-					 {"tooBig", c.bypass[IPLB_BYPASS_TOO_BIG]}}},
+					 {"tooBig", c.bypass[IPLB_BYPASS_TOO_BIG]},
+					 {"noSource", c.bypass[IPLB_BYPASS_NO_SOURCE]}}},
 				       {"fibFallback", c.fib_fallback},
 				       {"mssClamped", c.mss_clamped},
 				       {"flowsAssigned", c.flows_assigned},
@@ -334,23 +340,31 @@ uint32_t seconds_arg(const std::string &key, const std::string &value, uint32_t 
 
 int config_command(const Options &o, std::span<const std::string> words)
 {
-	auto maps = take(iplb::HostMaps::from_pins(existing(o)));
-	iplb::HostConfig config = take(maps.config());
 	if (words.empty() || (words.size() == 1 && words[0] == "show")) {
+		auto maps = take(iplb::HostMaps::from_pins(existing(o)));
+		const iplb::HostConfig config = take(maps.config());
 		const std::string source = config.source ? iplb::to_string(*config.source) : "none";
+		const std::string source6 =
+			config.source6 ? iplb::to_string(*config.source6) : "none";
 		if (o.json)
 			std::printf("%s\n", json({{"source", source},
+						  {"source6", source6},
 						  {"fibRedirect", config.fib_redirect},
 						  {"flowIdleMs", config.flow_idle_ms},
 						  {"layout", IPLB_LAYOUT_VERSION}})
 						    .dump()
 						    .c_str());
 		else
-			std::printf("source %s fib-redirect %s flow-idle %u%s\n", source.c_str(),
+			std::printf("source %s source6 %s fib-redirect %s flow-idle %u%s\n",
+				    source.c_str(), source6.c_str(),
 				    config.fib_redirect ? "on" : "off", config.flow_idle_ms / 1000,
 				    config.flow_idle_ms % 1000 ? "(rounded down)" : "");
 		return 0;
 	}
+	// Every word is checked before the running config is read: a bad
+	// command changes nothing.
+	using Change = std::function<void(iplb::HostConfig &)>;
+	std::vector<Change> changes;
 	std::set<std::string> seen;
 	for (size_t i = 0; i < words.size(); i += 2) {
 		if (i + 1 >= words.size())
@@ -359,20 +373,42 @@ int config_command(const Options &o, std::span<const std::string> words)
 		if (!seen.insert(key).second)
 			throw UsageError("'" + key + "' given twice");
 		if (key == "source") {
-			config.source =
-				value == "none" ? std::nullopt : std::optional(address_arg(value));
+			std::optional<Ipv4> source;
+			if (value != "none") {
+				auto v4 = iplb::parse_ipv4(value);
+				if (!v4)
+					throw UsageError(v4.error().message +
+							 " (source6 for IPv6)");
+				source = *v4;
+			}
+			changes.push_back([source](auto &c) { c.source = source; });
+		} else if (key == "source6") {
+			std::optional<iplb::Ipv6> source6;
+			if (value != "none") {
+				auto v6 = iplb::parse_ipv6(value);
+				if (!v6)
+					throw UsageError(v6.error().message);
+				source6 = *v6;
+			}
+			changes.push_back([source6](auto &c) { c.source6 = source6; });
 		} else if (key == "fib-redirect") {
 			if (value != "on" && value != "off")
 				throw UsageError("fib-redirect must be on or off, not '" + value +
 						 "'");
-			config.fib_redirect = value == "on";
+			const bool on = value == "on";
+			changes.push_back([on](auto &c) { c.fib_redirect = on; });
 		} else if (key == "flow-idle") {
-			config.flow_idle_ms = seconds_arg(key, value, 86400) * 1000;
+			const uint32_t ms = seconds_arg(key, value, 86400) * 1000;
+			changes.push_back([ms](auto &c) { c.flow_idle_ms = ms; });
 		} else {
 			throw UsageError("unknown keyword '" + key +
-					 "': expected source, fib-redirect or flow-idle");
+					 "': expected source, source6, fib-redirect or flow-idle");
 		}
 	}
+	auto maps = take(iplb::HostMaps::from_pins(existing(o)));
+	iplb::HostConfig config = take(maps.config());
+	for (const Change &change : changes)
+		change(config);
 	check(maps.set_config(config));
 	return 0;
 }
@@ -398,7 +434,7 @@ int flow_command(const Options &o, std::span<const std::string> words)
 	if (words.empty() || (words[0] != "show" && words[0] != "flush") ||
 	    (words[0] == "flush" && words.size() != 1) || words.size() > 2)
 		throw UsageError("usage: iplbctl flow show [PREFIX] | flow flush");
-	std::optional<Ipv4Prefix> only;
+	std::optional<IpPrefix> only;
 	if (words.size() == 2)
 		only = prefix_arg(words[1]);
 	auto maps = take(iplb::HostMaps::from_pins(existing(o)));
@@ -408,7 +444,7 @@ int flow_command(const Options &o, std::span<const std::string> words)
 	}
 	// A flow names its route by counter slot and its list by key: show
 	// both as the table has them now (a list since removed shows as such).
-	std::map<uint32_t, std::pair<Ipv4Prefix, iplb::RouteSpec>> by_id;
+	std::map<uint32_t, std::pair<IpPrefix, iplb::RouteSpec>> by_id;
 	for (const auto &[prefix, record] : take(maps.routes()))
 		by_id.emplace(record.id,
 			      std::pair(prefix, take(iplb::decode_route(prefix, record))));
@@ -437,9 +473,14 @@ int flow_command(const Options &o, std::span<const std::string> words)
 				       {"relays", relays},
 				       {"idleMs", idle_ms}});
 		} else {
+			// [v6]:port, as ss and iproute2 write it.
+			const auto endpoint = [](const IpAddress &a) {
+				return iplb::is_v6(a) ? "[" + iplb::to_string(a) + "]"
+						      : iplb::to_string(a);
+			};
 			std::printf("%s %s:%u -> %s:%u via %s (%s), idle %llu.%03llus\n",
-				    protocol.c_str(), iplb::to_string(flow.source).c_str(),
-				    flow.source_port, iplb::to_string(flow.destination).c_str(),
+				    protocol.c_str(), endpoint(flow.source).c_str(),
+				    flow.source_port, endpoint(flow.destination).c_str(),
 				    flow.destination_port, relays.c_str(), prefix.c_str(),
 				    (unsigned long long)(idle_ms / 1000),
 				    (unsigned long long)(idle_ms % 1000));
@@ -457,8 +498,8 @@ int relay_command(const Options &o, std::span<const std::string> words)
 	const std::string verb = words[0];
 	if (verb == "add" || verb == "del") {
 		if (words.size() != 2)
-			throw UsageError("usage: iplbctl relay " + verb + " A.B.C.D");
-		const Ipv4 address = address_arg(words[1]);
+			throw UsageError("usage: iplbctl relay " + verb + " ADDR");
+		const IpAddress address = address_arg(words[1]);
 		auto maps = take(iplb::RelayMaps::from_pins(existing(o)));
 		check(verb == "add" ? maps.add_local(address) : maps.remove_local(address));
 		return 0;
@@ -469,7 +510,7 @@ int relay_command(const Options &o, std::span<const std::string> words)
 		const auto c = take(maps.counters());
 		if (o.json) {
 			json addresses = json::array();
-			for (Ipv4 a : locals)
+			for (const IpAddress &a : locals)
 				addresses.push_back(iplb::to_string(a));
 			std::printf("%s\n", json({{"addresses", addresses},
 						  {"decapsulated", c.decapsulated},
@@ -480,7 +521,7 @@ int relay_command(const Options &o, std::span<const std::string> words)
 						    .dump()
 						    .c_str());
 		} else {
-			for (Ipv4 a : locals)
+			for (const IpAddress &a : locals)
 				std::printf("relay %s\n", iplb::to_string(a).c_str());
 			std::printf("decapsulated %llu packets, %llu bytes; passed on: %llu not "
 				    "local, %llu fragments, %llu malformed\n",
