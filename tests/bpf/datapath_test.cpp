@@ -100,7 +100,8 @@ protected:
 		auto loaded = HostProgram::load();
 		ASSERT_TRUE(loaded) << loaded.error().message;
 		program_.emplace(std::move(*loaded));
-		ASSERT_TRUE(program_->maps().set_config({.source = Ipv4{source}}));
+		ASSERT_TRUE(program_->maps().set_config(
+			{.source = Ipv4{source}, .source6 = std::nullopt}));
 	}
 
 	void install(const RouteSpec &spec, uint32_t id = 7)
@@ -325,7 +326,8 @@ TEST_F(HostDatapath6, SixInSixGreAndGue)
 
 TEST_F(HostDatapath6, WithoutASourceOfTheTunnelsFamilyThePacketGoesAsItIs)
 {
-	ASSERT_TRUE(program_->maps().set_config({.source6 = Ipv6{source6}}));
+	ASSERT_TRUE(
+		program_->maps().set_config({.source = std::nullopt, .source6 = Ipv6{source6}}));
 	install6(destination6, {Ipv4{r1}}, Encap::ipip);
 	const Bytes frame = test::ethernet(udp6_packet(), test::ethertype_ipv6);
 	const auto out = run(frame);
@@ -594,7 +596,8 @@ TEST_F(FlowMode, AFlowKeepsItsListWhenListsAreAdded)
 
 TEST_F(FlowMode, AFlowIdleLongerThanTheTimeoutIsPlacedAgain)
 {
-	ASSERT_TRUE(program_->maps().set_config({.source = Ipv4{source}, .flow_idle_ms = 50}));
+	ASSERT_TRUE(program_->maps().set_config(
+		{.source = Ipv4{source}, .source6 = std::nullopt, .flow_idle_ms = 50}));
 	use_lists({{r1}, {r2}});
 	const Bytes frame = test::ethernet(udp_packet(udp_spec(), 20000));
 	ASSERT_NE(first_relay(frame), 0u);
@@ -932,10 +935,10 @@ std::vector<Tunnel> every_tunnel()
 
 INSTANTIATE_TEST_SUITE_P(Datapath, RoundTrip, ::testing::ValuesIn(every_tunnel()),
 			 [](const auto &test_info) {
-				 const Tunnel &t = test_info.param;
-				 return std::string(to_string(t.encap)) +
-					(t.inner_v6 ? "_v6" : "_v4") +
-					(t.relays_v6 ? "_over_v6" : "_over_v4");
+				 const Tunnel &tunnel = test_info.param;
+				 return std::string(to_string(tunnel.encap)) +
+					(tunnel.inner_v6 ? "_v6" : "_v4") +
+					(tunnel.relays_v6 ? "_over_v6" : "_over_v4");
 			 });
 
 // A bpffs of the test's own, removed with everything pinned in it.
@@ -967,8 +970,8 @@ TEST_F(PinnedDatapath, TheTableOutlivesTheProgramAndIsReadopted)
 	{
 		auto program = HostProgram::open(*dir);
 		ASSERT_TRUE(program) << program.error().message;
-		ASSERT_TRUE(
-			program->maps().set_config({.source = Ipv4{source}, .fib_redirect = true}));
+		ASSERT_TRUE(program->maps().set_config(
+			{.source = Ipv4{source}, .source6 = std::nullopt, .fib_redirect = true}));
 		ASSERT_TRUE(program->maps().put_route(destination, *encode_route(spec, 5)));
 	}
 	// Nothing runs it now; the maps are still there, for iplbctl...
@@ -985,7 +988,7 @@ TEST_F(PinnedDatapath, TheTableOutlivesTheProgramAndIsReadopted)
 	ASSERT_TRUE(again) << again.error().message;
 	EXPECT_EQ(again->maps().config()->source, Ipv4{source});
 	EXPECT_TRUE(*again->maps().route(destination));
-	ASSERT_TRUE(again->maps().set_config({.source = Ipv4{source}}));
+	ASSERT_TRUE(again->maps().set_config({.source = Ipv4{source}, .source6 = std::nullopt}));
 	const Bytes frame = test::ethernet(udp_packet(udp_spec()));
 	auto out = test_run(again->prog_fd(), frame);
 	ASSERT_TRUE(out);
