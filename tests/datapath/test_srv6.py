@@ -22,14 +22,14 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
+from netns import PY, TRAFFIC, Namespaces
+
 IPLBCTL = os.environ.get("IPLBCTL", "tools/iplbctl/iplbctl")
-TRAFFIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "traffic.py")
-PY = "/usr/bin/python3"
-TAG = "iplbs%d" % (os.getpid() % 100000)
+NAMESPACES = Namespaces("iplbs")
+ns, sh = NAMESPACES.ns, NAMESPACES.sh
 NODES = ["a", "r1", "r2", "b"]
 PREFIX = "10.4.1.0/24"
 B = "10.4.1.2"
@@ -40,18 +40,6 @@ A_DX4 = "fc00:0:a::d4"
 LISTS = [R1_DX4, R2_DX4, R1_END + "," + R2_DX4, R2_END + "," + R1_DX4]
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (netns)")
-
-
-def ns(node):
-    return "%s-%s" % (TAG, node)
-
-
-def sh(*args, node=None, check=True, timeout=30):
-    cmd = (["ip", "netns", "exec", ns(node)] if node else []) + [str(a) for a in args]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError("%s: %s%s" % (" ".join(cmd), result.stdout, result.stderr))
-    return result
 
 
 def iplbctl(node, *args, json_out=False, check=True):
@@ -166,18 +154,7 @@ def predicted_lists(first_port, count, dport=5001):
 
 
 def udp_round(first_port, count, seconds=4):
-    """Sends one datagram from each of count source ports to b; returns what
-    b received, by source port (waiting at most seconds for the last)."""
-    sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "udp-sink",
-                             "5001", str(seconds), str(count)], stdout=subprocess.PIPE,
-                            text=True)
-    try:
-        assert json.loads(sink.stdout.readline()) == {"ready": True}
-        sh(PY, TRAFFIC, "udp-send", B, 5001, first_port, count, node="a")
-        out, _ = sink.communicate(timeout=seconds + 10)
-    finally:
-        sink.kill()
-    return {int(k): v for k, v in json.loads(out.strip().splitlines()[-1]).items()}
+    return NAMESPACES.udp_round(B, first_port, count, seconds)
 
 
 def count_by_list(flows):
@@ -370,18 +347,12 @@ def test_tcp_connections_deliver_every_byte(lab):
     for dev in ("up1", "up2"):
         sh("ip", "link", "set", "dev", dev, "gso_max_segs", "1", node="a")
     before = sid_packets()
-    sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "tcp-sink",
-                             "5002", "8", "40"], stdout=subprocess.PIPE, text=True)
     try:
-        assert json.loads(sink.stdout.readline()) == {"ready": True}
-        sent = json.loads(sh(PY, TRAFFIC, "tcp-send", B, 5002, 1 << 20, 8,
-                             node="a", timeout=60).stdout)
-        out, _ = sink.communicate(timeout=50)
+        sent, received = NAMESPACES.tcp_round(B, 5002, 1 << 20, 8)
     finally:
-        sink.kill()
         for dev in ("up1", "up2"):
             sh("ip", "link", "set", "dev", dev, "gso_max_segs", "65535", node="a")
-    assert json.loads(out.strip().splitlines()[-1]) == sent
+    assert received == sent
     delta = {sid: n - before[sid] for sid, n in sid_packets().items()}
     # 8 MiB in segments of at most ~1400 bytes, and the ACKs back to a.
     assert delta[R1_DX4] + delta[R2_DX4] >= 8 * (1 << 20) // 1500, delta

@@ -23,26 +23,15 @@ import time
 
 import pytest
 
+from netns import PY, TRAFFIC, Namespaces
+
 IPLBCTL = os.environ.get("IPLBCTL", "tools/iplbctl/iplbctl")
-TRAFFIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "traffic.py")
-PY = "/usr/bin/python3"
-TAG = "iplbt%d" % (os.getpid() % 100000)
+NAMESPACES = Namespaces("iplbt")
+ns, sh = NAMESPACES.ns, NAMESPACES.sh
 NODES = ["a", "r1", "r2", "r3", "b"]
 LISTS = ["10.255.0.1", "10.255.0.2", "10.255.0.1,10.255.0.3", "10.255.0.2,10.255.0.3"]
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (netns, eBPF)")
-
-
-def ns(node):
-    return "%s-%s" % (TAG, node)
-
-
-def sh(*args, node=None, check=True, timeout=30):
-    cmd = (["ip", "netns", "exec", ns(node)] if node else []) + [str(a) for a in args]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise AssertionError("%s: %s%s" % (" ".join(cmd), result.stdout, result.stderr))
-    return result
 
 
 def iplbctl(node, *args, json_out=False):
@@ -176,18 +165,7 @@ def decapsulated():
 
 
 def udp_round(first_port, count, seconds=3, dst="10.4.1.2"):
-    """Sends one datagram from each of count source ports to b; returns what
-    b received, by source port (waiting at most seconds for the last)."""
-    sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "udp-sink",
-                             "5001", str(seconds), str(count)], stdout=subprocess.PIPE,
-                            text=True)
-    try:
-        assert json.loads(sink.stdout.readline()) == {"ready": True}
-        sh(PY, TRAFFIC, "udp-send", dst, 5001, first_port, count, node="a")
-        out, _ = sink.communicate(timeout=seconds + 10)
-    finally:
-        sink.kill()
-    return {int(k): v for k, v in json.loads(out.strip().splitlines()[-1]).items()}
+    return NAMESPACES.udp_round(dst, first_port, count, seconds)
 
 
 def test_udp_flows_spread_over_every_list_and_all_arrive(lab):
@@ -244,16 +222,8 @@ def test_tcp_connections_deliver_every_byte(encap):
     only because SYNs and SYN-ACKs have their MSS clamped. The host sends
     GSO super-packets: the kernel segments them after encapsulation."""
     before, clamped_before = list_counters(), stats()["mssClamped"]
-    sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "tcp-sink",
-                             "5002", "8", "30"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert json.loads(sink.stdout.readline()) == {"ready": True}
-        sent = json.loads(sh(PY, TRAFFIC, "tcp-send", "10.4.1.2", 5002, 1 << 20, 8,
-                             node="a", timeout=60).stdout)
-        out, _ = sink.communicate(timeout=40)
-    finally:
-        sink.kill()
-    assert json.loads(out.strip().splitlines()[-1]) == sent
+    sent, received = NAMESPACES.tcp_round("10.4.1.2", 5002, 1 << 20, 8)
+    assert received == sent
     # Counted per skb: with GSO, a connection is a few dozen of them.
     used = [relays for relays, n in list_counters().items() if n > before[relays]]
     assert len(used) >= 2, "8 connections use more than one list: %s" % used
@@ -331,16 +301,8 @@ def test_both_families_over_both_families(lab, prefix, dst, lists):
         assert relays["r1"] == sent[lists[0]] + sent[lists[2]], (sent, relays)
 
         # Full-size TCP: the MSS is clamped for the larger headers.
-        tcp = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "tcp-sink",
-                                "5006", "4", "30"], stdout=subprocess.PIPE, text=True)
-        try:
-            assert json.loads(tcp.stdout.readline()) == {"ready": True}
-            out = json.loads(sh(PY, TRAFFIC, "tcp-send", dst, 5006, 1 << 19, 4,
-                                node="a", timeout=60).stdout)
-            got, _ = tcp.communicate(timeout=40)
-        finally:
-            tcp.kill()
-        assert json.loads(got.strip().splitlines()[-1]) == out
+        sent, received = NAMESPACES.tcp_round(dst, 5006, 1 << 19, 4)
+        assert received == sent
     finally:
         if prefix == "10.4.1.0/24":
             set_lists(LISTS)

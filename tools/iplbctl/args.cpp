@@ -58,6 +58,19 @@ unsigned Args::number(std::string_view name, unsigned fallback, unsigned min, un
 	return n;
 }
 
+unsigned long number_arg(const std::string &key, const std::string &value, unsigned long min,
+			 unsigned long max, const std::string &unit)
+{
+	unsigned long n = 0;
+	auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+	if (ec != std::errc{} || end != value.data() + value.size() || value.empty() || n < min ||
+	    n > max)
+		throw UsageError(key + " must be " + std::to_string(min) + "-" +
+				 std::to_string(max) + (unit.empty() ? "" : " " + unit) +
+				 ", not '" + value + "'");
+	return n;
+}
+
 bool Args::flag(std::string_view name)
 {
 	bool found = false;

@@ -2,6 +2,9 @@
 // iplbctl's command-line plumbing: arguments, output mode, errors.
 #pragma once
 
+#include "util/result.hpp"
+#include "util/status.hpp"
+
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -19,6 +22,35 @@ struct UsageError : std::runtime_error {
 struct CommandError : std::runtime_error {
 	using std::runtime_error::runtime_error;
 };
+
+// A core call's value, or its error as a CommandError (take, check) or, for
+// what parses the command line, a UsageError (usage_take).
+template <typename T>
+T take(iplb::Result<T, iplb::Error> result)
+{
+	if (!result)
+		throw CommandError(result.error().message);
+	return std::move(*result);
+}
+
+inline void check(const iplb::Status &status)
+{
+	if (!status)
+		throw CommandError(status.error().message);
+}
+
+template <typename T>
+T usage_take(iplb::Result<T, iplb::Error> result)
+{
+	if (!result)
+		throw UsageError(result.error().message);
+	return std::move(*result);
+}
+
+// A keyword's value as a whole number in [min, max]; else a UsageError
+// "<key> must be <min>-<max>[ <unit>], not '<value>'".
+unsigned long number_arg(const std::string &key, const std::string &value, unsigned long min,
+			 unsigned long max, const std::string &unit = "");
 
 struct Options {
 	bool json = false;

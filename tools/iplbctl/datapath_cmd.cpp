@@ -25,20 +25,6 @@ using iplb::IpPrefix;
 using iplb::Ipv4;
 using json = nlohmann::ordered_json;
 
-template <typename T>
-T take(iplb::Result<T, iplb::Error> result)
-{
-	if (!result)
-		throw CommandError(result.error().message);
-	return std::move(*result);
-}
-
-void check(const iplb::Status &status)
-{
-	if (!status)
-		throw CommandError(status.error().message);
-}
-
 iplb::PinDir prepared(const Options &o)
 {
 	return take(iplb::prepare_pin_dir(o.pin_root, o.instance));
@@ -51,18 +37,12 @@ iplb::PinDir existing(const Options &o)
 
 IpPrefix prefix_arg(const std::string &text)
 {
-	auto prefix = iplb::parse_ip_prefix(text);
-	if (!prefix)
-		throw UsageError(prefix.error().message);
-	return *prefix;
+	return usage_take(iplb::parse_ip_prefix(text));
 }
 
 IpAddress address_arg(const std::string &text)
 {
-	auto address = iplb::parse_ip_address(text);
-	if (!address)
-		throw UsageError(address.error().message);
-	return *address;
+	return usage_take(iplb::parse_ip_address(text));
 }
 
 // Keyword grammar, iproute2 style: "relay A,B weight 2 relay C encap ipip
@@ -89,18 +69,8 @@ iplb::RouteSpec parse_route(const IpPrefix &prefix, std::span<const std::string>
 		} else if (key == "weight") {
 			if (spec.lists.empty() || weighted)
 				throw UsageError("'weight' follows the relay list it weighs, once");
-			unsigned long weight = 0;
-			try {
-				size_t used = 0;
-				weight = std::stoul(value, &used);
-				if (used != value.size())
-					weight = 0;
-			} catch (const std::exception &) {
-				weight = 0;
-			}
-			if (weight < 1 || weight > 65535)
-				throw UsageError("weight must be 1-65535, not '" + value + "'");
-			spec.lists.back().weight = static_cast<uint16_t>(weight);
+			spec.lists.back().weight =
+				static_cast<uint16_t>(number_arg(key, value, 1, 65535));
 			weighted = true;
 		} else if (key == "encap") {
 			auto encap = iplb::parse_encap(value);
@@ -113,17 +83,7 @@ iplb::RouteSpec parse_route(const IpPrefix &prefix, std::span<const std::string>
 				throw UsageError(mode.error().message);
 			spec.selection = *mode;
 		} else if (key == "mtu") {
-			unsigned long mtu = 0;
-			try {
-				size_t used = 0;
-				mtu = std::stoul(value, &used);
-				if (used != value.size())
-					throw std::invalid_argument(value);
-			} catch (const std::exception &) {
-				mtu = 0;
-			}
-			if (mtu < 576 || mtu > 65535)
-				throw UsageError("mtu must be 576-65535, not '" + value + "'");
+			const unsigned long mtu = number_arg(key, value, 576, 65535);
 			spec.mtu = static_cast<uint16_t>(mtu);
 		} else {
 			throw UsageError("unknown keyword '" + key +
@@ -321,23 +281,6 @@ int stats_command(const Options &o, std::span<const std::string> words)
 	return 0;
 }
 
-uint32_t seconds_arg(const std::string &key, const std::string &value, uint32_t most)
-{
-	unsigned long n = 0;
-	try {
-		size_t used = 0;
-		n = std::stoul(value, &used);
-		if (used != value.size())
-			n = 0;
-	} catch (const std::exception &) {
-		n = 0;
-	}
-	if (n < 1 || n > most)
-		throw UsageError(key + " must be 1-" + std::to_string(most) + " seconds, not '" +
-				 value + "'");
-	return static_cast<uint32_t>(n);
-}
-
 int config_command(const Options &o, std::span<const std::string> words)
 {
 	if (words.empty() || (words.size() == 1 && words[0] == "show")) {
@@ -398,7 +341,8 @@ int config_command(const Options &o, std::span<const std::string> words)
 			const bool on = value == "on";
 			changes.push_back([on](auto &c) { c.fib_redirect = on; });
 		} else if (key == "flow-idle") {
-			const uint32_t ms = seconds_arg(key, value, 86400) * 1000;
+			const auto ms = static_cast<uint32_t>(
+				number_arg(key, value, 1, 86400, "seconds") * 1000);
 			changes.push_back([ms](auto &c) { c.flow_idle_ms = ms; });
 		} else {
 			throw UsageError("unknown keyword '" + key +

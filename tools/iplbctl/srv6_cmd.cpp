@@ -26,28 +26,6 @@ const char prefix_usage[] = "usage: iplbctl srv6 prefix add|replace PREFIX segs 
 const char sid_usage[] = "usage: iplbctl srv6 sid add SID action end|end.dx4|end.dx6 "
 			 "[nh4 A.B.C.D|nh6 X:X::X] dev DEV | sid del SID | sid show";
 
-template <typename T>
-T take(iplb::Result<T, iplb::Error> result)
-{
-	if (!result)
-		throw CommandError(result.error().message);
-	return std::move(*result);
-}
-
-void check(const iplb::Status &status)
-{
-	if (!status)
-		throw CommandError(status.error().message);
-}
-
-template <typename T>
-T usage_take(iplb::Result<T, iplb::Error> result)
-{
-	if (!result)
-		throw UsageError(result.error().message);
-	return std::move(*result);
-}
-
 std::vector<Ipv6> segment_list(const std::string &text)
 {
 	std::vector<Ipv6> segments;
@@ -89,18 +67,8 @@ iplb::Seg6Route parse_route(const iplb::Ipv4Prefix &prefix, std::span<const std:
 			if (route.paths.empty() || weighted)
 				throw UsageError(
 					"'weight' follows the segment list it weighs, once");
-			unsigned long weight = 0;
-			try {
-				size_t used = 0;
-				weight = std::stoul(value, &used);
-				if (used != value.size())
-					weight = 0;
-			} catch (const std::exception &) {
-				weight = 0;
-			}
-			if (weight < 1 || weight > 255)
-				throw UsageError("weight must be 1-255, not '" + value + "'");
-			route.paths.back().weight = static_cast<uint8_t>(weight);
+			route.paths.back().weight =
+				static_cast<uint8_t>(number_arg(key, value, 1, 255));
 			weighted = true;
 		} else if (key == "dev") {
 			if (has_dev)
