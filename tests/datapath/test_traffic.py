@@ -136,8 +136,11 @@ def lab():
         for relay, interfaces in [("r1", ["toa", "tor3"]), ("r2", ["toa", "tor3"]),
                                   ("r3", ["from1", "from2"])]:
             iplbctl(relay, "attach", "relay", *interfaces)
-            iplbctl(relay, "relay", "add", LOOPBACKS[relay])
-            iplbctl(relay, "relay", "add", LOOPBACKS6[relay])
+            # Its loopback's global addresses, both families; not 127.0.0.1
+            # or ::1.
+            iplbctl(relay, "relay", "add", "dev", "lo")
+            assert iplbctl(relay, "relay", "show", json_out=True)["addresses"] == [
+                LOOPBACKS[relay], LOOPBACKS6[relay]]
         yield
     finally:
         for node in NODES:

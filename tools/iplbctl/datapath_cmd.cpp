@@ -7,11 +7,13 @@
 #include "cli.hpp"
 
 #include "dataplane/bpf_programs.hpp"
+#include "dataplane/interface_addresses.hpp"
 #include "dataplane/route_record.hpp"
 
 #include <arpa/inet.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -441,8 +443,25 @@ int relay_command(const Options &o, std::span<const std::string> words)
 		throw UsageError("usage: iplbctl relay add|del|show ...");
 	const std::string verb = words[0];
 	if (verb == "add" || verb == "del") {
+		if (words.size() == 3 && words[1] == "dev") {
+			// Every global address of the interface: a relay's loopback.
+			const auto addresses = take(iplb::interface_addresses(words[2]));
+			if (addresses.empty())
+				throw CommandError("no global address on " + words[2]);
+			auto maps = take(iplb::RelayMaps::from_pins(existing(o)));
+			const auto present = take(maps.locals());
+			for (const IpAddress &address : addresses) {
+				if (verb == "add")
+					check(maps.add_local(address));
+				else if (std::find(present.begin(), present.end(), address) !=
+					 present.end())
+					check(maps.remove_local(address));
+			}
+			return 0;
+		}
 		if (words.size() != 2)
-			throw UsageError("usage: iplbctl relay " + verb + " ADDR");
+			throw UsageError("usage: iplbctl relay " + verb + " ADDR | relay " + verb +
+					 " dev DEV");
 		const IpAddress address = address_arg(words[1]);
 		auto maps = take(iplb::RelayMaps::from_pins(existing(o)));
 		check(verb == "add" ? maps.add_local(address) : maps.remove_local(address));
