@@ -92,6 +92,55 @@ IpAddress address_of(const uint32_t (&words)[4], bool v6)
 	return a;
 }
 
+// Where the kernel's verifier says why it refused a program: libbpf loads
+// without a log and, after a failure, again with one into this buffer (the
+// kernel keeps the end of a long log).
+class VerifierLog {
+public:
+	VerifierLog() : buffer_(1 << 20, '\0')
+	{
+		opts_.sz = sizeof(opts_);
+		opts_.kernel_log_buf = buffer_.data();
+		opts_.kernel_log_size = buffer_.size();
+	}
+	VerifierLog(const VerifierLog &) = delete;
+	VerifierLog &operator=(const VerifierLog &) = delete;
+
+	const bpf_object_open_opts *opts() const { return &opts_; }
+
+	// Its last non-empty lines (the verdict), for an error message.
+	std::string tail(size_t lines = 2) const
+	{
+		std::vector<std::string_view> found;
+		std::string_view text(buffer_.c_str());
+		while (!text.empty() && found.size() < lines) {
+			const size_t end = text.find_last_not_of('\n');
+			if (end == std::string_view::npos)
+				break;
+			text = text.substr(0, end + 1);
+			const size_t newline = text.rfind('\n');
+			const size_t start = newline == std::string_view::npos ? 0 : newline + 1;
+			found.push_back(text.substr(start));
+			text = text.substr(0, start);
+		}
+		std::string out;
+		for (auto line = found.rbegin(); line != found.rend(); ++line)
+			out += (out.empty() ? "" : " | ") + std::string(*line);
+		return out;
+	}
+
+private:
+	std::string buffer_;
+	bpf_object_open_opts opts_{};
+};
+
+Error refused(Error e, const VerifierLog &log)
+{
+	if (const std::string why = log.tail(); !why.empty())
+		e.message += "; the verifier: " + why;
+	return e;
+}
+
 // Our own descriptor for a skeleton's map, so that the maps object does not
 // depend on the skeleton's lifetime.
 UniqueFd dup_fd(const bpf_map *map)
@@ -469,20 +518,16 @@ Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins, uint32_
 				return unexpected(layout_error(pins->path, raw->layout_version));
 		}
 	}
-	std::unique_ptr<iplb_host, Close> skeleton(iplb_host__open());
+	VerifierLog log;
+	std::unique_ptr<iplb_host, Close> skeleton(iplb_host__open_opts(log.opts()));
 	if (!skeleton)
 		return unexpected(load_error("the host program", -errno));
 	if (pins)
 		pin_maps(skeleton.get(), *pins);
 	if (int rc = bpf_map__set_max_entries(skeleton->maps.iplb_flows, flow_capacity); rc != 0)
 		return unexpected(os_error("cannot size the flow table", rc));
-	if (int rc = iplb_host__load(skeleton.get()); rc != 0) {
-		Error e = load_error("the host program", rc);
-		if (pins)
-			e.message += " (maps pinned in " + pins->path +
-				     " from another layout? detach and remove them)";
-		return unexpected(e);
-	}
+	if (int rc = iplb_host__load(skeleton.get()); rc != 0)
+		return unexpected(refused(load_error("the host program", rc), log));
 	const auto &m = skeleton->maps;
 	HostMaps maps(dup_fd(m.iplb_routes_v4), dup_fd(m.iplb_routes_v6), dup_fd(m.iplb_config),
 		      dup_fd(m.iplb_route_counters), dup_fd(m.iplb_list_counters),
@@ -541,13 +586,14 @@ void RelayProgram::Close::operator()(iplb_relay *skeleton) const
 
 Result<RelayProgram, Error> RelayProgram::make(std::optional<PinDir> pins)
 {
-	std::unique_ptr<iplb_relay, Close> skeleton(iplb_relay__open());
+	VerifierLog log;
+	std::unique_ptr<iplb_relay, Close> skeleton(iplb_relay__open_opts(log.opts()));
 	if (!skeleton)
 		return unexpected(load_error("the relay program", -errno));
 	if (pins)
 		pin_maps(skeleton.get(), *pins);
 	if (int rc = iplb_relay__load(skeleton.get()); rc != 0)
-		return unexpected(load_error("the relay program", rc));
+		return unexpected(refused(load_error("the relay program", rc), log));
 	const auto &m = skeleton->maps;
 	RelayMaps maps(dup_fd(m.iplb_local_v4), dup_fd(m.iplb_local_v6),
 		       dup_fd(m.iplb_relay_counters));
