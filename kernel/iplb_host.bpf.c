@@ -127,23 +127,33 @@ static __always_inline bool has_ports(__u8 protocol)
 	       protocol == IPPROTO_SCTP;
 }
 
-/* The packet after the Ethernet header, if it is IPv4 or IPv6 and whole
- * enough to judge. */
-static __always_inline bool parse_inner(struct __sk_buff *skb, struct inner *in)
+/* The table's route for the packet's destination (or source), and then, only
+ * for a packet that has one, what else the host needs of it: a packet not in
+ * the table costs a header check and one lookup. `in` comes zeroed. */
+static __always_inline const struct iplb_route *
+classify(struct __sk_buff *skb, struct inner *in, bool by_source)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
+	const struct iplb_route *route;
+	void *l4;
 
 	if ((void *)(eth + 1) > data_end)
-		return false;
+		return NULL;
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = (void *)(eth + 1);
 
 		if ((void *)(ip + 1) > data_end || ip->version != 4 ||
 		    ip->ihl < 5)
-			return false; /* not ours to judge: the stack built it
-				       */
+			return NULL; /* not ours to judge: the stack built it */
+		struct iplb_v4_key key = {
+			.prefixlen = 32,
+			.addr = by_source ? ip->saddr : ip->daddr,
+		};
+		route = bpf_map_lookup_elem(&iplb_routes_v4, &key);
+		if (!route)
+			return NULL;
 		in->saddr[0] = ip->saddr;
 		in->daddr[0] = ip->daddr;
 		in->l3_len = bpf_ntohs(ip->tot_len);
@@ -151,13 +161,22 @@ static __always_inline bool parse_inner(struct __sk_buff *skb, struct inner *in)
 		in->tos = ip->tos;
 		in->df = !!(ip->frag_off & bpf_htons(IP_DF));
 		in->id = ip->id;
-		if (!(ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
-			in->l4_off = sizeof(*eth) + ip->ihl * 4;
+		if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+			return route; /* no ports to read */
+		in->l4_off = sizeof(*eth) + ip->ihl * 4;
+		l4 = (void *)ip + ip->ihl * 4;
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
 		if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
-			return false;
+			return NULL;
+		struct iplb_v6_key key = { .prefixlen = 128 };
+
+		__builtin_memcpy(key.addr,
+				 by_source ? &ip6->saddr : &ip6->daddr, 16);
+		route = bpf_map_lookup_elem(&iplb_routes_v6, &key);
+		if (!route)
+			return NULL;
 		__builtin_memcpy(in->saddr, &ip6->saddr, 16);
 		__builtin_memcpy(in->daddr, &ip6->daddr, 16);
 		in->l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
@@ -165,22 +184,20 @@ static __always_inline bool parse_inner(struct __sk_buff *skb, struct inner *in)
 		in->v6 = 1;
 		in->tos = (__u8)(ip6->priority << 4 | ip6->flow_lbl[0] >> 4);
 		in->df = 1;
-		if (has_ports(ip6->nexthdr))
-			in->l4_off = sizeof(*eth) + sizeof(*ip6);
+		in->l4_off = sizeof(*eth) + sizeof(*ip6);
+		l4 = ip6 + 1;
 	} else {
-		return false;
+		return NULL;
 	}
-	if (in->l4_off && has_ports(in->protocol)) {
-		__be16 ports[2];
+	const __be16 *ports = l4;
 
-		if (bpf_skb_load_bytes(skb, in->l4_off, ports, sizeof(ports)))
-			return false;
+	if (has_ports(in->protocol) && (const void *)(ports + 2) <= data_end) {
 		in->sport = ports[0];
 		in->dport = ports[1];
 	} else {
 		in->l4_off = 0;
 	}
-	return true;
+	return route;
 }
 
 static __always_inline __u32 flow_hash(const struct inner *in)
@@ -471,24 +488,9 @@ static __always_inline int route_to_relay(struct __sk_buff *skb,
 	return (int)bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
 }
 
-static __always_inline const struct iplb_route *lookup(const struct inner *in,
-						       bool by_source)
-{
-	const __u32 *addr = by_source ? in->saddr : in->daddr;
-
-	if (in->v6) {
-		struct iplb_v6_key key = { .prefixlen = 128 };
-
-		__builtin_memcpy(key.addr, addr, 16);
-		return bpf_map_lookup_elem(&iplb_routes_v6, &key);
-	}
-	struct iplb_v4_key key = { .prefixlen = 32, .addr = addr[0] };
-
-	return bpf_map_lookup_elem(&iplb_routes_v4, &key);
-}
-
 /* One relay's headers: an IPv4 or IPv6 header to the relay, then GRE's or
- * UDP's, carrying `payload_len` bytes of the next layer (v6: IPv6 or not). */
+ * UDP's, carrying `payload_len` bytes of the next layer (v6: IPv6 or not),
+ * written with one store. */
 static __always_inline int write_layer(struct __sk_buff *skb, __u32 at,
 				       __u8 encap, bool outer_v6,
 				       const union iplb_addr *source,
@@ -496,14 +498,16 @@ static __always_inline int write_layer(struct __sk_buff *skb, __u32 at,
 				       __u32 payload_len, bool payload_v6,
 				       const struct inner *in, __u32 hash)
 {
-	__u8 protocol = encap == IPLB_ENCAP_GRE	  ? IPPROTO_GRE
-			: encap == IPLB_ENCAP_GUE ? IPPROTO_UDP
-			: payload_v6		  ? IPPROTO_IPV6
-						  : IPPROTO_IPIP;
+	const __u8 protocol = encap == IPLB_ENCAP_GRE	? IPPROTO_GRE
+			      : encap == IPLB_ENCAP_GUE ? IPPROTO_UDP
+			      : payload_v6		? IPPROTO_IPV6
+							: IPPROTO_IPIP;
+	const __u32 ip_len =
+		outer_v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	const __u32 l4_len = encap == IPLB_ENCAP_GRE   ? IPLB_GRE_HEADER
 			     : encap == IPLB_ENCAP_GUE ? IPLB_UDP_HEADER
 						       : 0;
-	__u32 ip_len;
+	__u8 headers[sizeof(struct ipv6hdr) + IPLB_UDP_HEADER];
 
 	if (outer_v6) {
 		struct ipv6hdr ip6 = {
@@ -520,9 +524,7 @@ static __always_inline int write_layer(struct __sk_buff *skb, __u32 at,
 		};
 		__builtin_memcpy(&ip6.saddr, source->v6, 16);
 		__builtin_memcpy(&ip6.daddr, relay->v6, 16);
-		if (bpf_skb_store_bytes(skb, at, &ip6, sizeof(ip6), 0))
-			return -1;
-		ip_len = sizeof(ip6);
+		__builtin_memcpy(headers, &ip6, sizeof(ip6));
 	} else {
 		struct iphdr ip = {
 			.version = 4,
@@ -538,29 +540,24 @@ static __always_inline int write_layer(struct __sk_buff *skb, __u32 at,
 			.daddr = relay->v4,
 		};
 		ip.check = ip_checksum(&ip);
-		if (bpf_skb_store_bytes(skb, at, &ip, sizeof(ip), 0))
-			return -1;
-		ip_len = sizeof(ip);
+		__builtin_memcpy(headers, &ip, sizeof(ip));
 	}
 	if (encap == IPLB_ENCAP_GRE) {
 		/* RFC 2784, no checksum, key or sequence number */
 		const __be32 gre =
 			bpf_htonl(payload_v6 ? ETH_P_IPV6 : ETH_P_IP);
 
-		return (int)bpf_skb_store_bytes(skb, at + ip_len, &gre,
-						sizeof(gre), 0);
-	}
-	if (encap == IPLB_ENCAP_GUE) {
+		__builtin_memcpy(headers + ip_len, &gre, sizeof(gre));
+	} else if (encap == IPLB_ENCAP_GUE) {
 		/* Checksum 0: none (the inner packet has its own). */
 		struct udphdr udp = {
 			.source = bpf_htons((__u16)(0xc000 | (hash & 0x3fff))),
 			.dest = bpf_htons(IPLB_GUE_PORT),
 			.len = bpf_htons((__u16)(sizeof(udp) + payload_len)),
 		};
-		return (int)bpf_skb_store_bytes(skb, at + ip_len, &udp,
-						sizeof(udp), 0);
+		__builtin_memcpy(headers + ip_len, &udp, sizeof(udp));
 	}
-	return 0;
+	return (int)bpf_skb_store_bytes(skb, at, headers, ip_len + l4_len, 0);
 }
 
 /* Makes room for n relays' headers and writes them, outermost first: header
@@ -610,12 +607,9 @@ SEC("tc")
 int iplb_host_egress(struct __sk_buff *skb)
 {
 	struct inner in = {};
+	const struct iplb_route *route = classify(skb, &in, false);
 
-	if (!parse_inner(skb, &in) || is_tunnel(in.protocol, in.dport))
-		return TCX_NEXT;
-	const struct iplb_route *route = lookup(&in, false);
-
-	if (!route)
+	if (!route || is_tunnel(in.protocol, in.dport))
 		return TCX_NEXT;
 
 	__u32 zero = 0;
@@ -648,7 +642,10 @@ int iplb_host_egress(struct __sk_buff *skb)
 	/* The outer source: the configured one of the tunnel's family, else
 	 * the packet's own if it is of that family. */
 	const bool outer_v6 = route->flags & IPLB_ROUTE_RELAYS_V6;
-	union iplb_addr source = {};
+	union iplb_addr source;
+
+	/* Not "= {}": that zeroes only a union's first member. */
+	__builtin_memset(&source, 0, sizeof(source));
 
 	if (outer_v6) {
 		if (config->source_v6[0] | config->source_v6[1] |
@@ -744,12 +741,9 @@ SEC("tc")
 int iplb_host_ingress(struct __sk_buff *skb)
 {
 	struct inner in = {};
+	const struct iplb_route *route = classify(skb, &in, true);
 
-	if (!parse_inner(skb, &in) || in.protocol != IPPROTO_TCP || !in.l4_off)
-		return TCX_NEXT;
-	const struct iplb_route *route = lookup(&in, true);
-
-	if (!route)
+	if (!route || in.protocol != IPPROTO_TCP || !in.l4_off)
 		return TCX_NEXT;
 	__u32 most = 0;
 
