@@ -132,6 +132,8 @@ run_demo() {
 	local mode=$1
 	step "Bringing up the lab"
 	tools/iplb-lab up
+	step "The eBPF datapath, by hand (iplbd will program it from the LSDB)"
+	tools/iplb-lab datapath || printf 'quickstart: the datapath demo failed; the lab stays up\n' >&2
 	[[ $mode == no-wait ]] && return
 	local sleeper=
 	trap 'echo; [[ -n $sleeper ]] && kill "$sleeper" 2>/dev/null; tools/iplb-lab down; exit 0' INT TERM HUP
