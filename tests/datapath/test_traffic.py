@@ -363,13 +363,11 @@ def reload_programs_while(busy):
     return reloads
 
 
-def test_reloading_the_programs_leaves_no_gap(lab):
-    """A datagram that left a while no program was attached would reach b by
-    plain routing, uncounted; one reaching a relay without its program would
-    be lost. Either breaks the equality of sent, encapsulated and received."""
-    table_before, packets_before = iplbctl("a", "prefix", "show", json_out=True), \
-        stats()["packets"]
-    count = 1500
+def udp_stream_while(change, count=1500):
+    """Streams count datagrams of one flow from a to b (2 ms apart) and
+    calls change() over and over meanwhile. Returns how many times, what b
+    received by source port, and how many datagrams a encapsulated."""
+    packets_before = stats()["packets"]
     sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "udp-sink",
                              "5005", "15", str(count)], stdout=subprocess.PIPE, text=True)
     try:
@@ -378,17 +376,52 @@ def test_reloading_the_programs_leaves_no_gap(lab):
                                    "udp-stream", "10.4.1.2", "5005", "25000", str(count),
                                    "0.002"], stdout=subprocess.PIPE, text=True)
         try:
-            reloads = reload_programs_while(lambda: stream.poll() is None)
+            changes = 0
+            while stream.poll() is None or changes == 0:
+                change(changes)
+                changes += 1
             stream.communicate(timeout=30)
         finally:
             stream.kill()
         out, _ = sink.communicate(timeout=20)
     finally:
         sink.kill()
+    received = json.loads(out.strip().splitlines()[-1])
+    return changes, received, stats()["packets"] - packets_before
+
+
+def test_reloading_the_programs_leaves_no_gap(lab):
+    """A datagram that left a while no program was attached would reach b by
+    plain routing, uncounted; one reaching a relay without its program would
+    be lost. Either breaks the equality of sent, encapsulated and received."""
+    table_before = iplbctl("a", "prefix", "show", json_out=True)
+    reloads, received, encapsulated = udp_stream_while(
+        lambda _: reload_programs_while(lambda: False))
     assert reloads >= 2
-    assert json.loads(out.strip().splitlines()[-1]) == {"25000": count}
-    assert stats()["packets"] - packets_before == count, "every datagram encapsulated"
+    assert received == {"25000": 1500}
+    assert encapsulated == 1500, "every datagram encapsulated"
     assert iplbctl("a", "prefix", "show", json_out=True) == table_before
+
+
+def test_replacing_a_prefix_under_traffic_never_shows_half_a_route(lab):
+    """Each replace is one map update: a lookup finds the old record or the
+    new one, whole. Between two different tables (lists, encapsulation),
+    every datagram is encapsulated by one of them and arrives."""
+    tables = [["encap", "ipip"], ["encap", "gre"]]
+
+    def flip(i):
+        args = ["prefix", "replace", "10.4.1.0/24"]
+        for relays in (LISTS if i % 2 else LISTS[1:]):
+            args += ["relay", relays]
+        iplbctl("a", *args, *tables[i % 2])
+
+    try:
+        replaces, received, encapsulated = udp_stream_while(flip)
+    finally:
+        set_lists(LISTS)
+    assert replaces >= 10
+    assert received == {"25000": 1500}
+    assert encapsulated == 1500
 
 
 def test_reloading_the_programs_keeps_a_tcp_connection(lab):
