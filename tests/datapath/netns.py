@@ -7,6 +7,7 @@ traffic between them through traffic.py."""
 import json
 import os
 import subprocess
+import time
 
 TRAFFIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "traffic.py")
 PY = "/usr/bin/python3"
@@ -27,6 +28,23 @@ class Namespaces:
         if check and result.returncode != 0:
             raise AssertionError("%s: %s%s" % (" ".join(cmd), result.stdout, result.stderr))
         return result
+
+    def wait_links_up(self, nodes, seconds=10):
+        """Waits until every veth and bridge of nodes is up with carrier
+        (operstate UP). They get it asynchronously, up to a second after `ip
+        link set up`; until then IPv6 sends no neighbour solicitation (the
+        first packets fail with "No route to host") and a bridge forwards
+        nothing."""
+        deadline = time.monotonic() + seconds
+        for node in nodes:
+            while True:
+                links = [link for link in json.loads(self.sh("ip", "-j", "-d", "link", "show",
+                                                             node=node).stdout)
+                         if link.get("linkinfo", {}).get("info_kind") in ("veth", "bridge")]
+                if all(link.get("operstate") == "UP" for link in links):
+                    break
+                assert time.monotonic() < deadline, "%s: veths without carrier" % node
+                time.sleep(0.05)
 
     def udp_round(self, dst, first_port, count, seconds=3, sender="a", receiver="b",
                   port=5001):
@@ -59,3 +77,30 @@ class Namespaces:
         finally:
             sink.kill()
         return sent, json.loads(out.strip().splitlines()[-1])
+
+    def udp_stream_while(self, dst, change, count, sender="a", receiver="b", port=5005,
+                         sport=25000):
+        """Streams count datagrams of one flow from sender to dst (in
+        receiver), 2 ms apart, calling change(i) over and over meanwhile (at
+        least once). Returns how many times, and what arrived by source port
+        (as JSON gives it: {"25000": n})."""
+        sink = subprocess.Popen(["ip", "netns", "exec", self.ns(receiver), PY, TRAFFIC,
+                                 "udp-sink", str(port), "15", str(count)],
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            assert json.loads(sink.stdout.readline()) == {"ready": True}
+            stream = subprocess.Popen(["ip", "netns", "exec", self.ns(sender), PY, TRAFFIC,
+                                       "udp-stream", dst, str(port), str(sport), str(count),
+                                       "0.002"], stdout=subprocess.PIPE, text=True)
+            try:
+                changes = 0
+                while stream.poll() is None or changes == 0:
+                    change(changes)
+                    changes += 1
+                stream.communicate(timeout=30)
+            finally:
+                stream.kill()
+            out, _ = sink.communicate(timeout=20)
+        finally:
+            sink.kill()
+        return changes, json.loads(out.strip().splitlines()[-1])

@@ -364,29 +364,10 @@ def reload_programs_while(busy):
 
 
 def udp_stream_while(change, count=1500):
-    """Streams count datagrams of one flow from a to b (2 ms apart) and
-    calls change() over and over meanwhile. Returns how many times, what b
-    received by source port, and how many datagrams a encapsulated."""
+    """A stream from a to b while change(i) runs over and over: how many
+    times, what b received, and how many datagrams a encapsulated."""
     packets_before = stats()["packets"]
-    sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "udp-sink",
-                             "5005", "15", str(count)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert json.loads(sink.stdout.readline()) == {"ready": True}
-        stream = subprocess.Popen(["ip", "netns", "exec", ns("a"), PY, TRAFFIC,
-                                   "udp-stream", "10.4.1.2", "5005", "25000", str(count),
-                                   "0.002"], stdout=subprocess.PIPE, text=True)
-        try:
-            changes = 0
-            while stream.poll() is None or changes == 0:
-                change(changes)
-                changes += 1
-            stream.communicate(timeout=30)
-        finally:
-            stream.kill()
-        out, _ = sink.communicate(timeout=20)
-    finally:
-        sink.kill()
-    received = json.loads(out.strip().splitlines()[-1])
+    changes, received = NAMESPACES.udp_stream_while("10.4.1.2", change, count)
     return changes, received, stats()["packets"] - packets_before
 
 
