@@ -3,6 +3,7 @@
 // (BPF_PROG_TEST_RUN): input bytes -> expected bytes and verdict, the
 // expected bytes built independently by packets.hpp. Needs root (CAP_BPF).
 #include "dataplane/bpf_programs.hpp"
+#include "dataplane/bpf_route_table.hpp"
 #include "dataplane/route_record.hpp"
 
 #include <arpa/inet.h>
@@ -940,6 +941,58 @@ INSTANTIATE_TEST_SUITE_P(Datapath, RoundTrip, ::testing::ValuesIn(every_tunnel()
 					(tunnel.inner_v6 ? "_v6" : "_v4") +
 					(tunnel.relays_v6 ? "_over_v6" : "_over_v4");
 			 });
+
+// sync_table() on the real maps: a prefix that stays keeps its counter slot
+// (and its counts) even when its lists change; a new prefix gets a zeroed
+// slot, possibly one a removed prefix left.
+TEST(BpfTableSync, PrefixesThatStayKeepTheirSlotsAndCounts)
+{
+	auto program = HostProgram::load();
+	ASSERT_TRUE(program) << program.error().message;
+	ASSERT_TRUE(program->maps().set_config({.source = Ipv4{source}, .source6 = std::nullopt}));
+	BpfRouteTable table(program->maps());
+	const auto spec_of = [](const char *prefix, std::vector<uint32_t> relays) {
+		RouteSpec spec;
+		spec.prefix = *parse_ip_prefix(prefix);
+		for (uint32_t r : relays)
+			spec.lists.push_back(RelayList{{Ipv4{r}}});
+		return spec;
+	};
+	const auto first_relay_of = [&](uint32_t dst) -> uint32_t {
+		auto out = test_run(program->prog_fd(), test::ethernet(udp_packet(udp_spec(dst))));
+		if (!out || out->frame.size() < 34 || out->frame[23] != test::proto_ipip)
+			return 0;
+		return uint32_t{out->frame[30]} << 24 | uint32_t{out->frame[31]} << 16 |
+		       uint32_t{out->frame[32]} << 8 | out->frame[33];
+	};
+
+	auto result = sync_table(table, std::vector<RouteSpec>{spec_of("10.4.1.0/24", {r1}),
+							       spec_of("10.4.2.0/24", {r2})});
+	ASSERT_TRUE(result) << result.error().message;
+	EXPECT_EQ(result->put, 2u);
+	const auto [slot_a, in_a] = *table.slot_for(*parse_ip_prefix("10.4.1.0/24"));
+	const bool in_b = table.slot_for(*parse_ip_prefix("10.4.2.0/24"))->second;
+	ASSERT_TRUE(in_a && in_b);
+	EXPECT_EQ(first_relay_of(addr("10.4.1.7")), r1);
+	EXPECT_EQ(first_relay_of(addr("10.4.2.7")), r2);
+
+	// 10.4.1.0/24 changes lists, 10.4.2.0/24 goes, 10.4.3.0/24 comes.
+	result = sync_table(table, std::vector<RouteSpec>{spec_of("10.4.1.0/24", {r3}),
+							  spec_of("10.4.3.0/24", {r3})});
+	ASSERT_TRUE(result) << result.error().message;
+	EXPECT_EQ(result->put, 2u);
+	EXPECT_EQ(result->removed, 1u);
+	EXPECT_TRUE(result->errors.empty());
+	EXPECT_EQ(table.slot_for(*parse_ip_prefix("10.4.1.0/24"))->first, slot_a);
+	EXPECT_EQ(program->maps().route_counters(slot_a)->packets, 1u) << "its count went on";
+	const auto [slot_c, in_c] = *table.slot_for(*parse_ip_prefix("10.4.3.0/24"));
+	ASSERT_TRUE(in_c);
+	EXPECT_EQ(program->maps().route_counters(slot_c)->packets, 0u)
+		<< "a new prefix starts at 0";
+	EXPECT_EQ(first_relay_of(addr("10.4.1.7")), r3);
+	EXPECT_EQ(first_relay_of(addr("10.4.2.7")), 0u) << "no longer in the table";
+	EXPECT_EQ(first_relay_of(addr("10.4.3.7")), r3);
+}
 
 // A bpffs of the test's own, removed with everything pinned in it.
 class PinnedDatapath : public ::testing::Test {

@@ -9,6 +9,7 @@
 #include "dataplane/bpf_programs.hpp"
 #include "dataplane/interface_addresses.hpp"
 #include "dataplane/route_record.hpp"
+#include "dataplane/bpf_route_table.hpp"
 
 #include <arpa/inet.h>
 #include <nlohmann/json.hpp>
@@ -97,25 +98,6 @@ iplb::RouteSpec parse_route(const IpPrefix &prefix, std::span<const std::string>
 	return spec;
 }
 
-// The counter slot of a prefix: its own if it has one, else the lowest free.
-uint32_t slot_for(const IpPrefix &prefix,
-		  const std::vector<std::pair<IpPrefix, iplb_route>> &routes, bool &fresh)
-{
-	std::set<uint32_t> used;
-	for (const auto &[p, record] : routes) {
-		if (p == prefix) {
-			fresh = false;
-			return record.id;
-		}
-		used.insert(record.id);
-	}
-	fresh = true;
-	for (uint32_t id = 0; id < IPLB_MAX_ROUTES; id++)
-		if (!used.count(id))
-			return id;
-	throw CommandError("the table is full (" + std::to_string(IPLB_MAX_ROUTES) + " prefixes)");
-}
-
 json route_json(const iplb::RouteSpec &spec)
 {
 	json lists = json::array();
@@ -165,18 +147,11 @@ int prefix_command(const Options &o, std::span<const std::string> words)
 		if (auto valid = iplb::encode_route(spec, 0); !valid)
 			throw UsageError(valid.error().message);
 		auto maps = take(iplb::HostMaps::from_pins(existing(o)));
-		const auto routes = take(maps.routes());
-		bool fresh = false;
-		const uint32_t id = slot_for(spec.prefix, routes, fresh);
-		if (!fresh && verb == "add")
+		iplb::BpfRouteTable table(maps);
+		if (verb == "add" && take(table.slot_for(spec.prefix)).second)
 			throw CommandError(iplb::to_string(spec.prefix) +
 					   " is already in the table (prefix replace changes it)");
-		auto record = iplb::encode_route(spec, id);
-		if (!record)
-			throw CommandError(record.error().message);
-		if (fresh)
-			check(maps.clear_counters(id)); // what a deleted prefix left there
-		check(maps.put_route(spec.prefix, *record));
+		check(table.put(spec));
 		return 0;
 	}
 	if (verb == "del") {
