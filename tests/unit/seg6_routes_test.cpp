@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
@@ -20,6 +22,22 @@ namespace iplb {
 namespace {
 
 using seg6_netlink::header;
+
+// A route message as the kernel sends iplb's routes back: main table,
+// protocol 200, unicast, the destination of `family` and `dst_len`.
+seg6_netlink::Message kernel_route(uint8_t family, uint8_t dst_len, int flags)
+{
+	rtmsg rtm{};
+	rtm.rtm_family = family;
+	rtm.rtm_dst_len = dst_len;
+	rtm.rtm_table = RT_TABLE_MAIN;
+	rtm.rtm_protocol = 200;
+	rtm.rtm_type = RTN_UNICAST;
+	seg6_netlink::Message msg(nlmsg_alloc_simple(RTM_NEWROUTE, flags));
+	if (!msg || nlmsg_append(msg.get(), &rtm, sizeof rtm, NLMSG_ALIGNTO) != 0)
+		throw std::runtime_error("cannot build a route message");
+	return msg;
+}
 
 Ipv6 sid(const char *text)
 {
@@ -289,14 +307,7 @@ TEST(Seg6Netlink, ReadsTheKernelsSingleNexthopForm)
 {
 	// One nexthop comes back from a dump without RTA_MULTIPATH: RTA_OIF
 	// and the encapsulation at the top level, and no weight.
-	rtmsg rtm{};
-	rtm.rtm_family = AF_INET;
-	rtm.rtm_dst_len = 24;
-	rtm.rtm_table = RT_TABLE_MAIN;
-	rtm.rtm_protocol = 200;
-	rtm.rtm_type = RTN_UNICAST;
-	seg6_netlink::Message msg(nlmsg_alloc_simple(RTM_NEWROUTE, NLM_F_MULTI));
-	ASSERT_EQ(nlmsg_append(msg.get(), &rtm, sizeof rtm, NLMSG_ALIGNTO), 0);
+	seg6_netlink::Message msg = kernel_route(AF_INET, 24, NLM_F_MULTI);
 	const uint8_t dst[4] = {10, 4, 1, 0};
 	ASSERT_EQ(nla_put(msg.get(), RTA_DST, 4, dst), 0);
 	ASSERT_EQ(nla_put_u32(msg.get(), RTA_TABLE, RT_TABLE_MAIN), 0);
@@ -329,14 +340,7 @@ TEST(Seg6Netlink, RefusesAnIplbRouteItCannotRead)
 {
 	// A route of protocol 200 whose nexthop has another encapsulation
 	// (someone else's): an error, not a silent misreading.
-	rtmsg rtm{};
-	rtm.rtm_family = AF_INET;
-	rtm.rtm_dst_len = 24;
-	rtm.rtm_table = RT_TABLE_MAIN;
-	rtm.rtm_protocol = 200;
-	rtm.rtm_type = RTN_UNICAST;
-	seg6_netlink::Message msg(nlmsg_alloc_simple(RTM_NEWROUTE, 0));
-	ASSERT_EQ(nlmsg_append(msg.get(), &rtm, sizeof rtm, NLMSG_ALIGNTO), 0);
+	seg6_netlink::Message msg = kernel_route(AF_INET, 24, 0);
 	const uint8_t dst[4] = {10, 4, 1, 0};
 	ASSERT_EQ(nla_put(msg.get(), RTA_DST, 4, dst), 0);
 	ASSERT_EQ(nla_put_u32(msg.get(), RTA_OIF, 7), 0);
@@ -427,14 +431,7 @@ TEST(Seg6Netlink, SidRequestReadsBackAndAsksForCounters)
 
 TEST(Seg6Netlink, ReadsTheKernelsCounters)
 {
-	rtmsg rtm{};
-	rtm.rtm_family = AF_INET6;
-	rtm.rtm_dst_len = 128;
-	rtm.rtm_table = RT_TABLE_MAIN;
-	rtm.rtm_protocol = 200;
-	rtm.rtm_type = RTN_UNICAST;
-	seg6_netlink::Message msg(nlmsg_alloc_simple(RTM_NEWROUTE, NLM_F_MULTI));
-	ASSERT_EQ(nlmsg_append(msg.get(), &rtm, sizeof rtm, NLMSG_ALIGNTO), 0);
+	seg6_netlink::Message msg = kernel_route(AF_INET6, 128, NLM_F_MULTI);
 	const Ipv6 address = sid("fc00:0:2::e");
 	ASSERT_EQ(nla_put(msg.get(), RTA_DST, 16, address.bytes.data()), 0);
 	ASSERT_EQ(nla_put_u32(msg.get(), RTA_OIF, 7), 0);
