@@ -80,6 +80,8 @@ union iplb_addr {
 struct iplb_relay_list {
 	__u32 key; /* stable identity, from the relays, for the hashing */
 	__u16 weight;
+	/* 0: the direct list, its flows take the normal route, unencapsulated
+	 * (the shortest path, when it needs no relay) */
 	__u8 n_relays;
 	__u8 pad;
 	union iplb_addr relays[IPLB_MAX_RELAYS]; /* outermost first */
@@ -127,7 +129,7 @@ enum iplb_bypass {
 
 /* Per CPU, per route (index route.id). */
 struct iplb_counters {
-	__u64 packets; /* encapsulated */
+	__u64 packets; /* sent through a list: encapsulated, or direct */
 	__u64 bytes;   /* before encapsulation */
 	__u64 bypass[IPLB_BYPASS_REASONS];
 	/* FIB redirect on, but no resolved route towards the first relay:

@@ -102,6 +102,28 @@ static __always_inline void count_bypass(const struct iplb_route *route,
 		c->bypass[why]++;
 }
 
+/* A packet sent through one of the route's lists (its length before any
+ * encapsulation). */
+static __always_inline void count_sent(const struct iplb_route *route, int list,
+				       __u32 len)
+{
+	__u32 id = route->id;
+	struct iplb_counters *rc =
+		bpf_map_lookup_elem(&iplb_route_counters, &id);
+	__u32 list_index = id * IPLB_MAX_LISTS + (__u32)list;
+	struct iplb_list_counters *lc =
+		bpf_map_lookup_elem(&iplb_list_counters, &list_index);
+
+	if (rc) {
+		rc->packets++;
+		rc->bytes += len;
+	}
+	if (lc) {
+		lc->packets++;
+		lc->bytes += len;
+	}
+}
+
 static __always_inline void count_mss_clamp(const struct iplb_route *route)
 {
 	__u32 id = route->id;
@@ -634,8 +656,12 @@ int iplb_host_egress(struct __sk_buff *skb)
 	const struct iplb_relay_list *relays = &route->lists[list];
 	const __u32 n = relays->n_relays;
 
-	if (n == 0 || n > IPLB_MAX_RELAYS) {
+	if (n > IPLB_MAX_RELAYS) {
 		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
+		return TCX_NEXT;
+	}
+	if (n == 0) { /* the direct list: the flow takes the normal route */
+		count_sent(route, list, skb->len);
 		return TCX_NEXT;
 	}
 
@@ -713,21 +739,7 @@ int iplb_host_egress(struct __sk_buff *skb)
 	if (written < 0)
 		return TC_ACT_SHOT; /* half-written: must not leave */
 
-	__u32 id = route->id;
-	struct iplb_counters *rc =
-		bpf_map_lookup_elem(&iplb_route_counters, &id);
-	__u32 list_index = id * IPLB_MAX_LISTS + (__u32)list;
-	struct iplb_list_counters *lc =
-		bpf_map_lookup_elem(&iplb_list_counters, &list_index);
-
-	if (rc) {
-		rc->packets++;
-		rc->bytes += skb_len;
-	}
-	if (lc) {
-		lc->packets++;
-		lc->bytes += skb_len;
-	}
+	count_sent(route, list, skb_len);
 	if (config->flags & IPLB_CONFIG_FIB_REDIRECT)
 		return route_to_relay(skb, route, &relays->relays[0], &source,
 				      outer_v6);

@@ -53,6 +53,8 @@ Result<Selection, Error> parse_selection(std::string_view text)
 Result<RelayList, Error> parse_relay_list(std::string_view text)
 {
 	RelayList list;
+	if (text == "direct")
+		return list;
 	size_t start = 0;
 	for (;;) {
 		const size_t comma = text.find(',', start);
@@ -71,6 +73,8 @@ Result<RelayList, Error> parse_relay_list(std::string_view text)
 
 std::string to_string(const RelayList &list)
 {
+	if (list.relays.empty())
+		return "direct";
 	std::string out;
 	for (const IpAddress &relay : list.relays)
 		out += (out.empty() ? "" : ",") + to_string(relay);
@@ -132,14 +136,17 @@ Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id)
 	record.encap = static_cast<uint8_t>(spec.encap);
 	record.select = static_cast<uint8_t>(spec.selection);
 	record.mtu = spec.mtu;
-	if (!spec.lists[0].relays.empty() && is_v6(spec.lists[0].relays[0]))
+	// The tunnels' family: the first relay's (none: direct lists only).
+	const IpAddress *first_relay = nullptr;
+	for (const RelayList &list : spec.lists)
+		if (!list.relays.empty() && !first_relay)
+			first_relay = &list.relays.front();
+	if (first_relay && is_v6(*first_relay))
 		record.flags |= IPLB_ROUTE_RELAYS_V6;
 	std::set<uint32_t> keys;
 	for (size_t i = 0; i < spec.lists.size(); i++) {
 		const RelayList &list = spec.lists[i];
 		const std::string which = where + "relay list " + std::to_string(i + 1) + ": ";
-		if (list.relays.empty())
-			return unexpected(Error{which + "no relay"});
 		if (list.relays.size() > IPLB_MAX_RELAYS)
 			return unexpected(Error{which + std::to_string(list.relays.size()) +
 						" relays, at most " +
@@ -149,7 +156,7 @@ Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id)
 		for (const IpAddress &relay : list.relays) {
 			if (const std::string why = unusable(relay); !why.empty())
 				return unexpected(Error{which + to_string(relay) + " " + why});
-			if (is_v6(relay) != is_v6(spec.lists[0].relays[0]))
+			if (is_v6(relay) != is_v6(*first_relay))
 				return unexpected(
 					Error{which + to_string(relay) +
 					      ": the relays of a prefix are all IPv4 or all IPv6"});
@@ -189,7 +196,7 @@ Result<RouteSpec, Error> decode_route(const IpPrefix &prefix, const iplb_route &
 	spec.mtu = record.mtu;
 	for (size_t i = 0; i < record.n_lists; i++) {
 		const auto &in = record.lists[i];
-		if (in.n_relays == 0 || in.n_relays > IPLB_MAX_RELAYS)
+		if (in.n_relays > IPLB_MAX_RELAYS)
 			return unexpected(Error{where + "the kernel holds a list of " +
 						std::to_string(in.n_relays) + " relays"});
 		RelayList list;

@@ -32,7 +32,8 @@ std::string_view to_string(Selection selection);
 Result<Selection, Error> parse_selection(std::string_view text);
 
 // The relays of one list, all of one family (the tunnel's), which need not
-// be the destination's.
+// be the destination's. No relay: the direct list, whose flows take the
+// normal route unencapsulated (a path that needs no relay).
 struct RelayList {
 	std::vector<IpAddress> relays; // outermost (first hop) first
 	uint16_t weight = 1;
@@ -51,7 +52,7 @@ struct RouteSpec {
 };
 
 // "A.B.C.D[,A.B.C.D...]" or "X:X::X[,...]": relays outermost first, as
-// operators write them.
+// operators write them; "direct" for the direct list.
 Result<RelayList, Error> parse_relay_list(std::string_view text);
 std::string to_string(const RelayList &list);
 

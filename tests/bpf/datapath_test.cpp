@@ -700,10 +700,36 @@ TEST_F(HostDatapath, ASynsMssIsClampedToWhatTheTunnelCarries)
 	EXPECT_EQ(program_->maps().route_counters(7)->mss_clamped, 1u);
 }
 
+// A path that needs no relay (the shortest, when nothing else pins it) is
+// the direct list: its flows leave as they are, counted as that list's.
+TEST_F(HostDatapath, TheDirectListsFlowsLeaveUnencapsulated)
+{
+	RouteSpec spec = route_of({{r1}});
+	spec.lists.insert(spec.lists.begin(), RelayList{});
+	install(spec);
+	std::map<uint32_t, int> share;
+	for (uint16_t port = 20000; port < 20200; port++) {
+		const Bytes frame = test::ethernet(udp_packet(udp_spec(), port));
+		const auto out = run(frame);
+		EXPECT_EQ(out.verdict, tcx_next);
+		if (out.frame == frame)
+			share[0]++;
+		else
+			share[first_relay(frame)]++;
+	}
+	EXPECT_GT(share[0], 60);
+	EXPECT_GT(share[r1], 60);
+	EXPECT_EQ(share[0] + share[r1], 200);
+	EXPECT_EQ(program_->maps().list_counters(7, 0)->packets, static_cast<uint64_t>(share[0]));
+	EXPECT_EQ(program_->maps().route_counters(7)->packets,
+		  200u + static_cast<uint64_t>(share[r1]))
+		<< "first_relay() sent the r1 flows once more";
+}
+
 TEST_F(HostDatapath, ARecordUserSpaceShouldNotHaveWrittenIsBypassed)
 {
 	auto record = *encode_route(route_of({{r1}}), 3);
-	record.lists[0].n_relays = 0;
+	record.lists[0].n_relays = IPLB_MAX_RELAYS + 1;
 	ASSERT_TRUE(program_->maps().put_route(destination, record));
 	const Bytes frame = test::ethernet(udp_packet(udp_spec()));
 	const auto out = run(frame);

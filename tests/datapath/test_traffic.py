@@ -313,6 +313,20 @@ def test_both_families_over_both_families(lab, prefix, dst, lists):
             iplbctl("a", "prefix", "del", prefix)
 
 
+def test_the_direct_lists_flows_take_the_normal_route(lab):
+    set_lists(["direct", LISTS[1]])
+    try:
+        lists_before, relays_before = list_counters(), decapsulated()
+        assert len(udp_round(28000, 100)) == 100
+        lists = {k: v - lists_before.get(k, 0) for k, v in list_counters().items()}
+        relays = {k: v - relays_before[k] for k, v in decapsulated().items()}
+        assert set(lists) == {"direct", LISTS[1]}
+        assert sum(lists.values()) == 100 and min(lists.values()) > 0, lists
+        assert relays == {"r1": 0, "r2": lists[LISTS[1]], "r3": 0}, (lists, relays)
+    finally:
+        set_lists(LISTS)
+
+
 def test_traffic_outside_the_table_is_untouched(lab):
     relays_before = decapsulated()
     sink = subprocess.Popen(["ip", "netns", "exec", ns("r1"), PY, TRAFFIC, "udp-sink",

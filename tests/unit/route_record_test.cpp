@@ -68,8 +68,9 @@ TEST(RouteRecord, RefusesWhatTheKernelTableCannotHold)
 	for (int i = 1; i <= 17; i++)
 		seventeen.push_back(list_of({("10.255.0." + std::to_string(i)).c_str()}));
 	EXPECT_EQ(error_of(spec_of(seventeen)), "10.4.1.0/24: 17 relay lists, at most 16");
-	EXPECT_EQ(error_of(spec_of({list_of({"10.255.0.1"}), RelayList{}})),
-		  "10.4.1.0/24: relay list 2: no relay");
+	EXPECT_EQ(error_of(spec_of({RelayList{}, list_of({"10.255.0.1"}), RelayList{}})),
+		  "10.4.1.0/24: relay list 3: the same relays as another list")
+		<< "one direct list at most";
 	RelayList nine;
 	for (int i = 1; i <= 9; i++)
 		nine.relays.push_back(Ipv4{0x0aff0000u + static_cast<uint32_t>(i)});
@@ -92,7 +93,7 @@ TEST(RouteRecord, ARecordTheKernelShouldNotHoldIsReportedNotTrusted)
 	record.n_lists = 17;
 	EXPECT_FALSE(decode_route(*parse_prefix("10.4.1.0/24"), record));
 	record.n_lists = 1;
-	record.lists[0].n_relays = 0;
+	record.lists[0].n_relays = IPLB_MAX_RELAYS + 1;
 	EXPECT_FALSE(decode_route(*parse_prefix("10.4.1.0/24"), record));
 }
 
@@ -157,6 +158,21 @@ TEST(RouteRecord, Ipv6RelaysAndDestinations)
 		EXPECT_NE(error_of(one).find("cannot be a relay address"), std::string::npos)
 			<< bad;
 	}
+}
+
+TEST(RouteRecord, TheDirectListHasNoRelay)
+{
+	RouteSpec spec = spec_of({*parse_relay_list("direct"), *parse_relay_list("fc00::1")});
+	auto record = encode_route(spec, 1);
+	ASSERT_TRUE(record) << record.error().message;
+	EXPECT_EQ(record->lists[0].n_relays, 0);
+	EXPECT_EQ(record->flags & IPLB_ROUTE_RELAYS_V6, IPLB_ROUTE_RELAYS_V6)
+		<< "the tunnels' family is the first relay's";
+	auto back = decode_route(spec.prefix, *record);
+	ASSERT_TRUE(back) << back.error().message;
+	EXPECT_EQ(*back, spec);
+	EXPECT_EQ(to_string(back->lists[0]), "direct");
+	EXPECT_TRUE(encode_route(spec_of({RelayList{}}), 1)) << "all flows direct: allowed";
 }
 
 TEST(Ipv6, ParsedAndPrintedAsOperatorsWriteThem)
