@@ -2,6 +2,10 @@
 // iplbctl's command-line plumbing: arguments, output mode, errors.
 #pragma once
 
+#include "paths/path.hpp"
+#include "paths/relay_planner.hpp"
+#include "topology/relay_policy.hpp"
+#include "topology/topology.hpp"
 #include "util/result.hpp"
 #include "util/status.hpp"
 
@@ -40,10 +44,10 @@ inline void check(const iplb::Status &status)
 }
 
 template <typename T>
-T usage_take(iplb::Result<T, iplb::Error> result)
+T usage_take(iplb::Result<T, iplb::Error> result, const std::string &context = "")
 {
 	if (!result)
-		throw UsageError(result.error().message);
+		throw UsageError(context + result.error().message);
 	return std::move(*result);
 }
 
@@ -75,7 +79,21 @@ private:
 	std::vector<bool> used_;
 };
 
+// What `paths` and `table` share: --topology FILE --from ROUTER [-k N]
+// [--metric cost|hops] [--planner exact|tree] [--relay-source POLICY].
+struct PathOptions {
+	std::string file, from;
+	unsigned k = 8;
+	iplb::Metric metric = iplb::Metric::cost;
+	iplb::Planner planner = iplb::Planner::exact;
+	std::optional<iplb::RelayPolicy> relay_policy;
+};
+PathOptions path_options(Args &args);
+// The topology file, with relays assigned by the policy (if any).
+iplb::TopologySnapshot load_topology(const PathOptions &options);
+
 int paths_command(const Options &options, std::span<const std::string> words);
+int table_command(const Options &options, std::span<const std::string> words);
 int topology_command(const Options &options, std::span<const std::string> words);
 bool is_datapath_object(const std::string &object);
 int datapath_command(const Options &options, const std::string &object,

@@ -7,9 +7,9 @@
 #include "cli.hpp"
 
 #include "dataplane/bpf_programs.hpp"
+#include "dataplane/bpf_route_table.hpp"
 #include "dataplane/interface_addresses.hpp"
 #include "dataplane/route_record.hpp"
-#include "dataplane/bpf_route_table.hpp"
 
 #include <arpa/inet.h>
 #include <nlohmann/json.hpp>

@@ -33,6 +33,14 @@ const char usage[] =
 	"      address: the file's, or per --relay-source a router's id, its lowest /32\n"
 	"      stub prefix (loopback), or its /32 stub prefix inside a range.\n"
 	"\n"
+	"  iplbctl table --topology FILE --from ROUTER [-k 8] [--metric cost|hops]\n"
+	"                [--planner exact|tree] [--relay-source POLICY] [--encap ipip|gre|gue]\n"
+	"                [--mode hash|weighted|flow] [--apply]\n"
+	"      The iplb table ROUTER should hold: every prefix other routers announce, with\n"
+	"      the relay lists of its k paths (direct: a path that needs no relay), as\n"
+	"      iplbd computes it. --apply writes it into the datapath instance (-n, -N) by\n"
+	"      differences: new and changed prefixes first, the rest removed last.\n"
+	"\n"
 	"  iplbctl topology generate fattree [--k 4] [--cost 10] [--no-hosts]\n"
 	"  iplbctl topology generate jellyfish [--switches 20] [--ports 4] [--hosts 16]\n"
 	"                                      [--seed 1] [--cost 10]\n"
@@ -163,6 +171,8 @@ int main(int argc, char **argv)
 			return iplbctl::paths_command(options, rest);
 		if (object == "topology")
 			return iplbctl::topology_command(options, rest);
+		if (object == "table")
+			return iplbctl::table_command(options, rest);
 		if (object == "srv6")
 			return iplbctl::srv6_command(options, rest);
 		if (iplbctl::is_datapath_object(object))

@@ -3,8 +3,8 @@
 // topology file, with their relay lists, as iplbd would compute them.
 #include "cli.hpp"
 
-#include "paths/relay_planner.hpp"
 #include "paths/yen.hpp"
+#include "pipeline/desired_table.hpp"
 #include "topology/json_format.hpp"
 #include "topology/relay_policy.hpp"
 
@@ -60,48 +60,51 @@ std::string join(const std::vector<std::string> &items, const char *sep)
 
 } // namespace
 
-int paths_command(const Options &options, std::span<const std::string> words)
+PathOptions path_options(Args &args)
 {
-	Args args(words);
-	const std::string file = args.required("--topology");
-	const std::string from_text = args.required("--from");
-	const std::string to_text = args.required("--to");
-	const unsigned k = args.number("-k", 8, 1, iplb::KShortestPaths::max_k);
-	auto metric = iplb::parse_metric(args.value("--metric").value_or("cost"));
-	if (!metric)
-		throw UsageError("--metric: " + metric.error().message);
-	auto planner = iplb::parse_planner(args.value("--planner").value_or("exact"));
-	if (!planner)
-		throw UsageError("--planner: " + planner.error().message);
-	const auto relay_source = args.value("--relay-source");
-	std::optional<iplb::RelayPolicy> policy;
-	if (relay_source) {
-		auto parsed = iplb::parse_relay_policy(*relay_source);
-		if (!parsed)
-			throw UsageError("--relay-source: " + parsed.error().message);
-		policy = *parsed;
-	}
-	args.finish();
+	PathOptions o;
+	o.file = args.required("--topology");
+	o.from = args.required("--from");
+	o.k = args.number("-k", 8, 1, iplb::KShortestPaths::max_k);
+	o.metric = usage_take(iplb::parse_metric(args.value("--metric").value_or("cost")),
+			      "--metric: ");
+	o.planner = usage_take(iplb::parse_planner(args.value("--planner").value_or("exact")),
+			       "--planner: ");
+	if (const auto relay_source = args.value("--relay-source"))
+		o.relay_policy =
+			usage_take(iplb::parse_relay_policy(*relay_source), "--relay-source: ");
+	return o;
+}
 
-	auto topology = iplb::load_topology_file(file);
-	if (!topology)
-		throw CommandError(topology.error().message);
-	if (policy) {
-		auto assigned = iplb::assign_relays(**topology, *policy);
-		if (!assigned)
-			throw CommandError(assigned.error().message);
-		if (assigned->fallbacks > 0)
+iplb::TopologySnapshot load_topology(const PathOptions &o)
+{
+	auto topology = take(iplb::load_topology_file(o.file));
+	if (o.relay_policy) {
+		auto assigned = take(iplb::assign_relays(*topology, *o.relay_policy));
+		if (assigned.fallbacks > 0)
 			std::fprintf(stderr,
 				     "iplbctl: %zu routers have no matching /32 stub prefix: their "
 				     "router id is their relay\n",
-				     assigned->fallbacks);
-		topology = assigned->topology;
+				     assigned.fallbacks);
+		topology = assigned.topology;
 	}
-	const Topology &t = **topology;
+	return topology;
+}
+
+int paths_command(const Options &options, std::span<const std::string> words)
+{
+	Args args(words);
+	const PathOptions po = path_options(args);
+	const std::string to_text = args.required("--to");
+	args.finish();
+	const std::string &from_text = po.from;
+	const unsigned k = po.k;
+	const auto metric = &po.metric;
+	const auto planner = &po.planner;
+	const auto topology = load_topology(po);
+	const Topology &t = *topology;
 	const auto source = router_vertex(t, from_text, "--from");
 
-	// The first k over every announcing router, all ranked alike: each
-	// one's first k hold the overall first k.
 	const auto targets = destinations(t, to_text);
 	for (auto [target, prefix_cost] : targets)
 		if (target == source)
@@ -109,28 +112,17 @@ int paths_command(const Options &options, std::span<const std::string> words)
 				to_text.find('/') == std::string::npos
 					? "source and destination are the same router " + to_text
 					: "--to " + to_text + " is announced by the source itself");
-	const auto ranking =
-		iplb::KShortestPaths::default_ranking(t, source, targets.front().first);
-	iplb::KShortestPaths yen(t);
-	std::vector<Path> paths;
-	for (auto [target, prefix_cost] : targets) {
-		auto found = yen.compute(source, target, k, *metric, ranking);
-		if (!found)
-			throw CommandError(found.error().message);
-		for (Path &p : *found) {
-			(*metric == iplb::Metric::cost ? p.key.primary : p.key.secondary) +=
-				prefix_cost;
-			paths.push_back(std::move(p));
-		}
-	}
-	std::sort(paths.begin(), paths.end(), iplb::PathOrder{ranking});
-	if (paths.size() > k)
-		paths.resize(k);
+	std::vector<iplb::Destination> destinations;
+	for (auto [target, prefix_cost] : targets)
+		destinations.push_back({target, prefix_cost});
+	iplb::CostTreeCache trees(t);
+	auto found = iplb::paths_to(t, source, destinations, k, *metric, *planner, trees);
+	if (!found)
+		throw CommandError(found.error().message);
+	const std::vector<Path> &paths = found->paths;
+	const std::vector<iplb::RelayPlan> &plans = found->plans;
 	if (paths.empty())
 		throw CommandError(to_text + " is unreachable from " + from_text);
-
-	iplb::CostTreeCache trees(t);
-	const auto plans = iplb::plan_relays(t, trees, paths, *planner);
 
 	if (options.json) {
 		nlohmann::ordered_json out = {{"from", from_text},
