@@ -29,4 +29,14 @@ std::string to_string(const Ipv4Prefix &prefix);
 // "A.B.C.D/L"; host bits must be zero (a typo is more likely than intent).
 Result<Ipv4Prefix, Error> parse_prefix(std::string_view text);
 
+// "ADDRESS/LENGTH" of either family, split: the address text and a length
+// checked against max_length. `form` names the syntax in the error
+// ("A.B.C.D/L").
+struct PrefixText {
+	std::string_view address;
+	uint8_t length = 0;
+};
+Result<PrefixText, Error> split_prefix(std::string_view text, unsigned max_length,
+				       std::string_view form);
+
 } // namespace iplb

@@ -3,8 +3,6 @@
 
 #include <arpa/inet.h>
 
-#include <charconv>
-
 namespace iplb {
 
 std::string to_string(const Ipv6 &address)
@@ -30,27 +28,21 @@ std::string to_string(const Ipv6Prefix &prefix)
 
 Result<Ipv6Prefix, Error> parse_ipv6_prefix(std::string_view text)
 {
-	const std::string whole(text);
-	const auto slash = text.find('/');
-	if (slash == std::string_view::npos)
-		return unexpected(Error{"'" + whole + "' is not a prefix (X:X::X/L)"});
-	auto address = parse_ipv6(text.substr(0, slash));
+	auto parts = split_prefix(text, 128, "X:X::X/L");
+	if (!parts)
+		return unexpected(parts.error());
+	auto address = parse_ipv6(parts->address);
 	if (!address)
 		return unexpected(address.error());
-	const auto len_text = text.substr(slash + 1);
-	unsigned length = 0;
-	auto [end, ec] =
-		std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
-	if (ec != std::errc{} || end != len_text.data() + len_text.size() || len_text.empty() ||
-	    length > 128)
-		return unexpected(Error{"'" + whole + "': prefix length must be 0-128"});
+	const uint8_t length = parts->length;
 	Ipv6 masked = *address;
 	for (unsigned bit = length; bit < 128; bit++)
 		masked.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
 	if (masked != *address)
-		return unexpected(Error{"'" + whole + "': host bits are set (did you mean " +
-					to_string(masked) + "/" + std::to_string(length) + "?)"});
-	return Ipv6Prefix{*address, static_cast<uint8_t>(length)};
+		return unexpected(Error{"'" + std::string(text) +
+					"': host bits are set (did you mean " + to_string(masked) +
+					"/" + std::to_string(length) + "?)"});
+	return Ipv6Prefix{*address, length};
 }
 
 std::string to_string(const IpAddress &address)
