@@ -94,6 +94,16 @@ Bytes udp_packet(const test::Ipv4Spec &spec, uint16_t sport = 40000, uint16_t dp
 	return test::ipv4(spec, test::udp(sport, dport, payload));
 }
 
+// The outer destination of an IPIP frame (its first relay); 0 if the frame
+// is not IP-in-IP.
+uint32_t ipip_destination(const Bytes &frame)
+{
+	if (frame.size() < 34 || frame[23] != test::proto_ipip)
+		return 0;
+	return uint32_t{frame[30]} << 24 | uint32_t{frame[31]} << 16 | uint32_t{frame[32]} << 8 |
+	       frame[33];
+}
+
 class HostDatapath : public ::testing::Test {
 protected:
 	void SetUp() override
@@ -121,14 +131,7 @@ protected:
 
 	// The first relay the program chose for this frame (its outer
 	// destination), or 0 if it left the frame unencapsulated.
-	uint32_t first_relay(const Bytes &frame)
-	{
-		const auto out = run(frame);
-		if (out.frame.size() < 34 || out.frame[23] != test::proto_ipip)
-			return 0;
-		return uint32_t{out.frame[30]} << 24 | uint32_t{out.frame[31]} << 16 |
-		       uint32_t{out.frame[32]} << 8 | out.frame[33];
-	}
+	uint32_t first_relay(const Bytes &frame) { return ipip_destination(run(frame).frame); }
 
 	std::optional<HostProgram> program_;
 };
@@ -986,10 +989,7 @@ TEST(BpfTableSync, PrefixesThatStayKeepTheirSlotsAndCounts)
 	};
 	const auto first_relay_of = [&](uint32_t dst) -> uint32_t {
 		auto out = test_run(program->prog_fd(), test::ethernet(udp_packet(udp_spec(dst))));
-		if (!out || out->frame.size() < 34 || out->frame[23] != test::proto_ipip)
-			return 0;
-		return uint32_t{out->frame[30]} << 24 | uint32_t{out->frame[31]} << 16 |
-		       uint32_t{out->frame[32]} << 8 | out->frame[33];
+		return out ? ipip_destination(out->frame) : 0u;
 	};
 
 	auto result = sync_table(table, std::vector<RouteSpec>{spec_of("10.4.1.0/24", {r1}),

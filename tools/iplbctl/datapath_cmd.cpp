@@ -19,6 +19,8 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <string_view>
+#include <utility>
 
 namespace iplbctl {
 namespace {
@@ -550,35 +552,32 @@ int show_command(const Options &o, std::span<const std::string> words)
 
 } // namespace
 
+namespace {
+
+// The datapath's objects and their commands: one list for dispatch and for
+// telling a datapath object from the others.
+using Command = int (*)(const Options &, std::span<const std::string>);
+constexpr std::pair<std::string_view, Command> commands[] = {
+	{"prefix", prefix_command}, {"stats", stats_command},	{"config", config_command},
+	{"relay", relay_command},   {"attach", attach_command}, {"detach", detach_command},
+	{"show", show_command},	    {"purge", purge_command},	{"flow", flow_command},
+};
+
+} // namespace
+
 int datapath_command(const Options &o, const std::string &object,
 		     std::span<const std::string> words)
 {
-	if (object == "prefix")
-		return prefix_command(o, words);
-	if (object == "stats")
-		return stats_command(o, words);
-	if (object == "config")
-		return config_command(o, words);
-	if (object == "relay")
-		return relay_command(o, words);
-	if (object == "attach")
-		return attach_command(o, words);
-	if (object == "detach")
-		return detach_command(o, words);
-	if (object == "show")
-		return show_command(o, words);
-	if (object == "purge")
-		return purge_command(o, words);
-	if (object == "flow")
-		return flow_command(o, words);
+	for (const auto &[name, command] : commands)
+		if (name == object)
+			return command(o, words);
 	throw UsageError("unknown object '" + object + "' (see iplbctl --help)");
 }
 
 bool is_datapath_object(const std::string &object)
 {
-	for (const char *o :
-	     {"prefix", "stats", "config", "relay", "attach", "detach", "show", "purge", "flow"})
-		if (object == o)
+	for (const auto &[name, command] : commands)
+		if (name == object)
 			return true;
 	return false;
 }
