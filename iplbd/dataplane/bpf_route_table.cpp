@@ -23,17 +23,23 @@ Result<std::vector<RouteSpec>, Error> BpfRouteTable::routes() const
 
 Result<std::pair<uint32_t, bool>, Error> BpfRouteTable::slot_for(const IpPrefix &prefix) const
 {
-	auto records = maps_.routes();
-	if (!records)
-		return unexpected(records.error());
-	std::set<uint32_t> used;
-	for (const auto &[p, record] : *records) {
-		if (p == prefix)
-			return std::pair(record.id, true);
-		used.insert(record.id);
+	auto record = maps_.route(prefix);
+	if (!record)
+		return unexpected(record.error());
+	if (*record)
+		return std::pair((*record)->id, true);
+	if (!used_) {
+		// Read once per table object: a sync's puts then cost a lookup
+		// each, not a walk of the whole table.
+		auto records = maps_.routes();
+		if (!records)
+			return unexpected(records.error());
+		used_.emplace();
+		for (const auto &[p, r] : *records)
+			used_->insert(r.id);
 	}
 	for (uint32_t id = 0; id < IPLB_MAX_ROUTES; id++)
-		if (!used.count(id))
+		if (!used_->count(id))
 			return std::pair(id, false);
 	return unexpected(
 		Error{"the table is full (" + std::to_string(IPLB_MAX_ROUTES) + " prefixes)"});
@@ -51,12 +57,23 @@ Status BpfRouteTable::put(const RouteSpec &route)
 	if (!existing)
 		if (auto s = maps_.clear_counters(id); !s) // what a removed prefix left there
 			return s;
-	return maps_.put_route(route.prefix, *record);
+	if (auto s = maps_.put_route(route.prefix, *record); !s)
+		return s;
+	if (used_)
+		used_->insert(id);
+	return ok();
 }
 
 Status BpfRouteTable::remove(const IpPrefix &prefix)
 {
-	return maps_.delete_route(prefix);
+	auto record = maps_.route(prefix);
+	if (!record)
+		return unexpected(record.error());
+	if (auto s = maps_.delete_route(prefix); !s)
+		return s;
+	if (used_ && *record)
+		used_->erase((*record)->id);
+	return ok();
 }
 
 } // namespace iplb

@@ -7,13 +7,17 @@
 #include "dataplane/table_sync.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
 namespace iplb {
 
 // The eBPF host program's table: each prefix keeps its counter slot while it
-// is in the table; a new prefix takes the lowest free slot, zeroed.
+// is in the table; a new prefix takes the lowest free slot, zeroed. Slots in
+// use are read from the maps once per object and then followed, so an object
+// is for one writer's run of changes (a sync, a command), not to keep.
 class BpfRouteTable : public RouteTable {
 public:
 	explicit BpfRouteTable(HostMaps &maps) : maps_(maps) {}
@@ -27,6 +31,7 @@ public:
 
 private:
 	HostMaps &maps_;
+	mutable std::optional<std::set<uint32_t>> used_; // counter slots in use
 };
 
 } // namespace iplb
