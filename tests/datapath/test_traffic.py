@@ -363,16 +363,21 @@ def test_detach_stops_encapsulation(lab):
         iplbctl("a", "attach", "host", "up1", "up2")
 
 
-def reload_programs_while(busy):
+def reload_programs(*_):
     """What a restarted iplbd does: load the programs again on the pinned
-    maps and swap them into the pinned links, host and relays, for as long
-    as busy() says. Returns how many times."""
+    maps and swap them into the pinned links, host and relays."""
+    iplbctl("a", "attach", "host", "up1", "up2")
+    iplbctl("r1", "attach", "relay", "toa", "tor3")
+    iplbctl("r2", "attach", "relay", "toa", "tor3")
+    iplbctl("r3", "attach", "relay", "from1", "from2")
+
+
+def reload_programs_while(busy):
+    """reload_programs(), at least once and for as long as busy() says.
+    Returns how many times."""
     reloads = 0
     while busy() or reloads == 0:
-        iplbctl("a", "attach", "host", "up1", "up2")
-        iplbctl("r1", "attach", "relay", "toa", "tor3")
-        iplbctl("r2", "attach", "relay", "toa", "tor3")
-        iplbctl("r3", "attach", "relay", "from1", "from2")
+        reload_programs()
         reloads += 1
     return reloads
 
@@ -390,8 +395,7 @@ def test_reloading_the_programs_leaves_no_gap(lab):
     plain routing, uncounted; one reaching a relay without its program would
     be lost. Either breaks the equality of sent, encapsulated and received."""
     table_before = iplbctl("a", "prefix", "show", json_out=True)
-    reloads, received, encapsulated = udp_stream_while(
-        lambda _: reload_programs_while(lambda: False))
+    reloads, received, encapsulated = udp_stream_while(reload_programs)
     assert reloads >= 2
     assert received == {"25000": 1500}
     assert encapsulated == 1500, "every datagram encapsulated"
