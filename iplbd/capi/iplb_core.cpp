@@ -237,6 +237,12 @@ bool iplb_core_set_debounce(struct iplb_core *core, uint32_t delay_msec, uint32_
 	return true;
 }
 
+bool iplb_core_datapath_healthy(const struct iplb_core *core)
+{
+	(void)core;
+	return true; // no datapath configuration yet: nothing to attach
+}
+
 char *iplb_core_topology_text(const struct iplb_core *core)
 {
 	return c_string(iplb::topology_to_text(*core->daemon.topology()));

@@ -31,6 +31,9 @@ struct iplb_io_ops {
 	void (*cancel_timer)(void *ctx);
 	/* Optional: the core's log messages; level 0 error .. 3 debug. */
 	void (*log)(void *ctx, int level, const char *message);
+	/* Optional: the datapath became healthy or stopped being so (see
+	 * iplb_core_datapath_healthy()); a mux re-evaluates its VIPs. */
+	void (*datapath_changed)(void *ctx, bool healthy);
 };
 
 /* One core per daemon; NULL if it cannot be allocated. ops is copied. */
@@ -67,6 +70,13 @@ void iplb_core_lsdb_enable(struct iplb_core *core, bool enable);
  */
 bool iplb_core_set_debounce(struct iplb_core *core, uint32_t delay_msec, uint32_t max_hold_msec,
 			    char *errbuf, size_t errlen);
+
+/*
+ * Whether the local datapath can carry traffic: attached to every
+ * interface it is configured for. True when none is configured. A mux
+ * announces its VIPs only while this holds.
+ */
+bool iplb_core_datapath_healthy(const struct iplb_core *core);
 
 /* The current topology for `show iplb topology [json]`; free() the text. */
 char *iplb_core_topology_text(const struct iplb_core *core);
