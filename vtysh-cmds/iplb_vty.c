@@ -30,6 +30,27 @@
 	"Load-balancer node: advertises VIPs, steers flows to backends\n"      \
 	"Load-balanced server: terminates tunnels, daisy-chains flows\n"
 
+/*
+ * Whether value is valid for the leaf at schema path xpath; if not, says
+ * why as YANG does. For commands that change several leaves, which FRR 8.4
+ * would otherwise commit in part.
+ */
+static bool iplb_cli_value_valid(struct vty *vty, const char *xpath,
+				 const char *value)
+{
+	const struct lysc_node *snode =
+		lys_find_path(ly_native_ctx, NULL, xpath, 0);
+
+	if (!snode)
+		return true;
+	if (lyd_value_validate(ly_native_ctx, snode, value, strlen(value), NULL,
+			       NULL, NULL)
+	    == LY_SUCCESS)
+		return true;
+	vty_out(vty, "%% %s\n", ly_errmsg(ly_native_ctx));
+	return false;
+}
+
 /* XPath: /frr-iplbd:iplb */
 DEFPY_YANG_NOSH(router_iplb, router_iplb_cmd, "router iplb",
 		ROUTER_STR IPLB_STR)
@@ -172,6 +193,570 @@ void cli_show_iplb_lsdb_debounce(struct vty *vty, const struct lyd_node *dnode,
 		vty_out(vty, " max-hold %u",
 			yang_dnode_get_uint32(dnode, "./max-hold"));
 	vty_out(vty, "\n");
+}
+
+/* XPath: /frr-iplbd:iplb/path */
+#define IPLB_PATH_HELP "How the paths to each destination are computed\n"
+
+DEFPY_YANG(iplb_path_k, iplb_path_k_cmd, "path k (0-65535)$k",
+	   IPLB_PATH_HELP
+	   "Shortest loopless paths per destination (Yen)\n"
+	   "Number of paths, 1-64 (default 8)\n")
+{
+	nb_cli_enqueue_change(vty, "./path/k", NB_OP_MODIFY, k_str);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_path_metric, iplb_path_metric_cmd,
+	   "path metric <cost|hops>$metric",
+	   IPLB_PATH_HELP
+	   "What shortest means\n"
+	   "OSPF cost, then hop count (default)\n"
+	   "Hop count, then OSPF cost\n")
+{
+	nb_cli_enqueue_change(vty, "./path/metric", NB_OP_MODIFY, metric);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_path_planner, iplb_path_planner_cmd,
+	   "path planner <tree|exact>$planner",
+	   IPLB_PATH_HELP
+	   "How a path becomes a relay list\n"
+	   "The seed's rule: relays where paths branch off their tree\n"
+	   "Fewest relays whose forwarding follows the path (default)\n")
+{
+	nb_cli_enqueue_change(vty, "./path/planner", NB_OP_MODIFY, planner);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_path_max_relays, iplb_path_max_relays_cmd,
+	   "path max-relays (0-255)$relays",
+	   IPLB_PATH_HELP
+	   "Leave out lists with more relays\n"
+	   "Relays per list, 1-8 (default 8)\n")
+{
+	nb_cli_enqueue_change(vty, "./path/max-relays", NB_OP_MODIFY,
+			      relays_str);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(no_iplb_path, no_iplb_path_cmd,
+	   "no path <k$k [(1-64)]|metric$metric [<cost|hops>]|planner$planner "
+	   "[<tree|exact>]|max-relays$relays [(1-8)]>",
+	   NO_STR IPLB_PATH_HELP
+	   "Shortest loopless paths per destination (Yen)\n"
+	   "Number of paths\n"
+	   "What shortest means\n"
+	   "OSPF cost, then hop count\n"
+	   "Hop count, then OSPF cost\n"
+	   "How a path becomes a relay list\n"
+	   "The seed's rule\n"
+	   "Fewest relays whose forwarding follows the path\n"
+	   "Leave out lists with more relays\n"
+	   "Relays per list\n")
+{
+	const char *leaf = k	     ? "./path/k"
+			   : metric  ? "./path/metric"
+			   : planner ? "./path/planner"
+				     : "./path/max-relays";
+
+	nb_cli_enqueue_change(vty, leaf, NB_OP_MODIFY, NULL);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+void cli_show_iplb_path_k(struct vty *vty, const struct lyd_node *dnode,
+			  bool show_defaults)
+{
+	vty_out(vty, " path k %s\n", yang_dnode_get_string(dnode, NULL));
+}
+
+void cli_show_iplb_path_metric(struct vty *vty, const struct lyd_node *dnode,
+			       bool show_defaults)
+{
+	vty_out(vty, " path metric %s\n", yang_dnode_get_string(dnode, NULL));
+}
+
+void cli_show_iplb_path_planner(struct vty *vty, const struct lyd_node *dnode,
+				bool show_defaults)
+{
+	vty_out(vty, " path planner %s\n", yang_dnode_get_string(dnode, NULL));
+}
+
+void cli_show_iplb_path_max_relays(struct vty *vty,
+				   const struct lyd_node *dnode,
+				   bool show_defaults)
+{
+	vty_out(vty, " path max-relays %s\n",
+		yang_dnode_get_string(dnode, NULL));
+}
+
+/* XPath: /frr-iplbd:iplb/datapath */
+#define IPLB_DATAPATH_HELP "Where the tables go\n"
+#define IPLB_ENCAP_HELP                                                        \
+	"Encapsulation\n"                                                      \
+	"IP in IP, nested per relay\n"                                         \
+	"GRE, nested per relay\n"                                              \
+	"GUE over UDP 6080, source port from the flow hash\n"
+#define IPLB_MODE_HELP                                                         \
+	"How a flow chooses a relay list\n"                                    \
+	"Consistent hashing of the 5-tuple\n"                                  \
+	"Consistent hashing by the lists' weights\n"                           \
+	"Sticky per flow until idle\n"
+
+DEFPY_YANG(iplb_datapath_backend, iplb_datapath_backend_cmd,
+	   "datapath <none|bpf>$backend [instance WORD$instance]",
+	   IPLB_DATAPATH_HELP
+	   "Compute and show the tables only (default)\n"
+	   "The eBPF host program, its table pinned\n"
+	   "Datapath instance (pins under /run/iplb/bpf)\n"
+	   "Instance name (default: the pathspace, else 'default')\n")
+{
+	/* Both or neither: FRR 8.4 would commit the backend alone. */
+	if (instance
+	    && !iplb_cli_value_valid(vty, IPLB_XPATH "/datapath/instance",
+				     instance))
+		return CMD_WARNING_CONFIG_FAILED;
+	nb_cli_enqueue_change(vty, "./datapath/backend", NB_OP_MODIFY, backend);
+	nb_cli_enqueue_change(vty, "./datapath/instance",
+			      instance ? NB_OP_MODIFY : NB_OP_DESTROY,
+			      instance);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(no_iplb_datapath_backend, no_iplb_datapath_backend_cmd,
+	   "no datapath [<none|bpf> [instance WORD]]",
+	   NO_STR IPLB_DATAPATH_HELP
+	   "Compute and show the tables only\n"
+	   "The eBPF host program\n"
+	   "Datapath instance\n"
+	   "Instance name\n")
+{
+	/* The programs are let go of; what they installed stays pinned. */
+	nb_cli_enqueue_change(vty, "./datapath/backend", NB_OP_MODIFY, NULL);
+	nb_cli_enqueue_change(vty, "./datapath/instance", NB_OP_DESTROY, NULL);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_datapath_interface, iplb_datapath_interface_cmd,
+	   "[no$no] datapath interface IFNAME$ifname",
+	   NO_STR IPLB_DATAPATH_HELP
+	   "Encapsulate this interface's egress traffic\n"
+	   "Interface name\n")
+{
+	char xpath[XPATH_MAXLEN];
+
+	/* A leaf-list entry: created with its value, destroyed by its path. */
+	if (!no) {
+		nb_cli_enqueue_change(vty, "./datapath/interface", NB_OP_CREATE,
+				      ifname);
+		return nb_cli_apply_changes(vty, NULL);
+	}
+	snprintf(xpath, sizeof(xpath), "./datapath/interface[.='%s']", ifname);
+	nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_datapath_encap, iplb_datapath_encap_cmd,
+	   "[no$no] datapath encap ![<ipip|gre|gue>$encap]",
+	   NO_STR IPLB_DATAPATH_HELP IPLB_ENCAP_HELP)
+{
+	nb_cli_enqueue_change(vty, "./datapath/encap", NB_OP_MODIFY,
+			      no ? NULL : encap);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_datapath_mode, iplb_datapath_mode_cmd,
+	   "[no$no] datapath mode ![<hash|weighted|flow>$mode]",
+	   NO_STR IPLB_DATAPATH_HELP IPLB_MODE_HELP)
+{
+	nb_cli_enqueue_change(vty, "./datapath/mode", NB_OP_MODIFY,
+			      no ? NULL : mode);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_datapath_source, iplb_datapath_source_cmd,
+	   "[no$no] datapath source <A.B.C.D$v4|X:X::X:X$v6>",
+	   NO_STR IPLB_DATAPATH_HELP
+	   "Outer source address of the tunnels\n"
+	   "For IPv4 tunnels\n"
+	   "For IPv6 tunnels\n")
+{
+	const char *leaf = v4_str ? "./datapath/source" : "./datapath/source6";
+
+	nb_cli_enqueue_change(vty, leaf, no ? NB_OP_DESTROY : NB_OP_MODIFY,
+			      v4_str ? v4_str : v6_str);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_datapath_mtu, iplb_datapath_mtu_cmd,
+	   "[no$no] datapath mtu ![(0-65535)$mtu]",
+	   NO_STR IPLB_DATAPATH_HELP
+	   "Path MTU of the routes; TCP's MSS is clamped to fit the tunnel\n"
+	   "Bytes: 0 (unknown, default) or 576-65535\n")
+{
+	nb_cli_enqueue_change(vty, "./datapath/mtu", NB_OP_MODIFY,
+			      no ? NULL : mtu_str);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_datapath_flow_idle, iplb_datapath_flow_idle_cmd,
+	   "[no$no] datapath flow-idle ![(100-3600000)$idle]",
+	   NO_STR IPLB_DATAPATH_HELP
+	   "Mode flow: forget a flow unseen this long\n"
+	   "Milliseconds (default 30000)\n")
+{
+	nb_cli_enqueue_change(vty, "./datapath/flow-idle", NB_OP_MODIFY,
+			      no ? NULL : idle_str);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+void cli_show_iplb_datapath_backend(struct vty *vty,
+				    const struct lyd_node *dnode,
+				    bool show_defaults)
+{
+	const struct lyd_node *datapath = lyd_parent(dnode);
+
+	vty_out(vty, " datapath %s", yang_dnode_get_string(dnode, NULL));
+	if (yang_dnode_exists(datapath, "./instance"))
+		vty_out(vty, " instance %s",
+			yang_dnode_get_string(datapath, "./instance"));
+	vty_out(vty, "\n");
+}
+
+void cli_show_iplb_datapath_interface(struct vty *vty,
+				      const struct lyd_node *dnode,
+				      bool show_defaults)
+{
+	vty_out(vty, " datapath interface %s\n",
+		yang_dnode_get_string(dnode, NULL));
+}
+
+void cli_show_iplb_datapath_encap(struct vty *vty, const struct lyd_node *dnode,
+				  bool show_defaults)
+{
+	vty_out(vty, " datapath encap %s\n",
+		yang_dnode_get_string(dnode, NULL));
+}
+
+void cli_show_iplb_datapath_mode(struct vty *vty, const struct lyd_node *dnode,
+				 bool show_defaults)
+{
+	vty_out(vty, " datapath mode %s\n", yang_dnode_get_string(dnode, NULL));
+}
+
+void cli_show_iplb_datapath_source(struct vty *vty,
+				   const struct lyd_node *dnode,
+				   bool show_defaults)
+{
+	vty_out(vty, " datapath source %s\n",
+		yang_dnode_get_string(dnode, NULL));
+}
+
+void cli_show_iplb_datapath_mtu(struct vty *vty, const struct lyd_node *dnode,
+				bool show_defaults)
+{
+	vty_out(vty, " datapath mtu %s\n", yang_dnode_get_string(dnode, NULL));
+}
+
+void cli_show_iplb_datapath_flow_idle(struct vty *vty,
+				      const struct lyd_node *dnode,
+				      bool show_defaults)
+{
+	vty_out(vty, " datapath flow-idle %s\n",
+		yang_dnode_get_string(dnode, NULL));
+}
+
+/* XPath: /frr-iplbd:iplb/destinations */
+DEFPY_YANG(iplb_destinations, iplb_destinations_cmd,
+	   "[no$no] destinations <include|exclude>$which A.B.C.D/M$prefix",
+	   NO_STR
+	   "Which LSDB prefixes get relay lists (default: all)\n"
+	   "Only prefixes inside this one (and other included ones)\n"
+	   "No prefix inside this one\n"
+	   "IPv4 prefix\n")
+{
+	char xpath[XPATH_MAXLEN];
+
+	if (!no) {
+		snprintf(xpath, sizeof(xpath), "./destinations/%s", which);
+		nb_cli_enqueue_change(vty, xpath, NB_OP_CREATE, prefix_str);
+		return nb_cli_apply_changes(vty, NULL);
+	}
+	snprintf(xpath, sizeof(xpath), "./destinations/%s[.='%s']", which,
+		 prefix_str);
+	nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+void cli_show_iplb_destinations(struct vty *vty, const struct lyd_node *dnode,
+				bool show_defaults)
+{
+	vty_out(vty, " destinations %s %s\n", dnode->schema->name,
+		yang_dnode_get_string(dnode, NULL));
+}
+
+/* XPath: /frr-iplbd:iplb/prefix */
+DEFPY_YANG(iplb_prefix, iplb_prefix_cmd,
+	   "prefix A.B.C.D/M$prefix {k (0-65535)$k|planner "
+	   "<tree|exact>$planner|encap <ipip|gre|gue>$encap|mode "
+	   "<hash|weighted|flow>$mode|weights WORD$weights}",
+	   "What differs for one destination prefix\n"
+	   "The destination, as the LSDB announces it\n"
+	   "Paths for this destination\n"
+	   "Number of paths\n"
+	   "How its paths become relay lists\n"
+	   "The seed's rule\n"
+	   "Fewest relays whose forwarding follows the path\n" IPLB_ENCAP_HELP
+		   IPLB_MODE_HELP
+	   "Weights of its lists, best path's first\n"
+	   "Numbers from 1, separated by commas (e.g. 3,1)\n")
+{
+	char base[XPATH_MAXLEN];
+	char xpath[XPATH_MAXLEN + 16];
+
+	/*
+	 * FRR 8.4 commits what it could edit even when another change of the
+	 * command was refused: the entry is created by its leaves (a refused
+	 * leaf then creates nothing), on its own only without any.
+	 */
+	snprintf(base, sizeof(base), "./prefix[prefix='%s']", prefix_str);
+	if (!k_str && !planner && !encap && !mode && !weights)
+		nb_cli_enqueue_change(vty, base, NB_OP_CREATE, NULL);
+#define IPLB_PREFIX_LEAF(leaf, value)                                          \
+	do {                                                                   \
+		if (value) {                                                   \
+			snprintf(xpath, sizeof(xpath), "%s/" leaf, base);      \
+			nb_cli_enqueue_change(vty, xpath, NB_OP_MODIFY,        \
+					      value);                          \
+		}                                                              \
+	} while (0)
+	IPLB_PREFIX_LEAF("k", k_str);
+	IPLB_PREFIX_LEAF("planner", planner);
+	IPLB_PREFIX_LEAF("encap", encap);
+	IPLB_PREFIX_LEAF("mode", mode);
+	IPLB_PREFIX_LEAF("weights", weights);
+#undef IPLB_PREFIX_LEAF
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(no_iplb_prefix, no_iplb_prefix_cmd,
+	   "no prefix A.B.C.D/M$prefix [{k$k [(0-65535)]|planner$planner "
+	   "[<tree|exact>]|encap$encap [<ipip|gre|gue>]|mode$mode "
+	   "[<hash|weighted|flow>]|weights$weights [WORD]}]",
+	   NO_STR
+	   "What differs for one destination prefix\n"
+	   "The destination\n"
+	   "Paths for this destination\n"
+	   "Number of paths\n"
+	   "How its paths become relay lists\n"
+	   "The seed's rule\n"
+	   "Fewest relays whose forwarding follows the path\n" IPLB_ENCAP_HELP
+		   IPLB_MODE_HELP
+	   "Weights of its lists\n"
+	   "Weights\n")
+{
+	char base[XPATH_MAXLEN];
+	char xpath[XPATH_MAXLEN + 16];
+	bool any = k || planner || encap || mode || weights;
+
+	snprintf(base, sizeof(base), "./prefix[prefix='%s']", prefix_str);
+	if (!any) {
+		nb_cli_enqueue_change(vty, base, NB_OP_DESTROY, NULL);
+		return nb_cli_apply_changes(vty, NULL);
+	}
+#define IPLB_PREFIX_UNSET(leaf, given)                                         \
+	do {                                                                   \
+		if (given) {                                                   \
+			snprintf(xpath, sizeof(xpath), "%s/" leaf, base);      \
+			nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY,       \
+					      NULL);                           \
+		}                                                              \
+	} while (0)
+	IPLB_PREFIX_UNSET("k", k);
+	IPLB_PREFIX_UNSET("planner", planner);
+	IPLB_PREFIX_UNSET("encap", encap);
+	IPLB_PREFIX_UNSET("mode", mode);
+	IPLB_PREFIX_UNSET("weights", weights);
+#undef IPLB_PREFIX_UNSET
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+void cli_show_iplb_prefix(struct vty *vty, const struct lyd_node *dnode,
+			  bool show_defaults)
+{
+	static const char *const leaves[] = { "k", "planner", "encap", "mode",
+					      "weights" };
+
+	vty_out(vty, " prefix %s", yang_dnode_get_string(dnode, "./prefix"));
+	for (size_t i = 0; i < array_size(leaves); i++)
+		if (yang_dnode_existsf(dnode, "./%s", leaves[i]))
+			vty_out(vty, " %s %s", leaves[i],
+				yang_dnode_get_string(dnode, "./%s",
+						      leaves[i]));
+	vty_out(vty, "\n");
+}
+
+/* XPath: /frr-iplbd:iplb/static-route */
+#define IPLB_STATIC_HELP                                                       \
+	"A destination outside OSPF, with configured relay lists\n"            \
+	"IPv4 prefix\n"                                                        \
+	"IPv6 prefix\n"
+
+DEFPY_YANG(
+	iplb_static_route_list, iplb_static_route_list_cmd,
+	"[no$no] static-route <A.B.C.D/M|X:X::X:X/M>$prefix list WORD$relays",
+	NO_STR IPLB_STATIC_HELP
+	"One of its relay lists (in order)\n"
+	"Relays first hop first, comma-separated (at most 8), or 'direct'\n")
+{
+	char xpath[XPATH_MAXLEN];
+
+	snprintf(xpath, sizeof(xpath), "./static-route[prefix='%s']",
+		 prefix_str);
+	if (!no) {
+		/* The entry comes with its list: a refused list creates none. */
+		strlcat(xpath, "/list", sizeof(xpath));
+		nb_cli_enqueue_change(vty, xpath, NB_OP_CREATE, relays);
+		return nb_cli_apply_changes(vty, NULL);
+	}
+	strlcat(xpath, "/list[.='", sizeof(xpath));
+	strlcat(xpath, relays, sizeof(xpath));
+	strlcat(xpath, "']", sizeof(xpath));
+	nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(iplb_static_route_options, iplb_static_route_options_cmd,
+	   "static-route <A.B.C.D/M|X:X::X:X/M>$prefix {encap "
+	   "<ipip|gre|gue>$encap|mode <hash|weighted|flow>$mode}",
+	   IPLB_STATIC_HELP IPLB_ENCAP_HELP IPLB_MODE_HELP)
+{
+	char xpath[XPATH_MAXLEN];
+	char leaf[XPATH_MAXLEN + 16];
+
+	snprintf(xpath, sizeof(xpath), "./static-route[prefix='%s']",
+		 prefix_str);
+	if (encap) {
+		snprintf(leaf, sizeof(leaf), "%s/encap", xpath);
+		nb_cli_enqueue_change(vty, leaf, NB_OP_MODIFY, encap);
+	}
+	if (mode) {
+		snprintf(leaf, sizeof(leaf), "%s/mode", xpath);
+		nb_cli_enqueue_change(vty, leaf, NB_OP_MODIFY, mode);
+	}
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+DEFPY_YANG(no_iplb_static_route, no_iplb_static_route_cmd,
+	   "no static-route <A.B.C.D/M|X:X::X:X/M>$prefix",
+	   NO_STR IPLB_STATIC_HELP)
+{
+	char xpath[XPATH_MAXLEN];
+
+	snprintf(xpath, sizeof(xpath), "./static-route[prefix='%s']",
+		 prefix_str);
+	nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
+static int show_static_list(const struct lyd_node *dnode, void *arg)
+{
+	struct vty *vty = arg;
+
+	vty_out(vty, " static-route %s list %s\n",
+		yang_dnode_get_string(lyd_parent(dnode), "./prefix"),
+		yang_dnode_get_string(dnode, NULL));
+	return YANG_ITER_CONTINUE;
+}
+
+void cli_show_iplb_static_route(struct vty *vty, const struct lyd_node *dnode,
+				bool show_defaults)
+{
+	const char *prefix = yang_dnode_get_string(dnode, "./prefix");
+
+	yang_dnode_iterate(show_static_list, vty, dnode, "./list");
+	if (yang_dnode_exists(dnode, "./encap") ||
+	    yang_dnode_exists(dnode, "./mode")) {
+		vty_out(vty, " static-route %s", prefix);
+		if (yang_dnode_exists(dnode, "./encap"))
+			vty_out(vty, " encap %s",
+				yang_dnode_get_string(dnode, "./encap"));
+		if (yang_dnode_exists(dnode, "./mode"))
+			vty_out(vty, " mode %s",
+				yang_dnode_get_string(dnode, "./mode"));
+		vty_out(vty, "\n");
+	}
+}
+
+/* Show commands of the table, the paths and the counters. */
+static int show_core_text(struct vty *vty, char *text)
+{
+	if (!text) {
+		vty_out(vty, "%% out of memory\n");
+		return CMD_WARNING;
+	}
+	vty_out(vty, "%s", text);
+	free(text);
+	return CMD_SUCCESS;
+}
+
+DEFPY(show_iplb_table, show_iplb_table_cmd, "show iplb table [json]$json",
+      SHOW_STR IPLB_STR
+      "The destinations, their relay lists and the datapath\n" JSON_STR)
+{
+	if (json) {
+		int ret =
+			show_core_text(vty, iplb_core_table_json(iplb_g.core));
+
+		vty_out(vty, "\n");
+		return ret;
+	}
+	return show_core_text(vty, iplb_core_table_text(iplb_g.core));
+}
+
+DEFPY(show_iplb_paths, show_iplb_paths_cmd,
+      "show iplb paths A.B.C.D/M$prefix [<json$json|dot$dot>]",
+      SHOW_STR IPLB_STR
+      "The k paths of a destination, their relays and what forwarding does\n"
+      "Destination prefix\n" JSON_STR
+      "Graphviz digraph of the paths (relays as boxes)\n")
+{
+	char err[256] = "";
+	char *text = iplb_core_paths(iplb_g.core, prefix_str,
+				     json  ? 1
+				     : dot ? 2
+					   : 0,
+				     err, sizeof(err));
+
+	if (!text) {
+		vty_out(vty, "%% %s\n", err[0] ? err : "out of memory");
+		return CMD_WARNING;
+	}
+	vty_out(vty, "%s%s", text, json ? "\n" : "");
+	free(text);
+	return CMD_SUCCESS;
+}
+
+DEFPY(show_iplb_counters, show_iplb_counters_cmd,
+      "show iplb counters [json]$json",
+      SHOW_STR IPLB_STR
+      "Recomputes, their durations, datapath writes and errors\n" JSON_STR)
+{
+	if (json) {
+		int ret = show_core_text(vty,
+					 iplb_core_counters_json(iplb_g.core));
+
+		vty_out(vty, "\n");
+		return ret;
+	}
+	return show_core_text(vty, iplb_core_counters_text(iplb_g.core));
+}
+
+DEFPY(clear_iplb_counters, clear_iplb_counters_cmd, "clear iplb counters",
+      CLEAR_STR IPLB_STR "Recompute, datapath and timing counters\n")
+{
+	iplb_core_clear_counters(iplb_g.core);
+	return CMD_SUCCESS;
 }
 
 DEFPY(show_iplb_topology, show_iplb_topology_cmd,
@@ -323,6 +908,68 @@ static json_object *topology_json(const struct iplb_topology_status *t)
 	return jt;
 }
 
+static void show_table_text(struct vty *vty, const struct iplb_table_status *t)
+{
+	vty_out(vty, "  Table:     %" PRIu64 " destinations from router %s\n",
+		t->destinations, t->has_source ? t->source : "(unknown)");
+	if (t->datapath_configured)
+		vty_out(vty,
+			"    Datapath:   bpf instance %s, %s, attached to: %s, "
+			"%s\n",
+			t->instance, t->datapath_open ? "open" : "not open",
+			t->attached[0] ? t->attached : "(none)",
+			t->healthy ? "healthy" : "NOT healthy");
+	else
+		vty_out(vty,
+			"    Datapath:   none (computed, not installed)\n");
+	if (t->datapath_error[0])
+		vty_out(vty, "    Datapath error: %s\n", t->datapath_error);
+	vty_out(vty,
+		"    Recomputes: %" PRIu64 " (last %" PRIu64 " us, max %" PRIu64
+		" us), %" PRIu64 " routes written, %" PRIu64
+		" removed, %" PRIu64 " changed nothing, %" PRIu64 " errors\n",
+		t->recomputes, t->last_compute_usec, t->max_compute_usec,
+		t->routes_written, t->routes_removed, t->without_changes,
+		t->errors);
+	if (t->updates)
+		vty_out(vty,
+			"    LSA to table: last %" PRId64 " ms (%" PRId64
+			" ms ago), max %" PRId64 " ms, %" PRIu64 " updates\n",
+			t->last_update_msec, t->last_update_ago_msec,
+			t->max_update_msec, t->updates);
+}
+
+static json_object *table_json(const struct iplb_table_status *t)
+{
+	json_object *jt = json_object_new_object();
+
+	json_object_int_add(jt, "destinations", (int64_t)t->destinations);
+	if (t->has_source)
+		json_object_string_add(jt, "source", t->source);
+	json_object_string_add(jt, "datapath",
+			       t->datapath_configured ? "bpf" : "none");
+	if (t->datapath_configured) {
+		json_object_string_add(jt, "instance", t->instance);
+		json_object_boolean_add(jt, "open", t->datapath_open);
+		json_object_string_add(jt, "attached", t->attached);
+	}
+	json_object_boolean_add(jt, "healthy", t->healthy);
+	json_object_string_add(jt, "datapathError", t->datapath_error);
+	json_object_int_add(jt, "recomputes", (int64_t)t->recomputes);
+	json_object_int_add(jt, "lastComputeUsec",
+			    (int64_t)t->last_compute_usec);
+	json_object_int_add(jt, "maxComputeUsec", (int64_t)t->max_compute_usec);
+	json_object_int_add(jt, "routesWritten", (int64_t)t->routes_written);
+	json_object_int_add(jt, "routesRemoved", (int64_t)t->routes_removed);
+	json_object_int_add(jt, "withoutChanges", (int64_t)t->without_changes);
+	json_object_int_add(jt, "errors", (int64_t)t->errors);
+	json_object_int_add(jt, "updates", (int64_t)t->updates);
+	json_object_int_add(jt, "lsaToTableMsec", t->last_update_msec);
+	json_object_int_add(jt, "maxLsaToTableMsec", t->max_update_msec);
+	json_object_int_add(jt, "lastUpdateAgoMsec", t->last_update_ago_msec);
+	return jt;
+}
+
 static json_object *lsdb_json(const struct iplb_lsdb_status *l)
 {
 	json_object *jl = json_object_new_object();
@@ -380,6 +1027,7 @@ DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
 			zebra ? "connected" : "not connected");
 		show_lsdb_text(vty, &st.lsdb);
 		show_topology_text(vty, &st.topology);
+		show_table_text(vty, &st.table);
 		return CMD_SUCCESS;
 	}
 
@@ -393,6 +1041,7 @@ DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
 	json_object_boolean_add(jo, "zebraConnected", zebra);
 	json_object_object_add(jo, "lsdb", lsdb_json(&st.lsdb));
 	json_object_object_add(jo, "topology", topology_json(&st.topology));
+	json_object_object_add(jo, "table", table_json(&st.table));
 	return vty_json(vty, jo);
 }
 
@@ -428,7 +1077,30 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &no_iplb_lsdb_api_server_cmd);
 	install_element(IPLB_NODE, &iplb_lsdb_debounce_cmd);
 	install_element(IPLB_NODE, &no_iplb_lsdb_debounce_cmd);
+	install_element(IPLB_NODE, &iplb_path_k_cmd);
+	install_element(IPLB_NODE, &iplb_path_metric_cmd);
+	install_element(IPLB_NODE, &iplb_path_planner_cmd);
+	install_element(IPLB_NODE, &iplb_path_max_relays_cmd);
+	install_element(IPLB_NODE, &no_iplb_path_cmd);
+	install_element(IPLB_NODE, &iplb_datapath_backend_cmd);
+	install_element(IPLB_NODE, &no_iplb_datapath_backend_cmd);
+	install_element(IPLB_NODE, &iplb_datapath_interface_cmd);
+	install_element(IPLB_NODE, &iplb_datapath_encap_cmd);
+	install_element(IPLB_NODE, &iplb_datapath_mode_cmd);
+	install_element(IPLB_NODE, &iplb_datapath_source_cmd);
+	install_element(IPLB_NODE, &iplb_datapath_mtu_cmd);
+	install_element(IPLB_NODE, &iplb_datapath_flow_idle_cmd);
+	install_element(IPLB_NODE, &iplb_destinations_cmd);
+	install_element(IPLB_NODE, &iplb_prefix_cmd);
+	install_element(IPLB_NODE, &no_iplb_prefix_cmd);
+	install_element(IPLB_NODE, &iplb_static_route_list_cmd);
+	install_element(IPLB_NODE, &iplb_static_route_options_cmd);
+	install_element(IPLB_NODE, &no_iplb_static_route_cmd);
 	install_element(VIEW_NODE, &show_iplb_topology_cmd);
+	install_element(VIEW_NODE, &show_iplb_table_cmd);
+	install_element(VIEW_NODE, &show_iplb_paths_cmd);
+	install_element(VIEW_NODE, &show_iplb_counters_cmd);
+	install_element(ENABLE_NODE, &clear_iplb_counters_cmd);
 
 	install_element(VIEW_NODE, &show_iplb_status_cmd);
 }

@@ -9,6 +9,9 @@
 
 #include "log.h"
 #include "thread.h"
+#include "privs.h"
+
+#include "iplbd/iplbd.h"
 
 #include "iplbd/iplb_io.h"
 
@@ -137,6 +140,19 @@ static void iplb_io_log(void *ctx, int level, const char *message)
 	}
 }
 
+/* Raised around the datapath's work only; not nested. */
+static struct zebra_privs_t *iplb_io_raised;
+
+static void iplb_io_raise_privileges(void *ctx)
+{
+	iplb_io_raised = _zprivs_raise(&iplb_privs, "iplb datapath");
+}
+
+static void iplb_io_lower_privileges(void *ctx)
+{
+	_zprivs_lower(&iplb_io_raised);
+}
+
 const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 {
 	io.master = master;
@@ -147,6 +163,8 @@ const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 	io.ops.arm_timer = iplb_io_arm_timer;
 	io.ops.cancel_timer = iplb_io_cancel_timer;
 	io.ops.log = iplb_io_log;
+	io.ops.raise_privileges = iplb_io_raise_privileges;
+	io.ops.lower_privileges = iplb_io_lower_privileges;
 	return &io.ops;
 }
 

@@ -26,7 +26,13 @@
 
 struct iplb_globals iplb_g;
 
-static zebra_capabilities_t iplb_caps[] = {};
+/* The datapath: bpf() and a bpffs mount (SYS_ADMIN), TCX links (NET_ADMIN),
+ * pins made by root (DAC_OVERRIDE). Raised only around its work. */
+static zebra_capabilities_t iplb_caps[] = {
+	ZCAP_SYS_ADMIN,
+	ZCAP_NET_ADMIN,
+	ZCAP_DAC_OVERRIDE,
+};
 
 struct zebra_privs_t iplb_privs = {
 #if defined(FRR_USER) && defined(FRR_GROUP)
@@ -115,6 +121,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	iplb_g.pathspace = iplbd_di.pathspace;
 	iplb_g.master = frr_init();
 
 	iplb_g.core = iplb_core_new(iplb_io_init(iplb_g.master));

@@ -16,6 +16,7 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.cbs = {
 				.create = iplb_create,
 				.destroy = iplb_destroy,
+				.pre_validate = iplb_pre_validate,
 				.apply_finish = iplb_apply_finish,
 				.cli_show = cli_show_router_iplb,
 				.cli_show_end = cli_show_router_iplb_end,
@@ -62,6 +63,189 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.xpath = IPLB_XPATH "/lsdb/debounce/max-hold",
 			.cbs = {
 				.modify = iplb_lsdb_debounce_max_hold_modify,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/path/k",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_path_k,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/path/metric",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_path_metric,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/path/planner",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_path_planner,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/path/max-relays",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_path_max_relays,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/datapath/backend",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_datapath_backend,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/datapath/instance",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/datapath/interface",
+			.cbs = {
+				.create = iplb_applied_at_finish_create,
+				.destroy = iplb_applied_at_finish_destroy,
+				.cli_show = cli_show_iplb_datapath_interface,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/datapath/encap",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_datapath_encap,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/datapath/mode",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_datapath_mode,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/datapath/source",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+				.cli_show = cli_show_iplb_datapath_source,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/datapath/source6",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+				.cli_show = cli_show_iplb_datapath_source,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/datapath/mtu",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_datapath_mtu,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/datapath/flow-idle",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_datapath_flow_idle,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/destinations/include",
+			.cbs = {
+				.create = iplb_applied_at_finish_create,
+				.destroy = iplb_applied_at_finish_destroy,
+				.cli_show = cli_show_iplb_destinations,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/destinations/exclude",
+			.cbs = {
+				.create = iplb_applied_at_finish_create,
+				.destroy = iplb_applied_at_finish_destroy,
+				.cli_show = cli_show_iplb_destinations,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/prefix",
+			.cbs = {
+				.create = iplb_applied_at_finish_create,
+				.destroy = iplb_applied_at_finish_destroy,
+				.cli_show = cli_show_iplb_prefix,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/prefix/k",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/prefix/planner",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/prefix/encap",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/prefix/mode",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/prefix/weights",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/static-route",
+			.cbs = {
+				.create = iplb_applied_at_finish_create,
+				.destroy = iplb_applied_at_finish_destroy,
+				.cli_show = cli_show_iplb_static_route,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/static-route/list",
+			.cbs = {
+				.create = iplb_applied_at_finish_create,
+				.destroy = iplb_applied_at_finish_destroy,
+				.move = iplb_applied_at_finish_move,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/static-route/encap",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/static-route/mode",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
 			},
 		},
 		{

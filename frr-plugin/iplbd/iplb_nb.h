@@ -16,6 +16,11 @@ int iplb_lsdb_api_server_address_modify(struct nb_cb_modify_args *args);
 int iplb_lsdb_api_server_port_modify(struct nb_cb_modify_args *args);
 int iplb_lsdb_debounce_delay_modify(struct nb_cb_modify_args *args);
 int iplb_lsdb_debounce_max_hold_modify(struct nb_cb_modify_args *args);
+int iplb_pre_validate(struct nb_cb_pre_validate_args *args);
+int iplb_applied_at_finish_modify(struct nb_cb_modify_args *args);
+int iplb_applied_at_finish_create(struct nb_cb_create_args *args);
+int iplb_applied_at_finish_destroy(struct nb_cb_destroy_args *args);
+int iplb_applied_at_finish_move(struct nb_cb_move_args *args);
 
 #define IPLB_XPATH "/frr-iplbd:iplb"
 

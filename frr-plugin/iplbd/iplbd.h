@@ -17,6 +17,8 @@
 struct iplb_globals {
 	struct thread_master *master;
 	struct iplb_core *core;
+	/* -N: the default datapath instance; NULL without one. */
+	const char *pathspace;
 };
 
 extern struct iplb_globals iplb_g;

@@ -4,6 +4,7 @@
 #include "capi/iplb_core.h"
 
 #include "daemon/daemon.hpp"
+#include "daemon/daemon_show.hpp"
 #include "status/uptime.hpp"
 #include "topology/json_format.hpp"
 #include "topology/text_format.hpp"
@@ -137,13 +138,72 @@ iplb::LogSink log_sink(const iplb_io_ops &ops)
 	};
 }
 
+void fill_table_status(const iplb::Daemon &d, iplb_table_status &out)
+{
+	const auto &c = d.pipeline().counters();
+	const auto &t = d.update_timing();
+	out.destinations = d.pipeline().desired().size();
+	const auto source = d.pipeline().source();
+	out.has_source = source.has_value();
+	if (source)
+		copy_text(iplb::to_string(*source), out.source, sizeof(out.source));
+	out.datapath_configured = d.config().datapath.has_value();
+	out.datapath_open = d.datapath().open();
+	out.healthy = d.healthy();
+	if (d.config().datapath)
+		copy_text(d.config().datapath->instance, out.instance, sizeof(out.instance));
+	std::string attached;
+	for (const std::string &ifname : d.datapath().attached())
+		attached += (attached.empty() ? "" : " ") + ifname;
+	copy_text(attached, out.attached, sizeof(out.attached));
+	copy_text(d.datapath().last_error(), out.datapath_error, sizeof(out.datapath_error));
+	out.recomputes = c.recomputes;
+	out.routes_written = c.routes_written;
+	out.routes_removed = c.routes_removed;
+	out.without_changes = c.without_changes;
+	out.errors = c.compute_errors + c.sync_errors + d.datapath().errors();
+	out.last_compute_usec = static_cast<uint64_t>(c.compute.last.count());
+	out.max_compute_usec = static_cast<uint64_t>(c.compute.max.count());
+	out.updates = t.updates;
+	out.last_update_msec = t.updates == 0 ? -1 : t.last.count();
+	out.max_update_msec = t.updates == 0 ? -1 : t.max.count();
+	out.last_update_ago_msec = t.updates == 0
+					   ? -1
+					   : std::chrono::duration_cast<std::chrono::milliseconds>(
+						     std::chrono::steady_clock::now() - t.at)
+						     .count();
+}
+
+char *c_result(const iplb::Result<std::string, iplb::Error> &text, char *errbuf, size_t errlen)
+{
+	if (!text) {
+		copy_text(text.error().message, errbuf, errlen);
+		return nullptr;
+	}
+	return c_string(*text);
+}
+
 } // namespace
 
 struct iplb_core {
-	explicit iplb_core(const iplb_io_ops &ops) : io(ops), daemon(io, log_sink(ops)) {}
+	explicit iplb_core(const iplb_io_ops &ops) : io(ops), daemon(io, log_sink(ops))
+	{
+		if (ops.raise_privileges != nullptr && ops.lower_privileges != nullptr)
+			daemon.set_privileges({[ops] { ops.raise_privileges(ops.ctx); },
+					       [ops] {
+						       ops.lower_privileges(ops.ctx);
+					       }});
+		if (ops.datapath_changed != nullptr)
+			daemon.set_health_listener(
+				[ops](bool healthy) { ops.datapath_changed(ops.ctx, healthy); });
+	}
 
 	CallbackIoDriver io;
 	iplb::Daemon daemon;
+};
+
+struct iplb_settings {
+	iplb::DaemonConfigBuilder builder;
 };
 
 extern "C" {
@@ -239,8 +299,128 @@ bool iplb_core_set_debounce(struct iplb_core *core, uint32_t delay_msec, uint32_
 
 bool iplb_core_datapath_healthy(const struct iplb_core *core)
 {
-	(void)core;
-	return true; // no datapath configuration yet: nothing to attach
+	return core->daemon.healthy();
+}
+
+namespace {
+std::string_view text_of(const char *text)
+{
+	return text != nullptr ? std::string_view(text) : std::string_view{};
+}
+} // namespace
+
+struct iplb_settings *iplb_settings_new(void)
+{
+	return new (std::nothrow) iplb_settings;
+}
+
+void iplb_settings_free(struct iplb_settings *config)
+{
+	std::unique_ptr<iplb_settings> owned(config);
+}
+
+void iplb_settings_path(struct iplb_settings *config, uint32_t k, const char *metric,
+			const char *planner, uint32_t max_relays)
+{
+	config->builder.path(k, text_of(metric), text_of(planner), max_relays);
+}
+
+void iplb_settings_datapath(struct iplb_settings *config, const char *backend, const char *instance,
+			    const char *encap, const char *mode, uint32_t mtu,
+			    uint32_t flow_idle_msec)
+{
+	config->builder.datapath(text_of(backend), text_of(instance), text_of(encap), text_of(mode),
+				 mtu, flow_idle_msec);
+}
+
+void iplb_settings_datapath_source(struct iplb_settings *config, const char *address)
+{
+	config->builder.datapath_source(text_of(address));
+}
+
+void iplb_settings_datapath_interface(struct iplb_settings *config, const char *ifname)
+{
+	config->builder.datapath_interface(text_of(ifname));
+}
+
+void iplb_settings_destination(struct iplb_settings *config, bool include, const char *prefix)
+{
+	config->builder.destination(include, text_of(prefix));
+}
+
+void iplb_settings_policy(struct iplb_settings *config, const char *prefix, uint32_t k,
+			  const char *planner, const char *encap, const char *mode,
+			  const char *weights)
+{
+	config->builder.policy(text_of(prefix), k, text_of(planner), text_of(encap), text_of(mode),
+			       text_of(weights));
+}
+
+void iplb_settings_static_options(struct iplb_settings *config, const char *prefix,
+				  const char *encap, const char *mode)
+{
+	config->builder.static_options(text_of(prefix), text_of(encap), text_of(mode));
+}
+
+void iplb_settings_static_list(struct iplb_settings *config, const char *prefix, const char *relays)
+{
+	config->builder.static_list(text_of(prefix), text_of(relays));
+}
+
+bool iplb_settings_check(const struct iplb_settings *config, char *errbuf, size_t errlen)
+{
+	auto built = config->builder.finish();
+	if (!built)
+		copy_text(built.error().message, errbuf, errlen);
+	return built.has_value();
+}
+
+bool iplb_core_configure(struct iplb_core *core, const struct iplb_settings *config, char *errbuf,
+			 size_t errlen)
+{
+	auto built = config->builder.finish();
+	if (!built) {
+		copy_text(built.error().message, errbuf, errlen);
+		return false;
+	}
+	auto applied = core->daemon.configure(*built);
+	if (!applied)
+		copy_text(applied.error().message, errbuf, errlen);
+	return applied.has_value();
+}
+
+char *iplb_core_table_text(const struct iplb_core *core)
+{
+	return c_string(iplb::table_text(core->daemon));
+}
+
+char *iplb_core_table_json(const struct iplb_core *core)
+{
+	return c_string(iplb::table_json(core->daemon).dump());
+}
+
+char *iplb_core_counters_text(const struct iplb_core *core)
+{
+	return c_string(iplb::counters_text(core->daemon));
+}
+
+char *iplb_core_counters_json(const struct iplb_core *core)
+{
+	return c_string(iplb::counters_json(core->daemon).dump());
+}
+
+void iplb_core_clear_counters(struct iplb_core *core)
+{
+	core->daemon.clear_counters();
+}
+
+char *iplb_core_paths(const struct iplb_core *core, const char *prefix, int format, char *errbuf,
+		      size_t errlen)
+{
+	const auto f = format == 1   ? iplb::PathsFormat::json
+		       : format == 2 ? iplb::PathsFormat::dot
+				     : iplb::PathsFormat::text;
+	return c_result(iplb::paths_show(core->daemon, text_of(prefix), f), errbuf, errlen);
 }
 
 char *iplb_core_topology_text(const struct iplb_core *core)
@@ -265,6 +445,7 @@ void iplb_core_status(const struct iplb_core *core, struct iplb_status *status)
 	copy_text(iplb::format_uptime(uptime), status->uptime, sizeof(status->uptime));
 	fill_lsdb_status(core->daemon.lsdb(), status->lsdb);
 	fill_topology_status(core->daemon, status->topology);
+	fill_table_status(core->daemon, status->table);
 }
 
 } // extern "C"

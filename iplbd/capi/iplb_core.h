@@ -34,6 +34,10 @@ struct iplb_io_ops {
 	/* Optional: the datapath became healthy or stopped being so (see
 	 * iplb_core_datapath_healthy()); a mux re-evaluates its VIPs. */
 	void (*datapath_changed)(void *ctx, bool healthy);
+	/* Optional: the datapath's work (bpf(), bpffs, TCX links) needs
+	 * privileges the daemon otherwise drops; held between the two calls. */
+	void (*raise_privileges)(void *ctx);
+	void (*lower_privileges)(void *ctx);
 };
 
 /* One core per daemon; NULL if it cannot be allocated. ops is copied. */
@@ -77,6 +81,53 @@ bool iplb_core_set_debounce(struct iplb_core *core, uint32_t delay_msec, uint32_
  * announces its VIPs only while this holds.
  */
 bool iplb_core_datapath_healthy(const struct iplb_core *core);
+
+/*
+ * Paths, destinations and datapath, as one configuration built leaf by leaf
+ * from the YANG tree (text as the leaves hold it; NULL or "" and 0: not
+ * set). The first leaf that does not parse is the configuration's error.
+ */
+struct iplb_settings;
+struct iplb_settings *iplb_settings_new(void);
+void iplb_settings_free(struct iplb_settings *config);
+void iplb_settings_path(struct iplb_settings *config, uint32_t k, const char *metric,
+			const char *planner, uint32_t max_relays);
+/* backend: none or bpf; instance: its pin directory's name ("": default). */
+void iplb_settings_datapath(struct iplb_settings *config, const char *backend, const char *instance,
+			    const char *encap, const char *mode, uint32_t mtu,
+			    uint32_t flow_idle_msec);
+void iplb_settings_datapath_source(struct iplb_settings *config, const char *address);
+void iplb_settings_datapath_interface(struct iplb_settings *config, const char *ifname);
+void iplb_settings_destination(struct iplb_settings *config, bool include, const char *prefix);
+/* weights: "3,1", the prefix's lists in order. */
+void iplb_settings_policy(struct iplb_settings *config, const char *prefix, uint32_t k,
+			  const char *planner, const char *encap, const char *mode,
+			  const char *weights);
+/* A static route: its options, then one call per relay list ("A,B" or "direct"). */
+void iplb_settings_static_options(struct iplb_settings *config, const char *prefix,
+				  const char *encap, const char *mode);
+void iplb_settings_static_list(struct iplb_settings *config, const char *prefix,
+			       const char *relays);
+/* Whether the configuration can run here; if not, why. */
+bool iplb_settings_check(const struct iplb_settings *config, char *errbuf, size_t errlen);
+/*
+ * Applies it: the table is recomputed and the datapath brought to it. False
+ * when it was refused (nothing changed) or the datapath could not be brought
+ * up (the configuration is kept and shown; errbuf says why).
+ */
+bool iplb_core_configure(struct iplb_core *core, const struct iplb_settings *config, char *errbuf,
+			 size_t errlen);
+
+/* `show iplb table`, `show iplb counters`: free() the text. */
+char *iplb_core_table_text(const struct iplb_core *core);
+char *iplb_core_table_json(const struct iplb_core *core);
+char *iplb_core_counters_text(const struct iplb_core *core);
+char *iplb_core_counters_json(const struct iplb_core *core);
+void iplb_core_clear_counters(struct iplb_core *core);
+/* `show iplb paths PREFIX`; format: 0 text, 1 JSON, 2 Graphviz. NULL and
+ * errbuf filled when PREFIX is not a destination. */
+char *iplb_core_paths(const struct iplb_core *core, const char *prefix, int format, char *errbuf,
+		      size_t errlen);
 
 /* The current topology for `show iplb topology [json]`; free() the text. */
 char *iplb_core_topology_text(const struct iplb_core *core);
@@ -142,6 +193,31 @@ struct iplb_topology_status {
 	struct iplb_topology_change last_change;
 };
 
+/* The table and the datapath. */
+struct iplb_table_status {
+	uint64_t destinations;
+	bool has_source;
+	char source[16]; /* our router id */
+	bool datapath_configured;
+	bool datapath_open;
+	bool healthy;
+	char instance[72];
+	char attached[256]; /* interfaces, space-separated */
+	char datapath_error[160];
+	uint64_t recomputes;
+	uint64_t routes_written;
+	uint64_t routes_removed;
+	uint64_t without_changes;
+	uint64_t errors;
+	uint64_t last_compute_usec;
+	uint64_t max_compute_usec;
+	/* From the first LSDB change to the table updated. */
+	uint64_t updates;
+	int64_t last_update_msec; /* -1: none yet */
+	int64_t max_update_msec;
+	int64_t last_update_ago_msec;
+};
+
 /* Everything `show iplb status` prints, taken at one instant. */
 struct iplb_status {
 	char version[32];
@@ -150,6 +226,7 @@ struct iplb_status {
 	char uptime[32]; /* formatted like FRR's uptimes */
 	struct iplb_lsdb_status lsdb;
 	struct iplb_topology_status topology;
+	struct iplb_table_status table;
 };
 
 void iplb_core_status(const struct iplb_core *core, struct iplb_status *status);

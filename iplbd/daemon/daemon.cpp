@@ -1,16 +1,101 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/daemon.hpp"
 
+#include <algorithm>
+
 namespace iplb {
 
 Daemon::Daemon(IoDriver &io, LogSink log)
     : log_(std::move(log)), timers_(io), session_io_(timers_.client([this] { lsdb_.on_timer(); })),
       debounce_io_(timers_.client([this] { debounce_.on_timer(); })),
       lsdb_(session_io_, ApiSessionConfig{}), debounce_(debounce_io_, [this] { rebuild(); }),
-      topology_(*TopologyBuilder().build())
+      topology_(*TopologyBuilder().build()), pipeline_(log_)
 {
 	lsdb_.set_log(log_);
-	lsdb_.set_on_change([this] { debounce_.poke(); });
+	lsdb_.set_on_change([this] {
+		if (!debounce_.pending() && !first_change_)
+			first_change_ = std::chrono::steady_clock::now();
+		debounce_.poke();
+	});
+}
+
+namespace {
+
+// Holds the daemon's privileges raised for one scope.
+class Raised {
+public:
+	explicit Raised(const Privileges &p) : p_(p)
+	{
+		if (p_.raise)
+			p_.raise();
+	}
+	~Raised()
+	{
+		if (p_.lower)
+			p_.lower();
+	}
+	Raised(const Raised &) = delete;
+	Raised &operator=(const Raised &) = delete;
+
+private:
+	const Privileges &p_;
+};
+
+} // namespace
+
+Status Daemon::configure(const DaemonConfig &config)
+{
+	if (auto s = validate(config); !s)
+		return s;
+	if (auto s = pipeline_.set_config(config.pipeline); !s)
+		return s;
+	config_ = config;
+	Status result = ok();
+	{
+		Raised raised(privileges_);
+		if (config.datapath) {
+			result = datapath_.apply(*config.datapath);
+			if (!result)
+				log(LogLevel::error, "datapath: " + result.error().message);
+		} else {
+			datapath_.close(); // what it installed stays, pinned
+		}
+	}
+	pipeline_.set_table(datapath_.table());
+	update_table();
+	check_health();
+	return result;
+}
+
+bool Daemon::healthy() const
+{
+	return !config_.datapath || datapath_.healthy();
+}
+
+void Daemon::check_health()
+{
+	const bool now = healthy();
+	if (healthy_ == now)
+		return;
+	healthy_ = now;
+	log(now ? LogLevel::info : LogLevel::warning,
+	    now ? "datapath healthy" : "datapath not healthy");
+	if (health_listener_)
+		health_listener_(now);
+}
+
+void Daemon::update_table()
+{
+	pipeline_.set_source(lsdb_.status().router_id);
+	Raised raised(privileges_);
+	pipeline_.run(topology_);
+}
+
+void Daemon::clear_counters()
+{
+	pipeline_.clear_counters();
+	timing_ = {};
+	rebuilds_ = {};
 }
 
 void Daemon::set_relay_policy(const RelayPolicy &policy)
@@ -27,6 +112,7 @@ void Daemon::rebuild()
 	const uint64_t content = lsdb_.database().content_hash();
 	if (built_from_ == content) {
 		rebuilds_.unchanged++;
+		first_change_.reset();
 		return;
 	}
 	const auto start = std::chrono::steady_clock::now();
@@ -58,6 +144,7 @@ void Daemon::rebuild()
 	const TopologyDelta delta = diff(*topology_, *built->topology);
 	if (delta.empty()) {
 		rebuilds_.same_topology++;
+		first_change_.reset();
 		return;
 	}
 	const TopologySnapshot before = std::move(topology_);
@@ -70,6 +157,21 @@ void Daemon::rebuild()
 		log(LogLevel::debug, "  " + line);
 	if (listener_)
 		listener_(before, topology_, delta);
+
+	update_table();
+	if (first_change_) {
+		const auto now = std::chrono::steady_clock::now();
+		const auto waited =
+			std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_change_);
+		timing_.updates++;
+		timing_.last = waited;
+		timing_.max = std::max(timing_.max, waited);
+		timing_.at = now;
+		first_change_.reset();
+		log(LogLevel::info, "table updated " + std::to_string(waited.count()) +
+					    " ms after the LSDB changed");
+	}
+	check_health();
 }
 
 } // namespace iplb

@@ -4,6 +4,7 @@
 // throttles SPF. The C interface (capi/) exposes it to the FRR glue.
 #pragma once
 
+#include "daemon/daemon_config.hpp"
 #include "daemon/debouncer.hpp"
 #include "lsdb/api_session.hpp"
 #include "lsdb/topology_builder.hpp"
@@ -36,6 +37,19 @@ struct RebuildCounters {
 	std::chrono::steady_clock::time_point last_change_at{};
 };
 
+// From the first LSDB change of a burst to the table written (or computed,
+// without a datapath): what an operator waits for after a failure.
+struct UpdateTiming {
+	uint64_t updates = 0;
+	std::chrono::milliseconds last{0}, max{0};
+	std::chrono::steady_clock::time_point at{};
+};
+
+// The datapath's work needs privileges the daemon otherwise drops.
+struct Privileges {
+	std::function<void()> raise, lower;
+};
+
 // Who consumes the topology (the path engine): called once per new
 // snapshot, with the one it replaces and what differs between them.
 using TopologyListener = std::function<void(
@@ -66,8 +80,33 @@ public:
 	void set_relay_policy(const RelayPolicy &policy);
 	void set_topology_listener(TopologyListener listener) { listener_ = std::move(listener); }
 
+	// Paths, destinations and datapath: validated, then applied (the
+	// datapath opened or re-adopted, attached, the table recomputed and
+	// synced). A datapath that cannot be brought up is an error, but the
+	// configuration stays: it is retried with the next change.
+	Status configure(const DaemonConfig &config);
+	const DaemonConfig &config() const { return config_; }
+	void set_privileges(Privileges privileges) { privileges_ = std::move(privileges); }
+	// Called when healthy() changes.
+	void set_health_listener(std::function<void(bool)> listener)
+	{
+		health_listener_ = std::move(listener);
+	}
+	// The datapath is configured and attached everywhere it should be, or
+	// none is configured.
+	bool healthy() const;
+
+	HostPipeline &pipeline() { return pipeline_; }
+	const HostPipeline &pipeline() const { return pipeline_; }
+	const HostDatapath &datapath() const { return datapath_; }
+	const UpdateTiming &update_timing() const { return timing_; }
+	void clear_counters();
+
 private:
 	void rebuild();
+	// Runs the pipeline on the current topology, with privileges.
+	void update_table();
+	void check_health();
 	void log(LogLevel level, const std::string &message) const
 	{
 		if (log_)
@@ -87,6 +126,15 @@ private:
 	LsdbTopologyStats stats_;
 	RebuildCounters rebuilds_;
 	TopologyListener listener_;
+
+	DaemonConfig config_;
+	HostPipeline pipeline_;
+	HostDatapath datapath_;
+	Privileges privileges_;
+	std::function<void(bool)> health_listener_;
+	std::optional<bool> healthy_; // as last reported
+	std::optional<std::chrono::steady_clock::time_point> first_change_;
+	UpdateTiming timing_;
 };
 
 } // namespace iplb

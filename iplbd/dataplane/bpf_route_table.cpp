@@ -11,6 +11,11 @@ Result<std::vector<RouteSpec>, Error> BpfRouteTable::routes() const
 	auto records = maps_.routes();
 	if (!records)
 		return unexpected(records.error());
+	// A sync starts here: the slots in use come with the records, and a
+	// writer that kept this object sees what others wrote since.
+	used_.emplace();
+	for (const auto &[prefix, record] : *records)
+		used_->insert(record.id);
 	std::vector<RouteSpec> out;
 	for (const auto &[prefix, record] : *records) {
 		auto spec = decode_route(prefix, record);

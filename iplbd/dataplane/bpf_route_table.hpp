@@ -16,8 +16,9 @@ namespace iplb {
 
 // The eBPF host program's table: each prefix keeps its counter slot while it
 // is in the table; a new prefix takes the lowest free slot, zeroed. Slots in
-// use are read from the maps once per object and then followed, so an object
-// is for one writer's run of changes (a sync, a command), not to keep.
+// use are read from the maps once, then followed, and read again by routes():
+// an object serves one writer's run of changes (a command), or every sync of
+// a writer that keeps it (each sync starts with routes()).
 class BpfRouteTable : public RouteTable {
 public:
 	explicit BpfRouteTable(HostMaps &maps) : maps_(maps) {}

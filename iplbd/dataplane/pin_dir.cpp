@@ -13,7 +13,6 @@
 #include <cstring>
 
 namespace iplb {
-namespace {
 
 Status check_instance(std::string_view instance)
 {
@@ -26,6 +25,8 @@ Status check_instance(std::string_view instance)
 						"': letters, digits, '-', '_' and '.' only"});
 	return ok();
 }
+
+namespace {
 
 bool is_bpffs(const std::string &path)
 {

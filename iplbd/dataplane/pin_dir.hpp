@@ -13,6 +13,7 @@
 #pragma once
 
 #include "util/result.hpp"
+#include "util/status.hpp"
 
 #include <string>
 #include <string_view>
@@ -30,6 +31,9 @@ struct PinDir {
 		return path + "/" + std::string(name);
 	}
 };
+
+// Instance names are what a file name can safely be.
+Status check_instance(std::string_view instance);
 
 // Mounts a bpffs on root (in the caller's mount namespace) if none is there, and makes the
 // instance's directory. Instance names are what a file name can safely be.

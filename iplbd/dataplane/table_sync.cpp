@@ -46,13 +46,13 @@ Result<SyncResult, Error> sync_table(RouteTable &table, std::span<const RouteSpe
 	// without one.
 	for (const RouteSpec &route : diff->put) {
 		if (auto s = table.put(route); !s)
-			result.errors.push_back(s.error().message);
+			result.errors.push_back(to_string(route.prefix) + ": " + s.error().message);
 		else
 			result.put++;
 	}
 	for (const IpPrefix &prefix : diff->remove) {
 		if (auto s = table.remove(prefix); !s)
-			result.errors.push_back(s.error().message);
+			result.errors.push_back(to_string(prefix) + ": " + s.error().message);
 		else
 			result.removed++;
 	}

@@ -43,6 +43,9 @@ struct Glue {
 			},
 		.cancel_timer = [](void *ctx) { static_cast<Glue *>(ctx)->loop.cancel_timer(); },
 		.log = nullptr,
+		.datapath_changed = nullptr,
+		.raise_privileges = nullptr,
+		.lower_privileges = nullptr,
 	};
 
 	CorePtr make_core()

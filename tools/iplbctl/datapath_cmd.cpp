@@ -11,7 +11,9 @@
 #include "dataplane/interface_addresses.hpp"
 #include "dataplane/route_record.hpp"
 
+#include "pipeline/table_format.hpp"
 #include <arpa/inet.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -100,22 +102,6 @@ iplb::RouteSpec parse_route(const IpPrefix &prefix, std::span<const std::string>
 	return spec;
 }
 
-json route_json(const iplb::RouteSpec &spec)
-{
-	json lists = json::array();
-	for (const auto &list : spec.lists) {
-		json relays = json::array();
-		for (const IpAddress &r : list.relays)
-			relays.push_back(iplb::to_string(r));
-		lists.push_back({{"relays", relays}, {"weight", list.weight}});
-	}
-	return {{"prefix", iplb::to_string(spec.prefix)},
-		{"encap", std::string(iplb::to_string(spec.encap))},
-		{"mode", std::string(iplb::to_string(spec.selection))},
-		{"mtu", spec.mtu},
-		{"lists", lists}};
-}
-
 void print_route(const iplb::RouteSpec &spec)
 {
 	std::printf("%s encap %s mode %s", iplb::to_string(spec.prefix).c_str(),
@@ -185,7 +171,7 @@ int prefix_command(const Options &o, std::span<const std::string> words)
 				continue;
 			const auto spec = take(iplb::decode_route(prefix, record));
 			if (o.json)
-				out.push_back(route_json(spec));
+				out.push_back(iplb::route_json(spec));
 			else
 				print_route(spec);
 		}

@@ -7,6 +7,7 @@
 #include "dataplane/bpf_route_table.hpp"
 #include "dataplane/pin_dir.hpp"
 #include "pipeline/desired_table.hpp"
+#include "pipeline/table_format.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -53,14 +54,8 @@ int table_command(const Options &options, std::span<const std::string> words)
 		return result.errors.empty() ? 0 : 1;
 	}
 	if (options.json) {
-		nlohmann::ordered_json out = nlohmann::ordered_json::array();
-		for (const iplb::RouteSpec &spec : table) {
-			nlohmann::ordered_json lists = nlohmann::ordered_json::array();
-			for (const iplb::RelayList &list : spec.lists)
-				lists.push_back(iplb::to_string(list));
-			out.push_back({{"prefix", iplb::to_string(spec.prefix)}, {"lists", lists}});
-		}
-		std::printf("%s\n", out.dump().c_str());
+		// As `prefix show -j` and iplbd's `show iplb table json` print it.
+		std::printf("%s\n", iplb::table_json(table).dump().c_str());
 		return 0;
 	}
 	for (const iplb::RouteSpec &spec : table) {

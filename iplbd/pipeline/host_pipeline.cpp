@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "pipeline/host_pipeline.hpp"
+
+#include "paths/yen.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace iplb {
+
+namespace {
+
+bool inside(const Ipv4Prefix &inner, const Ipv4Prefix &outer)
+{
+	return inner.length >= outer.length && outer.contains(inner.address);
+}
+
+std::chrono::microseconds since(std::chrono::steady_clock::time_point start)
+{
+	return std::chrono::duration_cast<std::chrono::microseconds>(
+		std::chrono::steady_clock::now() - start);
+}
+
+} // namespace
+
+Status validate(const PipelineConfig &config)
+{
+	const auto check_k = [](unsigned k, const std::string &what) -> Status {
+		if (k == 0 || k > KShortestPaths::max_k)
+			return unexpected(Error{what + "k must be in 1-" +
+						std::to_string(KShortestPaths::max_k) + ", not " +
+						std::to_string(k)});
+		return ok();
+	};
+	if (auto ok = check_k(config.defaults.k, ""); !ok)
+		return ok;
+	if (config.max_relays == 0 || config.max_relays > IPLB_MAX_RELAYS)
+		return unexpected(
+			Error{"max relays must be in 1-" + std::to_string(IPLB_MAX_RELAYS) +
+			      " (the datapath's limit), not " + std::to_string(config.max_relays)});
+	std::set<Ipv4Prefix> seen;
+	for (const PrefixPolicy &p : config.policies) {
+		const std::string what = "prefix " + to_string(p.prefix) + ": ";
+		if (!seen.insert(p.prefix).second)
+			return unexpected(Error{what + "more than one policy"});
+		if (p.k)
+			if (auto ok = check_k(*p.k, what); !ok)
+				return ok;
+		if (p.weights.size() > IPLB_MAX_LISTS)
+			return unexpected(Error{what + "more weights than lists (at most " +
+						std::to_string(IPLB_MAX_LISTS) + ")"});
+		for (uint16_t w : p.weights)
+			if (w == 0)
+				return unexpected(Error{what + "a weight must be at least 1"});
+	}
+	std::set<IpPrefix> statics;
+	for (const RouteSpec &route : config.static_routes) {
+		if (!statics.insert(route.prefix).second)
+			return unexpected(
+				Error{"static route " + to_string(route.prefix) + " given twice"});
+		// The datapath's own checks: list count, relay count, families.
+		if (auto record = encode_route(route, 0); !record)
+			return unexpected(Error{"static route " + to_string(route.prefix) + ": " +
+						record.error().message});
+	}
+	return ok();
+}
+
+void Duration::add(std::chrono::microseconds took)
+{
+	last = took;
+	max = std::max(max, took);
+	total += took;
+	count++;
+}
+
+std::chrono::microseconds Duration::average() const
+{
+	return count == 0 ? std::chrono::microseconds{0}
+			  : total / static_cast<std::chrono::microseconds::rep>(count);
+}
+
+Status HostPipeline::set_config(const PipelineConfig &config)
+{
+	if (auto ok = validate(config); !ok)
+		return ok;
+	if (config.defaults.k != config_.defaults.k ||
+	    config.defaults.metric != config_.defaults.metric)
+		all_.reset(); // the engine's paths are for other options
+	config_ = config;
+	return ok();
+}
+
+void HostPipeline::set_source(std::optional<Ipv4> router_id)
+{
+	if (router_id != source_)
+		all_.reset();
+	source_ = router_id;
+}
+
+bool HostPipeline::selected(const Ipv4Prefix &prefix) const
+{
+	const auto in = [&](const std::vector<Ipv4Prefix> &list) {
+		return std::any_of(list.begin(), list.end(),
+				   [&](const Ipv4Prefix &p) { return inside(prefix, p); });
+	};
+	return (config_.include.empty() || in(config_.include)) && !in(config_.exclude);
+}
+
+Result<PrefixView, Error> HostPipeline::destination(const Topology &topology,
+						    Topology::Vertex source,
+						    const Ipv4Prefix &prefix,
+						    CostTreeCache &trees) const
+{
+	const auto policy = std::find_if(config_.policies.begin(), config_.policies.end(),
+					 [&](const PrefixPolicy &p) { return p.prefix == prefix; });
+	const PrefixPolicy *over = policy == config_.policies.end() ? nullptr : &*policy;
+	const unsigned k = over && over->k ? *over->k : config_.defaults.k;
+	const Planner planner = over && over->planner ? *over->planner : config_.defaults.planner;
+
+	PrefixView view;
+	view.prefix = prefix;
+	const auto routes = topology.routes_to(prefix);
+	if (routes.size() == 1 && all_ && all_topology_.get() == &topology) {
+		// One announcing router: the engine already has its paths.
+		const auto &found = all_->by_target[routes.front().vertex];
+		const size_t n = std::min<size_t>(k, found.size());
+		view.paths.paths.assign(found.begin(), found.begin() + static_cast<ptrdiff_t>(n));
+		for (Path &p : view.paths.paths)
+			(config_.defaults.metric == Metric::cost ? p.key.primary
+								 : p.key.secondary) +=
+				routes.front().cost;
+		view.paths.plans = plan_relays(topology, trees, view.paths.paths, planner);
+	} else {
+		// Several (anycast): ranked together, as desired_table() does.
+		auto paths = paths_to_prefix(topology, source, prefix, k, config_.defaults.metric,
+					     planner, trees);
+		if (!paths)
+			return unexpected(paths.error());
+		view.paths = std::move(*paths);
+	}
+
+	view.route.prefix = prefix;
+	view.route.mtu = config_.mtu;
+	view.route.encap = over && over->encap ? *over->encap : config_.defaults.encap;
+	view.route.selection =
+		over && over->selection ? *over->selection : config_.defaults.selection;
+	for (RelayList &list : relay_lists(topology, view.paths)) {
+		if (list.relays.size() > config_.max_relays)
+			continue; // counted by compute()
+		if (over && view.route.lists.size() < over->weights.size())
+			list.weight = over->weights[view.route.lists.size()];
+		view.route.lists.push_back(std::move(list));
+	}
+	return view;
+}
+
+Result<std::vector<RouteSpec>, Error> HostPipeline::compute(const TopologySnapshot &snapshot)
+{
+	const Topology &topology = *snapshot;
+	const auto source = topology.find(*source_);
+	if (!source)
+		return unexpected(
+			Error{"router " + to_string(*source_) + " is not in the topology"});
+
+	EngineOptions options;
+	options.k = config_.defaults.k;
+	for (const PrefixPolicy &p : config_.policies)
+		options.k = std::max(options.k, p.k.value_or(0));
+	options.metric = config_.defaults.metric;
+
+	const bool incremental = all_ && all_topology_ && all_->options.k == options.k &&
+				 all_->options.metric == options.metric;
+	auto all = incremental ? recompute_all_paths(*all_topology_, *all_, topology)
+			       : compute_all_paths(topology, *source, options);
+	if (!all)
+		return unexpected(all.error());
+	counters_.incremental += incremental ? 1 : 0;
+	counters_.engine.searched += all->counters.searched;
+	counters_.engine.derived += all->counters.derived;
+	counters_.engine.reused += all->counters.reused;
+	all_ = std::move(*all);
+	all_topology_ = snapshot;
+
+	std::set<Ipv4Prefix> own, others;
+	for (const PrefixRoute &route : topology.prefixes())
+		(route.vertex == *source ? own : others).insert(route.prefix);
+
+	std::map<IpPrefix, RouteSpec> table;
+	CostTreeCache trees(topology);
+	for (const Ipv4Prefix &prefix : others) {
+		if (own.count(prefix) || !selected(prefix))
+			continue;
+		auto view = destination(topology, *source, prefix, trees);
+		if (!view)
+			return unexpected(view.error());
+		const size_t planned = relay_lists(topology, view->paths).size();
+		counters_.lists_too_long += planned - view->route.lists.size();
+		if (view->route.lists.empty())
+			continue; // unreachable, or every list too long: the normal route decides
+		table.emplace(view->route.prefix, std::move(view->route));
+	}
+	for (const RouteSpec &route : config_.static_routes)
+		table.insert_or_assign(route.prefix, route);
+
+	std::vector<RouteSpec> out;
+	out.reserve(table.size());
+	for (auto &[prefix, route] : table)
+		out.push_back(std::move(route));
+	return out;
+}
+
+void HostPipeline::run(const TopologySnapshot &topology)
+{
+	topology_ = topology;
+	if (!topology_)
+		return;
+	const auto source = source_ ? topology_->find(*source_) : std::nullopt;
+	bool linked = false;
+	if (source)
+		topology_->for_each_out(*source,
+					[&](Topology::Vertex, uint32_t) { linked = true; });
+	if (!linked) {
+		// Before the LSDB sync, while our own router LSA is missing, or
+		// while it has no adjacency yet (ospfd just restarted): an empty
+		// table would be wrong, the last one is the best we have.
+		counters_.skipped_no_source++;
+		return;
+	}
+	const auto start = std::chrono::steady_clock::now();
+	auto table = compute(topology_);
+	counters_.compute.add(since(start));
+	if (!table) {
+		counters_.compute_errors++;
+		counters_.last_error = table.error().message;
+		log(LogLevel::error,
+		    "table not computed, keeping the previous one: " + table.error().message);
+		return;
+	}
+	counters_.recomputes++;
+	computed_ = true;
+	desired_ = std::move(*table);
+	log(LogLevel::debug, "table computed: " + std::to_string(desired_.size()) +
+				     " prefixes in " +
+				     std::to_string(counters_.compute.last.count()) + " us");
+	sync();
+}
+
+void HostPipeline::rerun()
+{
+	if (topology_)
+		run(topology_);
+}
+
+void HostPipeline::sync()
+{
+	if (table_ == nullptr || !computed_)
+		return;
+	const auto start = std::chrono::steady_clock::now();
+	auto result = sync_table(*table_, desired_);
+	counters_.sync.add(since(start));
+	counters_.syncs++;
+	if (!result) {
+		counters_.sync_errors++;
+		counters_.last_error = result.error().message;
+		log(LogLevel::error,
+		    "datapath table not read, nothing written: " + result.error().message);
+		return;
+	}
+	counters_.routes_written += result->put;
+	counters_.routes_removed += result->removed;
+	if (result->put == 0 && result->removed == 0)
+		counters_.without_changes++;
+	for (const std::string &error : result->errors) {
+		counters_.sync_errors++;
+		counters_.last_error = error;
+		log(LogLevel::error, "datapath: " + error);
+	}
+	if (result->put + result->removed > 0)
+		log(LogLevel::info, "datapath table: " + std::to_string(result->put) +
+					    " written, " + std::to_string(result->removed) +
+					    " removed, " + std::to_string(result->unchanged) +
+					    " unchanged");
+}
+
+Result<PrefixView, Error> HostPipeline::explain(const Ipv4Prefix &prefix) const
+{
+	if (!topology_ || !source_)
+		return unexpected(Error{"no topology yet"});
+	const auto source = topology_->find(*source_);
+	if (!source)
+		return unexpected(
+			Error{"router " + to_string(*source_) + " is not in the topology"});
+	for (const RouteSpec &route : config_.static_routes)
+		if (route.prefix == IpPrefix{prefix}) {
+			PrefixView view;
+			view.prefix = prefix;
+			view.route = route;
+			view.is_static = true;
+			return view;
+		}
+	const auto routes = topology_->routes_to(prefix);
+	if (routes.empty())
+		return unexpected(Error{to_string(prefix) + " is not announced in the topology"});
+	if (!selected(prefix))
+		return unexpected(Error{to_string(prefix) +
+					" is not a destination (excluded by the configuration)"});
+	CostTreeCache trees(*topology_);
+	// The engine's paths are of the last run's topology, which this is.
+	return destination(*topology_, *source, prefix, trees);
+}
+
+} // namespace iplb

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The host pipeline against the offline reference (desired_table(), Yen per
+// prefix from scratch) on a k=4 fat-tree, before and after a link cut, and
+// what it writes into a table.
+#include "pipeline/host_pipeline.hpp"
+
+#include "topology/generators.hpp"
+#include "topology/json_format.hpp"
+#include "topology/topology.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+
+namespace iplb {
+namespace {
+
+// A datapath table in memory, counting writes.
+class MemoryTable : public RouteTable {
+public:
+	Result<std::vector<RouteSpec>, Error> routes() const override
+	{
+		std::vector<RouteSpec> out;
+		for (const auto &[prefix, route] : routes_)
+			out.push_back(route);
+		return out;
+	}
+	Status put(const RouteSpec &route) override
+	{
+		if (fail && route.prefix == *fail)
+			return unexpected(Error{"refused"});
+		puts++;
+		routes_.insert_or_assign(route.prefix, route);
+		return ok();
+	}
+	Status remove(const IpPrefix &prefix) override
+	{
+		removes++;
+		routes_.erase(prefix);
+		return ok();
+	}
+
+	std::map<IpPrefix, RouteSpec> routes_;
+	size_t puts = 0, removes = 0;
+	std::optional<IpPrefix> fail;
+};
+
+Ipv4 ip(const char *text)
+{
+	return *parse_ipv4(text);
+}
+
+Ipv4Prefix prefix(const char *text)
+{
+	return *parse_prefix(text);
+}
+
+// The fat-tree without the link between two routers (both directions).
+TopologySnapshot without_link(const Topology &t, const std::string &a, const std::string &b)
+{
+	std::string text = topology_to_json(t);
+	for (const auto &[from, to] : {std::pair{a, b}, std::pair{b, a}})
+		text = std::regex_replace(text,
+					  std::regex("\\s*\\{\"from\":\"" + from + "\",\"to\":\"" +
+						     to + "\",\"cost\":[0-9]+\\},?"),
+					  "");
+	// The last entry of an array may have lost its successor's comma.
+	text = std::regex_replace(text, std::regex(",(\\s*\\])"), "$1");
+	auto parsed = parse_topology_json(text);
+	EXPECT_TRUE(parsed) << parsed.error().message;
+	return parsed ? *parsed : nullptr;
+}
+
+class HostPipelineTest : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		auto t = make_fat_tree({.k = 4});
+		ASSERT_TRUE(t) << t.error().message;
+		topology_ = *t;
+		pipeline_.set_source(ip("10.1.2.2"));
+		pipeline_.set_table(&table_);
+	}
+
+	std::vector<RouteSpec> reference(const TopologySnapshot &t, const TableOptions &options)
+	{
+		auto specs = desired_table(*t, *t->find(ip("10.1.2.2")), options);
+		EXPECT_TRUE(specs) << specs.error().message;
+		return specs ? *specs : std::vector<RouteSpec>{};
+	}
+
+	std::vector<RouteSpec> installed() const
+	{
+		std::vector<RouteSpec> out;
+		for (const auto &[p, route] : table_.routes_)
+			out.push_back(route);
+		return out;
+	}
+
+	TopologySnapshot topology_;
+	MemoryTable table_;
+	HostPipeline pipeline_;
+};
+
+TEST_F(HostPipelineTest, TheTableIsWhatTheOfflineComputationGives)
+{
+	for (unsigned k : {1u, 4u, 8u}) {
+		PipelineConfig config;
+		config.defaults.k = k;
+		ASSERT_TRUE(pipeline_.set_config(config));
+		pipeline_.run(topology_);
+		const auto expected = reference(topology_, config.defaults);
+		ASSERT_EQ(expected.size(), 15u);
+		EXPECT_EQ(pipeline_.desired(), expected) << "k=" << k;
+		EXPECT_EQ(installed(), expected) << "k=" << k;
+	}
+	EXPECT_EQ(pipeline_.counters().recomputes, 3u);
+	EXPECT_EQ(pipeline_.counters().compute_errors, 0u);
+}
+
+TEST_F(HostPipelineTest, ALinkCutIsRecomputedIncrementallyAndOnlyItsChangesAreWritten)
+{
+	PipelineConfig config;
+	config.defaults.k = 4;
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+	const auto before = installed();
+	const size_t puts = table_.puts;
+
+	// An aggregation switch of pod 1 loses its link to a core switch.
+	auto cut = without_link(*topology_, "10.1.0.1", "10.200.0.0");
+	ASSERT_TRUE(cut);
+	ASSERT_LT(cut->edge_count(), topology_->edge_count());
+	pipeline_.run(cut);
+	const auto expected = reference(cut, config.defaults);
+	EXPECT_EQ(installed(), expected);
+	EXPECT_EQ(pipeline_.counters().incremental, 1u);
+
+	auto changes = diff_tables(before, expected);
+	ASSERT_TRUE(changes);
+	EXPECT_GT(changes->put.size(), 0u) << "the cut core switch relayed some lists";
+	EXPECT_EQ(table_.puts - puts, changes->put.size()) << "only the changed prefixes";
+	EXPECT_EQ(table_.removes, 0u);
+}
+
+TEST_F(HostPipelineTest, TheSameTopologyAgainWritesNothing)
+{
+	pipeline_.run(topology_);
+	const size_t puts = table_.puts;
+	pipeline_.rerun();
+	EXPECT_EQ(table_.puts, puts);
+	EXPECT_EQ(pipeline_.counters().without_changes, 1u);
+	EXPECT_EQ(pipeline_.counters().syncs, 2u);
+}
+
+TEST_F(HostPipelineTest, WithoutItsOwnRouterTheTableIsKept)
+{
+	pipeline_.run(topology_);
+	const auto kept = installed();
+	ASSERT_FALSE(kept.empty());
+	pipeline_.set_source(ip("10.9.9.9"));
+	pipeline_.run(topology_);
+	EXPECT_EQ(installed(), kept);
+	EXPECT_EQ(pipeline_.counters().skipped_no_source, 1u);
+
+	// Our router back, but without an adjacency yet (ospfd restarted): the
+	// topology says we reach nothing, which is not news to act on.
+	pipeline_.set_source(ip("10.1.2.2"));
+	TopologyBuilder alone;
+	ASSERT_TRUE(alone.add_router(ip("10.1.2.2")));
+	ASSERT_TRUE(alone.add_router(ip("10.4.3.3")));
+	ASSERT_TRUE(alone.add_prefix(ip("10.4.3.3"), prefix("10.4.3.3/32"), 0));
+	auto isolated = alone.build();
+	ASSERT_TRUE(isolated) << isolated.error().message;
+	pipeline_.run(*isolated);
+	EXPECT_EQ(installed(), kept);
+	EXPECT_EQ(pipeline_.counters().skipped_no_source, 2u);
+}
+
+TEST_F(HostPipelineTest, FiltersAndPoliciesShapeTheDestinations)
+{
+	PipelineConfig config;
+	config.defaults.k = 4;
+	config.include = {prefix("10.4.0.0/16")};
+	config.exclude = {prefix("10.4.2.0/24")};
+	PrefixPolicy policy;
+	policy.prefix = prefix("10.4.3.3/32");
+	policy.k = 2;
+	policy.encap = Encap::gre;
+	policy.selection = Selection::weighted;
+	policy.weights = {3, 1};
+	config.policies = {policy};
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+
+	std::vector<std::string> prefixes;
+	for (const RouteSpec &r : pipeline_.desired())
+		prefixes.push_back(to_string(r.prefix));
+	EXPECT_EQ(prefixes, (std::vector<std::string>{"10.4.3.2/32", "10.4.3.3/32"}));
+	const RouteSpec &special = pipeline_.desired().back();
+	ASSERT_EQ(special.lists.size(), 2u);
+	EXPECT_EQ(special.encap, Encap::gre);
+	EXPECT_EQ(special.selection, Selection::weighted);
+	EXPECT_EQ(special.lists[0].weight, 3u);
+	EXPECT_EQ(special.lists[1].weight, 1u);
+	const RouteSpec &plain = pipeline_.desired().front();
+	EXPECT_EQ(plain.lists.size(), 4u);
+	EXPECT_EQ(plain.encap, Encap::ipip);
+
+	auto shown = pipeline_.explain(prefix("10.4.3.3/32"));
+	ASSERT_TRUE(shown) << shown.error().message;
+	EXPECT_EQ(shown->paths.paths.size(), 2u);
+	EXPECT_EQ(shown->route, special);
+	EXPECT_FALSE(pipeline_.explain(prefix("10.4.2.2/32"))) << "excluded";
+	EXPECT_FALSE(pipeline_.explain(prefix("10.77.0.0/16"))) << "not announced";
+}
+
+TEST_F(HostPipelineTest, ListsLongerThanTheLimitAreLeftOut)
+{
+	// The tree planner relays at every branch: long lists at k=8.
+	PipelineConfig config;
+	config.defaults.planner = Planner::tree;
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+	size_t longest = 0;
+	for (const RouteSpec &r : pipeline_.desired())
+		for (const RelayList &l : r.lists)
+			longest = std::max(longest, l.relays.size());
+	ASSERT_GT(longest, 1u);
+
+	config.max_relays = 1;
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.rerun();
+	for (const RouteSpec &r : pipeline_.desired())
+		for (const RelayList &l : r.lists)
+			EXPECT_LE(l.relays.size(), 1u) << to_string(r.prefix);
+	EXPECT_GT(pipeline_.counters().lists_too_long, 0u);
+}
+
+TEST_F(HostPipelineTest, StaticRoutesAreInstalledAsConfigured)
+{
+	PipelineConfig config;
+	RouteSpec outside;
+	outside.prefix = prefix("192.0.2.0/24");
+	outside.lists = {*parse_relay_list("10.200.0.0"), *parse_relay_list("10.200.0.1")};
+	outside.encap = Encap::gue;
+	config.static_routes = {outside};
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+	ASSERT_TRUE(table_.routes_.count(outside.prefix));
+	EXPECT_EQ(table_.routes_.at(outside.prefix), outside);
+	EXPECT_EQ(table_.routes_.size(), 16u);
+}
+
+TEST_F(HostPipelineTest, APrefixThatCannotBeWrittenIsCountedAndTheRestGoesOn)
+{
+	table_.fail = prefix("10.4.3.3/32");
+	pipeline_.run(topology_);
+	EXPECT_EQ(table_.routes_.size(), 14u);
+	EXPECT_EQ(pipeline_.counters().sync_errors, 1u);
+	EXPECT_NE(pipeline_.counters().last_error.find("10.4.3.3/32"), std::string::npos)
+		<< pipeline_.counters().last_error;
+}
+
+TEST(PipelineConfigCheck, RefusesWhatCannotBeInstalled)
+{
+	PipelineConfig config;
+	EXPECT_TRUE(validate(config));
+	config.defaults.k = 0;
+	EXPECT_FALSE(validate(config));
+	config = {};
+	config.max_relays = IPLB_MAX_RELAYS + 1;
+	auto refused = validate(config);
+	ASSERT_FALSE(refused);
+	EXPECT_NE(refused.error().message.find("max relays"), std::string::npos);
+	config = {};
+	config.policies = {PrefixPolicy{.prefix = prefix("10.0.0.0/8"),
+					.k = {},
+					.planner = {},
+					.encap = {},
+					.selection = {},
+					.weights = {}},
+			   PrefixPolicy{.prefix = prefix("10.0.0.0/8"),
+					.k = 2,
+					.planner = {},
+					.encap = {},
+					.selection = {},
+					.weights = {}}};
+	EXPECT_FALSE(validate(config));
+	config = {};
+	RouteSpec long_list;
+	long_list.prefix = prefix("192.0.2.0/24");
+	long_list.lists = {*parse_relay_list("10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5,"
+					     "10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9")};
+	config.static_routes = {long_list};
+	refused = validate(config);
+	ASSERT_FALSE(refused);
+	EXPECT_NE(refused.error().message.find("192.0.2.0/24"), std::string::npos);
+
+	HostPipeline pipeline;
+	config = {};
+	config.defaults.k = 0;
+	EXPECT_FALSE(pipeline.set_config(config));
+	EXPECT_EQ(pipeline.config().defaults.k, TableOptions{}.k) << "unchanged";
+}
+
+} // namespace
+} // namespace iplb
