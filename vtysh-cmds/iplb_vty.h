@@ -17,5 +17,7 @@ void cli_show_iplb_lsdb(struct vty *vty, const struct lyd_node *dnode,
 			bool show_defaults);
 void cli_show_iplb_lsdb_debounce(struct vty *vty, const struct lyd_node *dnode,
 				 bool show_defaults);
+void cli_show_iplb_vip(struct vty *vty, const struct lyd_node *dnode,
+		       bool show_defaults);
 
 #endif /* _IPLB_VTY_H */

@@ -11,6 +11,7 @@
 #include "thread.h"
 
 #include "iplbd/iplb_io.h"
+#include "iplbd/iplb_vip.h"
 
 /* The LSDB session uses three descriptors; leave room for what comes. */
 #define IPLB_IO_SLOTS 16
@@ -137,6 +138,13 @@ static void iplb_io_log(void *ctx, int level, const char *message)
 	}
 }
 
+/* A mux announces its VIPs only while its datapath is healthy. */
+static void iplb_io_datapath_changed(void *ctx, bool healthy)
+{
+	zlog_info("datapath %s", healthy ? "healthy" : "not healthy");
+	iplb_vip_evaluate_all();
+}
+
 const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 {
 	io.master = master;
@@ -147,6 +155,7 @@ const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 	io.ops.arm_timer = iplb_io_arm_timer;
 	io.ops.cancel_timer = iplb_io_cancel_timer;
 	io.ops.log = iplb_io_log;
+	io.ops.datapath_changed = iplb_io_datapath_changed;
 	return &io.ops;
 }
 

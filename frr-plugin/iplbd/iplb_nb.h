@@ -17,6 +17,11 @@ int iplb_lsdb_api_server_port_modify(struct nb_cb_modify_args *args);
 int iplb_lsdb_debounce_delay_modify(struct nb_cb_modify_args *args);
 int iplb_lsdb_debounce_max_hold_modify(struct nb_cb_modify_args *args);
 
+/* VIPs of a mux, iplb_vip.c */
+int iplb_vip_create(struct nb_cb_create_args *args);
+int iplb_vip_destroy(struct nb_cb_destroy_args *args);
+int iplb_vip_drain_modify(struct nb_cb_modify_args *args);
+
 #define IPLB_XPATH "/frr-iplbd:iplb"
 
 #endif /* _IPLB_NB_H */
