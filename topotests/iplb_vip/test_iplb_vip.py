@@ -39,7 +39,10 @@ CWD = os.path.dirname(os.path.realpath(__file__))
 VIP = "10.99.0.1/32"
 LB_ADDRESS = {"lb1": "10.0.1.2", "lb2": "10.0.2.2"}
 BOTH = sorted(LB_ADDRESS.values())
-ROLE_MSG = "VIPs are advertised by role mux only"
+ROLE_MSG = (
+    "VIPs are advertised by role mux only (set 'role mux' before adding a VIP, "
+    "remove the VIPs before leaving role mux)"
+)
 HOST_ROUTE_MSG = "a VIP is a single address: an IPv4 /32 or an IPv6 /128"
 
 
