@@ -15,6 +15,7 @@
 
 #include "iplbd/iplbd.h"
 #include "iplbd/iplb_nb.h"
+#include "iplbd/iplb_vip.h"
 #include "iplbd/iplb_vty.h"
 #include "iplbd/iplb_zebra.h"
 
@@ -759,6 +760,103 @@ DEFPY(clear_iplb_counters, clear_iplb_counters_cmd, "clear iplb counters",
 	return CMD_SUCCESS;
 }
 
+/*
+ * VIPs of a mux -------------------------------------------------------------
+ * XPath: /frr-iplbd:iplb/vip
+ */
+#define IPLB_VIP_HELP                                                          \
+	"A VIP this load-balancer node advertises (role mux)\n"                \
+	"The VIP, an IPv4 /32\n"                                               \
+	"The VIP, an IPv6 /128\n"
+#define IPLB_VIP_XPATH "./vip[prefix='%s']"
+
+DEFPY_YANG(iplb_vip, iplb_vip_cmd,
+	   "vip <A.B.C.D/M|X:X::X:X/M>$prefix [drain$drain]",
+	   IPLB_VIP_HELP
+	   "Drained: withdrawn from BGP, kept in the configuration\n")
+{
+	char key[PREFIX_STRLEN];
+
+	/* The form YANG stores (canonical IPv6), so that 'no vip' finds it. */
+	prefix2str(prefix, key, sizeof(key));
+	nb_cli_enqueue_change(vty, ".", NB_OP_CREATE, NULL);
+	nb_cli_enqueue_change(vty, "./drain", NB_OP_MODIFY,
+			      drain ? "true" : "false");
+	return nb_cli_apply_changes(vty, IPLB_VIP_XPATH, key);
+}
+
+DEFPY_YANG(no_iplb_vip, no_iplb_vip_cmd,
+	   "no vip <A.B.C.D/M|X:X::X:X/M>$prefix [drain$drain]",
+	   NO_STR IPLB_VIP_HELP
+	   "Undrain it: advertise it again, keep the VIP\n")
+{
+	char key[PREFIX_STRLEN];
+
+	prefix2str(prefix, key, sizeof(key));
+	if (!drain) {
+		nb_cli_enqueue_change(vty, ".", NB_OP_DESTROY, NULL);
+		return nb_cli_apply_changes(vty, IPLB_VIP_XPATH, key);
+	}
+	/* Setting the leaf of a missing VIP would create the VIP. */
+	if (!yang_dnode_existsf(vty->candidate_config->dnode,
+				IPLB_XPATH "/vip[prefix='%s']", key)) {
+		vty_out(vty, "%% VIP %s is not configured\n", key);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	nb_cli_enqueue_change(vty, "./drain", NB_OP_MODIFY, "false");
+	return nb_cli_apply_changes(vty, IPLB_VIP_XPATH, key);
+}
+
+void cli_show_iplb_vip(struct vty *vty, const struct lyd_node *dnode,
+		       bool show_defaults)
+{
+	vty_out(vty, " vip %s%s\n", yang_dnode_get_string(dnode, "./prefix"),
+		yang_dnode_get_bool(dnode, "./drain") ? " drain" : "");
+}
+
+static void show_vip_text(const struct iplb_vip_info *info, void *arg)
+{
+	struct vty *vty = arg;
+
+	vty_out(vty, "%-40pFX %-7s %-10s %s\n", info->prefix,
+		info->drain ? "yes" : "no", info->advertised ? "yes" : "no",
+		info->reason ? info->reason : "-");
+}
+
+static void show_vip_json(const struct iplb_vip_info *info, void *arg)
+{
+	json_object *jv = json_object_new_object();
+
+	json_object_string_addf(jv, "prefix", "%pFX", info->prefix);
+	json_object_boolean_add(jv, "drain", info->drain);
+	json_object_boolean_add(jv, "advertised", info->advertised);
+	json_object_string_add(jv, "reason", info->reason ? info->reason : "");
+	json_object_array_add(arg, jv);
+}
+
+DEFPY(show_iplb_vip, show_iplb_vip_cmd, "show iplb vip [json]$json",
+      SHOW_STR IPLB_STR
+      "The VIPs of this mux: drained, advertised to zebra, and if "
+      "not, why\n" JSON_STR)
+{
+	json_object *jo, *jvips;
+
+	if (!json) {
+		vty_out(vty, "%-40s %-7s %-10s %s\n", "VIP", "Drained",
+			"Advertised", "Reason");
+		iplb_vip_walk(show_vip_text, vty);
+		return CMD_SUCCESS;
+	}
+
+	jo = json_object_new_object();
+	jvips = json_object_new_array();
+	iplb_vip_walk(show_vip_json, jvips);
+	json_object_object_add(jo, "vips", jvips);
+	return vty_json(vty, jo);
+}
+/* end of VIPs ---------------------------------------------------------------
+ */
+
 DEFPY(show_iplb_topology, show_iplb_topology_cmd,
       "show iplb topology [json]$json",
       SHOW_STR IPLB_STR
@@ -1101,6 +1199,11 @@ void iplb_vty_init(void)
 	install_element(VIEW_NODE, &show_iplb_paths_cmd);
 	install_element(VIEW_NODE, &show_iplb_counters_cmd);
 	install_element(ENABLE_NODE, &clear_iplb_counters_cmd);
+
+	/* VIPs of a mux */
+	install_element(IPLB_NODE, &iplb_vip_cmd);
+	install_element(IPLB_NODE, &no_iplb_vip_cmd);
+	install_element(VIEW_NODE, &show_iplb_vip_cmd);
 
 	install_element(VIEW_NODE, &show_iplb_status_cmd);
 }

@@ -14,6 +14,7 @@
 #include "iplbd/iplbd.h"
 
 #include "iplbd/iplb_io.h"
+#include "iplbd/iplb_vip.h"
 
 /* The LSDB session uses three descriptors; leave room for what comes. */
 #define IPLB_IO_SLOTS 16
@@ -153,6 +154,13 @@ static void iplb_io_lower_privileges(void *ctx)
 	_zprivs_lower(&iplb_io_raised);
 }
 
+/* A mux announces its VIPs only while its datapath is healthy. */
+static void iplb_io_datapath_changed(void *ctx, bool healthy)
+{
+	zlog_info("datapath %s", healthy ? "healthy" : "not healthy");
+	iplb_vip_evaluate_all();
+}
+
 const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 {
 	io.master = master;
@@ -165,6 +173,7 @@ const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 	io.ops.log = iplb_io_log;
 	io.ops.raise_privileges = iplb_io_raise_privileges;
 	io.ops.lower_privileges = iplb_io_lower_privileges;
+	io.ops.datapath_changed = iplb_io_datapath_changed;
 	return &io.ops;
 }
 

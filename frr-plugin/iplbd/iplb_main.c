@@ -21,6 +21,7 @@
 #include "iplbd/iplbd.h"
 #include "iplbd/iplb_io.h"
 #include "iplbd/iplb_nb.h"
+#include "iplbd/iplb_vip.h"
 #include "iplbd/iplb_vty.h"
 #include "iplbd/iplb_zebra.h"
 
@@ -61,6 +62,7 @@ static void iplb_sigint(void)
 {
 	zlog_notice("Terminating on signal");
 	iplb_zebra_terminate();
+	iplb_vip_terminate();
 	iplb_core_lsdb_enable(iplb_g.core, false);
 	iplb_io_terminate();
 	iplb_core_free(iplb_g.core);

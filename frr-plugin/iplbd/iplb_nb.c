@@ -249,6 +249,20 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			},
 		},
 		{
+			.xpath = IPLB_XPATH "/vip",
+			.cbs = {
+				.create = iplb_vip_create,
+				.destroy = iplb_vip_destroy,
+				.cli_show = cli_show_iplb_vip,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/vip/drain",
+			.cbs = {
+				.modify = iplb_vip_drain_modify,
+			},
+		},
+		{
 			.xpath = NULL,
 		},
 	}

@@ -22,6 +22,11 @@ int iplb_applied_at_finish_create(struct nb_cb_create_args *args);
 int iplb_applied_at_finish_destroy(struct nb_cb_destroy_args *args);
 int iplb_applied_at_finish_move(struct nb_cb_move_args *args);
 
+/* VIPs of a mux, iplb_vip.c */
+int iplb_vip_create(struct nb_cb_create_args *args);
+int iplb_vip_destroy(struct nb_cb_destroy_args *args);
+int iplb_vip_drain_modify(struct nb_cb_modify_args *args);
+
 #define IPLB_XPATH "/frr-iplbd:iplb"
 
 #endif /* _IPLB_NB_H */

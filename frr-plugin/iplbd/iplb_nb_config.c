@@ -11,6 +11,7 @@
 
 #include "iplbd/iplbd.h"
 #include "iplbd/iplb_nb.h"
+#include "iplbd/iplb_vip.h"
 
 /* XPath: /frr-iplbd:iplb */
 int iplb_create(struct nb_cb_create_args *args)
@@ -31,6 +32,7 @@ int iplb_destroy(struct nb_cb_destroy_args *args)
 	 * (iplbctl purge removes it). */
 	iplb_core_lsdb_enable(iplb_g.core, false);
 	iplb_core_set_role(iplb_g.core, "host", NULL, 0);
+	iplb_vip_remove_all();
 	iplb_settings = iplb_settings_new();
 	if (iplb_settings) {
 		iplb_core_configure(iplb_g.core, iplb_settings, NULL, 0);
@@ -243,6 +245,7 @@ int iplb_role_modify(struct nb_cb_modify_args *args)
 		if (!iplb_core_set_role(iplb_g.core, role, args->errmsg,
 					args->errmsg_len))
 			return NB_ERR_INCONSISTENCY;
+		iplb_vip_evaluate_all();
 		return NB_OK;
 	}
 	return NB_OK;
