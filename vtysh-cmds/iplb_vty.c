@@ -344,16 +344,10 @@ DEFPY_YANG(iplb_datapath_interface, iplb_datapath_interface_cmd,
 	   "Encapsulate this interface's egress traffic\n"
 	   "Interface name\n")
 {
-	char xpath[XPATH_MAXLEN];
-
-	/* A leaf-list entry: created with its value, destroyed by its path. */
-	if (!no) {
-		nb_cli_enqueue_change(vty, "./datapath/interface", NB_OP_CREATE,
-				      ifname);
-		return nb_cli_apply_changes(vty, NULL);
-	}
-	snprintf(xpath, sizeof(xpath), "./datapath/interface[.='%s']", ifname);
-	nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
+	/* A leaf-list entry is named by the leaf-list and its value (the
+	 * northbound adds the [.='value'] predicate itself). */
+	nb_cli_enqueue_change(vty, "./datapath/interface",
+			      no ? NB_OP_DESTROY : NB_OP_CREATE, ifname);
 	return nb_cli_apply_changes(vty, NULL);
 }
 
@@ -478,14 +472,9 @@ DEFPY_YANG(iplb_destinations, iplb_destinations_cmd,
 {
 	char xpath[XPATH_MAXLEN];
 
-	if (!no) {
-		snprintf(xpath, sizeof(xpath), "./destinations/%s", which);
-		nb_cli_enqueue_change(vty, xpath, NB_OP_CREATE, prefix_str);
-		return nb_cli_apply_changes(vty, NULL);
-	}
-	snprintf(xpath, sizeof(xpath), "./destinations/%s[.='%s']", which,
-		 prefix_str);
-	nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
+	snprintf(xpath, sizeof(xpath), "./destinations/%s", which);
+	nb_cli_enqueue_change(vty, xpath, no ? NB_OP_DESTROY : NB_OP_CREATE,
+			      prefix_str);
 	return nb_cli_apply_changes(vty, NULL);
 }
 
@@ -614,16 +603,10 @@ DEFPY_YANG(
 
 	snprintf(xpath, sizeof(xpath), "./static-route[prefix='%s']",
 		 prefix_str);
-	if (!no) {
-		/* The entry comes with its list: a refused list creates none. */
-		strlcat(xpath, "/list", sizeof(xpath));
-		nb_cli_enqueue_change(vty, xpath, NB_OP_CREATE, relays);
-		return nb_cli_apply_changes(vty, NULL);
-	}
-	strlcat(xpath, "/list[.='", sizeof(xpath));
-	strlcat(xpath, relays, sizeof(xpath));
-	strlcat(xpath, "']", sizeof(xpath));
-	nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
+	/* The entry comes with its list: a refused list creates none. */
+	strlcat(xpath, "/list", sizeof(xpath));
+	nb_cli_enqueue_change(vty, xpath, no ? NB_OP_DESTROY : NB_OP_CREATE,
+			      relays);
 	return nb_cli_apply_changes(vty, NULL);
 }
 

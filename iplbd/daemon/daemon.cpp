@@ -8,6 +8,7 @@ namespace iplb {
 Daemon::Daemon(IoDriver &io, LogSink log)
     : log_(std::move(log)), timers_(io), session_io_(timers_.client([this] { lsdb_.on_timer(); })),
       debounce_io_(timers_.client([this] { debounce_.on_timer(); })),
+      datapath_io_(timers_.client([this] { watch_datapath(); })),
       lsdb_(session_io_, ApiSessionConfig{}), debounce_(debounce_io_, [this] { rebuild(); }),
       topology_(*TopologyBuilder().build()), pipeline_(log_)
 {
@@ -64,7 +65,30 @@ Status Daemon::configure(const DaemonConfig &config)
 	pipeline_.set_table(datapath_.table());
 	update_table();
 	check_health();
+	if (config.datapath)
+		datapath_io_.arm_timer(std::chrono::seconds{1});
+	else
+		datapath_io_.cancel_timer();
 	return result;
+}
+
+void Daemon::watch_datapath()
+{
+	if (!config_.datapath)
+		return;
+	const bool was_open = datapath_.open();
+	{
+		Raised raised(privileges_);
+		datapath_.verify();
+		if (!datapath_.healthy())
+			(void)datapath_.apply(*config_.datapath); // counted, kept as last error
+	}
+	if (!was_open && datapath_.open()) {
+		pipeline_.set_table(datapath_.table());
+		update_table();
+	}
+	check_health();
+	datapath_io_.arm_timer(std::chrono::seconds{1});
 }
 
 bool Daemon::healthy() const

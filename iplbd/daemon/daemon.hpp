@@ -107,6 +107,9 @@ private:
 	// Runs the pipeline on the current topology, with privileges.
 	void update_table();
 	void check_health();
+	// Every second while a datapath is configured: is it still attached
+	// everywhere; if not, attach again (an interface that came back).
+	void watch_datapath();
 	void log(LogLevel level, const std::string &message) const
 	{
 		if (log_)
@@ -118,6 +121,7 @@ private:
 	TimerMux timers_;
 	TimerMux::Client &session_io_;
 	TimerMux::Client &debounce_io_;
+	TimerMux::Client &datapath_io_;
 	ApiSession lsdb_;
 	Debouncer debounce_;
 	RelayPolicy relays_;

@@ -65,6 +65,20 @@ Status HostDatapath::apply(const HostDatapathConfig &config)
 	return ok();
 }
 
+void HostDatapath::verify()
+{
+	if (!pins_)
+		return;
+	auto found = attached_interfaces(*pins_);
+	if (!found)
+		return; // unreadable now: keep what we knew
+	std::set<std::string> linked;
+	for (const AttachedInterface &a : *found)
+		if (a.program == "host" && !a.ingress && if_nametoindex(a.ifname.c_str()) != 0)
+			linked.insert(a.ifname);
+	attached_ = std::move(linked);
+}
+
 void HostDatapath::close()
 {
 	table_.reset();

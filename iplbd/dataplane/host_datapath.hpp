@@ -32,6 +32,10 @@ public:
 	Status apply(const HostDatapathConfig &config);
 	// Lets go of the programs; pins, links and table stay.
 	void close();
+	// Reads back which configured interfaces still exist and still hold
+	// our link (an interface can go, an operator can detach): what
+	// healthy() says afterwards.
+	void verify();
 
 	bool open() const { return program_.has_value(); }
 	// Open and attached to every configured interface.

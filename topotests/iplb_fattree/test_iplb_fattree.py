@@ -388,6 +388,57 @@ def test_invalid_configuration_is_refused_and_changes_nothing(command, message):
     assert vtysh_json(h01, "show iplb table json") == table
 
 
+def iplb_section(router):
+    config = router.vtysh_cmd("show running-config")
+    start = config.index("router iplb\n")
+    return config[start:config.index("\nexit", start)]
+
+
+def test_configuration_round_trips_through_write_memory_and_a_restart():
+    tgen = get_topogen()
+    h21 = tgen.gears["h21"]
+    far = "%s/32" % loopback("h01")
+    lines = [
+        "path planner tree",
+        "datapath encap gue",
+        "destinations exclude 10.100.0.0/16",
+        "prefix %s k 2 encap gre mode weighted weights 3,1" % far,
+        "static-route 192.0.2.0/24 list 10.200.0.1",
+        "static-route 192.0.2.0/24 list 10.200.0.2,10.201.0.21",
+        "static-route 192.0.2.0/24 mode flow",
+    ]
+    output = h21.vtysh_cmd("configure terminal\nrouter iplb\n%s\n" % "\n".join(lines))
+    assert "% " not in output, output
+    section = iplb_section(h21)
+    for line in lines:
+        assert "\n " + line in section, section
+    table = {r["prefix"]: r for r in vtysh_json(h21, "show iplb table json")["routes"]}
+    assert not any(p.startswith("10.100.") for p in table), "excluded"
+    assert table[far]["encap"] == "gre" and table[far]["mode"] == "weighted"
+    assert [l["weight"] for l in table[far]["lists"]] == [3, 1], table[far]
+    assert [l["relays"] for l in table["192.0.2.0/24"]["lists"]] == [
+        ["10.200.0.1"], ["10.200.0.2", "10.201.0.21"]]
+    assert table["%s/32" % loopback("h30")]["encap"] == "gue"
+    kernel = iplbctl_json(h21, "prefix", "show")
+    assert kernel == list(table.values())
+
+    h21.vtysh_cmd("write memory")
+    kill_router_daemons(tgen, "h21", ["iplbd"])
+    start_router_daemons(tgen, "h21", ["iplbd"])
+
+    def same():
+        s = status(h21)["table"]
+        if s["recomputes"] == 0:
+            return "not computed yet"
+        return vtysh_json(h21, "show iplb table json")["routes"] == kernel
+
+    _, ok = topotest.run_and_expect(same, True, count=60, wait=0.5)
+    assert ok, "the same table after the restart"
+    assert iplb_section(h21) == section
+    assert status(h21)["table"]["routesWritten"] == 0
+    assert iplbctl_json(h21, "prefix", "show") == kernel
+
+
 def test_paths_are_explained():
     h00 = get_topogen().gears["h00"]
     prefix = "%s/32" % loopback("h31")
