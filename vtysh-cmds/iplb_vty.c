@@ -45,8 +45,7 @@ static bool iplb_cli_value_valid(struct vty *vty, const char *xpath,
 	if (!snode)
 		return true;
 	if (lyd_value_validate(ly_native_ctx, snode, value, strlen(value), NULL,
-			       NULL, NULL)
-	    == LY_SUCCESS)
+			       NULL, NULL) == LY_SUCCESS)
 		return true;
 	vty_out(vty, "%% %s\n", ly_errmsg(ly_native_ctx));
 	return false;
@@ -313,9 +312,8 @@ DEFPY_YANG(iplb_datapath_backend, iplb_datapath_backend_cmd,
 	   "Instance name (default: the pathspace, else 'default')\n")
 {
 	/* Both or neither: FRR 8.4 would commit the backend alone. */
-	if (instance
-	    && !iplb_cli_value_valid(vty, IPLB_XPATH "/datapath/instance",
-				     instance))
+	if (instance && !iplb_cli_value_valid(
+				vty, IPLB_XPATH "/datapath/instance", instance))
 		return CMD_WARNING_CONFIG_FAILED;
 	nb_cli_enqueue_change(vty, "./datapath/backend", NB_OP_MODIFY, backend);
 	nb_cli_enqueue_change(vty, "./datapath/instance",
@@ -1126,6 +1124,86 @@ DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
 	return vty_json(vty, jo);
 }
 
+/*
+ * Debugging: `debug iplb lsdb|paths|dataplane`, in enable mode for this
+ * session's terminal monitor and logs, in configuration mode also saved.
+ */
+static uint32_t iplb_debug_conf, iplb_debug_term;
+
+static const struct {
+	const char *name;
+	uint32_t flag;
+	const char *what;
+} iplb_debug_categories[] = {
+	{ "lsdb", IPLB_DEBUG_LSDB,
+	  "LSAs received, topology rebuilds and changes" },
+	{ "paths", IPLB_DEBUG_PATHS, "each destination's paths and route" },
+	{ "dataplane", IPLB_DEBUG_DATAPLANE,
+	  "each record written to or removed from the datapath" },
+};
+
+DEFPY(debug_iplb, debug_iplb_cmd,
+      "[no$no] debug iplb <lsdb|paths|dataplane|all>$category",
+      NO_STR DEBUG_STR IPLB_STR
+      "LSAs received, topology rebuilds and changes\n"
+      "Each destination's paths and route at each recompute\n"
+      "Each record written to or removed from the datapath\n"
+      "All of the above\n")
+{
+	uint32_t flags = 0;
+
+	for (size_t i = 0; i < array_size(iplb_debug_categories); i++)
+		if (strmatch(category, "all") ||
+		    strmatch(category, iplb_debug_categories[i].name))
+			flags |= iplb_debug_categories[i].flag;
+	if (vty->node == CONFIG_NODE) {
+		if (no)
+			iplb_debug_conf &= ~flags;
+		else
+			iplb_debug_conf |= flags;
+	}
+	if (no)
+		iplb_debug_term &= ~flags;
+	else
+		iplb_debug_term |= flags;
+	iplb_core_set_debug(iplb_g.core, iplb_debug_conf | iplb_debug_term);
+	return CMD_SUCCESS;
+}
+
+DEFUN_NOSH(show_debugging_iplb, show_debugging_iplb_cmd,
+	   "show debugging [iplb]", SHOW_STR DEBUG_STR IPLB_STR)
+{
+	uint32_t flags = iplb_debug_conf | iplb_debug_term;
+
+	vty_out(vty, "iplbd debugging status:\n");
+	for (size_t i = 0; i < array_size(iplb_debug_categories); i++)
+		if (flags & iplb_debug_categories[i].flag)
+			vty_out(vty, "  iplb %s debugging is on (%s)\n",
+				iplb_debug_categories[i].name,
+				iplb_debug_categories[i].what);
+	return CMD_SUCCESS;
+}
+
+static int iplb_debug_config_write(struct vty *vty)
+{
+	int written = 0;
+
+	for (size_t i = 0; i < array_size(iplb_debug_categories); i++)
+		if (iplb_debug_conf & iplb_debug_categories[i].flag) {
+			vty_out(vty, "debug iplb %s\n",
+				iplb_debug_categories[i].name);
+			written++;
+		}
+	return written;
+}
+
+static struct cmd_node iplb_debug_node = {
+	.name = "debug",
+	.node = DEBUG_NODE,
+	.prompt = "",
+	.config_write = iplb_debug_config_write,
+};
+
 static int iplb_config_write(struct vty *vty)
 {
 	const struct lyd_node *dnode;
@@ -1148,6 +1226,10 @@ static struct cmd_node iplb_node = {
 void iplb_vty_init(void)
 {
 	install_node(&iplb_node);
+	install_node(&iplb_debug_node);
+	install_element(ENABLE_NODE, &debug_iplb_cmd);
+	install_element(CONFIG_NODE, &debug_iplb_cmd);
+	install_element(ENABLE_NODE, &show_debugging_iplb_cmd);
 	install_default(IPLB_NODE);
 
 	install_element(CONFIG_NODE, &router_iplb_cmd);

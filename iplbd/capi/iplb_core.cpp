@@ -409,6 +409,13 @@ char *iplb_core_counters_json(const struct iplb_core *core)
 	return c_string(iplb::counters_json(core->daemon).dump());
 }
 
+void iplb_core_set_debug(struct iplb_core *core, uint32_t categories)
+{
+	core->daemon.set_debug({.lsdb = (categories & IPLB_DEBUG_LSDB) != 0,
+				.paths = (categories & IPLB_DEBUG_PATHS) != 0,
+				.dataplane = (categories & IPLB_DEBUG_DATAPLANE) != 0});
+}
+
 void iplb_core_clear_counters(struct iplb_core *core)
 {
 	core->daemon.clear_counters();

@@ -118,6 +118,12 @@ bool iplb_settings_check(const struct iplb_settings *config, char *errbuf, size_
 bool iplb_core_configure(struct iplb_core *core, const struct iplb_settings *config, char *errbuf,
 			 size_t errlen);
 
+/* `debug iplb lsdb|paths|dataplane`: which debug messages the core logs. */
+#define IPLB_DEBUG_LSDB 0x1u
+#define IPLB_DEBUG_PATHS 0x2u
+#define IPLB_DEBUG_DATAPLANE 0x4u
+void iplb_core_set_debug(struct iplb_core *core, uint32_t categories);
+
 /* `show iplb table`, `show iplb counters`: free() the text. */
 char *iplb_core_table_text(const struct iplb_core *core);
 char *iplb_core_table_json(const struct iplb_core *core);

@@ -10,14 +10,25 @@ Daemon::Daemon(IoDriver &io, LogSink log)
       debounce_io_(timers_.client([this] { debounce_.on_timer(); })),
       datapath_io_(timers_.client([this] { watch_datapath(); })),
       lsdb_(session_io_, ApiSessionConfig{}), debounce_(debounce_io_, [this] { rebuild(); }),
-      topology_(*TopologyBuilder().build()), pipeline_(log_)
+      topology_(*TopologyBuilder().build()),
+      pipeline_(filtered(&DebugFlags::paths), filtered(&DebugFlags::dataplane))
 {
-	lsdb_.set_log(log_);
+	lsdb_.set_log(filtered(&DebugFlags::lsdb));
 	lsdb_.set_on_change([this] {
 		if (!debounce_.pending() && !first_change_)
 			first_change_ = std::chrono::steady_clock::now();
 		debounce_.poke();
 	});
+}
+
+LogSink Daemon::filtered(const bool DebugFlags::*flag) const
+{
+	if (!log_)
+		return {};
+	return [this, flag](LogLevel level, const std::string &message) {
+		if (level != LogLevel::debug || debug_.*flag)
+			log_(level, message);
+	};
 }
 
 namespace {

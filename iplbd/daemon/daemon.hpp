@@ -45,6 +45,16 @@ struct UpdateTiming {
 	std::chrono::steady_clock::time_point at{};
 };
 
+// `debug iplb lsdb|paths|dataplane`: which debug messages are logged (the
+// others' info, warnings and errors always are).
+struct DebugFlags {
+	bool lsdb = false;	// the API session, topology rebuilds and changes
+	bool paths = false;	// recomputes: what was computed, per destination
+	bool dataplane = false; // every record written or removed
+
+	friend bool operator==(const DebugFlags &, const DebugFlags &) = default;
+};
+
 // The datapath's work needs privileges the daemon otherwise drops.
 struct Privileges {
 	std::function<void()> raise, lower;
@@ -101,6 +111,12 @@ public:
 	const HostDatapath &datapath() const { return datapath_; }
 	const UpdateTiming &update_timing() const { return timing_; }
 	void clear_counters();
+	void set_debug(const DebugFlags &flags)
+	{
+		debug_ = flags;
+		pipeline_.set_debug(flags.paths, flags.dataplane);
+	}
+	const DebugFlags &debug() const { return debug_; }
 
 private:
 	void rebuild();
@@ -110,12 +126,16 @@ private:
 	// Every second while a datapath is configured: is it still attached
 	// everywhere; if not, attach again (an interface that came back).
 	void watch_datapath();
+	// Debug messages of the daemon itself are the LSDB's.
 	void log(LogLevel level, const std::string &message) const
 	{
-		if (log_)
+		if (log_ && (level != LogLevel::debug || debug_.lsdb))
 			log_(level, message);
 	}
+	// The sink, with debug messages only while `flag` is set.
+	LogSink filtered(const bool DebugFlags::*flag) const;
 
+	DebugFlags debug_;
 	LogSink log_;
 	DaemonStatus status_;
 	TimerMux timers_;

@@ -534,9 +534,14 @@ void ApiSession::handle_lsa(const ospfapi::Message &message, bool update)
 	LsaDatabase &target = live ? database_ : incoming_;
 	const auto change =
 		update ? target.apply_update(*notification) : target.apply_delete(*notification);
-	if (live && on_change_ && change != LsaDatabase::Change::refreshed &&
-	    change != LsaDatabase::Change::none)
-		on_change_();
+	if (live && change != LsaDatabase::Change::refreshed &&
+	    change != LsaDatabase::Change::none) {
+		log(LogLevel::debug, std::string(update ? "LSA update: " : "LSA delete: ") +
+					     lsa::describe(notification->header) + " area " +
+					     to_string(notification->area));
+		if (on_change_)
+			on_change_();
+	}
 }
 
 SessionStatus ApiSession::status() const

@@ -2,6 +2,7 @@
 #include "pipeline/host_pipeline.hpp"
 
 #include "paths/yen.hpp"
+#include "pipeline/table_format.hpp"
 
 #include <algorithm>
 #include <set>
@@ -14,6 +15,32 @@ bool inside(const Ipv4Prefix &inner, const Ipv4Prefix &outer)
 {
 	return inner.length >= outer.length && outer.contains(inner.address);
 }
+
+// The datapath's table, each write and removal logged (debug dataplane).
+class LoggedTable : public RouteTable {
+public:
+	LoggedTable(RouteTable &table, const LogSink &log) : table_(table), log_(log) {}
+
+	Result<std::vector<RouteSpec>, Error> routes() const override { return table_.routes(); }
+	Status put(const RouteSpec &route) override
+	{
+		auto s = table_.put(route);
+		log_(LogLevel::debug,
+		     (s ? "datapath: wrote " : "datapath: failed to write ") + route_text(route));
+		return s;
+	}
+	Status remove(const IpPrefix &prefix) override
+	{
+		auto s = table_.remove(prefix);
+		log_(LogLevel::debug, (s ? "datapath: removed " : "datapath: failed to remove ") +
+					      to_string(prefix));
+		return s;
+	}
+
+private:
+	RouteTable &table_;
+	const LogSink &log_;
+};
 
 std::chrono::microseconds since(std::chrono::steady_clock::time_point start)
 {
@@ -196,6 +223,9 @@ Result<std::vector<RouteSpec>, Error> HostPipeline::compute(const TopologySnapsh
 			return unexpected(view.error());
 		const size_t planned = relay_lists(topology, view->paths).size();
 		counters_.lists_too_long += planned - view->route.lists.size();
+		if (debug_paths_ && log_)
+			log_(LogLevel::debug, "paths: " + std::to_string(view->paths.paths.size()) +
+						      " to " + route_text(view->route));
 		if (view->route.lists.empty())
 			continue; // unreachable, or every list too long: the normal route decides
 		table.emplace(view->route.prefix, std::move(view->route));
@@ -240,9 +270,10 @@ void HostPipeline::run(const TopologySnapshot &topology)
 	counters_.recomputes++;
 	computed_ = true;
 	desired_ = std::move(*table);
-	log(LogLevel::debug, "table computed: " + std::to_string(desired_.size()) +
-				     " prefixes in " +
-				     std::to_string(counters_.compute.last.count()) + " us");
+	if (debug_paths_)
+		log(LogLevel::debug,
+		    "table computed: " + std::to_string(desired_.size()) + " prefixes in " +
+			    std::to_string(counters_.compute.last.count()) + " us");
 	sync();
 }
 
@@ -257,7 +288,10 @@ void HostPipeline::sync()
 	if (table_ == nullptr || !computed_)
 		return;
 	const auto start = std::chrono::steady_clock::now();
-	auto result = sync_table(*table_, desired_);
+	std::optional<LoggedTable> logged;
+	if (debug_datapath_ && datapath_log_)
+		logged.emplace(*table_, datapath_log_);
+	auto result = sync_table(logged ? static_cast<RouteTable &>(*logged) : *table_, desired_);
 	counters_.sync.add(since(start));
 	counters_.syncs++;
 	if (!result) {

@@ -92,7 +92,12 @@ struct PrefixView {
 
 class HostPipeline {
 public:
-	explicit HostPipeline(LogSink log = {}) : log_(std::move(log)) {}
+	// log: the pipeline's messages; datapath_log: a debug line per record
+	// written or removed.
+	explicit HostPipeline(LogSink log = {}, LogSink datapath_log = {})
+	    : log_(std::move(log)), datapath_log_(std::move(datapath_log))
+	{
+	}
 
 	// Takes effect at the next run(); validated.
 	Status set_config(const PipelineConfig &config);
@@ -100,6 +105,13 @@ public:
 	// The router whose table this is (the LSDB feed's router id).
 	void set_source(std::optional<Ipv4> router_id);
 	std::optional<Ipv4> source() const { return source_; }
+	// Debug lines: each destination's route when computed, each record
+	// written to or removed from the datapath.
+	void set_debug(bool paths, bool datapath)
+	{
+		debug_paths_ = paths;
+		debug_datapath_ = datapath;
+	}
 	// Where the table goes; none: computed and shown only.
 	void set_table(RouteTable *table) { table_ = table; }
 
@@ -132,6 +144,8 @@ private:
 	}
 
 	LogSink log_;
+	LogSink datapath_log_;
+	bool debug_paths_ = false, debug_datapath_ = false;
 	PipelineConfig config_;
 	std::optional<Ipv4> source_;
 	RouteTable *table_ = nullptr;

@@ -307,3 +307,38 @@ TEST(PipelineConfigCheck, RefusesWhatCannotBeInstalled)
 
 } // namespace
 } // namespace iplb
+
+namespace iplb {
+namespace {
+
+TEST(HostPipelineDebug, EachRecordIsLoggedOnlyWhileDebugging)
+{
+	std::vector<std::string> lines;
+	const LogSink sink = [&](LogLevel level, const std::string &message) {
+		if (level == LogLevel::debug)
+			lines.push_back(message);
+	};
+	auto topology = make_fat_tree({.k = 4});
+	ASSERT_TRUE(topology);
+	MemoryTable table;
+	HostPipeline pipeline(sink, sink);
+	pipeline.set_source(ip("10.1.2.2"));
+	pipeline.set_table(&table);
+	pipeline.run(*topology);
+	EXPECT_TRUE(lines.empty()) << lines.front();
+
+	table.routes_.clear();
+	pipeline.set_debug(true, true);
+	pipeline.rerun();
+	const auto count = [&](const std::string &start) {
+		return std::count_if(lines.begin(), lines.end(), [&](const std::string &l) {
+			return l.rfind(start, 0) == 0;
+		});
+	};
+	EXPECT_EQ(count("paths: "), 15);
+	EXPECT_EQ(count("datapath: wrote 10.4.3.3/32 encap ipip mode hash relay "), 1);
+	EXPECT_EQ(count("datapath: wrote "), 15);
+}
+
+} // namespace
+} // namespace iplb

@@ -296,6 +296,8 @@ def test_flows_between_pods_cross_every_core_switch():
 def test_a_cut_link_replaces_the_lists_through_it():
     tgen = get_topogen()
     h00 = tgen.gears["h00"]
+    h00.vtysh_cmd("debug iplb dataplane")
+    assert "iplb dataplane debugging is on" in h00.vtysh_cmd("show debugging")
     before = status(h00)["table"]
     # Core switch 1 (10.200.0.1) loses its link to pod 3.
     c0, a30 = tgen.gears["c0"], tgen.gears["a30"]
@@ -324,6 +326,11 @@ def test_a_cut_link_replaces_the_lists_through_it():
                 after["routesWritten"] - before["routesWritten"])
     assert after["lsaToTableMsec"] >= 0
     assert after["routesWritten"] > before["routesWritten"]
+    with open(os.path.join(tgen.logdir, "h00", "iplbd.log")) as f:
+        written = [l for l in f if "datapath: wrote " in l]
+    assert len(written) == after["routesWritten"] - before["routesWritten"], written
+    h00.vtysh_cmd("no debug iplb dataplane")
+    assert "debugging is on" not in h00.vtysh_cmd("show debugging")
     assert send_udp("h00", "h30", 100, first_port=30000) == 100
 
     c0.cmd("ip link set dev %s up" % ifname)
@@ -352,6 +359,55 @@ def test_iplbd_restart_readopts_the_datapath_and_writes_nothing():
     assert s["routesWritten"] == 0 and s["routesRemoved"] == 0, s
     assert iplbctl_json(h10, "prefix", "show") == kernel_before
     wait_for_tables(count=10)
+
+
+def test_ospfd_restart_keeps_the_table():
+    """ospfd goes away and comes back empty: iplbd keeps the last table, and
+    removes nothing while ospfd relearns the LSDB."""
+    tgen = get_topogen()
+    h20 = tgen.gears["h20"]
+    kernel = iplbctl_json(h20, "prefix", "show")
+    before = status(h20)
+    kill_router_daemons(tgen, "h20", ["ospfd"])
+    _, state = topotest.run_and_expect(lambda: status(h20)["lsdb"]["state"], "backoff",
+                                       count=20, wait=0.5)
+    assert state == "backoff"
+    assert iplbctl_json(h20, "prefix", "show") == kernel
+    start_router_daemons(tgen, "h20", ["ospfd"])
+
+    def resynced():
+        s = status(h20)["lsdb"]
+        return s["state"] == "established" and s["syncs"] > before["lsdb"]["syncs"]
+
+    _, ok = topotest.run_and_expect(resynced, True, count=60, wait=0.5)
+    assert ok
+    wait_for_tables()
+    after = status(h20)["table"]
+    assert after["routesRemoved"] == before["table"]["routesRemoved"], after
+    assert iplbctl_json(h20, "prefix", "show") == kernel
+
+
+def test_a_flap_storm_is_absorbed_by_the_debounce():
+    """A link flapping every 100 ms for 3 s: iplbd recomputes a few times
+    (debounce 50 ms, max hold 500 ms), far fewer than the LSA changes it
+    hears, and ends with the offline table."""
+    tgen = get_topogen()
+    h00 = tgen.gears["h00"]
+    before = status(h00)
+    counters = vtysh_json(h00, "show iplb counters json")
+    [ifname] = [i for i, _, peer in interfaces("a01") if peer == "c3"]
+    a01 = tgen.gears["a01"]
+    a01.cmd("for i in $(seq 15); do ip link set dev %s down; sleep 0.1; "
+            "ip link set dev %s up; sleep 0.1; done" % (ifname, ifname))
+    wait_for_tables()
+    after = status(h00)
+    recomputes = vtysh_json(h00, "show iplb counters json")["recomputes"] - counters["recomputes"]
+    changes = (after["lsdb"]["lsaUpdates"] + after["lsdb"]["lsaDeletes"]
+               - before["lsdb"]["lsaUpdates"] - before["lsdb"]["lsaDeletes"])
+    logger.info("flap storm: %d LSA notifications, %d topology snapshots, %d recomputes",
+                changes, after["topology"]["snapshots"] - before["topology"]["snapshots"],
+                recomputes)
+    assert recomputes < changes, (recomputes, changes)
 
 
 def config_lines(router):
