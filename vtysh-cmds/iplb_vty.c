@@ -264,32 +264,6 @@ DEFPY_YANG(no_iplb_path, no_iplb_path_cmd,
 	return nb_cli_apply_changes(vty, NULL);
 }
 
-void cli_show_iplb_path_k(struct vty *vty, const struct lyd_node *dnode,
-			  bool show_defaults)
-{
-	vty_out(vty, " path k %s\n", yang_dnode_get_string(dnode, NULL));
-}
-
-void cli_show_iplb_path_metric(struct vty *vty, const struct lyd_node *dnode,
-			       bool show_defaults)
-{
-	vty_out(vty, " path metric %s\n", yang_dnode_get_string(dnode, NULL));
-}
-
-void cli_show_iplb_path_planner(struct vty *vty, const struct lyd_node *dnode,
-				bool show_defaults)
-{
-	vty_out(vty, " path planner %s\n", yang_dnode_get_string(dnode, NULL));
-}
-
-void cli_show_iplb_path_max_relays(struct vty *vty,
-				   const struct lyd_node *dnode,
-				   bool show_defaults)
-{
-	vty_out(vty, " path max-relays %s\n",
-		yang_dnode_get_string(dnode, NULL));
-}
-
 /* XPath: /frr-iplbd:iplb/datapath */
 #define IPLB_DATAPATH_HELP "Where the tables go\n"
 #define IPLB_ENCAP_HELP                                                        \
@@ -330,7 +304,7 @@ DEFPY_YANG(no_iplb_datapath_backend, no_iplb_datapath_backend_cmd,
 	   "Datapath instance\n"
 	   "Instance name\n")
 {
-	/* The programs are let go of; what they installed stays pinned. */
+	/* Detached from its interfaces; the table stays pinned. */
 	nb_cli_enqueue_change(vty, "./datapath/backend", NB_OP_MODIFY, NULL);
 	nb_cli_enqueue_change(vty, "./datapath/instance", NB_OP_DESTROY, NULL);
 	return nb_cli_apply_changes(vty, NULL);
@@ -403,6 +377,17 @@ DEFPY_YANG(iplb_datapath_flow_idle, iplb_datapath_flow_idle_cmd,
 	return nb_cli_apply_changes(vty, NULL);
 }
 
+/*
+ * A leaf whose command is its container's name, its own and its value
+ * (' path k 4', ' datapath encap gre', ' datapath interface eth0').
+ */
+void cli_show_iplb_leaf(struct vty *vty, const struct lyd_node *dnode,
+			bool show_defaults)
+{
+	vty_out(vty, " %s %s %s\n", lyd_parent(dnode)->schema->name,
+		dnode->schema->name, yang_dnode_get_string(dnode, NULL));
+}
+
 void cli_show_iplb_datapath_backend(struct vty *vty,
 				    const struct lyd_node *dnode,
 				    bool show_defaults)
@@ -416,46 +401,11 @@ void cli_show_iplb_datapath_backend(struct vty *vty,
 	vty_out(vty, "\n");
 }
 
-void cli_show_iplb_datapath_interface(struct vty *vty,
-				      const struct lyd_node *dnode,
-				      bool show_defaults)
-{
-	vty_out(vty, " datapath interface %s\n",
-		yang_dnode_get_string(dnode, NULL));
-}
-
-void cli_show_iplb_datapath_encap(struct vty *vty, const struct lyd_node *dnode,
-				  bool show_defaults)
-{
-	vty_out(vty, " datapath encap %s\n",
-		yang_dnode_get_string(dnode, NULL));
-}
-
-void cli_show_iplb_datapath_mode(struct vty *vty, const struct lyd_node *dnode,
-				 bool show_defaults)
-{
-	vty_out(vty, " datapath mode %s\n", yang_dnode_get_string(dnode, NULL));
-}
-
 void cli_show_iplb_datapath_source(struct vty *vty,
 				   const struct lyd_node *dnode,
 				   bool show_defaults)
 {
 	vty_out(vty, " datapath source %s\n",
-		yang_dnode_get_string(dnode, NULL));
-}
-
-void cli_show_iplb_datapath_mtu(struct vty *vty, const struct lyd_node *dnode,
-				bool show_defaults)
-{
-	vty_out(vty, " datapath mtu %s\n", yang_dnode_get_string(dnode, NULL));
-}
-
-void cli_show_iplb_datapath_flow_idle(struct vty *vty,
-				      const struct lyd_node *dnode,
-				      bool show_defaults)
-{
-	vty_out(vty, " datapath flow-idle %s\n",
 		yang_dnode_get_string(dnode, NULL));
 }
 
@@ -474,13 +424,6 @@ DEFPY_YANG(iplb_destinations, iplb_destinations_cmd,
 	nb_cli_enqueue_change(vty, xpath, no ? NB_OP_DESTROY : NB_OP_CREATE,
 			      prefix_str);
 	return nb_cli_apply_changes(vty, NULL);
-}
-
-void cli_show_iplb_destinations(struct vty *vty, const struct lyd_node *dnode,
-				bool show_defaults)
-{
-	vty_out(vty, " destinations %s %s\n", dnode->schema->name,
-		yang_dnode_get_string(dnode, NULL));
 }
 
 /* XPath: /frr-iplbd:iplb/prefix */

@@ -17,34 +17,18 @@ void cli_show_iplb_lsdb(struct vty *vty, const struct lyd_node *dnode,
 			bool show_defaults);
 void cli_show_iplb_lsdb_debounce(struct vty *vty, const struct lyd_node *dnode,
 				 bool show_defaults);
-void cli_show_iplb_path_k(struct vty *vty, const struct lyd_node *dnode,
+void cli_show_iplb_leaf(struct vty *vty, const struct lyd_node *dnode,
 			bool show_defaults);
-void cli_show_iplb_path_metric(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_path_planner(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_path_max_relays(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_datapath_backend(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_datapath_interface(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_datapath_encap(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_datapath_mode(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_datapath_source(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_datapath_mtu(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_datapath_flow_idle(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
-void cli_show_iplb_destinations(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
+void cli_show_iplb_datapath_backend(struct vty *vty,
+				    const struct lyd_node *dnode,
+				    bool show_defaults);
+void cli_show_iplb_datapath_source(struct vty *vty,
+				   const struct lyd_node *dnode,
+				   bool show_defaults);
 void cli_show_iplb_prefix(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
+			  bool show_defaults);
 void cli_show_iplb_static_route(struct vty *vty, const struct lyd_node *dnode,
-			bool show_defaults);
+				bool show_defaults);
 void cli_show_iplb_vip(struct vty *vty, const struct lyd_node *dnode,
 		       bool show_defaults);
 

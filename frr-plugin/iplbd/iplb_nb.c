@@ -69,28 +69,28 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.xpath = IPLB_XPATH "/path/k",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
-				.cli_show = cli_show_iplb_path_k,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
 			.xpath = IPLB_XPATH "/path/metric",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
-				.cli_show = cli_show_iplb_path_metric,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
 			.xpath = IPLB_XPATH "/path/planner",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
-				.cli_show = cli_show_iplb_path_planner,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
 			.xpath = IPLB_XPATH "/path/max-relays",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
-				.cli_show = cli_show_iplb_path_max_relays,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
@@ -112,21 +112,21 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.cbs = {
 				.create = iplb_applied_at_finish_create,
 				.destroy = iplb_applied_at_finish_destroy,
-				.cli_show = cli_show_iplb_datapath_interface,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
 			.xpath = IPLB_XPATH "/datapath/encap",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
-				.cli_show = cli_show_iplb_datapath_encap,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
 			.xpath = IPLB_XPATH "/datapath/mode",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
-				.cli_show = cli_show_iplb_datapath_mode,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
@@ -149,14 +149,14 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.xpath = IPLB_XPATH "/datapath/mtu",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
-				.cli_show = cli_show_iplb_datapath_mtu,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
 			.xpath = IPLB_XPATH "/datapath/flow-idle",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
-				.cli_show = cli_show_iplb_datapath_flow_idle,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
@@ -164,7 +164,7 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.cbs = {
 				.create = iplb_applied_at_finish_create,
 				.destroy = iplb_applied_at_finish_destroy,
-				.cli_show = cli_show_iplb_destinations,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{
@@ -172,7 +172,7 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.cbs = {
 				.create = iplb_applied_at_finish_create,
 				.destroy = iplb_applied_at_finish_destroy,
-				.cli_show = cli_show_iplb_destinations,
+				.cli_show = cli_show_iplb_leaf,
 			},
 		},
 		{

@@ -28,7 +28,7 @@ int iplb_destroy(struct nb_cb_destroy_args *args)
 		return NB_OK;
 
 	/* 'no router iplb': stop the LSDB feed, back to the defaults. The
-	 * datapath lets go of its programs; what it installed stays pinned
+	 * datapath is detached from its interfaces; its table stays pinned
 	 * (iplbctl purge removes it). */
 	iplb_core_lsdb_enable(iplb_g.core, false);
 	iplb_core_set_role(iplb_g.core, "host", NULL, 0);

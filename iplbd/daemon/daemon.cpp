@@ -70,7 +70,7 @@ Status Daemon::configure(const DaemonConfig &config)
 			if (!result)
 				log(LogLevel::error, "datapath: " + result.error().message);
 		} else {
-			datapath_.close(); // what it installed stays, pinned
+			datapath_.release(); // detached; its table stays pinned
 		}
 	}
 	pipeline_.set_table(datapath_.table());

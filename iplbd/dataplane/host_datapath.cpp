@@ -79,6 +79,15 @@ void HostDatapath::verify()
 	attached_ = std::move(linked);
 }
 
+void HostDatapath::release()
+{
+	if (pins_)
+		for (const std::string &ifname : attached_)
+			for (bool ingress : {false, true})
+				(void)detach(*pins_, {ifname, "host", ingress});
+	close();
+}
+
 void HostDatapath::close()
 {
 	table_.reset();

@@ -4,7 +4,8 @@
 // the table and never detaches), its settings written, attached to the
 // configured interfaces and detached from the others, and its table offered
 // to the pipeline. Closing leaves everything pinned: the kernel goes on
-// forwarding with the last table while no daemon runs.
+// forwarding with the last table while no daemon runs (a restart); releasing
+// detaches it (the datapath is no longer configured).
 #pragma once
 
 #include "dataplane/bpf_programs.hpp"
@@ -30,8 +31,13 @@ public:
 	// Brings the datapath to `config`. Goes as far as it can: an interface
 	// that cannot be attached is reported and the others are still done.
 	Status apply(const HostDatapathConfig &config);
-	// Lets go of the programs; pins, links and table stay.
+	// Lets go of the programs; pins, links and table stay (a daemon that
+	// exits: the kernel goes on forwarding).
 	void close();
+	// Detaches the program from every interface it is attached to, then
+	// closes: a datapath no longer configured must not go on with a table
+	// nobody updates. The table stays pinned (iplbctl purge removes it).
+	void release();
 	// Reads back which configured interfaces still exist and still hold
 	// our link (an interface can go, an operator can detach): what
 	// healthy() says afterwards.

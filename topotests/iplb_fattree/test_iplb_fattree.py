@@ -410,6 +410,27 @@ def test_a_flap_storm_is_absorbed_by_the_debounce():
     assert recomputes < changes, (recomputes, changes)
 
 
+def test_no_datapath_detaches_and_keeps_the_table():
+    """Unconfigured, the datapath must not go on with a table nobody updates:
+    detached; its table stays pinned. Configured again, it is attached and
+    re-adopted with no write."""
+    h31 = get_topogen().gears["h31"]
+    uplink = interfaces("h31")[0][0]
+    assert [a["dev"] for a in iplbctl_json(h31, "show")["attached"]] == [uplink] * 2
+    kernel = iplbctl_json(h31, "prefix", "show")
+    h31.vtysh_cmd("configure terminal\nrouter iplb\nno datapath interface %s\nno datapath\n"
+                  % uplink)
+    assert iplbctl_json(h31, "show")["attached"] == []
+    assert iplbctl_json(h31, "prefix", "show") == kernel
+    assert status(h31)["table"]["datapath"] == "none"
+    written = status(h31)["table"]["routesWritten"]
+    h31.vtysh_cmd("configure terminal\nrouter iplb\ndatapath bpf instance h31\n"
+                  "datapath interface %s\n" % uplink)
+    assert [a["dev"] for a in iplbctl_json(h31, "show")["attached"]] == [uplink] * 2
+    assert status(h31)["table"]["routesWritten"] == written
+    assert iplbctl_json(h31, "prefix", "show") == kernel
+
+
 def config_lines(router):
     output = router.vtysh_cmd("show running-config")
     return [l for l in output.splitlines() if not l.startswith("!") and "Current" not in l
