@@ -426,6 +426,18 @@ DEFPY_YANG(iplb_destinations, iplb_destinations_cmd,
 	return nb_cli_apply_changes(vty, NULL);
 }
 
+DEFPY_YANG(iplb_destinations_prefix_list, iplb_destinations_prefix_list_cmd,
+	   "[no$no] destinations prefix-list ![WORD$name]",
+	   NO_STR
+	   "Which LSDB prefixes get relay lists (default: all)\n"
+	   "Only those this prefix-list permits (ip prefix-list)\n"
+	   "Prefix-list name\n")
+{
+	nb_cli_enqueue_change(vty, "./destinations/prefix-list",
+			      no ? NB_OP_DESTROY : NB_OP_MODIFY, name);
+	return nb_cli_apply_changes(vty, NULL);
+}
+
 /* XPath: /frr-iplbd:iplb/prefix */
 DEFPY_YANG(iplb_prefix, iplb_prefix_cmd,
 	   "prefix A.B.C.D/M$prefix {k (0-65535)$k|planner "
@@ -1197,6 +1209,7 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &iplb_datapath_mtu_cmd);
 	install_element(IPLB_NODE, &iplb_datapath_flow_idle_cmd);
 	install_element(IPLB_NODE, &iplb_destinations_cmd);
+	install_element(IPLB_NODE, &iplb_destinations_prefix_list_cmd);
 	install_element(IPLB_NODE, &iplb_prefix_cmd);
 	install_element(IPLB_NODE, &no_iplb_prefix_cmd);
 	install_element(IPLB_NODE, &iplb_static_route_list_cmd);

@@ -10,6 +10,8 @@
 #include "log.h"
 #include "thread.h"
 #include "privs.h"
+#include "plist.h"
+#include "prefix.h"
 
 #include "iplbd/iplbd.h"
 
@@ -161,6 +163,20 @@ static void iplb_io_datapath_changed(void *ctx, bool healthy)
 	iplb_vip_evaluate_all();
 }
 
+static bool iplb_io_prefix_list_permits(void *ctx, const char *name,
+					uint32_t address, uint8_t length)
+{
+	struct prefix_list *plist = prefix_list_lookup(AFI_IP, name);
+	struct prefix p = {};
+
+	if (!plist)
+		return true;
+	p.family = AF_INET;
+	p.prefixlen = length;
+	p.u.prefix4.s_addr = htonl(address);
+	return prefix_list_apply(plist, &p) == PREFIX_PERMIT;
+}
+
 const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 {
 	io.master = master;
@@ -174,6 +190,7 @@ const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 	io.ops.raise_privileges = iplb_io_raise_privileges;
 	io.ops.lower_privileges = iplb_io_lower_privileges;
 	io.ops.datapath_changed = iplb_io_datapath_changed;
+	io.ops.prefix_list_permits = iplb_io_prefix_list_permits;
 	return &io.ops;
 }
 

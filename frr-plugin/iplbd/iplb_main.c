@@ -17,6 +17,8 @@
 #include "if.h"
 #include "vrf.h"
 #include "lib_errors.h"
+#include "filter.h"
+#include "plist.h"
 
 #include "iplbd/iplbd.h"
 #include "iplbd/iplb_io.h"
@@ -51,6 +53,12 @@ struct zebra_privs_t iplb_privs = {
 static const struct option iplb_longopts[] = { { 0 } };
 
 static struct frr_daemon_info iplbd_di;
+
+static void iplb_prefix_list_changed(struct prefix_list *plist)
+{
+	if (iplb_g.core)
+		iplb_core_prefix_lists_changed(iplb_g.core);
+}
 
 static void iplb_sighup(void)
 {
@@ -88,6 +96,7 @@ static struct frr_signal_t iplb_signals[] = {
  * top-level nodes: FRR's northbound cannot edit an empty tree.
  */
 static const struct frr_yang_module_info *const iplbd_yang_modules[] = {
+	&frr_filter_info,
 	&frr_interface_info,
 	&frr_vrf_info,
 	&frr_iplbd_info,
@@ -134,6 +143,12 @@ int main(int argc, char **argv)
 	iplb_io_set_core(iplb_g.core);
 
 	vrf_init(NULL, NULL, NULL, NULL);
+	/* 'destinations prefix-list NAME': the lists, and a new selection of
+	 * destinations whenever one changes. */
+	access_list_init();
+	prefix_list_init();
+	prefix_list_add_hook(iplb_prefix_list_changed);
+	prefix_list_delete_hook(iplb_prefix_list_changed);
 	iplb_vty_init();
 	iplb_zebra_init(iplb_g.master);
 

@@ -176,6 +176,14 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			},
 		},
 		{
+			.xpath = IPLB_XPATH "/destinations/prefix-list",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+				.cli_show = cli_show_iplb_leaf,
+			},
+		},
+		{
 			.xpath = IPLB_XPATH "/prefix",
 			.cbs = {
 				.create = iplb_applied_at_finish_create,

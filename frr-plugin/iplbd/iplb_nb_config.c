@@ -148,6 +148,8 @@ static struct iplb_settings *iplb_settings_of(const struct lyd_node *dnode)
 			   "./destinations/include");
 	yang_dnode_iterate(add_exclude, settings, dnode,
 			   "./destinations/exclude");
+	iplb_settings_destination_prefix_list(
+		settings, leaf_or_null(dnode, "./destinations/prefix-list"));
 	yang_dnode_iterate(add_policy, settings, dnode, "./prefix");
 	yang_dnode_iterate(add_static_route, settings, dnode, "./static-route");
 	return settings;

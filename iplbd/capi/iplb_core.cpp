@@ -193,6 +193,12 @@ struct iplb_core {
 					       [ops] {
 						       ops.lower_privileges(ops.ctx);
 					       }});
+		if (ops.prefix_list_permits != nullptr)
+			daemon.pipeline().set_prefix_list_check(
+				[ops](const std::string &name, const iplb::Ipv4Prefix &p) {
+					return ops.prefix_list_permits(ops.ctx, name.c_str(),
+								       p.address.value, p.length);
+				});
 		if (ops.datapath_changed != nullptr)
 			daemon.set_health_listener(
 				[ops](bool healthy) { ops.datapath_changed(ops.ctx, healthy); });
@@ -365,6 +371,16 @@ void iplb_settings_static_options(struct iplb_settings *config, const char *pref
 void iplb_settings_static_list(struct iplb_settings *config, const char *prefix, const char *relays)
 {
 	config->builder.static_list(text_of(prefix), text_of(relays));
+}
+
+void iplb_settings_destination_prefix_list(struct iplb_settings *config, const char *name)
+{
+	config->builder.destination_prefix_list(text_of(name));
+}
+
+void iplb_core_prefix_lists_changed(struct iplb_core *core)
+{
+	core->daemon.prefix_lists_changed();
 }
 
 bool iplb_settings_check(const struct iplb_settings *config, char *errbuf, size_t errlen)

@@ -38,6 +38,9 @@ struct iplb_io_ops {
 	 * privileges the daemon otherwise drops; held between the two calls. */
 	void (*raise_privileges)(void *ctx);
 	void (*lower_privileges)(void *ctx);
+	/* Optional: whether the prefix-list `name` permits address/length
+	 * (host order); true when no such list exists. */
+	bool (*prefix_list_permits)(void *ctx, const char *name, uint32_t address, uint8_t length);
 };
 
 /* One core per daemon; NULL if it cannot be allocated. ops is copied. */
@@ -99,6 +102,9 @@ void iplb_settings_datapath(struct iplb_settings *config, const char *backend, c
 void iplb_settings_datapath_source(struct iplb_settings *config, const char *address);
 void iplb_settings_datapath_interface(struct iplb_settings *config, const char *ifname);
 void iplb_settings_destination(struct iplb_settings *config, bool include, const char *prefix);
+void iplb_settings_destination_prefix_list(struct iplb_settings *config, const char *name);
+/* A prefix-list was added, changed or deleted: destinations are selected again. */
+void iplb_core_prefix_lists_changed(struct iplb_core *core);
 /* weights: "3,1", the prefix's lists in order. */
 void iplb_settings_policy(struct iplb_settings *config, const char *prefix, uint32_t k,
 			  const char *planner, const char *encap, const char *mode,

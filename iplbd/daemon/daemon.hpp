@@ -106,6 +106,9 @@ public:
 	// none is configured.
 	bool healthy() const;
 
+	// A prefix-list changed: the destinations may have.
+	void prefix_lists_changed() { update_table(); }
+
 	HostPipeline &pipeline() { return pipeline_; }
 	const HostPipeline &pipeline() const { return pipeline_; }
 	const HostDatapath &datapath() const { return datapath_; }

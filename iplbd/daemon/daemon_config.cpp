@@ -97,6 +97,11 @@ void DaemonConfigBuilder::destination(bool include, std::string_view prefix)
 	(include ? config_.pipeline.include : config_.pipeline.exclude).push_back(*parsed);
 }
 
+void DaemonConfigBuilder::destination_prefix_list(std::string_view name)
+{
+	config_.pipeline.prefix_list = name;
+}
+
 void DaemonConfigBuilder::policy(std::string_view prefix, unsigned k, std::string_view planner,
 				 std::string_view encap, std::string_view mode,
 				 std::string_view weights)

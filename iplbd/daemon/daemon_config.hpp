@@ -35,6 +35,7 @@ public:
 	void datapath_source(std::string_view address); // IPv4 or IPv6
 	void datapath_interface(std::string_view ifname);
 	void destination(bool include, std::string_view prefix);
+	void destination_prefix_list(std::string_view name);
 	// Empty views and k 0: not overridden. weights: "3,1".
 	void policy(std::string_view prefix, unsigned k, std::string_view planner,
 		    std::string_view encap, std::string_view mode, std::string_view weights);

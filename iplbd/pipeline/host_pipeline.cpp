@@ -131,6 +131,9 @@ bool HostPipeline::selected(const Ipv4Prefix &prefix) const
 		return std::any_of(list.begin(), list.end(),
 				   [&](const Ipv4Prefix &p) { return inside(prefix, p); });
 	};
+	if (!config_.prefix_list.empty() && prefix_list_check_ &&
+	    !prefix_list_check_(config_.prefix_list, prefix))
+		return false;
 	return (config_.include.empty() || in(config_.include)) && !in(config_.exclude);
 }
 

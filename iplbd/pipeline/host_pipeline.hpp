@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ struct PipelineConfig {
 	// and inside none of `exclude`.
 	std::vector<Ipv4Prefix> include;
 	std::vector<Ipv4Prefix> exclude;
+	// And only those a prefix-list (FRR's `ip prefix-list`) permits; empty:
+	// none. The list itself is the daemon's (set_prefix_list_check()).
+	std::string prefix_list;
 	std::vector<PrefixPolicy> policies;
 	// Destinations outside OSPF, with their lists as configured; a static
 	// route wins over a computed one of the same prefix.
@@ -112,6 +116,10 @@ public:
 		debug_paths_ = paths;
 		debug_datapath_ = datapath;
 	}
+	// Whether prefix-list `name` permits a prefix (a list that does not
+	// exist filters nothing, as in FRR's distribute-lists).
+	using PrefixListCheck = std::function<bool(const std::string &name, const Ipv4Prefix &)>;
+	void set_prefix_list_check(PrefixListCheck check) { prefix_list_check_ = std::move(check); }
 	// Where the table goes; none: computed and shown only.
 	void set_table(RouteTable *table) { table_ = table; }
 
@@ -146,6 +154,7 @@ private:
 	LogSink log_;
 	LogSink datapath_log_;
 	bool debug_paths_ = false, debug_datapath_ = false;
+	PrefixListCheck prefix_list_check_;
 	PipelineConfig config_;
 	std::optional<Ipv4> source_;
 	RouteTable *table_ = nullptr;

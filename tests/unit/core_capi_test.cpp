@@ -46,6 +46,7 @@ struct Glue {
 		.datapath_changed = nullptr,
 		.raise_privileges = nullptr,
 		.lower_privileges = nullptr,
+		.prefix_list_permits = nullptr,
 	};
 
 	CorePtr make_core()

@@ -331,13 +331,45 @@ TEST(HostPipelineDebug, EachRecordIsLoggedOnlyWhileDebugging)
 	pipeline.set_debug(true, true);
 	pipeline.rerun();
 	const auto count = [&](const std::string &start) {
-		return std::count_if(lines.begin(), lines.end(), [&](const std::string &l) {
-			return l.rfind(start, 0) == 0;
-		});
+		return std::count_if(lines.begin(), lines.end(),
+				     [&](const std::string &l) { return l.rfind(start, 0) == 0; });
 	};
 	EXPECT_EQ(count("paths: "), 15);
 	EXPECT_EQ(count("datapath: wrote 10.4.3.3/32 encap ipip mode hash relay "), 1);
 	EXPECT_EQ(count("datapath: wrote "), 15);
+}
+
+} // namespace
+} // namespace iplb
+
+namespace iplb {
+namespace {
+
+TEST(HostPipelinePrefixList, OnlyWhatTheListPermitsIsADestination)
+{
+	auto topology = make_fat_tree({.k = 4});
+	ASSERT_TRUE(topology);
+	MemoryTable table;
+	HostPipeline pipeline;
+	pipeline.set_source(ip("10.1.2.2"));
+	pipeline.set_table(&table);
+	std::vector<std::string> asked;
+	pipeline.set_prefix_list_check([&](const std::string &name, const Ipv4Prefix &p) {
+		asked.push_back(name);
+		return p.length >= 16 && prefix("10.4.0.0/16").contains(p.address);
+	});
+	pipeline.run(*topology);
+	EXPECT_EQ(table.routes_.size(), 15u) << "no list configured: no filter";
+	EXPECT_TRUE(asked.empty());
+
+	PipelineConfig config;
+	config.prefix_list = "DC";
+	ASSERT_TRUE(pipeline.set_config(config));
+	pipeline.rerun();
+	EXPECT_EQ(table.routes_.size(), 4u) << "the four hosts of pod 4";
+	EXPECT_EQ(table.removes, 11u);
+	ASSERT_FALSE(asked.empty());
+	EXPECT_EQ(asked.front(), "DC");
 }
 
 } // namespace

@@ -516,6 +516,35 @@ def test_configuration_round_trips_through_write_memory_and_a_restart():
     assert iplbctl_json(h21, "prefix", "show") == kernel
 
 
+def test_a_prefix_list_selects_the_destinations():
+    """destinations prefix-list: what the list denies gets no relay lists,
+    and a change of the list is followed at once."""
+    h11 = get_topogen().gears["h11"]
+
+    def prefixes():
+        return sorted(r["prefix"] for r in vtysh_json(h11, "show iplb table json")["routes"])
+
+    every = prefixes()
+    links = [p for p in every if p.startswith("10.100.")]
+    assert links, every
+    output = h11.vtysh_cmd(
+        "configure terminal\n"
+        "ip prefix-list DC seq 5 deny 10.100.0.0/16 le 32\n"
+        "ip prefix-list DC seq 10 permit 0.0.0.0/0 le 32\n"
+        "router iplb\ndestinations prefix-list DC\n")
+    assert "% " not in output, output
+    assert prefixes() == [p for p in every if p not in links]
+    assert sorted(r["prefix"] for r in iplbctl_json(h11, "prefix", "show")) == prefixes()
+    assert " destinations prefix-list DC" in iplb_section(h11)
+
+    h11.vtysh_cmd("configure terminal\nno ip prefix-list DC seq 5 deny 10.100.0.0/16 le 32\n")
+    assert prefixes() == every, "the list changed: the links are destinations again"
+    h11.vtysh_cmd("configure terminal\nrouter iplb\nno destinations prefix-list\n"
+                  "exit\nno ip prefix-list DC\n")
+    assert prefixes() == every
+    assert "prefix-list" not in iplb_section(h11)
+
+
 def test_paths_are_explained():
     h00 = get_topogen().gears["h00"]
     prefix = "%s/32" % loopback("h31")
