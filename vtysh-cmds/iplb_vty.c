@@ -198,62 +198,51 @@ void cli_show_iplb_lsdb_debounce(struct vty *vty, const struct lyd_node *dnode,
 /* XPath: /frr-iplbd:iplb/path */
 #define IPLB_PATH_HELP "How the paths to each destination are computed\n"
 
-DEFPY_YANG(iplb_path_k, iplb_path_k_cmd, "path k (0-65535)$k",
+DEFPY_YANG(iplb_path, iplb_path_cmd,
+	   "path <k (0-65535)$k|metric <cost|hops>$metric|planner "
+	   "<tree|exact>$planner|max-relays (0-255)$relays>",
 	   IPLB_PATH_HELP
 	   "Shortest loopless paths per destination (Yen)\n"
-	   "Number of paths, 1-64 (default 8)\n")
-{
-	nb_cli_enqueue_change(vty, "./path/k", NB_OP_MODIFY, k_str);
-	return nb_cli_apply_changes(vty, NULL);
-}
-
-DEFPY_YANG(iplb_path_metric, iplb_path_metric_cmd,
-	   "path metric <cost|hops>$metric",
-	   IPLB_PATH_HELP
+	   "Number of paths, 1-64 (default 8)\n"
 	   "What shortest means\n"
 	   "OSPF cost, then hop count (default)\n"
-	   "Hop count, then OSPF cost\n")
-{
-	nb_cli_enqueue_change(vty, "./path/metric", NB_OP_MODIFY, metric);
-	return nb_cli_apply_changes(vty, NULL);
-}
-
-DEFPY_YANG(iplb_path_planner, iplb_path_planner_cmd,
-	   "path planner <tree|exact>$planner",
-	   IPLB_PATH_HELP
+	   "Hop count, then OSPF cost\n"
 	   "How a path becomes a relay list\n"
 	   "The seed's rule: relays where paths branch off their tree\n"
-	   "Fewest relays whose forwarding follows the path (default)\n")
-{
-	nb_cli_enqueue_change(vty, "./path/planner", NB_OP_MODIFY, planner);
-	return nb_cli_apply_changes(vty, NULL);
-}
-
-DEFPY_YANG(iplb_path_max_relays, iplb_path_max_relays_cmd,
-	   "path max-relays (0-255)$relays",
-	   IPLB_PATH_HELP
+	   "Fewest relays whose forwarding follows the path (default)\n"
 	   "Leave out lists with more relays\n"
 	   "Relays per list, 1-8 (default 8)\n")
 {
-	nb_cli_enqueue_change(vty, "./path/max-relays", NB_OP_MODIFY,
-			      relays_str);
+	/* The ranges are YANG's to check: its message names the limit. */
+	if (k_str)
+		nb_cli_enqueue_change(vty, "./path/k", NB_OP_MODIFY, k_str);
+	else if (metric)
+		nb_cli_enqueue_change(vty, "./path/metric", NB_OP_MODIFY,
+				      metric);
+	else if (planner)
+		nb_cli_enqueue_change(vty, "./path/planner", NB_OP_MODIFY,
+				      planner);
+	else
+		nb_cli_enqueue_change(vty, "./path/max-relays", NB_OP_MODIFY,
+				      relays_str);
 	return nb_cli_apply_changes(vty, NULL);
 }
 
-DEFPY_YANG(no_iplb_path, no_iplb_path_cmd,
-	   "no path <k$k [(1-64)]|metric$metric [<cost|hops>]|planner$planner "
-	   "[<tree|exact>]|max-relays$relays [(1-8)]>",
-	   NO_STR IPLB_PATH_HELP
-	   "Shortest loopless paths per destination (Yen)\n"
-	   "Number of paths\n"
-	   "What shortest means\n"
-	   "OSPF cost, then hop count\n"
-	   "Hop count, then OSPF cost\n"
-	   "How a path becomes a relay list\n"
-	   "The seed's rule\n"
-	   "Fewest relays whose forwarding follows the path\n"
-	   "Leave out lists with more relays\n"
-	   "Relays per list\n")
+DEFPY_YANG(
+	no_iplb_path, no_iplb_path_cmd,
+	"no path <k$k [(0-65535)]|metric$metric [<cost|hops>]|planner$planner "
+	"[<tree|exact>]|max-relays$relays [(0-255)]>",
+	NO_STR IPLB_PATH_HELP
+	"Shortest loopless paths per destination (Yen)\n"
+	"Number of paths\n"
+	"What shortest means\n"
+	"OSPF cost, then hop count\n"
+	"Hop count, then OSPF cost\n"
+	"How a path becomes a relay list\n"
+	"The seed's rule\n"
+	"Fewest relays whose forwarding follows the path\n"
+	"Leave out lists with more relays\n"
+	"Relays per list\n")
 {
 	const char *leaf = k	     ? "./path/k"
 			   : metric  ? "./path/metric"
@@ -1195,10 +1184,7 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &no_iplb_lsdb_api_server_cmd);
 	install_element(IPLB_NODE, &iplb_lsdb_debounce_cmd);
 	install_element(IPLB_NODE, &no_iplb_lsdb_debounce_cmd);
-	install_element(IPLB_NODE, &iplb_path_k_cmd);
-	install_element(IPLB_NODE, &iplb_path_metric_cmd);
-	install_element(IPLB_NODE, &iplb_path_planner_cmd);
-	install_element(IPLB_NODE, &iplb_path_max_relays_cmd);
+	install_element(IPLB_NODE, &iplb_path_cmd);
 	install_element(IPLB_NODE, &no_iplb_path_cmd);
 	install_element(IPLB_NODE, &iplb_datapath_backend_cmd);
 	install_element(IPLB_NODE, &no_iplb_datapath_backend_cmd);
