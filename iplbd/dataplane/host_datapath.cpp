@@ -5,6 +5,13 @@
 
 namespace iplb {
 
+void HostDatapath::detach_from(const std::string &ifname)
+{
+	// Both hooks; a link already gone (with its interface) is no error.
+	for (bool ingress : {false, true})
+		(void)detach(*pins_, {ifname, "host", ingress});
+}
+
 Status HostDatapath::fail(Error error)
 {
 	errors_++;
@@ -56,8 +63,7 @@ Status HostDatapath::apply(const HostDatapathConfig &config)
 			++it;
 			continue;
 		}
-		for (bool ingress : {false, true})
-			(void)detach(*pins_, {*it, "host", ingress}); // gone with its interface
+		detach_from(*it);
 		it = attached_.erase(it);
 	}
 	if (first)
@@ -83,8 +89,7 @@ void HostDatapath::release()
 {
 	if (pins_)
 		for (const std::string &ifname : attached_)
-			for (bool ingress : {false, true})
-				(void)detach(*pins_, {ifname, "host", ingress});
+			detach_from(ifname);
 	close();
 }
 

@@ -55,6 +55,7 @@ public:
 
 private:
 	Status fail(Error error);
+	void detach_from(const std::string &ifname);
 
 	std::optional<HostDatapathConfig> config_;
 	std::optional<PinDir> pins_;

@@ -71,17 +71,22 @@ std::vector<RelayList> relay_lists(const Topology &topology, const PrefixPaths &
 	return lists;
 }
 
-Result<std::vector<RouteSpec>, Error>
-desired_table(const Topology &topology, Topology::Vertex source, const TableOptions &options)
+std::set<Ipv4Prefix> destination_prefixes(const Topology &topology, Topology::Vertex source)
 {
 	std::set<Ipv4Prefix> own, others;
 	for (const PrefixRoute &route : topology.prefixes())
 		(route.vertex == source ? own : others).insert(route.prefix);
+	for (const Ipv4Prefix &prefix : own)
+		others.erase(prefix);
+	return others;
+}
+
+Result<std::vector<RouteSpec>, Error>
+desired_table(const Topology &topology, Topology::Vertex source, const TableOptions &options)
+{
 	CostTreeCache trees(topology);
 	std::vector<RouteSpec> table;
-	for (const Ipv4Prefix &prefix : others) {
-		if (own.count(prefix))
-			continue; // also ours: the host reaches it without a tunnel
+	for (const Ipv4Prefix &prefix : destination_prefixes(topology, source)) {
 		auto paths = paths_to_prefix(topology, source, prefix, options.k, options.metric,
 					     options.planner, trees);
 		if (!paths)

@@ -13,6 +13,7 @@
 #include "topology/topology.hpp"
 #include "util/result.hpp"
 
+#include <set>
 #include <span>
 #include <vector>
 
@@ -54,6 +55,10 @@ Result<PrefixPaths, Error> paths_to_prefix(const Topology &topology, Topology::V
 // addresses, a path that needs no relay as the direct list, a plan equal to
 // a better path's dropped, at most IPLB_MAX_LISTS lists.
 std::vector<RelayList> relay_lists(const Topology &topology, const PrefixPaths &paths);
+
+// The prefixes announced by a router other than `source` and not by
+// `source` itself (the host reaches its own without a tunnel), in order.
+std::set<Ipv4Prefix> destination_prefixes(const Topology &topology, Topology::Vertex source);
 
 // Every prefix announced by a router other than `source` (and not by
 // `source` itself) that `source` reaches, in prefix order.

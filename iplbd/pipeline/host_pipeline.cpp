@@ -176,8 +176,10 @@ Result<PrefixView, Error> HostPipeline::destination(const Topology &topology,
 	view.route.selection =
 		over && over->selection ? *over->selection : config_.defaults.selection;
 	for (RelayList &list : relay_lists(topology, view.paths)) {
-		if (list.relays.size() > config_.max_relays)
-			continue; // counted by compute()
+		if (list.relays.size() > config_.max_relays) {
+			view.lists_too_long++;
+			continue;
+		}
 		if (over && view.route.lists.size() < over->weights.size())
 			list.weight = over->weights[view.route.lists.size()];
 		view.route.lists.push_back(std::move(list));
@@ -212,20 +214,15 @@ Result<std::vector<RouteSpec>, Error> HostPipeline::compute(const TopologySnapsh
 	all_ = std::move(*all);
 	all_topology_ = snapshot;
 
-	std::set<Ipv4Prefix> own, others;
-	for (const PrefixRoute &route : topology.prefixes())
-		(route.vertex == *source ? own : others).insert(route.prefix);
-
 	std::map<IpPrefix, RouteSpec> table;
 	CostTreeCache trees(topology);
-	for (const Ipv4Prefix &prefix : others) {
-		if (own.count(prefix) || !selected(prefix))
+	for (const Ipv4Prefix &prefix : destination_prefixes(topology, *source)) {
+		if (!selected(prefix))
 			continue;
 		auto view = destination(topology, *source, prefix, trees);
 		if (!view)
 			return unexpected(view.error());
-		const size_t planned = relay_lists(topology, view->paths).size();
-		counters_.lists_too_long += planned - view->route.lists.size();
+		counters_.lists_too_long += view->lists_too_long;
 		if (debug_paths_ && log_)
 			log_(LogLevel::debug, "paths: " + std::to_string(view->paths.paths.size()) +
 						      " to " + route_text(view->route));

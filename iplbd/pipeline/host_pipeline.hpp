@@ -90,7 +90,8 @@ struct PipelineCounters {
 struct PrefixView {
 	Ipv4Prefix prefix;
 	PrefixPaths paths;
-	RouteSpec route; // as computed (before the datapath)
+	RouteSpec route;	   // as computed (before the datapath)
+	size_t lists_too_long = 0; // planned, left out of route (max relays)
 	bool is_static = false;
 };
 
