@@ -478,6 +478,9 @@ def test_configuration_round_trips_through_write_memory_and_a_restart():
     lines = [
         "path planner tree",
         "datapath encap gue",
+        "datapath source 10.203.0.22",
+        "datapath mtu 1400",
+        "datapath flow-idle 5000",
         "destinations exclude 10.100.0.0/16",
         "prefix %s k 2 encap gre mode weighted weights 3,1" % far,
         "static-route 192.0.2.0/24 list 10.200.0.1",
@@ -496,8 +499,11 @@ def test_configuration_round_trips_through_write_memory_and_a_restart():
     assert [l["relays"] for l in table["192.0.2.0/24"]["lists"]] == [
         ["10.200.0.1"], ["10.200.0.2", "10.201.0.21"]]
     assert table["%s/32" % loopback("h30")]["encap"] == "gue"
+    assert table["%s/32" % loopback("h30")]["mtu"] == 1400
     kernel = iplbctl_json(h21, "prefix", "show")
     assert kernel == list(table.values())
+    settings = iplbctl_json(h21, "config", "show")
+    assert (settings["source"], settings["flowIdleMs"]) == ("10.203.0.22", 5000), settings
 
     h21.vtysh_cmd("write memory")
     kill_router_daemons(tgen, "h21", ["iplbd"])
@@ -514,6 +520,11 @@ def test_configuration_round_trips_through_write_memory_and_a_restart():
     assert iplb_section(h21) == section
     assert status(h21)["table"]["routesWritten"] == 0
     assert iplbctl_json(h21, "prefix", "show") == kernel
+
+    assert vtysh_json(h21, "show iplb counters json")["recomputes"] > 0
+    h21.vtysh_cmd("clear iplb counters")
+    counters = vtysh_json(h21, "show iplb counters json")
+    assert (counters["recomputes"], counters["syncs"], counters["updates"]) == (0, 0, 0)
 
 
 def test_a_prefix_list_selects_the_destinations():
