@@ -29,6 +29,8 @@ PACKAGES=(
 	libreadline-dev libyang2-dev python3 python3-dev lsb-base
 	# topotests, the lab, and the benchmarks' baselines
 	python3-pytest gdb iproute2 procps psmisc python3-networkx python3-igraph
+	# the demo's traffic (plain TCP and MPTCP) and its picture
+	iperf3 mptcpize graphviz
 )
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -43,7 +45,11 @@ Usage: ./quickstart.sh demo [--down | --no-wait]
        ./quickstart.sh check
 
   demo            install missing packages, build, install (/usr/local), bring up
-                  the lab in network namespaces and keep it until Ctrl-C
+                  the lab in network namespaces (a k=4 fat-tree: 20 switches,
+                  16 hosts, FRR on each, iplbd on hosts, two LB nodes and an
+                  upstream BGP router), send the same traffic routed by shortest
+                  path, ECMP and iplb, print the table and draw the picture
+                  (/var/tmp/iplb-demo/), and keep the lab until Ctrl-C
   demo --no-wait  same, but leave the lab running and return
   demo --down     stop and remove the lab
   check           install missing packages, build, install, run the unit tests
@@ -130,14 +136,16 @@ run_check() {
 
 run_demo() {
 	local mode=$1
-	step "Bringing up the lab"
-	tools/iplb-lab up
-	step "The eBPF datapath, by hand (iplbd will program it from the LSDB)"
-	tools/iplb-lab datapath || printf 'quickstart: the datapath demo failed; the lab stays up\n' >&2
-	[[ $mode == no-wait ]] && return
 	local sleeper=
-	trap 'echo; [[ -n $sleeper ]] && kill "$sleeper" 2>/dev/null; tools/iplb-lab down; exit 0' INT TERM HUP
-	printf '\nThe lab is up. Press Ctrl-C to stop and remove it (or run ./quickstart.sh demo --down).\n'
+	# Ctrl-C at any point (bringing up, traffic, or waiting) removes the lab.
+	trap 'echo; kill $sleeper 2>/dev/null || true; tools/iplb-demo down; exit 0' INT TERM HUP
+	step "Bringing up the lab (network namespaces, FRR, iplbd; under a minute)"
+	tools/iplb-demo up || die "the lab did not come up (remove what is left: ./quickstart.sh demo --down)"
+	step "Traffic routed three ways: shortest path, ECMP, iplb (about 2 minutes)"
+	tools/iplb-demo run || printf 'quickstart: some runs failed (see above); the lab stays up\n' >&2
+	[[ $mode == no-wait ]] && { trap - INT TERM HUP; return; }
+	printf '\nThe lab is up: try vtysh -N dc-h0 (show iplb status, show iplb table).\n'
+	printf 'Press Ctrl-C to stop and remove it (or run ./quickstart.sh demo --down).\n'
 	# wait returns as soon as a signal arrives, so the trap runs at once.
 	while :; do
 		sleep 3600 &
@@ -156,7 +164,7 @@ main() {
 	[[ $EUID -eq 0 ]] || die "run as root (it installs packages, creates namespaces and starts FRR)"
 
 	if [[ $cmd == demo && $opt == --down ]]; then
-		tools/iplb-lab down
+		tools/iplb-demo down
 		return
 	fi
 	case "$opt" in

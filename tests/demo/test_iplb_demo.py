@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The demo lab's model, without namespaces: the fabric it builds from the
+path engine's generators, its addresses, the traffic permutation, the
+summary table and the picture. (The lab itself runs in ./quickstart.sh demo.)"""
+
+import ipaddress
+import os
+import subprocess
+import sys
+
+import pytest
+
+TOP = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tools"))
+
+from iplb_demo import fabric as fabric_mod  # noqa: E402
+from iplb_demo import picture  # noqa: E402
+from iplb_demo.experiment import permutation, table  # noqa: E402
+
+IPLBCTL = os.environ.get("IPLBCTL", os.path.join(TOP, "tools", "iplbctl", "iplbctl"))
+
+
+@pytest.mark.parametrize("kind,ports,switches,hosts", [
+    ("fattree", 4, 20, 16), ("fattree", 6, 45, 54),
+    ("jellyfish", 4, 20, 16), ("jellyfish", 6, 45, 54)])
+def test_fabric_has_the_seeds_sizes(kind, ports, switches, hosts):
+    fabric = fabric_mod.generate(IPLBCTL, kind, ports, 1, 4)
+    assert (len(fabric.switches), len(fabric.hosts)) == (switches, hosts)
+    # Every switch port is used (a random graph may leave one pair free).
+    free_ports = switches * ports - hosts - 2 * len(fabric.fabric_links())
+    assert free_ports == 0 if kind == "fattree" else free_ports in (0, 2)
+    for switch in fabric.switches:
+        assert len([l for l in fabric.links_of(switch) if l.peer(switch)[0] in "sh"]) <= ports
+    for host in fabric.hosts:
+        assert fabric.uplink(host).peer(host) in fabric.switches
+    for lb in fabric_mod.LB_NODES:
+        peers = {link.peer(lb) for link in fabric.links_of(lb)}
+        assert fabric_mod.UPSTREAM in peers and len(peers) == 2
+
+
+@pytest.mark.parametrize("kind", ["fattree", "jellyfish"])
+def test_addresses_do_not_overlap(kind):
+    fabric = fabric_mod.generate(IPLBCTL, kind, 6, 3, 8)
+    networks = []
+    for node in fabric.nodes:
+        networks.append(ipaddress.ip_network(fabric.loopback(node) + "/32"))
+    for host in fabric.hosts:
+        assert len(fabric.subflow_addresses(host)) == 7
+        networks += [ipaddress.ip_network(a + "/32") for a in fabric.subflow_addresses(host)]
+    for link in fabric.links:
+        a = ipaddress.ip_interface(link.address(link.a))
+        b = ipaddress.ip_interface(link.address(link.b))
+        assert a.network == b.network and a.ip != b.ip
+        networks.append(a.network)
+    for i, one in enumerate(networks):
+        for other in networks[i + 1:]:
+            assert not one.overlaps(other), (one, other)
+
+
+def test_fabric_survives_the_state_file():
+    fabric = fabric_mod.generate(IPLBCTL, "jellyfish", 4, 2, 4)
+    again = fabric_mod.Fabric.from_json(fabric.to_json())
+    assert again.links == fabric.links and again.router_ids == fabric.router_ids
+    assert again.node_of_router(fabric.loopback("h3")) == "h3"
+
+
+def test_bad_sizes_are_refused():
+    with pytest.raises(ValueError):
+        fabric_mod.generate(IPLBCTL, "fattree", 5, 1, 4)
+    with pytest.raises(ValueError):
+        fabric_mod.generate(IPLBCTL, "torus", 4, 1, 4)
+
+
+def test_permutation_is_a_derangement_fixed_by_its_seed():
+    hosts = ["h%d" % i for i in range(16)]
+    pairs = permutation(hosts, 7)
+    assert [a for a, _ in pairs] == hosts
+    assert sorted(b for _, b in pairs) == sorted(hosts)
+    assert all(a != b for a, b in pairs)
+    assert permutation(hosts, 7) == pairs
+    assert permutation(hosts, 8) != pairs
+
+
+def test_table_normalises_to_shortest_path():
+    results = {"shortest/tcp": {"total_mbit": 100.0, "links_used": 24, "links_total": 64},
+               "iplb/tcp": {"total_mbit": 250.0, "links_used": 64, "links_total": 64}}
+    text = table(results, ["shortest", "ecmp", "iplb"], ["tcp"], 4).splitlines()
+    assert len(text) == 3  # header, shortest, iplb (ecmp did not run)
+    assert text[1].split()[-4:] == ["1.00", "24", "of", "64"]
+    assert text[2].split()[0] == "iplb" and "2.50" in text[2].split()
+
+
+def test_picture_draws_every_link_and_the_paths():
+    fabric = fabric_mod.generate(IPLBCTL, "fattree", 4, 1, 4)
+    load = {"%s>%s" % (l.a, l.b): 1000 * n for n, l in enumerate(fabric.fabric_links())}
+    paths = [["h0", "s2", "s0", "s16", "s4", "s6", "h5"]]
+    text = picture.dot(fabric, load, paths, {"s16"}, ("h0", "h5"), "t")
+    for link in fabric.links:
+        assert '"%s" -- "%s" [penwidth' % (link.a, link.b) in text
+    assert text.count("style=dashed") == 6
+    assert '"s16" [shape=circle, fillcolor="#ffe08a", width=0.45, fixedsize=true, penwidth=3]' in text
+    png = subprocess.run(["dot", "-V"], capture_output=True)
+    if png.returncode == 0:
+        out = subprocess.run(["neato", "-Tpng"], input=text.encode(), capture_output=True)
+        assert out.returncode == 0 and out.stdout[:4] == b"\x89PNG"
+
+
+def test_cli_rejects_unknown_modes():
+    out = subprocess.run([os.path.join(TOP, "tools", "iplb-demo"), "run", "--modes", "fast"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "unknown mode" in out.stderr

@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The lab's network: a fat-tree or a Jellyfish fabric from the path engine's
+own generators (`iplbctl topology generate`, the graphs the simulator uses
+too), plus two load-balancer nodes and an upstream BGP router.
+
+Names and addresses (every node is an OSPF router; router id = loopback):
+    switches   s0, s1, ...  the generator's router ids (docs/TOPOLOGY-FORMAT.md)
+    hosts      h0, h1, ...  the generator's ids; MPTCP subflow addresses
+                            10.50.<j>.<n>/32 on host j
+    lb1, lb2   10.60.0.1, 10.60.0.2; VIP 10.99.0.1/32 advertised over BGP
+    up         10.60.0.3 (bgpd only, ECMP over lb1 and lb2)
+Link n (in the order below) is 10.(100 + n / 64).(n % 64 * 4)/30: .1 on its
+first node, .2 on its second. Node X's interface toward Y is eth-Y.
+"""
+
+import ipaddress
+import json
+import subprocess
+from dataclasses import dataclass, field
+
+VIP = "10.99.0.1/32"
+LB_NODES = ("lb1", "lb2")
+UPSTREAM = "up"
+
+# A 3-level fat-tree of p-port switches, and the seed's Jellyfish of the
+# same size: 5p^2/4 switches, p^3/4 hosts.
+SIZES = {4: (20, 16), 6: (45, 54), 8: (80, 128)}
+
+
+@dataclass(frozen=True)
+class Link:
+    a: str
+    b: str
+    index: int
+
+    def address(self, node):
+        base = ipaddress.IPv4Address("10.%d.%d.0" % (100 + self.index // 64, (self.index % 64) * 4))
+        return "%s/30" % (base + (1 if node == self.a else 2))
+
+    def peer(self, node):
+        return self.b if node == self.a else self.a
+
+    @property
+    def fabric(self):
+        """Between two switches (what multipath is about)."""
+        return self.a.startswith("s") and self.b.startswith("s")
+
+
+@dataclass
+class Fabric:
+    kind: str
+    ports: int
+    seed: int
+    subflows: int = 4
+    switches: list = field(default_factory=list)
+    hosts: list = field(default_factory=list)
+    links: list = field(default_factory=list)
+    router_ids: dict = field(default_factory=dict)  # switches and hosts
+
+    @property
+    def nodes(self):
+        return self.switches + self.hosts + list(LB_NODES) + [UPSTREAM]
+
+    def links_of(self, node):
+        return [link for link in self.links if node in (link.a, link.b)]
+
+    def fabric_links(self):
+        return [link for link in self.links if link.fabric]
+
+    def uplink(self, host):
+        (link,) = self.links_of(host)
+        return link
+
+    def loopback(self, node):
+        if node in self.router_ids:
+            return self.router_ids[node]
+        if node in LB_NODES:
+            return "10.60.0.%d" % (LB_NODES.index(node) + 1)
+        if node == UPSTREAM:
+            return "10.60.0.3"
+        raise ValueError("unknown node %r" % node)
+
+    def subflow_addresses(self, host):
+        """The host's extra addresses: one more MPTCP subflow each."""
+        return ["10.50.%d.%d" % (int(host[1:]), n) for n in range(1, self.subflows)]
+
+    def node_of_router(self, router_id):
+        """The node whose router id (loopback) this is; None if none."""
+        return next((n for n in self.nodes if self.loopback(n) == router_id), None)
+
+    def to_json(self):
+        return {"kind": self.kind, "ports": self.ports, "seed": self.seed,
+                "subflows": self.subflows, "switches": self.switches, "hosts": self.hosts,
+                "links": [[link.a, link.b] for link in self.links],
+                "routerIds": self.router_ids}
+
+    @classmethod
+    def from_json(cls, data):
+        fabric = cls(kind=data["kind"], ports=data["ports"], seed=data["seed"],
+                     subflows=data["subflows"], switches=data["switches"], hosts=data["hosts"],
+                     router_ids=data["routerIds"])
+        fabric.links = [Link(a, b, n) for n, (a, b) in enumerate(data["links"])]
+        return fabric
+
+
+def generate(iplbctl, kind, ports, seed, subflows):
+    """The fabric of `ports`-port switches, from the path engine's generators."""
+    if ports not in SIZES:
+        raise ValueError("ports must be one of %s" % ", ".join(map(str, sorted(SIZES))))
+    if kind == "fattree":
+        args = ["fattree", "--k", str(ports)]
+    elif kind == "jellyfish":
+        switches, hosts = SIZES[ports]
+        args = ["jellyfish", "--switches", str(switches), "--ports", str(ports),
+                "--hosts", str(hosts), "--seed", str(seed)]
+    else:
+        raise ValueError("unknown topology %r" % kind)
+    out = subprocess.run([iplbctl, "topology", "generate", *args], check=True,
+                         capture_output=True, text=True).stdout
+    topology = json.loads(out)
+    pairs, degree = [], {}
+    for link in topology["links"]:
+        a, b = link["from"], link["to"]
+        if (b, a) not in pairs:
+            pairs.append((a, b))
+            degree[a] = degree.get(a, 0) + 1
+            degree[b] = degree.get(b, 0) + 1
+    # Hosts are the routers on a single link (the generators' hosts).
+    ids = [r["id"] for r in topology["routers"]]
+    switch_ids = [i for i in ids if degree.get(i, 0) > 1]
+    host_ids = [i for i in ids if degree.get(i, 0) == 1]
+    name = {i: "s%d" % n for n, i in enumerate(switch_ids)}
+    name.update({i: "h%d" % n for n, i in enumerate(host_ids)})
+    fabric = Fabric(kind=kind, ports=ports, seed=seed, subflows=subflows,
+                    switches=[name[i] for i in switch_ids], hosts=[name[i] for i in host_ids],
+                    router_ids={name[i]: i for i in ids})
+    named = [(name[a], name[b]) for a, b in pairs]
+    # The LB nodes hang off the first switches without hosts (else the
+    # first switches), the upstream router off both LB nodes.
+    hosts = set(fabric.hosts)
+    with_hosts = {a if b in hosts else b for a, b in named if a in hosts or b in hosts}
+    spare = list(dict.fromkeys([s for s in fabric.switches if s not in with_hosts] +
+                               fabric.switches))
+    named += [(spare[0], LB_NODES[0]), (spare[1], LB_NODES[1]),
+              (UPSTREAM, LB_NODES[0]), (UPSTREAM, LB_NODES[1])]
+    fabric.links = [Link(a, b, n) for n, (a, b) in enumerate(named)]
+    return fabric

@@ -1,0 +1,254 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Nodes of the lab: network namespaces, FRR under watchfrr in each (FRR
+pathspaces: node X is netns dc-X, config /etc/frr/dc-X, `vtysh -N dc-X`),
+links shaped to a fixed rate, and removal of all of it."""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+
+from .fabric import LB_NODES, UPSTREAM, VIP, Fabric
+
+PREFIX = "dc-"
+STATE_DIR = "/run/iplb-demo"
+MPTCP_PORT, TCP_PORT = 5202, 5201
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def run(*args, check=True, quiet=False):
+    result = subprocess.run(args, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(args), (result.stderr or result.stdout).strip()))
+    return result.stdout
+
+
+class Lab:
+    def __init__(self, fabric, sbindir, bindir, sysconfdir="/etc/frr", statedir="/var/run/frr",
+                 rate_mbit=20):
+        self.fabric = fabric
+        self.sbindir, self.bindir = sbindir, bindir
+        self.sysconfdir, self.statedir = sysconfdir, statedir
+        self.rate_mbit = rate_mbit
+
+    # --- names -----------------------------------------------------------
+    @staticmethod
+    def ns(node):
+        return PREFIX + node
+
+    def iplbctl(self, node, *args):
+        return run(os.path.join(self.bindir, "iplbctl"), "-N", self.ns(node), "-n", self.ns(node),
+                   *args)
+
+    def vtysh(self, node, *commands, check=True):
+        args = [os.path.join(self.bindir, "vtysh"), "-N", self.ns(node)]
+        for command in commands:
+            args += ["-c", command]
+        return run(*args, check=check)
+
+    def vtysh_json(self, node, command):
+        return json.loads(self.vtysh(node, command) or "{}")
+
+    def exec_in(self, node, *args, check=True):
+        return run("ip", "netns", "exec", self.ns(node), *args, check=check)
+
+    def runs_ospf(self, node):
+        return node != UPSTREAM
+
+    # --- bring up ----------------------------------------------------------
+    def create(self):
+        fabric = self.fabric
+        for node in fabric.nodes:
+            run("ip", "netns", "add", self.ns(node))
+            run("ip", "-n", self.ns(node), "link", "set", "lo", "up")
+            for key, value in (("net.ipv4.ip_forward", 1),
+                               # ECMP hashes on ports, so that a host's flows spread
+                               ("net.ipv4.fib_multipath_hash_policy", 1),
+                               ("net.ipv4.conf.all.rp_filter", 0),
+                               ("net.ipv4.conf.default.rp_filter", 0)):
+                self.exec_in(node, "sysctl", "-qw", "%s=%s" % (key, value))
+            run("ip", "-n", self.ns(node), "addr", "add", fabric.loopback(node) + "/32", "dev", "lo")
+        for link in fabric.links:
+            run("ip", "link", "add", "eth-" + link.b, "netns", self.ns(link.a), "type", "veth",
+                "peer", "eth-" + link.a, "netns", self.ns(link.b))
+            for node in (link.a, link.b):
+                dev = "eth-" + link.peer(node)
+                run("ip", "-n", self.ns(node), "addr", "add", link.address(node), "dev", dev)
+                run("ip", "-n", self.ns(node), "link", "set", dev, "up")
+                if node != UPSTREAM and link.peer(node) != UPSTREAM:
+                    # Every link, in both directions, is a bottleneck of the
+                    # same rate: what the comparison of routings measures.
+                    run("ip", "netns", "exec", self.ns(node), "tc", "qdisc", "replace", "dev",
+                        dev, "root", "tbf", "rate", "%dmbit" % self.rate_mbit, "burst", "32kb",
+                        "latency", "20ms")
+        for host in fabric.hosts:
+            ns = self.ns(host)
+            run("ip", "-n", ns, "mptcp", "limits", "set", "subflow", "8", "add_addr_accepted", "8")
+            for address in fabric.subflow_addresses(host):
+                run("ip", "-n", ns, "addr", "add", address + "/32", "dev", "lo")
+                run("ip", "-n", ns, "mptcp", "endpoint", "add", address, "subflow")
+
+    def write_config(self, node):
+        fabric, confdir = self.fabric, os.path.join(self.sysconfdir, self.ns(node))
+        os.makedirs(confdir, exist_ok=True)
+        logdir = os.path.join(STATE_DIR, node)
+        os.makedirs(logdir, exist_ok=True)
+        shutil.chown(logdir, "frr", "frr")
+        is_host, is_lb = node in fabric.hosts, node in LB_NODES
+        with open(os.path.join(confdir, "daemons"), "w") as f:
+            f.write("# Written by iplb-demo: the daemons watchfrr starts in netns %s.\n"
+                    "zebra=yes\nospfd=%s\nbgpd=%s\niplbd=%s\nstaticd=no\nvtysh_enable=yes\n"
+                    'zebra_options="-A 127.0.0.1 -s 90000000"\n'
+                    'ospfd_options="-A 127.0.0.1 -a -l 127.0.0.1"\n'
+                    'bgpd_options="-A 127.0.0.1"\n'
+                    'iplbd_options="-A 127.0.0.1"\n'
+                    'watchfrr_options="--netns"\nfrr_profile="datacenter"\n'
+                    % (self.ns(node), "yes" if self.runs_ospf(node) else "no",
+                       "yes" if is_lb or node == UPSTREAM else "no",
+                       "yes" if is_host or is_lb else "no"))
+        with open(os.path.join(confdir, "vtysh.conf"), "w") as f:
+            f.write("service integrated-vtysh-config\n")
+        lines = ["frr defaults datacenter", "hostname %s" % node,
+                 "log file %s/frr.log notifications" % logdir, "!"]
+        if self.runs_ospf(node):
+            lines += ["interface lo", " ip ospf area 0", " ip ospf passive", "exit"]
+            for link in fabric.links_of(node):
+                if UPSTREAM in (link.a, link.b):
+                    continue
+                lines += ["interface eth-%s" % link.peer(node), " ip ospf area 0",
+                          " ip ospf network point-to-point", " ip ospf cost 10",
+                          " ip ospf hello-interval 1", " ip ospf dead-interval 4", "exit"]
+            lines += ["router ospf", " ospf router-id %s" % fabric.loopback(node),
+                      " capability opaque", " timers throttle spf 0 50 500", "exit"]
+        if is_host:
+            lines += ["router iplb", " role host", " lsdb debounce 50 max-hold 500",
+                      " path k 4", "exit"]
+        if is_lb:
+            lines += ["router iplb", " role mux", " vip %s" % VIP, "exit"]
+            up_link = next(l for l in fabric.links_of(node) if UPSTREAM in (l.a, l.b))
+            lines += ["router bgp %d" % (65000 + LB_NODES.index(node) + 1),
+                      " bgp router-id %s" % fabric.loopback(node),
+                      " no bgp ebgp-requires-policy",
+                      " neighbor %s remote-as 65000" % up_link.address(UPSTREAM).split("/")[0],
+                      " neighbor %s timers 1 3" % up_link.address(UPSTREAM).split("/")[0],
+                      " address-family ipv4 unicast", "  redistribute iplb",
+                      " exit-address-family", "exit"]
+        if node == UPSTREAM:
+            lines += ["router bgp 65000", " bgp router-id %s" % fabric.loopback(node),
+                      " no bgp ebgp-requires-policy", " bgp bestpath as-path multipath-relax"]
+            for link in fabric.links_of(node):
+                peer = link.address(link.peer(node)).split("/")[0]
+                lines += [" neighbor %s remote-as %d" % (peer, 65001 + LB_NODES.index(link.peer(node))),
+                          " neighbor %s timers 1 3" % peer]
+            lines += [" address-family ipv4 unicast", "  maximum-paths 4",
+                      " exit-address-family", "exit"]
+        with open(os.path.join(confdir, "frr.conf"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        for name in os.listdir(confdir):
+            shutil.chown(os.path.join(confdir, name), "frr", "frr")
+            os.chmod(os.path.join(confdir, name), 0o640)
+        shutil.chown(confdir, "frr", "frr")
+
+    def start(self, batch=6):
+        """frrinit.sh per node, a few at a time (each waits for its daemons)."""
+        nodes, started = list(self.fabric.nodes), 0
+        frrinit = os.path.join(self.sbindir, "frrinit.sh")
+        while nodes:
+            group, nodes = nodes[:batch], nodes[batch:]
+            procs = [(node, subprocess.Popen([frrinit, "start", self.ns(node)],
+                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                             text=True)) for node in group]
+            for node, proc in procs:
+                out, _ = proc.communicate()
+                if proc.returncode != 0:
+                    raise RuntimeError("could not start FRR in %s:\n%s" % (self.ns(node), out))
+            started += len(group)
+            log("    FRR started in %d of %d nodes" % (started, len(self.fabric.nodes)))
+
+    def attach_relays(self):
+        """Every switch decapsulates for its loopback (relay address)."""
+        for switch in self.fabric.switches:
+            devs = ["eth-" + link.peer(switch) for link in self.fabric.links_of(switch)]
+            self.iplbctl(switch, "attach", "relay", *devs)
+            self.iplbctl(switch, "relay", "add", "dev", "lo")
+
+    # --- convergence ---------------------------------------------------------
+    def ospf_routes(self, node):
+        routes = json.loads(run("ip", "-n", self.ns(node), "-j", "route", "show", "proto", "ospf"))
+        return {route["dst"] for route in routes}
+
+    def hosts_missing_routes(self):
+        want = {self.fabric.loopback(h) for h in self.fabric.hosts}
+        return [h for h in self.fabric.hosts
+                if not (want - {self.fabric.loopback(h)}) <= self.ospf_routes(h)]
+
+    def wait_for(self, what, predicate, timeout, interval=1.0):
+        """predicate() -> list of what is still missing (empty when done)."""
+        deadline, shown = time.monotonic() + timeout, None
+        while True:
+            missing = predicate()
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s: not done after %d s: %s" % (what, timeout, " ".join(missing[:10])))
+            summary = "%d left" % len(missing)
+            if summary != shown:
+                log("    %s: %s" % (what, summary))
+                shown = summary
+            time.sleep(interval)
+
+    def vip_nexthops(self):
+        routes = json.loads(run("ip", "-n", self.ns(UPSTREAM), "-j", "route", "show", VIP.split("/")[0]))
+        if not routes:
+            return []
+        route = routes[0]
+        return [nh["gateway"] for nh in route.get("nexthops", [])] or \
+            ([route["gateway"]] if "gateway" in route else [])
+
+    # --- take down -----------------------------------------------------------
+    @staticmethod
+    def existing_namespaces():
+        out = run("ip", "netns", "list", check=False)
+        return [line.split()[0] for line in out.splitlines() if line.startswith(PREFIX)]
+
+    def down(self):
+        namespaces = set(self.existing_namespaces())
+        namespaces |= {self.ns(n) for n in self.fabric.nodes} if self.fabric else set()
+        iplbctl = os.path.join(self.bindir, "iplbctl")
+        for ns in sorted(namespaces):
+            # The datapath's pins outlive the namespaces: remove them.
+            run(iplbctl, "-n", ns, "purge", check=False)
+        frrinit = os.path.join(self.sbindir, "frrinit.sh")
+        procs = [subprocess.Popen([frrinit, "stop", ns], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for ns in sorted(namespaces)]
+        for proc in procs:
+            proc.wait()
+        for ns in sorted(namespaces):
+            # Daemons watchfrr did not take down (it may have been killed),
+            # and the lab's iperf3 servers.
+            run("pkill", "-KILL", "-f", "^%s/[a-z]+ -N %s( |$)" % (self.sbindir, ns), check=False)
+            for pid in run("ip", "netns", "pids", ns, check=False).split():
+                run("kill", "-KILL", pid, check=False)
+            run("ip", "netns", "del", ns, check=False)
+            shutil.rmtree(os.path.join(self.sysconfdir, ns), ignore_errors=True)
+            shutil.rmtree(os.path.join(self.statedir, ns), ignore_errors=True)
+        shutil.rmtree(STATE_DIR, ignore_errors=True)
+        return sorted(namespaces)
+
+
+def save_fabric(fabric):
+    os.makedirs(STATE_DIR, exist_ok=True)
+    with open(os.path.join(STATE_DIR, "fabric.json"), "w") as f:
+        json.dump(fabric.to_json(), f)
+
+
+def load_fabric():
+    try:
+        with open(os.path.join(STATE_DIR, "fabric.json")) as f:
+            return Fabric.from_json(json.load(f))
+    except (OSError, ValueError, KeyError):
+        return None  # none, or written by another version: down still works
