@@ -40,6 +40,7 @@ Status count_relays(const Topology &topology, CostTreeCache &trees,
 	Rng rng(mix_seed({seed, tag_cdf_pairs}));
 	KShortestPaths yen(topology);
 	result.relays.assign(options.planners.size(), {});
+	result.relay_pairs = pairs;
 	for (size_t p = 0; p < pairs; p++) {
 		size_t a, b;
 		if (every) {

@@ -57,6 +57,7 @@ struct InstanceResult {
 	std::vector<uint64_t> diverted;	    // [planner]
 	uint64_t kpath_subflows = 0;	    // per planner
 	std::vector<RelayHistogram> relays; // [planner]
+	size_t relay_pairs = 0;		    // host pairs counted
 	double seconds = 0;		    // CPU time of the instance
 };
 
