@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -235,7 +236,7 @@ std::string column(const Scheme &s)
 }
 
 struct Summary {
-	std::vector<double> mean, min, max; // [scheme]
+	std::vector<double> mean, min, max, sd; // [scheme]; sd: sample standard deviation
 };
 
 // Per planner: each scheme's total over shortest's, over the seeds.
@@ -252,6 +253,17 @@ Summary summarise(const ExperimentResult &r, size_t planner, size_t schemes)
 			s.min[k] = std::min(s.min[k], x);
 			s.max[k] = std::max(s.max[k], x);
 		}
+	s.sd.assign(schemes, 0);
+	if (r.instances.size() > 1) {
+		for (const InstanceResult &i : r.instances)
+			for (size_t k = 0; k < schemes; k++) {
+				const double d =
+					i.totals[planner][k] / i.shortest_total - s.mean[k];
+				s.sd[k] += d * d / static_cast<double>(r.instances.size() - 1);
+			}
+		for (double &v : s.sd)
+			v = std::sqrt(v);
+	}
 	return s;
 }
 
@@ -329,6 +341,7 @@ void print_json(const Cli &cli, const ExperimentResult &r, double wall, double c
 			by_planner[name] = {{"mean", by_scheme(o.schemes, s.mean)},
 					    {"min", by_scheme(o.schemes, s.min)},
 					    {"max", by_scheme(o.schemes, s.max)},
+					    {"sd", by_scheme(o.schemes, s.sd)},
 					    {"kpath_subflows", routed},
 					    {"diverted_subflows", off}};
 		}
@@ -382,7 +395,7 @@ void print_text(const Cli &cli, const ExperimentResult &r, double wall, double c
 		    std::string(to_string(o.mapping)).c_str(), o.k_max);
 	if (o.throughput) {
 		std::printf("\nThroughput normalised to shortest-path routing (mean of %u seeds; "
-			    "min and max below):\n",
+			    "min, max, standard deviation below):\n",
 			    o.seeds);
 		std::printf("%-8s %-12s", "planner", "topology");
 		for (const Scheme &s : o.schemes)
@@ -401,6 +414,7 @@ void print_text(const Cli &cli, const ExperimentResult &r, double wall, double c
 			row(name.c_str(), label(cli), s.mean);
 			row("", "  min", s.min);
 			row("", "  max", s.max);
+			row("", "  sd", s.sd);
 		}
 		for (size_t p = 0; p < o.planners.size(); p++) {
 			uint64_t routed = 0;
