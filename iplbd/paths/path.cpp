@@ -2,6 +2,7 @@
 #include "paths/path.hpp"
 
 #include "util/enum_names.hpp"
+#include "util/splitmix.hpp"
 
 namespace iplb {
 
@@ -24,15 +25,6 @@ Result<Metric, Error> parse_metric(std::string_view text)
 
 namespace {
 
-uint64_t mix(uint64_t z)
-{
-	// SplitMix64's finaliser: every input bit moves every output bit.
-	z += 0x9e3779b97f4a7c15ULL;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 uint64_t identity(const Node &n)
 {
 	return uint64_t{n.id.value} << 1 | (n.kind == NodeKind::network ? 1 : 0);
@@ -43,14 +35,14 @@ uint64_t identity(const Node &n)
 Ranking Ranking::for_pair(const Topology &topology, Topology::Vertex source,
 			  Topology::Vertex destination)
 {
-	return Ranking(topology, mix(mix(identity(topology.node(source))) ^
-				     identity(topology.node(destination))));
+	return Ranking(topology, splitmix64(splitmix64(identity(topology.node(source))) ^
+					    identity(topology.node(destination))));
 }
 
 uint64_t Ranking::rank(Topology::Vertex v) const
 {
 	// Never 0, so that 0 can mean "not computed yet" to callers.
-	return mix(seed_ ^ identity(topology_->node(v))) | 1;
+	return splitmix64(seed_ ^ identity(topology_->node(v))) | 1;
 }
 
 std::vector<Topology::Vertex> routers_of(const Topology &topology, const Path &path)

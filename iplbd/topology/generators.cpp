@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "topology/generators.hpp"
 
+#include "util/splitmix.hpp"
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -31,31 +33,7 @@ Status add_host(TopologyBuilder &builder, Ipv4 host, Ipv4 uplink, uint32_t cost)
 	return builder.add_prefix(host, Ipv4Prefix{host, 32}, 0);
 }
 
-// SplitMix64: small, fast, and the same everywhere.
-class Rng {
-public:
-	explicit Rng(uint64_t seed) : state_(seed) {}
-	uint64_t next()
-	{
-		uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		return z ^ (z >> 31);
-	}
-	// Uniform in [0, n), without modulo bias.
-	size_t below(size_t n)
-	{
-		const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-		uint64_t x;
-		do
-			x = next();
-		while (x >= limit);
-		return static_cast<size_t>(x % n);
-	}
-
-private:
-	uint64_t state_;
-};
+using Rng = SplitMix64;
 
 bool connected(unsigned n, const std::set<std::pair<unsigned, unsigned>> &edges)
 {
