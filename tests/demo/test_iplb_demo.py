@@ -99,7 +99,8 @@ def test_picture_draws_every_link_and_the_paths():
     for link in fabric.links:
         assert '"%s" -- "%s" [penwidth' % (link.a, link.b) in text
     assert text.count("style=dashed") == 6
-    assert '"s16" [shape=circle, fillcolor="#ffe08a", width=0.45, fixedsize=true, penwidth=3]' in text
+    assert ('"s16" [shape=circle, fillcolor="#ffe08a", width=0.45, fixedsize=true,'
+            ' penwidth=3]') in text
     png = subprocess.run(["dot", "-V"], capture_output=True)
     if png.returncode == 0:
         out = subprocess.run(["neato", "-Tpng"], input=text.encode(), capture_output=True)

@@ -163,7 +163,7 @@ class Experiment:
         after = self.link_bytes()
         load = {"%s>%s" % key: after[key] - before[key] for key in after}
         # A link "carried traffic" when it moved at least 2% of what it could.
-        threshold = 0.02 * self.lab.rate_mbit * 1e6 / 8 * self.seconds
+        threshold = 0.02 * self.fabric.rate_mbit * 1e6 / 8 * self.seconds
         return {
             "total_mbit": sum(pair_mbit.values()),
             "pairs_mbit": pair_mbit,
@@ -180,13 +180,14 @@ class Experiment:
             log("==> Routing: %s" % describe(mode, self.k))
             self.set_mode(mode)
             for transport in transports:
-                log("    %s, %d s, %d pairs at once ..." % (transport_label(transport, self.fabric.subflows),
-                                                           self.seconds, len(self.pairs)))
+                label = transport_label(transport, self.fabric.subflows)
+                log("    %s, %d s, %d pairs at once ..." % (label, self.seconds, len(self.pairs)))
                 result = self.run_traffic(transport)
                 results["%s/%s" % (mode, transport)] = result
                 log("    %.1f Mbit/s in total, %d of %d directed switch links used%s" % (
                     result["total_mbit"], result["links_used"], result["links_total"],
-                    (", %d MPTCP subflows joined" % result["mptcp_joins"]) if transport == "mptcp" else ""))
+                    (", %d MPTCP subflows joined" % result["mptcp_joins"])
+                    if transport == "mptcp" else ""))
                 for failure in result["failed"]:
                     log("    failed: %s" % failure)
         return results

@@ -52,6 +52,7 @@ class Fabric:
     ports: int
     seed: int
     subflows: int = 4
+    rate_mbit: int = 20  # every link, each direction
     switches: list = field(default_factory=list)
     hosts: list = field(default_factory=list)
     links: list = field(default_factory=list)
@@ -90,20 +91,22 @@ class Fabric:
 
     def to_json(self):
         return {"kind": self.kind, "ports": self.ports, "seed": self.seed,
-                "subflows": self.subflows, "switches": self.switches, "hosts": self.hosts,
+                "subflows": self.subflows, "rateMbit": self.rate_mbit,
+                "switches": self.switches, "hosts": self.hosts,
                 "links": [[link.a, link.b] for link in self.links],
                 "routerIds": self.router_ids}
 
     @classmethod
     def from_json(cls, data):
         fabric = cls(kind=data["kind"], ports=data["ports"], seed=data["seed"],
-                     subflows=data["subflows"], switches=data["switches"], hosts=data["hosts"],
+                     subflows=data["subflows"], rate_mbit=data["rateMbit"],
+                     switches=data["switches"], hosts=data["hosts"],
                      router_ids=data["routerIds"])
         fabric.links = [Link(a, b, n) for n, (a, b) in enumerate(data["links"])]
         return fabric
 
 
-def generate(iplbctl, kind, ports, seed, subflows):
+def generate(iplbctl, kind, ports, seed, subflows, rate_mbit=20):
     """The fabric of `ports`-port switches, from the path engine's generators."""
     if ports not in SIZES:
         raise ValueError("ports must be one of %s" % ", ".join(map(str, sorted(SIZES))))
@@ -132,6 +135,7 @@ def generate(iplbctl, kind, ports, seed, subflows):
     name = {i: "s%d" % n for n, i in enumerate(switch_ids)}
     name.update({i: "h%d" % n for n, i in enumerate(host_ids)})
     fabric = Fabric(kind=kind, ports=ports, seed=seed, subflows=subflows,
+                    rate_mbit=rate_mbit,
                     switches=[name[i] for i in switch_ids], hosts=[name[i] for i in host_ids],
                     router_ids={name[i]: i for i in ids})
     named = [(name[a], name[b]) for a, b in pairs]

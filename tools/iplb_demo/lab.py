@@ -20,7 +20,7 @@ def log(message):
     print(message, flush=True)
 
 
-def run(*args, check=True, quiet=False):
+def run(*args, check=True):
     result = subprocess.run(args, capture_output=True, text=True)
     if check and result.returncode != 0:
         raise RuntimeError("%s: %s" % (" ".join(args), (result.stderr or result.stdout).strip()))
@@ -28,12 +28,10 @@ def run(*args, check=True, quiet=False):
 
 
 class Lab:
-    def __init__(self, fabric, sbindir, bindir, sysconfdir="/etc/frr", statedir="/var/run/frr",
-                 rate_mbit=20):
+    def __init__(self, fabric, sbindir, bindir, sysconfdir="/etc/frr", statedir="/var/run/frr"):
         self.fabric = fabric
         self.sbindir, self.bindir = sbindir, bindir
         self.sysconfdir, self.statedir = sysconfdir, statedir
-        self.rate_mbit = rate_mbit
 
     # --- names -----------------------------------------------------------
     @staticmethod
@@ -71,7 +69,8 @@ class Lab:
                                ("net.ipv4.conf.all.rp_filter", 0),
                                ("net.ipv4.conf.default.rp_filter", 0)):
                 self.exec_in(node, "sysctl", "-qw", "%s=%s" % (key, value))
-            run("ip", "-n", self.ns(node), "addr", "add", fabric.loopback(node) + "/32", "dev", "lo")
+            run("ip", "-n", self.ns(node), "addr", "add", fabric.loopback(node) + "/32",
+                "dev", "lo")
         for link in fabric.links:
             run("ip", "link", "add", "eth-" + link.b, "netns", self.ns(link.a), "type", "veth",
                 "peer", "eth-" + link.a, "netns", self.ns(link.b))
@@ -83,7 +82,7 @@ class Lab:
                     # Every link, in both directions, is a bottleneck of the
                     # same rate: what the comparison of routings measures.
                     run("ip", "netns", "exec", self.ns(node), "tc", "qdisc", "replace", "dev",
-                        dev, "root", "tbf", "rate", "%dmbit" % self.rate_mbit, "burst", "32kb",
+                        dev, "root", "tbf", "rate", "%dmbit" % fabric.rate_mbit, "burst", "32kb",
                         "latency", "20ms")
         for host in fabric.hosts:
             ns = self.ns(host)
@@ -142,7 +141,8 @@ class Lab:
                       " no bgp ebgp-requires-policy", " bgp bestpath as-path multipath-relax"]
             for link in fabric.links_of(node):
                 peer = link.address(link.peer(node)).split("/")[0]
-                lines += [" neighbor %s remote-as %d" % (peer, 65001 + LB_NODES.index(link.peer(node))),
+                asn = 65001 + LB_NODES.index(link.peer(node))
+                lines += [" neighbor %s remote-as %d" % (peer, asn),
                           " neighbor %s timers 1 3" % peer]
             lines += [" address-family ipv4 unicast", "  maximum-paths 4",
                       " exit-address-family", "exit"]
@@ -194,7 +194,8 @@ class Lab:
             if not missing:
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError("%s: not done after %d s: %s" % (what, timeout, " ".join(missing[:10])))
+                raise RuntimeError("%s: not done after %d s: %s"
+                                   % (what, timeout, " ".join(missing[:10])))
             summary = "%d left" % len(missing)
             if summary != shown:
                 log("    %s: %s" % (what, summary))
@@ -202,7 +203,8 @@ class Lab:
             time.sleep(interval)
 
     def vip_nexthops(self):
-        routes = json.loads(run("ip", "-n", self.ns(UPSTREAM), "-j", "route", "show", VIP.split("/")[0]))
+        routes = json.loads(run("ip", "-n", self.ns(UPSTREAM), "-j", "route", "show",
+                                VIP.split("/")[0]))
         if not routes:
             return []
         route = routes[0]
