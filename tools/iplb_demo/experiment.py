@@ -115,9 +115,12 @@ class Experiment:
 
     # --- traffic -------------------------------------------------------------
     def start_servers(self):
+        """iperf3 servers on every host, unless an earlier run left them."""
         for host in self.fabric.hosts:
-            self.lab.exec_in(host, "iperf3", "-s", "-D", "-p", str(TCP_PORT))
-            self.lab.exec_in(host, "mptcpize", "run", "iperf3", "-s", "-D", "-p", str(MPTCP_PORT))
+            listening = self.lab.exec_in(host, "ss", "-Hltn")
+            for port, wrapper in ((TCP_PORT, []), (MPTCP_PORT, ["mptcpize", "run"])):
+                if ":%d " % port not in listening:
+                    self.lab.exec_in(host, *wrapper, "iperf3", "-s", "-D", "-p", str(port))
         time.sleep(0.5)
 
     def link_bytes(self):
