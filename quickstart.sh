@@ -128,6 +128,8 @@ run_check() {
 	grep -h -E '^[0-9]+ (passed|failed)' tests/cli/*.log || true
 	step "eBPF datapath: packet fixtures (BPF_PROG_TEST_RUN), traffic between namespaces"
 	make check-bpf BPF_TESTS_ARGS="--gtest_brief=1" DATAPATH_TESTS_ARGS="-v" || rc=1
+	step "The demo lab end to end (tools/iplb-demo up, run, down)"
+	make check-demo DEMO_TESTS_ARGS="-v" || rc=1
 	step "Topotests (pytest on FRR's topotest library, in network namespaces)"
 	make check-topotests TOPOTESTS_ARGS="-v --log-cli-level=ERROR -p no:cacheprovider" || rc=1
 	((rc == 0)) && step "check: all suites passed" || step "check: FAILED"

@@ -58,26 +58,25 @@ class Experiment:
             if proc.returncode != 0 or "%" in out:
                 raise RuntimeError("vtysh on %s: %s" % (node, out.strip()))
 
-    def multipath_routes(self):
-        count = 0
+    def switch_routes(self):
+        """Every switch's OSPF routes: (switch, destination, next hops)."""
+        out = []
         for switch in self.fabric.switches:
             routes = json.loads(subprocess.run(
                 ["ip", "-n", self.lab.ns(switch), "-j", "route", "show", "proto", "ospf"],
                 check=True, capture_output=True, text=True).stdout)
-            count += sum(1 for r in routes if len(r.get("nexthops", [])) > 1)
-        return count
+            for r in routes:
+                hops = sorted(nh.get("gateway", "") for nh in r.get("nexthops", [])) or \
+                    [r.get("gateway", "")]
+                out.append((switch, r["dst"], tuple(hops)))
+        return sorted(out)
 
     def set_mode(self, mode):
         lab = self.lab
         max_paths = "maximum-paths 1" if mode == "shortest" else "no maximum-paths"
         self._parallel_vtysh(self._ospf_nodes(),
                              lambda n: ["configure terminal", "router ospf", max_paths])
-        if mode == "shortest":
-            lab.wait_for("switches with one next hop per route",
-                         lambda: ["%d multipath routes" % self.multipath_routes()]
-                         if self.multipath_routes() else [], timeout=60)
-        else:
-            self._wait_stable_multipath()
+        self._wait_routes_settled(multipath=mode != "shortest")
         if mode == "iplb":
             self._parallel_vtysh(self.fabric.hosts, lambda h: [
                 "configure terminal", "router iplb", "path k %d" % self.k, "datapath bpf",
@@ -91,17 +90,21 @@ class Experiment:
                 "configure terminal", "router iplb",
                 "no datapath interface eth-%s" % self.fabric.uplink(h).peer(h), "no datapath"])
 
-    def _wait_stable_multipath(self):
-        last, stable_since = -1, time.monotonic()
-        deadline = time.monotonic() + 60
+    def _wait_routes_settled(self, multipath, timeout=60, quiet_for=3.0):
+        """Until the switches' routes have (or lack) multiple next hops and
+        have not changed for quiet_for seconds: a run measures one routing,
+        not the transition from the previous one."""
+        last, since = None, time.monotonic()
+        deadline = since + timeout
         while time.monotonic() < deadline:
-            now = self.multipath_routes()
+            now = self.switch_routes()
+            has_multipath = any(len(hops) > 1 for _, _, hops in now)
             if now != last:
-                last, stable_since = now, time.monotonic()
-            elif now > 0 and time.monotonic() - stable_since >= 3:
+                last, since = now, time.monotonic()
+            elif has_multipath == multipath and time.monotonic() - since >= quiet_for:
                 return
             time.sleep(0.5)
-        raise RuntimeError("ECMP routes did not settle in 60 s (%d multipath routes)" % last)
+        raise RuntimeError("the switches' routes did not settle in %d s" % timeout)
 
     def _hosts_without_table(self):
         missing = []
@@ -132,6 +135,18 @@ class Experiment:
                 out[(node, link.peer(node))] = int(self.lab.exec_in(node, "cat", path))
         return out
 
+    def tunnelled_bytes(self):
+        """Bytes the hosts' iplb datapaths encapsulated so far (0 where none
+        was ever attached)."""
+        total = 0
+        for host in self.fabric.hosts:
+            ns = self.lab.ns(host)
+            out = subprocess.run([os.path.join(self.lab.bindir, "iplbctl"), "-N", ns, "-n", ns,
+                                  "-j", "stats"], capture_output=True, text=True)
+            if out.returncode == 0 and out.stdout.strip():
+                total += sum(prefix["bytes"] for prefix in json.loads(out.stdout))
+        return total
+
     def mptcp_joins(self):
         total = 0
         for host in self.fabric.hosts:
@@ -143,6 +158,7 @@ class Experiment:
     def run_traffic(self, transport):
         streams = self.fabric.subflows
         before, joins_before = self.link_bytes(), self.mptcp_joins()
+        tunnelled_before = self.tunnelled_bytes()
         procs = []
         for src, dst in self.pairs:
             args = ["ip", "netns", "exec", self.lab.ns(src)]
@@ -175,6 +191,7 @@ class Experiment:
             "links_total": len(load),
             "link_bytes": load,
             "mptcp_joins": self.mptcp_joins() - joins_before,
+            "tunnelled_bytes": self.tunnelled_bytes() - tunnelled_before,
         }
 
     def run(self, modes=MODES, transports=TRANSPORTS):

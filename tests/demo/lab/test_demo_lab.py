@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The demo lab end to end, as root (make check-demo): `iplb-demo up` builds the
+k=4 fat-tree with FRR and iplbd, `run` routes the same traffic three ways, and
+`down` leaves nothing. Throughput is not asserted (it is a measurement, see
+docs/EVALUATION.md); what routing does to the traffic is: one core per pod pair
+with shortest path, every switch link with iplb, MPTCP subflows joined, the
+VIP over both LB nodes, the picture drawn."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+TOP = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+DEMO = os.path.join(TOP, "tools", "iplb-demo")
+SBINDIR = os.environ.get("FRR_DAEMON_DIR", "/usr/local/lib/frr")
+BINDIR = os.environ.get("FRR_BIN_DIR", "/usr/local/bin")
+RESULTS = "/var/tmp/iplb-demo/results.json"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (namespaces, FRR)")
+
+
+def demo(*args, timeout=300):
+    return subprocess.run([DEMO, "--sbindir", SBINDIR, "--bindir", BINDIR, *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def leftovers():
+    namespaces = [l for l in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                            text=True).stdout.splitlines()
+                  if l.startswith("dc-")]
+    pins = [p for p in os.listdir("/run/iplb/bpf") if p.startswith("dc-")] \
+        if os.path.isdir("/run/iplb/bpf") else []
+    daemons = subprocess.run(["pgrep", "-f", "[ ]-N dc-"], capture_output=True,
+                             text=True).stdout.split()
+    return namespaces + pins + daemons
+
+
+@pytest.fixture(scope="module")
+def lab():
+    if leftovers():
+        pytest.skip("a demo lab is up (./quickstart.sh demo --down removes it)")
+    try:
+        up = demo("up")
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield up.stdout
+    finally:
+        down = demo("down")
+        assert down.returncode == 0, down.stderr
+
+
+@pytest.fixture(scope="module")
+def results(lab):
+    run = demo("run", "--seconds", "3", timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    with open(RESULTS) as f:
+        return run.stdout, json.load(f)
+
+
+def test_up_reports_the_vip_over_both_lb_nodes(lab):
+    assert "via eth-lb1" in lab and "via eth-lb2" in lab
+    assert "The lab is up" in lab
+
+
+def test_every_pair_got_traffic_in_every_run(results):
+    _, data = results
+    assert set(data["results"]) == {"%s/%s" % (m, t) for m in ("shortest", "ecmp", "iplb")
+                                    for t in ("tcp", "mptcp")}
+    for key, result in data["results"].items():
+        assert result["failed"] == [], key
+        assert len(result["pairs_mbit"]) == 16, key
+        assert all(mbit > 0 for mbit in result["pairs_mbit"].values()), key
+
+
+def test_multipath_uses_more_links_than_shortest_path(results):
+    runs = results[1]["results"]
+    # One path per pair against 4 (k=4 fat-tree: 24 of 64 links against ~60).
+    for transport in ("tcp", "mptcp"):
+        shortest = runs["shortest/%s" % transport]["links_used"]
+        assert runs["ecmp/%s" % transport]["links_used"] > shortest + 16, transport
+        assert runs["iplb/%s" % transport]["links_used"] > shortest + 16, transport
+
+
+def test_only_iplb_tunnels_and_it_tunnels_everything(results):
+    runs = results[1]["results"]
+    for key, result in runs.items():
+        received = result["total_mbit"] * 1e6 / 8 * 3  # 3 s runs
+        if key.startswith("iplb/"):
+            # Data and ACKs both go through the hosts' datapath.
+            assert result["tunnelled_bytes"] >= 0.8 * received, key
+        else:
+            assert result["tunnelled_bytes"] == 0, key
+
+
+def test_mptcp_opened_its_subflows(results):
+    runs = results[1]["results"]
+    # 16 connections (and iperf3's control connections), 3 joins each.
+    for mode in ("shortest", "ecmp", "iplb"):
+        assert runs["%s/mptcp" % mode]["mptcp_joins"] >= 16 * 3, mode
+
+
+def test_table_and_picture(results):
+    stdout, data = results
+    assert "vs shortest" in stdout and "links used" in stdout
+    assert len(data["picture_paths"]) == 4
+    assert len(data["picture_relays"]) == 4  # the four core switches
+    with open("/var/tmp/iplb-demo/fabric.png", "rb") as f:
+        assert f.read(4) == b"\x89PNG"
+
+
+def test_down_leaves_nothing(results):
+    down = demo("down")
+    assert down.returncode == 0, down.stderr
+    assert leftovers() == []
