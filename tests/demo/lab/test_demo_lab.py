@@ -33,8 +33,8 @@ def leftovers():
                   if l.startswith("dc-")]
     pins = [p for p in os.listdir("/run/iplb/bpf") if p.startswith("dc-")] \
         if os.path.isdir("/run/iplb/bpf") else []
-    daemons = subprocess.run(["pgrep", "-f", "[ ]-N dc-"], capture_output=True,
-                             text=True).stdout.split()
+    daemons = subprocess.run(["pgrep", "-f", "^%s/[a-z]+ -N dc-" % SBINDIR],
+                             capture_output=True, text=True).stdout.split()
     return namespaces + pins + daemons
 
 
