@@ -14,12 +14,11 @@ on shared links are what limits throughput.
 """
 
 import json
-import os
 import random
 import subprocess
 import time
 
-from .lab import MPTCP_PORT, TCP_PORT, log
+from .lab import MPTCP_PORT, TCP_PORT, log, next_hops, run
 
 MODES = ("shortest", "ecmp", "iplb")
 TRANSPORTS = ("tcp", "mptcp")
@@ -48,9 +47,7 @@ class Experiment:
     def _parallel_vtysh(self, nodes, commands):
         procs = []
         for node in nodes:
-            args = [os.path.join(self.lab.bindir, "vtysh"), "-N", self.lab.ns(node)]
-            for command in commands(node):
-                args += ["-c", command]
+            args = self.lab.vtysh_args(node, *commands(node))
             procs.append((node, subprocess.Popen(args, stdout=subprocess.PIPE,
                                                  stderr=subprocess.STDOUT, text=True)))
         for node, proc in procs:
@@ -60,16 +57,9 @@ class Experiment:
 
     def switch_routes(self):
         """Every switch's OSPF routes: (switch, destination, next hops)."""
-        out = []
-        for switch in self.fabric.switches:
-            routes = json.loads(subprocess.run(
-                ["ip", "-n", self.lab.ns(switch), "-j", "route", "show", "proto", "ospf"],
-                check=True, capture_output=True, text=True).stdout)
-            for r in routes:
-                hops = sorted(nh.get("gateway", "") for nh in r.get("nexthops", [])) or \
-                    [r.get("gateway", "")]
-                out.append((switch, r["dst"], tuple(hops)))
-        return sorted(out)
+        return sorted((switch, route["dst"], tuple(sorted(next_hops(route))))
+                      for switch in self.fabric.switches
+                      for route in self.lab.kernel_routes(switch, "proto", "ospf"))
 
     def set_mode(self, mode):
         lab = self.lab
@@ -129,10 +119,11 @@ class Experiment:
     def link_bytes(self):
         """Bytes sent so far on every directed switch-to-switch link."""
         out = {}
-        for link in self.fabric.fabric_links():
-            for node in (link.a, link.b):
-                path = "/sys/class/net/eth-%s/statistics/tx_bytes" % link.peer(node)
-                out[(node, link.peer(node))] = int(self.lab.exec_in(node, "cat", path))
+        for switch in self.fabric.switches:
+            for dev in json.loads(run("ip", "-n", self.lab.ns(switch), "-j", "-s", "link", "show")):
+                peer = dev["ifname"][len("eth-"):]
+                if dev["ifname"].startswith("eth-") and peer in self.fabric.switches:
+                    out[(switch, peer)] = dev["stats64"]["tx"]["bytes"]
         return out
 
     def tunnelled_bytes(self):
@@ -140,11 +131,9 @@ class Experiment:
         was ever attached)."""
         total = 0
         for host in self.fabric.hosts:
-            ns = self.lab.ns(host)
-            out = subprocess.run([os.path.join(self.lab.bindir, "iplbctl"), "-N", ns, "-n", ns,
-                                  "-j", "stats"], capture_output=True, text=True)
-            if out.returncode == 0 and out.stdout.strip():
-                total += sum(prefix["bytes"] for prefix in json.loads(out.stdout))
+            out = self.lab.iplbctl(host, "-j", "stats", check=False)
+            if out.strip():
+                total += sum(prefix["bytes"] for prefix in json.loads(out))
         return total
 
     def mptcp_joins(self):

@@ -38,15 +38,18 @@ class Lab:
     def ns(node):
         return PREFIX + node
 
-    def iplbctl(self, node, *args):
+    def iplbctl(self, node, *args, check=True):
         return run(os.path.join(self.bindir, "iplbctl"), "-N", self.ns(node), "-n", self.ns(node),
-                   *args)
+                   *args, check=check)
 
-    def vtysh(self, node, *commands, check=True):
+    def vtysh_args(self, node, *commands):
         args = [os.path.join(self.bindir, "vtysh"), "-N", self.ns(node)]
         for command in commands:
             args += ["-c", command]
-        return run(*args, check=check)
+        return args
+
+    def vtysh(self, node, *commands, check=True):
+        return run(*self.vtysh_args(node, *commands), check=check)
 
     def vtysh_json(self, node, command):
         return json.loads(self.vtysh(node, command) or "{}")
@@ -177,9 +180,12 @@ class Lab:
             self.iplbctl(switch, "relay", "add", "dev", "lo")
 
     # --- convergence ---------------------------------------------------------
+    def kernel_routes(self, node, *selector):
+        """`ip route show SELECTOR` in node, parsed."""
+        return json.loads(run("ip", "-n", self.ns(node), "-j", "route", "show", *selector))
+
     def ospf_routes(self, node):
-        routes = json.loads(run("ip", "-n", self.ns(node), "-j", "route", "show", "proto", "ospf"))
-        return {route["dst"] for route in routes}
+        return {route["dst"] for route in self.kernel_routes(node, "proto", "ospf")}
 
     def hosts_missing_routes(self):
         want = {self.fabric.loopback(h) for h in self.fabric.hosts}
@@ -203,13 +209,8 @@ class Lab:
             time.sleep(interval)
 
     def vip_nexthops(self):
-        routes = json.loads(run("ip", "-n", self.ns(UPSTREAM), "-j", "route", "show",
-                                VIP.split("/")[0]))
-        if not routes:
-            return []
-        route = routes[0]
-        return [nh["gateway"] for nh in route.get("nexthops", [])] or \
-            ([route["gateway"]] if "gateway" in route else [])
+        routes = self.kernel_routes(UPSTREAM, VIP.split("/")[0])
+        return next_hops(routes[0]) if routes else []
 
     # --- take down -----------------------------------------------------------
     @staticmethod
@@ -240,6 +241,13 @@ class Lab:
             shutil.rmtree(os.path.join(self.statedir, ns), ignore_errors=True)
         shutil.rmtree(STATE_DIR, ignore_errors=True)
         return sorted(namespaces)
+
+
+def next_hops(route):
+    """The gateways of a parsed kernel route, one or several."""
+    if "nexthops" in route:
+        return [hop["gateway"] for hop in route["nexthops"] if "gateway" in hop]
+    return [route["gateway"]] if "gateway" in route else []
 
 
 def save_fabric(fabric):
