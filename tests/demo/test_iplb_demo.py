@@ -59,9 +59,10 @@ def test_addresses_do_not_overlap(kind):
 
 
 def test_fabric_survives_the_state_file():
-    fabric = fabric_mod.generate(IPLBCTL, "jellyfish", 4, 2, 4)
+    fabric = fabric_mod.generate(IPLBCTL, "jellyfish", 4, 2, 4, rate_mbit=7)
     again = fabric_mod.Fabric.from_json(fabric.to_json())
     assert again.links == fabric.links and again.router_ids == fabric.router_ids
+    assert (again.kind, again.seed, again.rate_mbit) == ("jellyfish", 2, 7)
     assert again.node_of_router(fabric.loopback("h3")) == "h3"
 
 
