@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The iplb table and its records, as the eBPF programs (kernel/) and
- * user space (iplbd/dataplane/) both see them. Maps are pinned and survive
+ * user space (iplbd/datapath/) both see them. Maps are pinned and survive
  * an iplbd restart, so a layout change is an incompatible change: bump
  * IPLB_LAYOUT_VERSION, which the loader compares before re-adopting pins.
  *

@@ -2,7 +2,7 @@
 /*
  * iplbd's CLI. Configuration commands only enqueue YANG changes; the
  * northbound validates them and the callbacks in iplb_nb_config.c apply
- * them. Show commands print text and JSON from the same snapshot.
+ * them. Show commands print what the core renders (iplb_show.h).
  */
 #include <zebra.h>
 
@@ -14,8 +14,9 @@
 #include "yang.h"
 
 #include "iplbd/iplbd.h"
+#include "iplbd/iplb_debug.h"
 #include "iplbd/iplb_nb.h"
-#include "iplbd/iplb_vip.h"
+#include "iplbd/iplb_show.h"
 #include "iplbd/iplb_vty.h"
 #include "iplbd/iplb_zebra.h"
 
@@ -266,26 +267,26 @@ DEFPY_YANG(
 	"Consistent hashing by the lists' weights\n"                           \
 	"Sticky per flow until idle\n"
 
-DEFPY_YANG(iplb_datapath_backend, iplb_datapath_backend_cmd,
-	   "datapath <none|bpf>$backend [instance WORD$instance]",
+DEFPY_YANG(iplb_datapath_engine, iplb_datapath_engine_cmd,
+	   "datapath <none|bpf>$engine [instance WORD$instance]",
 	   IPLB_DATAPATH_HELP
 	   "Compute and show the tables only (default)\n"
 	   "The eBPF host program, its table pinned\n"
 	   "Datapath instance (pins under /run/iplb/bpf)\n"
 	   "Instance name (default: the pathspace, else 'default')\n")
 {
-	/* Both or neither: FRR 8.4 would commit the backend alone. */
+	/* Both or neither: FRR 8.4 would commit the engine alone. */
 	if (instance && !iplb_cli_value_valid(
 				vty, IPLB_XPATH "/datapath/instance", instance))
 		return CMD_WARNING_CONFIG_FAILED;
-	nb_cli_enqueue_change(vty, "./datapath/backend", NB_OP_MODIFY, backend);
+	nb_cli_enqueue_change(vty, "./datapath/engine", NB_OP_MODIFY, engine);
 	nb_cli_enqueue_change(vty, "./datapath/instance",
 			      instance ? NB_OP_MODIFY : NB_OP_DESTROY,
 			      instance);
 	return nb_cli_apply_changes(vty, NULL);
 }
 
-DEFPY_YANG(no_iplb_datapath_backend, no_iplb_datapath_backend_cmd,
+DEFPY_YANG(no_iplb_datapath_engine, no_iplb_datapath_engine_cmd,
 	   "no datapath [<none|bpf> [instance WORD]]",
 	   NO_STR IPLB_DATAPATH_HELP
 	   "Compute and show the tables only\n"
@@ -294,7 +295,7 @@ DEFPY_YANG(no_iplb_datapath_backend, no_iplb_datapath_backend_cmd,
 	   "Instance name\n")
 {
 	/* Detached from its interfaces; the table stays pinned. */
-	nb_cli_enqueue_change(vty, "./datapath/backend", NB_OP_MODIFY, NULL);
+	nb_cli_enqueue_change(vty, "./datapath/engine", NB_OP_MODIFY, NULL);
 	nb_cli_enqueue_change(vty, "./datapath/instance", NB_OP_DESTROY, NULL);
 	return nb_cli_apply_changes(vty, NULL);
 }
@@ -377,9 +378,9 @@ void cli_show_iplb_leaf(struct vty *vty, const struct lyd_node *dnode,
 		dnode->schema->name, yang_dnode_get_string(dnode, NULL));
 }
 
-void cli_show_iplb_datapath_backend(struct vty *vty,
-				    const struct lyd_node *dnode,
-				    bool show_defaults)
+void cli_show_iplb_datapath_engine(struct vty *vty,
+				   const struct lyd_node *dnode,
+				   bool show_defaults)
 {
 	const struct lyd_node *datapath = lyd_parent(dnode);
 
@@ -614,30 +615,53 @@ void cli_show_iplb_static_route(struct vty *vty, const struct lyd_node *dnode,
 	}
 }
 
-/* Show commands of the table, the paths and the counters. */
-static int show_core_text(struct vty *vty, char *text)
+/*
+ * Show commands: the core renders every one of them (text, or JSON from the
+ * same values); the glue adds what only it knows and prints the result.
+ */
+static struct iplb_glue_facts iplb_glue_facts(void)
+{
+	struct iplb_glue_facts facts = {
+		.frr_version = FRR_VERSION,
+		.zebra_connected = iplb_zebra_connected(),
+	};
+
+	return facts;
+}
+
+static int show_core_output(struct vty *vty, char *text, const char *err,
+			    bool json)
 {
 	if (!text) {
-		vty_out(vty, "%% out of memory\n");
+		vty_out(vty, "%% %s\n", err[0] ? err : "out of memory");
 		return CMD_WARNING;
 	}
-	vty_out(vty, "%s", text);
+	vty_out(vty, "%s%s", text, json ? "\n" : "");
 	free(text);
 	return CMD_SUCCESS;
+}
+
+DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
+      SHOW_STR IPLB_STR "Daemon status\n" JSON_STR)
+{
+	struct iplb_glue_facts facts = iplb_glue_facts();
+	char err[256] = "";
+
+	return show_core_output(
+		vty,
+		iplb_show_status(iplb_g.core, &facts, !!json, err, sizeof(err)),
+		err, !!json);
 }
 
 DEFPY(show_iplb_table, show_iplb_table_cmd, "show iplb table [json]$json",
       SHOW_STR IPLB_STR
       "The destinations, their relay lists and the datapath\n" JSON_STR)
 {
-	if (json) {
-		int ret =
-			show_core_text(vty, iplb_core_table_json(iplb_g.core));
+	char err[256] = "";
 
-		vty_out(vty, "\n");
-		return ret;
-	}
-	return show_core_text(vty, iplb_core_table_text(iplb_g.core));
+	return show_core_output(
+		vty, iplb_show_table(iplb_g.core, !!json, err, sizeof(err)),
+		err, !!json);
 }
 
 DEFPY(show_iplb_paths, show_iplb_paths_cmd,
@@ -648,19 +672,14 @@ DEFPY(show_iplb_paths, show_iplb_paths_cmd,
       "Graphviz digraph of the paths (relays as boxes)\n")
 {
 	char err[256] = "";
-	char *text = iplb_core_paths(iplb_g.core, prefix_str,
-				     json  ? 1
-				     : dot ? 2
-					   : 0,
-				     err, sizeof(err));
+	enum iplb_paths_format format = json  ? IPLB_PATHS_JSON
+					: dot ? IPLB_PATHS_DOT
+					      : IPLB_PATHS_TEXT;
 
-	if (!text) {
-		vty_out(vty, "%% %s\n", err[0] ? err : "out of memory");
-		return CMD_WARNING;
-	}
-	vty_out(vty, "%s%s", text, json ? "\n" : "");
-	free(text);
-	return CMD_SUCCESS;
+	return show_core_output(vty,
+				iplb_show_paths(iplb_g.core, prefix_str, format,
+						err, sizeof(err)),
+				err, !!json);
 }
 
 DEFPY(show_iplb_counters, show_iplb_counters_cmd,
@@ -668,21 +687,31 @@ DEFPY(show_iplb_counters, show_iplb_counters_cmd,
       SHOW_STR IPLB_STR
       "Recomputes, their durations, datapath writes and errors\n" JSON_STR)
 {
-	if (json) {
-		int ret = show_core_text(vty,
-					 iplb_core_counters_json(iplb_g.core));
+	char err[256] = "";
 
-		vty_out(vty, "\n");
-		return ret;
-	}
-	return show_core_text(vty, iplb_core_counters_text(iplb_g.core));
+	return show_core_output(
+		vty, iplb_show_counters(iplb_g.core, !!json, err, sizeof(err)),
+		err, !!json);
 }
 
 DEFPY(clear_iplb_counters, clear_iplb_counters_cmd, "clear iplb counters",
       CLEAR_STR IPLB_STR "Recompute, datapath and timing counters\n")
 {
-	iplb_core_clear_counters(iplb_g.core);
+	iplb_clear_counters(iplb_g.core);
 	return CMD_SUCCESS;
+}
+
+DEFPY(show_iplb_topology, show_iplb_topology_cmd,
+      "show iplb topology [json]$json",
+      SHOW_STR IPLB_STR
+      "The topology built from the OSPF LSDB (JSON: a topology "
+      "file)\n" JSON_STR)
+{
+	char err[256] = "";
+
+	return show_core_output(
+		vty, iplb_show_topology(iplb_g.core, !!json, err, sizeof(err)),
+		err, false);
 }
 
 /*
@@ -739,406 +768,52 @@ void cli_show_iplb_vip(struct vty *vty, const struct lyd_node *dnode,
 		yang_dnode_get_bool(dnode, "./drain") ? " drain" : "");
 }
 
-static void show_vip_text(const struct iplb_vip_info *info, void *arg)
-{
-	struct vty *vty = arg;
-
-	vty_out(vty, "%-40pFX %-7s %-10s %s\n", info->prefix,
-		info->drain ? "yes" : "no", info->advertised ? "yes" : "no",
-		info->reason ? info->reason : "-");
-}
-
-static void show_vip_json(const struct iplb_vip_info *info, void *arg)
-{
-	json_object *jv = json_object_new_object();
-
-	json_object_string_addf(jv, "prefix", "%pFX", info->prefix);
-	json_object_boolean_add(jv, "drain", info->drain);
-	json_object_boolean_add(jv, "advertised", info->advertised);
-	json_object_string_add(jv, "reason", info->reason ? info->reason : "");
-	json_object_array_add(arg, jv);
-}
-
 DEFPY(show_iplb_vip, show_iplb_vip_cmd, "show iplb vip [json]$json",
       SHOW_STR IPLB_STR
       "The VIPs of this mux: drained, advertised to zebra, and if "
       "not, why\n" JSON_STR)
 {
-	json_object *jo, *jvips;
+	struct iplb_glue_facts facts = iplb_glue_facts();
+	char err[256] = "";
 
-	if (!json) {
-		vty_out(vty, "%-40s %-7s %-10s %s\n", "VIP", "Drained",
-			"Advertised", "Reason");
-		iplb_vip_walk(show_vip_text, vty);
-		return CMD_SUCCESS;
-	}
-
-	jo = json_object_new_object();
-	jvips = json_object_new_array();
-	iplb_vip_walk(show_vip_json, jvips);
-	json_object_object_add(jo, "vips", jvips);
-	return vty_json(vty, jo);
+	return show_core_output(
+		vty,
+		iplb_show_vips(iplb_g.core, &facts, !!json, err, sizeof(err)),
+		err, !!json);
 }
 /* end of VIPs ---------------------------------------------------------------
  */
 
-DEFPY(show_iplb_topology, show_iplb_topology_cmd,
-      "show iplb topology [json]$json",
-      SHOW_STR IPLB_STR
-      "The topology built from the OSPF LSDB (JSON: a topology "
-      "file)\n" JSON_STR)
-{
-	char *text = json ? iplb_core_topology_json(iplb_g.core)
-			  : iplb_core_topology_text(iplb_g.core);
-
-	if (!text) {
-		vty_out(vty, "%% out of memory\n");
-		return CMD_WARNING;
-	}
-	vty_out(vty, "%s", text);
-	free(text);
-	return CMD_SUCCESS;
-}
-
-static const char *const lsa_type_keys[12] = {
-	[1] = "router",	     [2] = "network",	  [3] = "summary",
-	[4] = "asbrSummary", [5] = "asExternal",  [7] = "nssa",
-	[9] = "opaqueLink",  [10] = "opaqueArea", [11] = "opaqueAs",
-};
-
-static void show_lsdb_text(struct vty *vty, const struct iplb_lsdb_status *l)
-{
-	vty_out(vty, "  LSDB feed: %s with ospfd API %s for %s\n", l->state,
-		l->server, l->since);
-	if (l->has_router_id)
-		vty_out(vty, "    Router ID:  %s\n", l->router_id);
-	vty_out(vty,
-		"    LSAs:       %" PRIu64 " (router %" PRIu64
-		", network %" PRIu64 ", summary %" PRIu64
-		", ASBR-summary %" PRIu64 ", AS-external %" PRIu64
-		", NSSA %" PRIu64 ")\n",
-		l->lsas, l->lsas_by_type[1], l->lsas_by_type[2],
-		l->lsas_by_type[3], l->lsas_by_type[4], l->lsas_by_type[5],
-		l->lsas_by_type[7]);
-	vty_out(vty,
-		"    Received:   %" PRIu64 " updates, %" PRIu64
-		" deletes, %" PRIu64 " malformed\n",
-		l->lsa_updates, l->lsa_deletes, l->malformed);
-	vty_out(vty,
-		"    ospfd:      %" PRIu64 " interfaces (%" PRIu64
-		" up), %" PRIu64 " neighbours (%" PRIu64 " full), %" PRIu64
-		" reachable routers\n",
-		l->ospf_interfaces, l->ospf_interfaces_up, l->ospf_neighbours,
-		l->ospf_neighbours_full, l->ospf_reachable_routers);
-	vty_out(vty,
-		"    Sessions:   %" PRIu64 " syncs, %" PRIu64
-		" disconnects, %" PRIu64 " connect attempts\n",
-		l->syncs, l->disconnects, l->connect_attempts);
-	if (l->last_error[0])
-		vty_out(vty, "    Last error: %s\n", l->last_error);
-	if (l->retry_in_msec >= 0)
-		vty_out(vty, "    Retry in:   %" PRId64 " ms\n",
-			l->retry_in_msec);
-}
-
-static void show_topology_text(struct vty *vty,
-			       const struct iplb_topology_status *t)
-{
-	vty_out(vty,
-		"  Topology:  %" PRIu64 " routers, %" PRIu64
-		" networks, %" PRIu64 " links, %" PRIu64 " prefixes\n",
-		t->routers, t->networks, t->links, t->prefixes);
-	vty_out(vty,
-		"    Dropped:    %" PRIu64 " one-way links, %" PRIu64
-		" ignored, %" PRIu64 " malformed\n",
-		t->one_way, t->ignored, t->malformed);
-	vty_out(vty,
-		"    Rebuilds:   %" PRIu64 " (last %" PRIu64 " us, max %" PRIu64
-		" us), %" PRIu64
-		" skipped as unchanged, debounce %u ms, max hold %u ms%s\n",
-		t->rebuilds, t->last_rebuild_usec, t->max_rebuild_usec,
-		t->rebuilds_unchanged, t->debounce_delay_msec,
-		t->debounce_max_hold_msec,
-		t->rebuild_pending ? ", rebuild pending" : "");
-	vty_out(vty,
-		"    Snapshots:  %" PRIu64 " to the path engine, %" PRIu64
-		" rebuilds gave the same graph\n",
-		t->snapshots, t->same_topology);
-	if (t->last_change_ago_msec >= 0) {
-		const struct iplb_topology_change *c = &t->last_change;
-
-		vty_out(vty,
-			"    Last change: %" PRId64 " ms ago: nodes +%" PRIu64
-			" -%" PRIu64 ", links +%" PRIu64 " -%" PRIu64
-			" ~%" PRIu64 ", prefixes +%" PRIu64 " -%" PRIu64
-			" ~%" PRIu64 ", relays moved %" PRIu64 "\n",
-			t->last_change_ago_msec, c->nodes_added,
-			c->nodes_removed, c->links_added, c->links_removed,
-			c->links_changed, c->prefixes_added,
-			c->prefixes_removed, c->prefixes_changed,
-			c->relays_changed);
-	}
-}
-
-static json_object *topology_json(const struct iplb_topology_status *t)
-{
-	json_object *jt = json_object_new_object();
-
-	json_object_int_add(jt, "routers", (int64_t)t->routers);
-	json_object_int_add(jt, "networks", (int64_t)t->networks);
-	json_object_int_add(jt, "links", (int64_t)t->links);
-	json_object_int_add(jt, "prefixes", (int64_t)t->prefixes);
-	json_object_int_add(jt, "oneWayLinks", (int64_t)t->one_way);
-	json_object_int_add(jt, "ignored", (int64_t)t->ignored);
-	json_object_int_add(jt, "malformed", (int64_t)t->malformed);
-	json_object_int_add(jt, "rebuilds", (int64_t)t->rebuilds);
-	json_object_int_add(jt, "rebuildsUnchanged",
-			    (int64_t)t->rebuilds_unchanged);
-	json_object_int_add(jt, "rebuildErrors", (int64_t)t->rebuild_errors);
-	json_object_int_add(jt, "lastRebuildUsec",
-			    (int64_t)t->last_rebuild_usec);
-	json_object_int_add(jt, "maxRebuildUsec", (int64_t)t->max_rebuild_usec);
-	json_object_int_add(jt, "lastRebuildAgoMsec", t->last_rebuild_ago_msec);
-	json_object_boolean_add(jt, "rebuildPending", t->rebuild_pending);
-	json_object_int_add(jt, "debounceDelayMsec", t->debounce_delay_msec);
-	json_object_int_add(jt, "debounceMaxHoldMsec",
-			    t->debounce_max_hold_msec);
-	json_object_int_add(jt, "snapshots", (int64_t)t->snapshots);
-	json_object_int_add(jt, "sameTopology", (int64_t)t->same_topology);
-	if (t->last_change_ago_msec >= 0) {
-		const struct iplb_topology_change *c = &t->last_change;
-		json_object *jc = json_object_new_object();
-
-		json_object_int_add(jc, "agoMsec", t->last_change_ago_msec);
-		json_object_int_add(jc, "nodesAdded", (int64_t)c->nodes_added);
-		json_object_int_add(jc, "nodesRemoved",
-				    (int64_t)c->nodes_removed);
-		json_object_int_add(jc, "relaysChanged",
-				    (int64_t)c->relays_changed);
-		json_object_int_add(jc, "linksAdded", (int64_t)c->links_added);
-		json_object_int_add(jc, "linksRemoved",
-				    (int64_t)c->links_removed);
-		json_object_int_add(jc, "linksChanged",
-				    (int64_t)c->links_changed);
-		json_object_int_add(jc, "prefixesAdded",
-				    (int64_t)c->prefixes_added);
-		json_object_int_add(jc, "prefixesRemoved",
-				    (int64_t)c->prefixes_removed);
-		json_object_int_add(jc, "prefixesChanged",
-				    (int64_t)c->prefixes_changed);
-		json_object_object_add(jt, "lastChange", jc);
-	}
-	return jt;
-}
-
-static void show_table_text(struct vty *vty, const struct iplb_table_status *t)
-{
-	vty_out(vty, "  Table:     %" PRIu64 " destinations from router %s\n",
-		t->destinations, t->has_source ? t->source : "(unknown)");
-	if (t->datapath_configured)
-		vty_out(vty,
-			"    Datapath:   bpf instance %s, %s, attached to: %s, "
-			"%s\n",
-			t->instance, t->datapath_open ? "open" : "not open",
-			t->attached[0] ? t->attached : "(none)",
-			t->healthy ? "healthy" : "NOT healthy");
-	else
-		vty_out(vty,
-			"    Datapath:   none (computed, not installed)\n");
-	if (t->datapath_error[0])
-		vty_out(vty, "    Datapath error: %s\n", t->datapath_error);
-	vty_out(vty,
-		"    Recomputes: %" PRIu64 " (last %" PRIu64 " us, max %" PRIu64
-		" us), %" PRIu64 " routes written, %" PRIu64
-		" removed, %" PRIu64 " changed nothing, %" PRIu64 " errors\n",
-		t->recomputes, t->last_compute_usec, t->max_compute_usec,
-		t->routes_written, t->routes_removed, t->without_changes,
-		t->errors);
-	if (t->updates)
-		vty_out(vty,
-			"    LSA to table: last %" PRId64 " ms (%" PRId64
-			" ms ago), max %" PRId64 " ms, %" PRIu64 " updates\n",
-			t->last_update_msec, t->last_update_ago_msec,
-			t->max_update_msec, t->updates);
-}
-
-static json_object *table_json(const struct iplb_table_status *t)
-{
-	json_object *jt = json_object_new_object();
-
-	json_object_int_add(jt, "destinations", (int64_t)t->destinations);
-	if (t->has_source)
-		json_object_string_add(jt, "source", t->source);
-	json_object_string_add(jt, "datapath",
-			       t->datapath_configured ? "bpf" : "none");
-	if (t->datapath_configured) {
-		json_object_string_add(jt, "instance", t->instance);
-		json_object_boolean_add(jt, "open", t->datapath_open);
-		json_object_string_add(jt, "attached", t->attached);
-	}
-	json_object_boolean_add(jt, "healthy", t->healthy);
-	json_object_string_add(jt, "datapathError", t->datapath_error);
-	json_object_int_add(jt, "recomputes", (int64_t)t->recomputes);
-	json_object_int_add(jt, "lastComputeUsec",
-			    (int64_t)t->last_compute_usec);
-	json_object_int_add(jt, "maxComputeUsec", (int64_t)t->max_compute_usec);
-	json_object_int_add(jt, "routesWritten", (int64_t)t->routes_written);
-	json_object_int_add(jt, "routesRemoved", (int64_t)t->routes_removed);
-	json_object_int_add(jt, "withoutChanges", (int64_t)t->without_changes);
-	json_object_int_add(jt, "errors", (int64_t)t->errors);
-	json_object_int_add(jt, "updates", (int64_t)t->updates);
-	json_object_int_add(jt, "lsaToTableMsec", t->last_update_msec);
-	json_object_int_add(jt, "maxLsaToTableMsec", t->max_update_msec);
-	json_object_int_add(jt, "lastUpdateAgoMsec", t->last_update_ago_msec);
-	return jt;
-}
-
-static json_object *lsdb_json(const struct iplb_lsdb_status *l)
-{
-	json_object *jl = json_object_new_object();
-	json_object *by_type = json_object_new_object();
-
-	json_object_string_add(jl, "state", l->state);
-	json_object_string_add(jl, "server", l->server);
-	json_object_int_add(jl, "stateSinceSec", (int64_t)l->since_sec);
-	json_object_string_add(jl, "stateSince", l->since);
-	if (l->has_router_id)
-		json_object_string_add(jl, "routerId", l->router_id);
-	json_object_int_add(jl, "lsas", (int64_t)l->lsas);
-	for (size_t t = 0; t < array_size(lsa_type_keys); t++)
-		if (lsa_type_keys[t])
-			json_object_int_add(by_type, lsa_type_keys[t],
-					    (int64_t)l->lsas_by_type[t]);
-	json_object_object_add(jl, "lsasByType", by_type);
-	json_object_int_add(jl, "lsaUpdates", (int64_t)l->lsa_updates);
-	json_object_int_add(jl, "lsaDeletes", (int64_t)l->lsa_deletes);
-	json_object_int_add(jl, "malformed", (int64_t)l->malformed);
-	json_object_int_add(jl, "truncated", (int64_t)l->truncated);
-	json_object_int_add(jl, "ospfInterfaces", (int64_t)l->ospf_interfaces);
-	json_object_int_add(jl, "ospfInterfacesUp",
-			    (int64_t)l->ospf_interfaces_up);
-	json_object_int_add(jl, "ospfNeighbours", (int64_t)l->ospf_neighbours);
-	json_object_int_add(jl, "ospfNeighboursFull",
-			    (int64_t)l->ospf_neighbours_full);
-	json_object_int_add(jl, "ospfReachableRouters",
-			    (int64_t)l->ospf_reachable_routers);
-	json_object_int_add(jl, "syncs", (int64_t)l->syncs);
-	json_object_int_add(jl, "disconnects", (int64_t)l->disconnects);
-	json_object_int_add(jl, "connectAttempts",
-			    (int64_t)l->connect_attempts);
-	json_object_string_add(jl, "lastError", l->last_error);
-	if (l->retry_in_msec >= 0)
-		json_object_int_add(jl, "retryInMsec", l->retry_in_msec);
-	return jl;
-}
-
-DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
-      SHOW_STR IPLB_STR "Daemon status\n" JSON_STR)
-{
-	struct iplb_status st;
-	bool zebra = iplb_zebra_connected();
-	json_object *jo;
-
-	iplb_core_status(iplb_g.core, &st);
-
-	if (!json) {
-		vty_out(vty, "iplbd %s (FRRouting %s)\n", st.version,
-			FRR_VERSION);
-		vty_out(vty, "  Role:      %s\n", st.role);
-		vty_out(vty, "  Uptime:    %s\n", st.uptime);
-		vty_out(vty, "  Zebra:     %s\n",
-			zebra ? "connected" : "not connected");
-		show_lsdb_text(vty, &st.lsdb);
-		show_topology_text(vty, &st.topology);
-		show_table_text(vty, &st.table);
-		return CMD_SUCCESS;
-	}
-
-	jo = json_object_new_object();
-	json_object_string_add(jo, "daemon", "iplbd");
-	json_object_string_add(jo, "version", st.version);
-	json_object_string_add(jo, "frrVersion", FRR_VERSION);
-	json_object_string_add(jo, "role", st.role);
-	json_object_int_add(jo, "uptimeSec", (int64_t)st.uptime_sec);
-	json_object_string_add(jo, "uptime", st.uptime);
-	json_object_boolean_add(jo, "zebraConnected", zebra);
-	json_object_object_add(jo, "lsdb", lsdb_json(&st.lsdb));
-	json_object_object_add(jo, "topology", topology_json(&st.topology));
-	json_object_object_add(jo, "table", table_json(&st.table));
-	return vty_json(vty, jo);
-}
-
 /*
- * Debugging: `debug iplb lsdb|paths|dataplane`, in enable mode for this
- * session's terminal monitor and logs, in configuration mode also saved.
+ * Debugging (iplb_debug.c): in enable mode for this session's terminal
+ * monitor and logs, in configuration mode also saved. 'dataplane' is the
+ * former name of 'datapath', kept for configurations that have it.
  */
-static uint32_t iplb_debug_conf, iplb_debug_term;
-
-static const struct {
-	const char *name;
-	uint32_t flag;
-	const char *what;
-} iplb_debug_categories[] = {
-	{ "lsdb", IPLB_DEBUG_LSDB,
-	  "LSAs received, topology rebuilds and changes" },
-	{ "paths", IPLB_DEBUG_PATHS, "each destination's paths and route" },
-	{ "dataplane", IPLB_DEBUG_DATAPLANE,
-	  "each record written to or removed from the datapath" },
-};
-
 DEFPY(debug_iplb, debug_iplb_cmd,
-      "[no$no] debug iplb <lsdb|paths|dataplane|all>$category",
+      "[no$no] debug iplb <lsdb|paths|datapath|dataplane|all>$category",
       NO_STR DEBUG_STR IPLB_STR
       "LSAs received, topology rebuilds and changes\n"
       "Each destination's paths and route at each recompute\n"
       "Each record written to or removed from the datapath\n"
+      "Same as datapath (its former name)\n"
       "All of the above\n")
 {
-	uint32_t flags = 0;
-
-	for (size_t i = 0; i < array_size(iplb_debug_categories); i++)
-		if (strmatch(category, "all") ||
-		    strmatch(category, iplb_debug_categories[i].name))
-			flags |= iplb_debug_categories[i].flag;
-	if (vty->node == CONFIG_NODE) {
-		if (no)
-			iplb_debug_conf &= ~flags;
-		else
-			iplb_debug_conf |= flags;
-	}
-	if (no)
-		iplb_debug_term &= ~flags;
-	else
-		iplb_debug_term |= flags;
-	iplb_core_set_debug(iplb_g.core, iplb_debug_conf | iplb_debug_term);
+	iplb_debug_set(vty->node, !no,
+		       strmatch(category, "dataplane") ? "datapath" : category);
 	return CMD_SUCCESS;
 }
 
 DEFUN_NOSH(show_debugging_iplb, show_debugging_iplb_cmd,
 	   "show debugging [iplb]", SHOW_STR DEBUG_STR IPLB_STR)
 {
-	uint32_t flags = iplb_debug_conf | iplb_debug_term;
-
 	vty_out(vty, "iplbd debugging status:\n");
-	for (size_t i = 0; i < array_size(iplb_debug_categories); i++)
-		if (flags & iplb_debug_categories[i].flag)
-			vty_out(vty, "  iplb %s debugging is on (%s)\n",
-				iplb_debug_categories[i].name,
-				iplb_debug_categories[i].what);
+	iplb_debug_write(vty, false);
 	return CMD_SUCCESS;
 }
 
 static int iplb_debug_config_write(struct vty *vty)
 {
-	int written = 0;
-
-	for (size_t i = 0; i < array_size(iplb_debug_categories); i++)
-		if (iplb_debug_conf & iplb_debug_categories[i].flag) {
-			vty_out(vty, "debug iplb %s\n",
-				iplb_debug_categories[i].name);
-			written++;
-		}
-	return written;
+	return iplb_debug_write(vty, true);
 }
 
 static struct cmd_node iplb_debug_node = {
@@ -1186,8 +861,8 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &no_iplb_lsdb_debounce_cmd);
 	install_element(IPLB_NODE, &iplb_path_cmd);
 	install_element(IPLB_NODE, &no_iplb_path_cmd);
-	install_element(IPLB_NODE, &iplb_datapath_backend_cmd);
-	install_element(IPLB_NODE, &no_iplb_datapath_backend_cmd);
+	install_element(IPLB_NODE, &iplb_datapath_engine_cmd);
+	install_element(IPLB_NODE, &no_iplb_datapath_engine_cmd);
 	install_element(IPLB_NODE, &iplb_datapath_interface_cmd);
 	install_element(IPLB_NODE, &iplb_datapath_encap_cmd);
 	install_element(IPLB_NODE, &iplb_datapath_mode_cmd);

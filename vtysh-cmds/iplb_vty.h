@@ -19,7 +19,7 @@ void cli_show_iplb_lsdb_debounce(struct vty *vty, const struct lyd_node *dnode,
 				 bool show_defaults);
 void cli_show_iplb_leaf(struct vty *vty, const struct lyd_node *dnode,
 			bool show_defaults);
-void cli_show_iplb_datapath_backend(struct vty *vty,
+void cli_show_iplb_datapath_engine(struct vty *vty,
 				    const struct lyd_node *dnode,
 				    bool show_defaults);
 void cli_show_iplb_datapath_source(struct vty *vty,

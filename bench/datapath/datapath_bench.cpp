@@ -30,8 +30,8 @@
 // Every case is first run and its output compared with the frame
 // tests/bpf/packets.hpp builds, so the numbers are those of the intended path.
 // Needs root (loading eBPF programs).
-#include "dataplane/bpf_programs.hpp"
-#include "dataplane/route_record.hpp"
+#include "datapath/bpf_programs.hpp"
+#include "datapath/route_record.hpp"
 #include "util/unique_fd.hpp"
 
 #include "packets.hpp"

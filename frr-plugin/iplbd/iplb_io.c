@@ -16,7 +16,7 @@
 #include "iplbd/iplbd.h"
 
 #include "iplbd/iplb_io.h"
-#include "iplbd/iplb_vip.h"
+#include "iplbd/iplb_zebra.h"
 
 /* The LSDB session uses three descriptors; leave room for what comes. */
 #define IPLB_IO_SLOTS 16
@@ -156,11 +156,17 @@ static void iplb_io_lower_privileges(void *ctx)
 	_zprivs_lower(&iplb_io_raised);
 }
 
-/* A mux announces its VIPs only while its datapath is healthy. */
-static void iplb_io_datapath_changed(void *ctx, bool healthy)
+/* The core's decision about a VIP, to zebra. */
+static bool iplb_io_announce_vip(void *ctx, const char *vip, bool announce)
 {
-	zlog_info("datapath %s", healthy ? "healthy" : "not healthy");
-	iplb_vip_evaluate_all();
+	struct prefix p;
+
+	if (!str2prefix(vip, &p)) {
+		zlog_err("%s: the core named VIP '%s', not a prefix", __func__,
+			 vip);
+		return false;
+	}
+	return iplb_zebra_vip_send(&p, announce);
 }
 
 static bool iplb_io_prefix_list_permits(void *ctx, const char *name,
@@ -189,7 +195,7 @@ const struct iplb_io_ops *iplb_io_init(struct thread_master *master)
 	io.ops.log = iplb_io_log;
 	io.ops.raise_privileges = iplb_io_raise_privileges;
 	io.ops.lower_privileges = iplb_io_lower_privileges;
-	io.ops.datapath_changed = iplb_io_datapath_changed;
+	io.ops.announce_vip = iplb_io_announce_vip;
 	io.ops.prefix_list_permits = iplb_io_prefix_list_permits;
 	return &io.ops;
 }

@@ -21,9 +21,10 @@
 #include "plist.h"
 
 #include "iplbd/iplbd.h"
+#include "iplbd/iplb_debug.h"
 #include "iplbd/iplb_io.h"
 #include "iplbd/iplb_nb.h"
-#include "iplbd/iplb_vip.h"
+#include "iplbd/iplb_settings.h"
 #include "iplbd/iplb_vty.h"
 #include "iplbd/iplb_zebra.h"
 
@@ -69,8 +70,8 @@ static void iplb_sighup(void)
 static void iplb_sigint(void)
 {
 	zlog_notice("Terminating on signal");
+	/* zebra drops a departed client's routes: the VIPs go with it. */
 	iplb_zebra_terminate();
-	iplb_vip_terminate();
 	iplb_core_lsdb_enable(iplb_g.core, false);
 	iplb_io_terminate();
 	iplb_core_free(iplb_g.core);
@@ -149,6 +150,7 @@ int main(int argc, char **argv)
 	prefix_list_init();
 	prefix_list_add_hook(iplb_prefix_list_changed);
 	prefix_list_delete_hook(iplb_prefix_list_changed);
+	iplb_debug_init();
 	iplb_vty_init();
 	iplb_zebra_init(iplb_g.master);
 

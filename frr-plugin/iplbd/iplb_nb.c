@@ -94,10 +94,10 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			},
 		},
 		{
-			.xpath = IPLB_XPATH "/datapath/backend",
+			.xpath = IPLB_XPATH "/datapath/engine",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
-				.cli_show = cli_show_iplb_datapath_backend,
+				.cli_show = cli_show_iplb_datapath_engine,
 			},
 		},
 		{

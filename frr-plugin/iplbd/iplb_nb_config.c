@@ -10,8 +10,9 @@
 #include "yang.h"
 
 #include "iplbd/iplbd.h"
+#include "iplbd/iplb_mux.h"
 #include "iplbd/iplb_nb.h"
-#include "iplbd/iplb_vip.h"
+#include "iplbd/iplb_settings.h"
 
 /* XPath: /frr-iplbd:iplb */
 int iplb_create(struct nb_cb_create_args *args)
@@ -31,8 +32,9 @@ int iplb_destroy(struct nb_cb_destroy_args *args)
 	 * datapath is detached from its interfaces; its table stays pinned
 	 * (iplbctl purge removes it). */
 	iplb_core_lsdb_enable(iplb_g.core, false);
+	/* Destroying 'router iplb' does not call the VIP list's destroy. */
+	iplb_mux_vip_remove_all(iplb_g.core, "router iplb removed");
 	iplb_core_set_role(iplb_g.core, "host", NULL, 0);
-	iplb_vip_remove_all();
 	iplb_settings = iplb_settings_new();
 	if (iplb_settings) {
 		iplb_core_configure(iplb_g.core, iplb_settings, NULL, 0);
@@ -129,7 +131,7 @@ static struct iplb_settings *iplb_settings_of(const struct lyd_node *dnode)
 			   yang_dnode_get_string(dnode, "./path/planner"),
 			   yang_dnode_get_uint8(dnode, "./path/max-relays"));
 	iplb_settings_datapath(
-		settings, yang_dnode_get_string(dnode, "./datapath/backend"),
+		settings, yang_dnode_get_string(dnode, "./datapath/engine"),
 		instance, yang_dnode_get_string(dnode, "./datapath/encap"),
 		yang_dnode_get_string(dnode, "./datapath/mode"),
 		yang_dnode_get_uint16(dnode, "./datapath/mtu"),
@@ -244,10 +246,10 @@ int iplb_role_modify(struct nb_cb_modify_args *args)
 	case NB_EV_ABORT:
 		return NB_OK;
 	case NB_EV_APPLY:
+		/* A mux's VIPs follow at once. */
 		if (!iplb_core_set_role(iplb_g.core, role, args->errmsg,
 					args->errmsg_len))
 			return NB_ERR_INCONSISTENCY;
-		iplb_vip_evaluate_all();
 		return NB_OK;
 	}
 	return NB_OK;

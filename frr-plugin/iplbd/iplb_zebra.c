@@ -10,7 +10,6 @@
 #include "zclient.h"
 
 #include "iplbd/iplbd.h"
-#include "iplbd/iplb_vip.h"
 #include "iplbd/iplb_zebra.h"
 
 static struct zclient *zclient;
@@ -19,7 +18,9 @@ static void iplb_zebra_on_connect(struct zclient *zc)
 {
 	zlog_info("connected to zebra");
 	zclient_send_reg_requests(zc, VRF_DEFAULT);
-	iplb_vip_zebra_connected();
+	/* A new zebra, or the same one after our session ended: it holds
+	 * none of our routes. */
+	iplb_core_zebra_connected(iplb_g.core);
 }
 
 /*

@@ -5,19 +5,29 @@
 
 namespace iplb {
 
-Daemon::Daemon(IoDriver &io, LogSink log)
-    : log_(std::move(log)), timers_(io), session_io_(timers_.client([this] { lsdb_.on_timer(); })),
+Daemon::Daemon(IoDriver &io, LogSink log, Clock::time_point started)
+    : log_(std::move(log)), started_(started), timers_(io),
+      session_io_(timers_.client([this] { lsdb_.on_timer(); })),
       debounce_io_(timers_.client([this] { debounce_.on_timer(); })),
-      datapath_io_(timers_.client([this] { watch_datapath(); })),
+      datapath_io_(timers_.client([this] { host_.on_timer(); })),
       lsdb_(session_io_, ApiSessionConfig{}), debounce_(debounce_io_, [this] { rebuild(); }),
       topology_(*TopologyBuilder().build()),
-      pipeline_(filtered(&DebugFlags::paths), filtered(&DebugFlags::dataplane))
+      host_(
+	      datapath_io_, topology_, [this] { return lsdb_.status().router_id; },
+	      [this](LogLevel level, const std::string &message) { this->log(level, message); },
+	      filtered(&DebugFlags::paths), filtered(&DebugFlags::datapath)),
+      mux_([this](LogLevel level, const std::string &message) { this->log(level, message); })
 {
 	lsdb_.set_log(filtered(&DebugFlags::lsdb));
 	lsdb_.set_on_change([this] {
 		if (!debounce_.pending() && !first_change_)
 			first_change_ = std::chrono::steady_clock::now();
 		debounce_.poke();
+	});
+	host_.set_health_listener([this](bool healthy) {
+		mux_.set_datapath_healthy(healthy);
+		if (health_listener_)
+			health_listener_(healthy);
 	});
 }
 
@@ -31,104 +41,25 @@ LogSink Daemon::filtered(const bool DebugFlags::*flag) const
 	};
 }
 
-namespace {
-
-// Holds the daemon's privileges raised for one scope.
-class Raised {
-public:
-	explicit Raised(const Privileges &p) : p_(p)
-	{
-		if (p_.raise)
-			p_.raise();
-	}
-	~Raised()
-	{
-		if (p_.lower)
-			p_.lower();
-	}
-	Raised(const Raised &) = delete;
-	Raised &operator=(const Raised &) = delete;
-
-private:
-	const Privileges &p_;
-};
-
-} // namespace
-
-Status Daemon::configure(const DaemonConfig &config)
+void Daemon::set_role(Role role)
 {
-	if (auto s = validate(config); !s)
-		return s;
-	if (auto s = pipeline_.set_config(config.pipeline); !s)
-		return s;
-	config_ = config;
-	Status result = ok();
-	{
-		Raised raised(privileges_);
-		if (config.datapath) {
-			result = datapath_.apply(*config.datapath);
-			if (!result)
-				log(LogLevel::error, "datapath: " + result.error().message);
-		} else {
-			datapath_.release(); // detached; its table stays pinned
-		}
-	}
-	pipeline_.set_table(datapath_.table());
-	update_table();
-	check_health();
-	if (config.datapath)
-		datapath_io_.arm_timer(std::chrono::seconds{1});
-	else
-		datapath_io_.cancel_timer();
-	return result;
+	role_ = role;
+	mux_.set_role(role);
 }
 
-void Daemon::watch_datapath()
+Status Daemon::configure(const HostPlaneConfig &config)
 {
-	if (!config_.datapath)
-		return;
-	const bool was_open = datapath_.open();
-	{
-		Raised raised(privileges_);
-		datapath_.verify();
-		if (!datapath_.healthy())
-			(void)datapath_.apply(*config_.datapath); // counted, kept as last error
-	}
-	if (!was_open && datapath_.open()) {
-		pipeline_.set_table(datapath_.table());
-		update_table();
-	}
-	check_health();
-	datapath_io_.arm_timer(std::chrono::seconds{1});
+	return host_.configure(config);
 }
 
-bool Daemon::healthy() const
+void Daemon::prefix_lists_changed()
 {
-	return !config_.datapath || datapath_.healthy();
-}
-
-void Daemon::check_health()
-{
-	const bool now = healthy();
-	if (healthy_ == now)
-		return;
-	healthy_ = now;
-	log(now ? LogLevel::info : LogLevel::warning,
-	    now ? "datapath healthy" : "datapath not healthy");
-	if (health_listener_)
-		health_listener_(now);
-}
-
-void Daemon::update_table()
-{
-	pipeline_.set_source(lsdb_.status().router_id);
-	Raised raised(privileges_);
-	pipeline_.run(topology_);
+	host_.update();
 }
 
 void Daemon::clear_counters()
 {
-	pipeline_.clear_counters();
+	host_.clear_counters();
 	timing_ = {};
 	rebuilds_ = {};
 }
@@ -193,7 +124,8 @@ void Daemon::rebuild()
 	if (listener_)
 		listener_(before, topology_, delta);
 
-	update_table();
+	if (planes().host)
+		host_.update(topology_);
 	if (first_change_) {
 		const auto now = std::chrono::steady_clock::now();
 		const auto waited =
@@ -206,7 +138,6 @@ void Daemon::rebuild()
 		log(LogLevel::info, "table updated " + std::to_string(waited.count()) +
 					    " ms after the LSDB changed");
 	}
-	check_health();
 }
 
 } // namespace iplb

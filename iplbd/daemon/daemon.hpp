@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Everything one iplbd instance holds, independent of FRR: its status, its
-// LSDB feed, and the topology it builds from the feed, debounced like OSPF
-// throttles SPF. The C interface (capi/) exposes it to the FRR glue.
+// Everything one iplbd instance holds, independent of FRR: its role, the
+// LSDB feed and the topology it builds from it (debounced like OSPF
+// throttles SPF), and the planes its role runs (roles/role.hpp), which that
+// topology drives. The C interface (capi/) exposes it to the FRR glue.
 #pragma once
 
-#include "daemon/daemon_config.hpp"
 #include "daemon/debouncer.hpp"
 #include "lsdb/api_session.hpp"
 #include "lsdb/topology_builder.hpp"
-#include "status/daemon_status.hpp"
+#include "roles/host_plane.hpp"
+#include "roles/mux_plane.hpp"
+#include "roles/role.hpp"
 #include "topology/relay_policy.hpp"
 #include "topology/topology_delta.hpp"
 #include "util/io_driver.hpp"
@@ -45,19 +47,14 @@ struct UpdateTiming {
 	std::chrono::steady_clock::time_point at{};
 };
 
-// `debug iplb lsdb|paths|dataplane`: which debug messages are logged (the
+// `debug iplb lsdb|paths|datapath`: which debug messages are logged (the
 // others' info, warnings and errors always are).
 struct DebugFlags {
-	bool lsdb = false;	// the API session, topology rebuilds and changes
-	bool paths = false;	// recomputes: what was computed, per destination
-	bool dataplane = false; // every record written or removed
+	bool lsdb = false;     // the API session, topology rebuilds and changes
+	bool paths = false;    // recomputes: what was computed, per destination
+	bool datapath = false; // every record written or removed
 
 	friend bool operator==(const DebugFlags &, const DebugFlags &) = default;
-};
-
-// The datapath's work needs privileges the daemon otherwise drops.
-struct Privileges {
-	std::function<void()> raise, lower;
 };
 
 // Who consumes the topology (the path engine): called once per new
@@ -67,15 +64,25 @@ using TopologyListener = std::function<void(
 
 class Daemon {
 public:
-	explicit Daemon(IoDriver &io, LogSink log = {});
+	using Clock = std::chrono::steady_clock;
+
+	explicit Daemon(IoDriver &io, LogSink log = {}, Clock::time_point started = Clock::now());
 	Daemon(const Daemon &) = delete;
 	Daemon &operator=(const Daemon &) = delete;
 
 	void on_io(int fd, bool readable, bool writable) { lsdb_.on_io(fd, readable, writable); }
 	void on_timer() { timers_.on_timer(); }
 
-	DaemonStatus &status() { return status_; }
-	const DaemonStatus &status() const { return status_; }
+	Role role() const { return role_; }
+	// The planes follow at once (a mux's VIPs are announced or withdrawn).
+	void set_role(Role role);
+	Planes planes() const { return planes_of(role_); }
+	// Monotonic: a wall-clock step (NTP, operator) does not change it.
+	std::chrono::seconds uptime(Clock::time_point now = Clock::now()) const
+	{
+		return std::chrono::duration_cast<std::chrono::seconds>(now - started_);
+	}
+
 	ApiSession &lsdb() { return lsdb_; }
 	const ApiSession &lsdb() const { return lsdb_; }
 
@@ -90,45 +97,36 @@ public:
 	void set_relay_policy(const RelayPolicy &policy);
 	void set_topology_listener(TopologyListener listener) { listener_ = std::move(listener); }
 
-	// Paths, destinations and datapath: validated, then applied (the
-	// datapath opened or re-adopted, attached, the table recomputed and
-	// synced). A datapath that cannot be brought up is an error, but the
-	// configuration stays: it is retried with the next change.
-	Status configure(const DaemonConfig &config);
-	const DaemonConfig &config() const { return config_; }
-	void set_privileges(Privileges privileges) { privileges_ = std::move(privileges); }
+	// The host plane's paths, destinations and datapath (see HostPlane).
+	Status configure(const HostPlaneConfig &config);
+	// The datapath is configured and attached everywhere it should be, or
+	// none is configured.
+	bool healthy() const { return host_.healthy(); }
 	// Called when healthy() changes.
 	void set_health_listener(std::function<void(bool)> listener)
 	{
 		health_listener_ = std::move(listener);
 	}
-	// The datapath is configured and attached everywhere it should be, or
-	// none is configured.
-	bool healthy() const;
-
+	void set_privileges(Privileges privileges) { host_.set_privileges(std::move(privileges)); }
 	// A prefix-list changed: the destinations may have.
-	void prefix_lists_changed() { update_table(); }
+	void prefix_lists_changed();
 
-	HostPipeline &pipeline() { return pipeline_; }
-	const HostPipeline &pipeline() const { return pipeline_; }
-	const HostDatapath &datapath() const { return datapath_; }
+	HostPlane &host() { return host_; }
+	const HostPlane &host() const { return host_; }
+	MuxPlane &mux() { return mux_; }
+	const MuxPlane &mux() const { return mux_; }
+
 	const UpdateTiming &update_timing() const { return timing_; }
 	void clear_counters();
 	void set_debug(const DebugFlags &flags)
 	{
 		debug_ = flags;
-		pipeline_.set_debug(flags.paths, flags.dataplane);
+		host_.set_debug(flags.paths, flags.datapath);
 	}
 	const DebugFlags &debug() const { return debug_; }
 
 private:
 	void rebuild();
-	// Runs the pipeline on the current topology, with privileges.
-	void update_table();
-	void check_health();
-	// Every second while a datapath is configured: is it still attached
-	// everywhere; if not, attach again (an interface that came back).
-	void watch_datapath();
 	// Debug messages of the daemon itself are the LSDB's.
 	void log(LogLevel level, const std::string &message) const
 	{
@@ -140,7 +138,8 @@ private:
 
 	DebugFlags debug_;
 	LogSink log_;
-	DaemonStatus status_;
+	Clock::time_point started_;
+	Role role_ = Role::host;
 	TimerMux timers_;
 	TimerMux::Client &session_io_;
 	TimerMux::Client &debounce_io_;
@@ -154,12 +153,9 @@ private:
 	RebuildCounters rebuilds_;
 	TopologyListener listener_;
 
-	DaemonConfig config_;
-	HostPipeline pipeline_;
-	HostDatapath datapath_;
-	Privileges privileges_;
+	HostPlane host_;
+	MuxPlane mux_;
 	std::function<void(bool)> health_listener_;
-	std::optional<bool> healthy_; // as last reported
 	std::optional<std::chrono::steady_clock::time_point> first_change_;
 	UpdateTiming timing_;
 };

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "lsdb/api_protocol.hpp"
-#include "topology/prefix.hpp"
+#include "util/prefix.hpp"
 #include "util/result.hpp"
 
 #include <cstdint>

@@ -67,6 +67,8 @@ LsaDatabase::Change LsaDatabase::apply_update(const ospfapi::LsaNotification &n)
 	content_hash_ ^= fresh.content_hash;
 	if (it == lsas_.end()) {
 		lsas_.emplace(key, std::move(fresh));
+		if (key.type < by_type_.size())
+			by_type_[key.type]++;
 		return Change::added;
 	}
 	content_hash_ ^= it->second.content_hash;
@@ -81,17 +83,10 @@ LsaDatabase::Change LsaDatabase::apply_delete(const ospfapi::LsaNotification &n)
 	if (it == lsas_.end())
 		return Change::none;
 	content_hash_ ^= it->second.content_hash;
+	if (it->first.type < by_type_.size())
+		by_type_[it->first.type]--;
 	lsas_.erase(it);
 	return Change::removed;
-}
-
-std::array<size_t, 12> LsaDatabase::count_by_type() const
-{
-	std::array<size_t, 12> counts{};
-	for (const auto &[key, lsa] : lsas_)
-		if (key.type < counts.size())
-			counts[key.type]++;
-	return counts;
 }
 
 } // namespace iplb

@@ -49,6 +49,7 @@ public:
 	{
 		lsas_.clear();
 		content_hash_ = 0;
+		by_type_ = {};
 	}
 
 	size_t size() const { return lsas_.size(); }
@@ -56,8 +57,9 @@ public:
 	// after a refresh, or after a withdrawal and re-announcement of the
 	// same LSA (how ospfd reports refreshes). XOR of the LSAs' hashes.
 	uint64_t content_hash() const { return content_hash_; }
-	// Count of LSAs per type 1..11 (index = type).
-	std::array<size_t, 12> count_by_type() const;
+	// Count of LSAs per type 1..11 (index = type), kept as LSAs come and
+	// go: `show iplb status` never walks the database.
+	const std::array<size_t, 12> &count_by_type() const { return by_type_; }
 	const std::map<LsaKey, StoredLsa> &entries() const { return lsas_; }
 
 	static LsaKey key_of(const ospfapi::LsaNotification &notification);
@@ -65,6 +67,7 @@ public:
 private:
 	std::map<LsaKey, StoredLsa> lsas_;
 	uint64_t content_hash_ = 0;
+	std::array<size_t, 12> by_type_{};
 };
 
 } // namespace iplb

@@ -59,7 +59,7 @@ std::vector<RelayList> relay_lists(const Topology &topology, const PrefixPaths &
 	std::vector<RelayList> lists;
 	std::set<std::vector<Topology::Vertex>> seen;
 	for (const RelayPlan &plan : paths.plans) {
-		if (lists.size() == IPLB_MAX_LISTS)
+		if (lists.size() == max_lists_per_route)
 			break;
 		if (!seen.insert(plan.relays).second)
 			continue; // a better path already gave this list its flows

@@ -6,10 +6,10 @@
 // datapath (sync_table).
 #pragma once
 
-#include "dataplane/route_record.hpp"
 #include "paths/ecmp.hpp"
 #include "paths/path.hpp"
 #include "paths/relay_planner.hpp"
+#include "table/route_spec.hpp"
 #include "topology/topology.hpp"
 #include "util/result.hpp"
 
@@ -53,7 +53,7 @@ Result<PrefixPaths, Error> paths_to_prefix(const Topology &topology, Topology::V
 
 // The relay lists of those paths, for the table: relays by their relay
 // addresses, a path that needs no relay as the direct list, a plan equal to
-// a better path's dropped, at most IPLB_MAX_LISTS lists.
+// a better path's dropped, at most max_lists_per_route lists.
 std::vector<RelayList> relay_lists(const Topology &topology, const PrefixPaths &paths);
 
 // The prefixes announced by a router other than `source` and not by

@@ -16,7 +16,7 @@ bool inside(const Ipv4Prefix &inner, const Ipv4Prefix &outer)
 	return inner.length >= outer.length && outer.contains(inner.address);
 }
 
-// The datapath's table, each write and removal logged (debug dataplane).
+// The datapath's table, each write and removal logged (debug iplb datapath).
 class LoggedTable : public RouteTable {
 public:
 	LoggedTable(RouteTable &table, const LogSink &log) : table_(table), log_(log) {}
@@ -61,9 +61,9 @@ Status validate(const PipelineConfig &config)
 	};
 	if (auto ok = check_k(config.defaults.k, ""); !ok)
 		return ok;
-	if (config.max_relays == 0 || config.max_relays > IPLB_MAX_RELAYS)
+	if (config.max_relays == 0 || config.max_relays > max_relays_per_list)
 		return unexpected(
-			Error{"max relays must be in 1-" + std::to_string(IPLB_MAX_RELAYS) +
+			Error{"max relays must be in 1-" + std::to_string(max_relays_per_list) +
 			      " (the datapath's limit), not " + std::to_string(config.max_relays)});
 	std::set<Ipv4Prefix> seen;
 	for (const PrefixPolicy &p : config.policies) {
@@ -73,9 +73,9 @@ Status validate(const PipelineConfig &config)
 		if (p.k)
 			if (auto ok = check_k(*p.k, what); !ok)
 				return ok;
-		if (p.weights.size() > IPLB_MAX_LISTS)
+		if (p.weights.size() > max_lists_per_route)
 			return unexpected(Error{what + "more weights than lists (at most " +
-						std::to_string(IPLB_MAX_LISTS) + ")"});
+						std::to_string(max_lists_per_route) + ")"});
 		for (uint16_t w : p.weights)
 			if (w == 0)
 				return unexpected(Error{what + "a weight must be at least 1"});
@@ -85,10 +85,10 @@ Status validate(const PipelineConfig &config)
 		if (!statics.insert(route.prefix).second)
 			return unexpected(
 				Error{"static route " + to_string(route.prefix) + " given twice"});
-		// The datapath's own checks: list count, relay count, families.
-		if (auto record = encode_route(route, 0); !record)
+		// What a table entry can be: list count, relay count, families.
+		if (auto valid = validate(route); !valid)
 			return unexpected(Error{"static route " + to_string(route.prefix) + ": " +
-						record.error().message});
+						valid.error().message});
 	}
 	return ok();
 }

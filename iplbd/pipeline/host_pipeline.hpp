@@ -7,9 +7,9 @@
 // work for `show iplb counters`.
 #pragma once
 
-#include "dataplane/table_sync.hpp"
 #include "paths/engine.hpp"
 #include "pipeline/desired_table.hpp"
+#include "table/table_sync.hpp"
 #include "util/log.hpp"
 
 #include <chrono>
@@ -39,8 +39,8 @@ struct PrefixPolicy {
 struct PipelineConfig {
 	TableOptions defaults;
 	// Lists with more relays than this are left out (the kernel's limit is
-	// IPLB_MAX_RELAYS).
-	unsigned max_relays = IPLB_MAX_RELAYS;
+	// max_relays_per_list).
+	unsigned max_relays = max_relays_per_list;
 	// The path MTU given to computed routes (the datapath clamps TCP's MSS
 	// to fit the tunnel headers); 0: unknown.
 	uint16_t mtu = 0;

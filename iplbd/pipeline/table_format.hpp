@@ -4,8 +4,8 @@
 // installed compares with what iplbctl computes offline.
 #pragma once
 
-#include "dataplane/route_record.hpp"
 #include "pipeline/host_pipeline.hpp"
+#include "table/route_spec.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -5,8 +5,8 @@
 // planners work on a snapshot while the LSDB moves on.
 #pragma once
 
-#include "topology/prefix.hpp"
 #include "util/ipv4.hpp"
+#include "util/prefix.hpp"
 #include "util/result.hpp"
 #include "util/status.hpp"
 

@@ -3,8 +3,8 @@
 // and either family, for what can be both: a relay, a destination prefix.
 #pragma once
 
-#include "topology/prefix.hpp"
 #include "util/ipv4.hpp"
+#include "util/prefix.hpp"
 #include "util/result.hpp"
 
 #include <array>

@@ -2,9 +2,9 @@
 // The eBPF programs of kernel/ run by the kernel on fixed frames
 // (BPF_PROG_TEST_RUN): input bytes -> expected bytes and verdict, the
 // expected bytes built independently by packets.hpp. Needs root (CAP_BPF).
-#include "dataplane/bpf_programs.hpp"
-#include "dataplane/bpf_route_table.hpp"
-#include "dataplane/route_record.hpp"
+#include "datapath/bpf_programs.hpp"
+#include "datapath/bpf_route_table.hpp"
+#include "datapath/route_record.hpp"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>

@@ -104,3 +104,27 @@ class Namespaces:
         finally:
             sink.kill()
         return changes, json.loads(out.strip().splitlines()[-1])
+
+
+def srv6_missing(iplbctl):
+    """Why this kernel cannot carry SRv6 (no seg6 lightweight tunnels, an
+    optional kernel feature), or None: `iplbctl srv6 probe` in a namespace
+    made for it and removed at once."""
+    probe = Namespaces("iplbp")
+    name = probe.ns("probe")
+    subprocess.run(["ip", "netns", "add", name], check=True, timeout=10)
+    try:
+        # IPv6 takes no route through a device that is down.
+        subprocess.run(["ip", "-n", name, "link", "set", "dev", "lo", "up"], check=True,
+                       timeout=10)
+        result = subprocess.run([iplbctl, "-N", name, "-j", "srv6", "probe"],
+                                capture_output=True, text=True, timeout=30)
+    finally:
+        subprocess.run(["ip", "netns", "del", name], timeout=10)
+    if result.returncode == 0:
+        return None
+    try:
+        return json.loads(result.stdout)["reason"]
+    except (ValueError, KeyError):
+        raise AssertionError("iplbctl srv6 probe failed: %s%s" % (result.stdout,
+                                                                  result.stderr))

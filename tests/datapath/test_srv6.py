@@ -25,7 +25,7 @@ import subprocess
 
 import pytest
 
-from netns import PY, Namespaces
+from netns import PY, Namespaces, srv6_missing
 
 IPLBCTL = os.environ.get("IPLBCTL", "tools/iplbctl/iplbctl")
 NAMESPACES = Namespaces("iplbs")
@@ -39,7 +39,10 @@ R2_END, R2_DX4 = "fc00:0:2::e", "fc00:0:2::d4"
 A_DX4 = "fc00:0:a::d4"
 LISTS = [R1_DX4, R2_DX4, R1_END + "," + R2_DX4, R2_END + "," + R1_DX4]
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (netns)")
+# SRv6 lightweight tunnels are an optional kernel feature: probed once, and
+# every test here is skipped, with the kernel's answer, where it is missing.
+MISSING = "needs root (netns)" if os.geteuid() != 0 else srv6_missing(IPLBCTL)
+pytestmark = pytest.mark.skipif(MISSING is not None, reason="%s" % MISSING)
 
 
 def iplbctl(node, *args, json_out=False, check=True):

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The C interface as the FRR glue uses it.
 #include "capi/iplb_core.h"
+#include "capi/iplb_mux.h"
+#include "capi/iplb_settings.h"
+#include "capi/iplb_show.h"
 
 #include "fake_ospf_api_server.hpp"
 #include "ospfapi_fixtures.hpp"
 #include "poll_loop.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -43,10 +47,10 @@ struct Glue {
 			},
 		.cancel_timer = [](void *ctx) { static_cast<Glue *>(ctx)->loop.cancel_timer(); },
 		.log = nullptr,
-		.datapath_changed = nullptr,
 		.raise_privileges = nullptr,
 		.lower_privileges = nullptr,
 		.prefix_list_permits = nullptr,
+		.announce_vip = nullptr,
 	};
 
 	CorePtr make_core()
@@ -59,11 +63,21 @@ struct Glue {
 	}
 };
 
-iplb_status status_of(const iplb_core *core)
+using Text = std::unique_ptr<char, decltype(&std::free)>;
+
+// `show iplb status json`, as the glue gets it.
+nlohmann::json status_of(const iplb_core *core)
 {
-	iplb_status status;
-	iplb_core_status(core, &status);
-	return status;
+	const iplb_glue_facts facts{.frr_version = "8.4.4", .zebra_connected = true};
+	char err[256] = "";
+	Text text(iplb_show_status(core, &facts, true, err, sizeof(err)), &std::free);
+	EXPECT_NE(text, nullptr) << err;
+	return text ? nlohmann::json::parse(text.get()) : nlohmann::json::object();
+}
+
+std::string state_of(const iplb_core *core)
+{
+	return status_of(core)["lsdb"]["state"];
 }
 
 TEST(CoreCapi, RefusesIncompleteIoCallbacks)
@@ -79,15 +93,16 @@ TEST(CoreCapi, NewCoreReportsVersionHostRoleAndAnIdleFeed)
 	CorePtr core = glue.make_core();
 	ASSERT_NE(core, nullptr);
 	const auto status = status_of(core.get());
-	EXPECT_STREQ(status.version, iplb_core_version());
-	EXPECT_STREQ(status.version, IPLB_VERSION);
-	EXPECT_STREQ(status.role, "host");
-	EXPECT_EQ(status.uptime_sec, 0u);
-	EXPECT_STREQ(status.uptime, "00:00:00");
-	EXPECT_STREQ(status.lsdb.state, "idle");
-	EXPECT_STREQ(status.lsdb.server, "127.0.0.1:2607");
-	EXPECT_FALSE(status.lsdb.has_router_id);
-	EXPECT_EQ(status.lsdb.retry_in_msec, -1);
+	EXPECT_EQ(status["version"], iplb_core_version());
+	EXPECT_EQ(status["version"], IPLB_VERSION);
+	EXPECT_EQ(status["frrVersion"], "8.4.4");
+	EXPECT_EQ(status["role"], "host");
+	EXPECT_EQ(status["uptimeSec"], 0);
+	EXPECT_EQ(status["uptime"], "00:00:00");
+	EXPECT_EQ(status["lsdb"]["state"], "idle");
+	EXPECT_EQ(status["lsdb"]["server"], "127.0.0.1:2607");
+	EXPECT_FALSE(status["lsdb"].contains("routerId"));
+	EXPECT_FALSE(status["lsdb"].contains("retryInMsec"));
 }
 
 TEST(CoreCapi, SetRoleByName)
@@ -96,7 +111,7 @@ TEST(CoreCapi, SetRoleByName)
 	CorePtr core = glue.make_core();
 	char err[128] = "";
 	EXPECT_TRUE(iplb_core_set_role(core.get(), "mux", err, sizeof(err)));
-	EXPECT_STREQ(status_of(core.get()).role, "mux");
+	EXPECT_EQ(status_of(core.get())["role"], "mux");
 	EXPECT_STREQ(err, "");
 }
 
@@ -109,9 +124,9 @@ TEST(CoreCapi, UnknownRoleIsRejectedAndChangesNothing)
 	EXPECT_FALSE(iplb_core_check_role("switch", err, sizeof(err)));
 	EXPECT_NE(std::string(err).find("'switch'"), std::string::npos) << err;
 	EXPECT_FALSE(iplb_core_set_role(core.get(), "switch", err, sizeof(err)));
-	EXPECT_STREQ(status_of(core.get()).role, "backend");
+	EXPECT_EQ(status_of(core.get())["role"], "backend");
 	EXPECT_FALSE(iplb_core_set_role(core.get(), nullptr, nullptr, 0));
-	EXPECT_STREQ(status_of(core.get()).role, "backend");
+	EXPECT_EQ(status_of(core.get())["role"], "backend");
 }
 
 TEST(CoreCapi, ErrorMessageIsTruncatedToTheBuffer)
@@ -130,7 +145,7 @@ TEST(CoreCapi, BadApiServerIsRejectedAndKeepsTheOldOne)
 	EXPECT_FALSE(iplb_core_lsdb_set_server(core.get(), "10.0.0.300", 2607, err, sizeof(err)));
 	EXPECT_NE(std::string(err).find("not an IPv4 address"), std::string::npos) << err;
 	EXPECT_FALSE(iplb_core_lsdb_set_server(core.get(), "10.0.0.3", 0, err, sizeof(err)));
-	EXPECT_STREQ(status_of(core.get()).lsdb.server, "127.0.0.1:2607");
+	EXPECT_EQ(status_of(core.get())["lsdb"]["server"], "127.0.0.1:2607");
 }
 
 TEST(CoreCapi, LsdbFeedThroughTheGlueCallbacks)
@@ -159,44 +174,42 @@ TEST(CoreCapi, LsdbFeedThroughTheGlueCallbacks)
 
 	ASSERT_TRUE(iplb_core_lsdb_set_server(core.get(), "127.0.0.1", server.port(), nullptr, 0));
 	iplb_core_lsdb_enable(core.get(), true);
+	ASSERT_TRUE(glue.loop.run_until([&] { return state_of(core.get()) == "established"; }, 5s));
+	const auto lsdb = status_of(core.get())["lsdb"];
+	EXPECT_EQ(lsdb["lsas"], 2);
+	EXPECT_EQ(lsdb["lsasByType"]["router"], 1);
+	EXPECT_EQ(lsdb["lsasByType"]["network"], 1);
+	EXPECT_EQ(lsdb["routerId"], "10.255.0.1");
+	EXPECT_EQ(lsdb["syncs"], 1);
 	ASSERT_TRUE(glue.loop.run_until(
-		[&] { return std::string(status_of(core.get()).lsdb.state) == "established"; },
-		5s));
-	const auto lsdb = status_of(core.get()).lsdb;
-	EXPECT_EQ(lsdb.lsas, 2u);
-	EXPECT_EQ(lsdb.lsas_by_type[1], 1u);
-	EXPECT_EQ(lsdb.lsas_by_type[2], 1u);
-	EXPECT_TRUE(lsdb.has_router_id);
-	EXPECT_STREQ(lsdb.router_id, "10.255.0.1");
-	EXPECT_EQ(lsdb.syncs, 1u);
-	ASSERT_TRUE(glue.loop.run_until(
-		[&] { return status_of(core.get()).lsdb.ospf_neighbours_full == 1; }, 5s));
-	EXPECT_EQ(status_of(core.get()).lsdb.ospf_interfaces_up, 1u);
-	EXPECT_EQ(status_of(core.get()).lsdb.ospf_reachable_routers, 1u);
+		[&] { return status_of(core.get())["lsdb"]["ospfNeighboursFull"] == 1; }, 5s));
+	EXPECT_EQ(status_of(core.get())["lsdb"]["ospfInterfacesUp"], 1);
+	EXPECT_EQ(status_of(core.get())["lsdb"]["ospfReachableRouters"], 1);
 
 	// The topology follows after the debounce delay.
 	ASSERT_TRUE(glue.loop.run_until(
-		[&] { return status_of(core.get()).topology.rebuilds == 1; }, 5s));
-	const auto topo = status_of(core.get()).topology;
-	EXPECT_EQ(topo.routers, 1u);
-	EXPECT_EQ(topo.networks, 1u);
-	EXPECT_EQ(topo.links, 2u); // router -> LAN -> router
-	EXPECT_GE(topo.last_rebuild_ago_msec, 0);
-	std::unique_ptr<char, decltype(&std::free)> json(iplb_core_topology_json(core.get()),
-							 &std::free);
+		[&] { return status_of(core.get())["topology"]["rebuilds"] == 1; }, 5s));
+	const auto topo = status_of(core.get())["topology"];
+	EXPECT_EQ(topo["routers"], 1);
+	EXPECT_EQ(topo["networks"], 1);
+	EXPECT_EQ(topo["links"], 2); // router -> LAN -> router
+	EXPECT_GE(topo["lastRebuildAgoMsec"], 0);
+	char err[128] = "";
+	Text json(iplb_show_topology(core.get(), true, err, sizeof(err)), &std::free);
+	ASSERT_NE(json, nullptr) << err;
 	EXPECT_NE(std::string(json.get()).find(R"({"id":"0.0.0.2","routers":["0.0.0.1"]})"),
 		  std::string::npos)
 		<< json.get();
-	std::unique_ptr<char, decltype(&std::free)> text(iplb_core_topology_text(core.get()),
-							 &std::free);
+	Text text(iplb_show_topology(core.get(), false, err, sizeof(err)), &std::free);
+	ASSERT_NE(text, nullptr) << err;
 	EXPECT_NE(std::string(text.get()).find("1 routers, 1 transit networks, 2 links"),
 		  std::string::npos)
 		<< text.get();
 
 	iplb_core_lsdb_enable(core.get(), false);
-	EXPECT_STREQ(status_of(core.get()).lsdb.state, "idle");
+	EXPECT_EQ(state_of(core.get()), "idle");
 	EXPECT_EQ(glue.loop.watched(), 0u);
-	EXPECT_EQ(status_of(core.get()).topology.routers, 1u) << "kept while the feed is off";
+	EXPECT_EQ(status_of(core.get())["topology"]["routers"], 1) << "kept while the feed is off";
 }
 
 TEST(CoreCapi, ARefreshDoesNotRebuildTheTopology)
@@ -222,11 +235,11 @@ TEST(CoreCapi, ARefreshDoesNotRebuildTheTopology)
 	iplb_core_lsdb_enable(core.get(), true);
 
 	ASSERT_TRUE(glue.loop.run_until(
-		[&] { return status_of(core.get()).topology.rebuilds_unchanged == 1; }, 5s));
+		[&] { return status_of(core.get())["topology"]["rebuildsUnchanged"] == 1; }, 5s));
 	const auto status = status_of(core.get());
-	EXPECT_EQ(status.topology.rebuilds, 1u) << "built once, from the dump";
-	EXPECT_EQ(status.lsdb.lsa_deletes, 1u);
-	EXPECT_EQ(status.lsdb.lsas, 1u);
+	EXPECT_EQ(status["topology"]["rebuilds"], 1) << "built once, from the dump";
+	EXPECT_EQ(status["lsdb"]["lsaDeletes"], 1);
+	EXPECT_EQ(status["lsdb"]["lsas"], 1);
 }
 
 TEST(CoreCapi, DebounceMustNotExceedItsMaxHold)
@@ -236,9 +249,124 @@ TEST(CoreCapi, DebounceMustNotExceedItsMaxHold)
 	char err[128] = "";
 	EXPECT_FALSE(iplb_core_set_debounce(core.get(), 500, 100, err, sizeof(err)));
 	EXPECT_NE(std::string(err).find("longer than the max hold"), std::string::npos);
-	EXPECT_EQ(status_of(core.get()).topology.debounce_delay_msec, 200u);
+	EXPECT_EQ(status_of(core.get())["topology"]["debounceDelayMsec"], 200);
 	EXPECT_TRUE(iplb_core_set_debounce(core.get(), 50, 1000, nullptr, 0));
-	EXPECT_EQ(status_of(core.get()).topology.debounce_max_hold_msec, 1000u);
+	EXPECT_EQ(status_of(core.get())["topology"]["debounceMaxHoldMsec"], 1000);
+}
+
+} // namespace
+
+namespace {
+
+TEST(CoreCapi, StatusTextIsWrittenFromTheSameValuesAsItsJson)
+{
+	Glue glue;
+	CorePtr core = glue.make_core();
+	ASSERT_TRUE(iplb_core_set_role(core.get(), "mux", nullptr, 0));
+	const iplb_glue_facts facts{.frr_version = "8.4.4", .zebra_connected = false};
+	char err[128] = "";
+	Text text(iplb_show_status(core.get(), &facts, false, err, sizeof(err)), &std::free);
+	ASSERT_NE(text, nullptr) << err;
+	const std::string out = text.get();
+	EXPECT_EQ(out.rfind(std::string("iplbd ") + IPLB_VERSION + " (FRRouting 8.4.4)\n", 0), 0u)
+		<< out;
+	for (const char *line :
+	     {"  Role:      mux\n", "  Zebra:     not connected\n",
+	      "  LSDB feed: idle with ospfd API 127.0.0.1:2607 for ",
+	      "    LSAs:       0 (router 0, network 0, summary 0, ASBR-summary 0, "
+	      "AS-external 0, NSSA 0)\n",
+	      "  Topology:  0 routers, 0 networks, 0 links, 0 prefixes\n",
+	      "  Table:     0 destinations from router (unknown)\n",
+	      "    Datapath:   none (computed, not installed)\n"})
+		EXPECT_NE(out.find(line), std::string::npos) << line << "\nin:\n" << out;
+}
+
+// The glue's VIPs: the core decides, the glue's callback carries it.
+struct VipGlue : Glue {
+	std::vector<std::pair<std::string, bool>> sent;
+
+	VipGlue()
+	{
+		ops.announce_vip = [](void *ctx, const char *prefix, bool announce) {
+			static_cast<VipGlue *>(ctx)->sent.emplace_back(prefix, announce);
+			return true;
+		};
+	}
+};
+
+TEST(CoreCapi, TheCoreDecidesWhichVipsGoToZebra)
+{
+	VipGlue glue;
+	CorePtr core = glue.make_core();
+	char err[128] = "";
+	EXPECT_FALSE(iplb_mux_check_vip("10.99.0.0/24", err, sizeof(err)));
+	EXPECT_STREQ(err, "VIP 10.99.0.0/24: an IPv4 /32 or an IPv6 /128 only");
+	EXPECT_FALSE(iplb_mux_vip_set(core.get(), "10.99.0.0/24", false, err, sizeof(err)));
+
+	ASSERT_TRUE(iplb_mux_vip_set(core.get(), "10.99.0.1/32", false, err, sizeof(err))) << err;
+	EXPECT_FALSE(iplb_mux_vip_advertised(core.get(), "10.99.0.1/32")) << "role host";
+	ASSERT_TRUE(iplb_core_set_role(core.get(), "mux", nullptr, 0));
+	EXPECT_TRUE(iplb_mux_vip_advertised(core.get(), "10.99.0.1/32"));
+	ASSERT_TRUE(iplb_mux_vip_set(core.get(), "10.99.0.1/32", true, nullptr, 0));
+	EXPECT_FALSE(iplb_mux_vip_advertised(core.get(), "10.99.0.1/32"));
+
+	const iplb_glue_facts facts{.frr_version = "8.4.4", .zebra_connected = true};
+	Text json(iplb_show_vips(core.get(), &facts, true, err, sizeof(err)), &std::free);
+	ASSERT_NE(json, nullptr) << err;
+	EXPECT_EQ(nlohmann::json::parse(json.get()),
+		  nlohmann::json::parse(R"({"vips": [{"prefix": "10.99.0.1/32", "drain": true,
+		                        "advertised": false, "reason": "drained"}]})"));
+	Text text(iplb_show_vips(core.get(), &facts, false, err, sizeof(err)), &std::free);
+	ASSERT_NE(text, nullptr) << err;
+	EXPECT_NE(std::string(text.get()).find("10.99.0.1/32"), std::string::npos) << text.get();
+	EXPECT_NE(std::string(text.get()).find("drained"), std::string::npos) << text.get();
+
+	ASSERT_TRUE(iplb_mux_vip_set(core.get(), "10.99.0.1/32", false, nullptr, 0));
+	iplb_mux_vip_remove_all(core.get(), "router iplb removed");
+	EXPECT_FALSE(iplb_mux_vip_advertised(core.get(), "10.99.0.1/32"));
+	using Sent = std::vector<std::pair<std::string, bool>>;
+	EXPECT_EQ(glue.sent, (Sent{{"10.99.0.1/32", true},
+				   {"10.99.0.1/32", false},
+				   {"10.99.0.1/32", true},
+				   {"10.99.0.1/32", false}}));
+}
+
+// No C++ exception reaches C: a failure inside the core is the function's
+// documented failure, logged, and the core goes on.
+struct ThrowingGlue : Glue {
+	std::vector<std::string> errors;
+
+	ThrowingGlue()
+	{
+		ops.log = [](void *ctx, int level, const char *message) {
+			if (level == 0)
+				static_cast<ThrowingGlue *>(ctx)->errors.emplace_back(message);
+		};
+		ops.announce_vip = [](void *, const char *, bool) -> bool {
+			throw std::runtime_error("a callback that throws");
+		};
+	}
+};
+
+TEST(CoreCapi, NoExceptionCrossesIntoC)
+{
+	ThrowingGlue glue;
+	CorePtr core = glue.make_core();
+	char err[256] = "";
+	// Role host: nothing is announced yet.
+	ASSERT_TRUE(iplb_mux_vip_set(core.get(), "10.99.0.1/32", false, err, sizeof(err))) << err;
+	// Role mux: the VIP is announced, and the glue's callback throws.
+	EXPECT_FALSE(iplb_core_set_role(core.get(), "mux", err, sizeof(err)));
+	EXPECT_STREQ(err, "iplb_core_set_role: internal error: a callback that throws");
+	ASSERT_EQ(glue.errors.size(), 1u);
+	EXPECT_EQ(glue.errors.front(), err);
+	EXPECT_FALSE(iplb_mux_vip_set(core.get(), "10.99.0.1/32", false, err, sizeof(err)));
+	EXPECT_STREQ(err, "iplb_mux_vip_set: internal error: a callback that throws");
+	iplb_core_zebra_connected(core.get()); // nothing to return: logged
+	EXPECT_EQ(glue.errors.size(), 3u);
+	// The core still answers.
+	EXPECT_EQ(status_of(core.get())["role"], "mux");
+	EXPECT_FALSE(iplb_mux_vip_advertised(core.get(), "10.99.0.1/32"));
 }
 
 } // namespace

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // All destinations from one source, in parallel and incrementally.
+#include "generators/generators.hpp"
 #include "paths/engine.hpp"
 #include "paths/yen.hpp"
-#include "topology/generators.hpp"
 #include "topology/json_format.hpp"
 
 #include <gtest/gtest.h>

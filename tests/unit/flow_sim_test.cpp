@@ -2,6 +2,7 @@
 // iplb-sim: the weighted max-min allocation on cases computed by hand, the
 // traffic permutation, the routing schemes against OSPF forwarding, the
 // relay statistics and a small experiment end to end.
+#include "generators/generators.hpp"
 #include "iplb-sim/experiment.hpp"
 #include "iplb-sim/flow_model.hpp"
 #include "iplb-sim/network.hpp"
@@ -10,7 +11,6 @@
 #include "iplb-sim/routing.hpp"
 #include "iplb-sim/traffic.hpp"
 #include "paths/yen.hpp"
-#include "topology/generators.hpp"
 
 #include <gtest/gtest.h>
 

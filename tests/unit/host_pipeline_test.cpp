@@ -4,7 +4,7 @@
 // what it writes into a table.
 #include "pipeline/host_pipeline.hpp"
 
-#include "topology/generators.hpp"
+#include "generators/generators.hpp"
 #include "topology/json_format.hpp"
 #include "topology/topology.hpp"
 
@@ -270,7 +270,7 @@ TEST(PipelineConfigCheck, RefusesWhatCannotBeInstalled)
 	config.defaults.k = 0;
 	EXPECT_FALSE(validate(config));
 	config = {};
-	config.max_relays = IPLB_MAX_RELAYS + 1;
+	config.max_relays = max_relays_per_list + 1;
 	auto refused = validate(config);
 	ASSERT_FALSE(refused);
 	EXPECT_NE(refused.error().message.find("max relays"), std::string::npos);

@@ -108,5 +108,26 @@ TEST(LsaDatabase, AreaScopedLsasAreKeptPerArea)
 	EXPECT_EQ(counts[5], 1u);
 }
 
+TEST(LsaDatabase, CountsByTypeFollowEveryChange)
+{
+	LsaDatabase db;
+	LsaSpec router{.type = 1, .id = 1, .adv_router = 1};
+	db.apply_update(Notification(router).view);
+	router.seq++; // a refresh: still one
+	db.apply_update(Notification(router).view);
+	const LsaSpec other{.type = 1, .id = 2, .adv_router = 2};
+	db.apply_update(Notification(other).view);
+	EXPECT_EQ(db.count_by_type()[1], 2u);
+	db.apply_delete(Notification(other).view);
+	db.apply_delete(Notification(other).view); // gone already: no change
+	EXPECT_EQ(db.count_by_type()[1], 1u);
+	router.age = LsaDatabase::max_age; // a withdrawal
+	db.apply_update(Notification(router).view);
+	EXPECT_EQ(db.count_by_type()[1], 0u);
+	db.apply_update(Notification(other).view);
+	db.clear();
+	EXPECT_EQ(db.count_by_type(), (std::array<size_t, 12>{}));
+}
+
 } // namespace
 } // namespace iplb

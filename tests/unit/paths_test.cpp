@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The path engine: Yen against brute force, the relay planners against the
 // forwarding checker, and the seed paper's worked example.
+#include "generators/generators.hpp"
 #include "paths/forwarding_checker.hpp"
 #include "paths/relay_planner.hpp"
 #include "paths/yen.hpp"
-#include "topology/generators.hpp"
 #include "topology/topology.hpp"
 
 #include <gtest/gtest.h>

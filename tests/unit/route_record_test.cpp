@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Route records for the kernel table: what is refused before it reaches the
 // kernel, and the translation both ways.
-#include "dataplane/route_record.hpp"
+#include "datapath/route_record.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The SRv6 backend without a kernel: what is refused before netlink, the SRH
 // bytes, and the rtnetlink messages built and read back.
-#include "dataplane/seg6_routes.hpp"
+#include "netlink/seg6_routes.hpp"
 
 #include <gtest/gtest.h>
 
@@ -427,6 +427,33 @@ TEST(Seg6Netlink, SidRequestReadsBackAndAsksForCounters)
 	auto six_back = seg6_netlink::parse_sid(header(*six), ifname);
 	ASSERT_TRUE(six_back && *six_back);
 	EXPECT_EQ(**six_back, dx6);
+}
+
+TEST(Seg6Netlink, ASidInATableBeyond255IsNamedByRtaTable)
+{
+	Seg6Sid s;
+	s.sid = sid("fc00:69:706c:62::1");
+	s.dev = "lo";
+	s.count = false;
+	auto msg = seg6_netlink::sid_request(RTM_NEWROUTE, NLM_F_CREATE, s, 1, seg6_probe_table);
+	ASSERT_TRUE(msg) << msg.error().message;
+	const nlmsghdr *nlh = header(*msg);
+	EXPECT_EQ(static_cast<const rtmsg *>(NLMSG_DATA(nlh))->rtm_table, RT_TABLE_UNSPEC);
+	nlattr *tb[RTA_MAX + 1] = {};
+	ASSERT_EQ(nlmsg_parse(const_cast<nlmsghdr *>(nlh), sizeof(rtmsg), tb, RTA_MAX, nullptr), 0);
+	ASSERT_TRUE(tb[RTA_TABLE]);
+	EXPECT_EQ(nla_get_u32(tb[RTA_TABLE]), seg6_probe_table);
+	auto parsed = seg6_netlink::parse_sid(nlh, ifname);
+	ASSERT_TRUE(parsed) << parsed.error().message;
+	EXPECT_FALSE(*parsed) << "not the main table: not one of iplb's SIDs";
+
+	auto main_table = seg6_netlink::sid_request(RTM_NEWROUTE, NLM_F_CREATE, s, 1);
+	ASSERT_TRUE(main_table);
+	nlattr *mb[RTA_MAX + 1] = {};
+	ASSERT_EQ(nlmsg_parse(header(*main_table), sizeof(rtmsg), mb, RTA_MAX, nullptr), 0);
+	EXPECT_FALSE(mb[RTA_TABLE]);
+	EXPECT_EQ(static_cast<const rtmsg *>(NLMSG_DATA(header(*main_table)))->rtm_table,
+		  RT_TABLE_MAIN);
 }
 
 TEST(Seg6Netlink, ReadsTheKernelsCounters)

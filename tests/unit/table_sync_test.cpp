@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Bringing a table to the wanted one: only differences are written, new
 // records before removals, and one failed write changes nothing else.
-#include "dataplane/table_sync.hpp"
+#include "table/table_sync.hpp"
 
 #include <gtest/gtest.h>
 

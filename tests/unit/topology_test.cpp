@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "topology/generators.hpp"
+#include "generators/generators.hpp"
 #include "topology/json_format.hpp"
 #include "topology/relay_policy.hpp"
 #include "topology/topology.hpp"

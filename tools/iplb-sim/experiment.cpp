@@ -2,8 +2,8 @@
 #include "experiment.hpp"
 
 #include "flow_model.hpp"
+#include "generators/generators.hpp"
 #include "paths/yen.hpp"
-#include "topology/generators.hpp"
 #include "traffic.hpp"
 
 #include <chrono>

@@ -6,19 +6,23 @@
     iplb       ECMP underlay, and iplbd's eBPF datapath on every host: each
                flow (each MPTCP subflow) takes one of k relay lists
 
-Each way runs plain TCP (iperf3 -P N, N flows per pair) and MPTCP (iperf3
-under mptcpize, N subflows per connection: one per local address of the
-host's MPTCP endpoints). Every host sends to one other host (a random
+Each way runs plain TCP (N flows per pair) and MPTCP (one connection per
+pair, N subflows: one per local address of the host's MPTCP endpoints), as
+bulk transfers of bulk.py. Every host sends to one other host (a random
 permutation) at once; every link is shaped to the same rate, so collisions
 on shared links are what limits throughput.
 """
 
 import json
+import os
 import random
 import subprocess
 import time
 
-from .lab import MPTCP_PORT, TCP_PORT, log, next_hops, run
+from .lab import BULK_PORT, log, next_hops, run
+
+BULK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bulk.py")
+PY = "/usr/bin/python3"
 
 MODES = ("shortest", "ecmp", "iplb")
 TRANSPORTS = ("tcp", "mptcp")
@@ -75,7 +79,7 @@ class Experiment:
             lab.wait_for("hosts with their iplb table installed", self._hosts_without_table,
                          timeout=60)
         else:
-            # The interface first: YANG allows interfaces only with a backend.
+            # The interface first: YANG allows interfaces only with an engine.
             self._parallel_vtysh(self.fabric.hosts, lambda h: [
                 "configure terminal", "router iplb",
                 "no datapath interface eth-%s" % self.fabric.uplink(h).peer(h), "no datapath"])
@@ -108,13 +112,19 @@ class Experiment:
 
     # --- traffic -------------------------------------------------------------
     def start_servers(self):
-        """iperf3 servers on every host, unless an earlier run left them."""
+        """A bulk.py sink on every host (its MPTCP listener takes plain TCP
+        too), unless an earlier run left one."""
         for host in self.fabric.hosts:
-            listening = self.lab.exec_in(host, "ss", "-Hltn")
-            for port, wrapper in ((TCP_PORT, []), (MPTCP_PORT, ["mptcpize", "run"])):
-                if ":%d " % port not in listening:
-                    self.lab.exec_in(host, *wrapper, "iperf3", "-s", "-D", "-p", str(port))
-        time.sleep(0.5)
+            if ":%d " % BULK_PORT not in self.lab.exec_in(host, "ss", "-Hltn"):
+                subprocess.Popen(["ip", "netns", "exec", self.lab.ns(host), PY, BULK, "serve",
+                                  str(BULK_PORT)], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+        self.lab.wait_for("hosts without a traffic sink", self._hosts_without_sink, timeout=10)
+
+    def _hosts_without_sink(self):
+        return [h for h in self.fabric.hosts
+                if ":%d " % BULK_PORT not in self.lab.exec_in(h, "ss", "-Hltn")]
 
     def link_bytes(self):
         """Bytes sent so far on every directed switch-to-switch link."""
@@ -150,24 +160,27 @@ class Experiment:
         tunnelled_before = self.tunnelled_bytes()
         procs = []
         for src, dst in self.pairs:
-            args = ["ip", "netns", "exec", self.lab.ns(src)]
-            if transport == "mptcp":
-                args += ["mptcpize", "run", "iperf3", "-p", str(MPTCP_PORT)]
-            else:
-                args += ["iperf3", "-p", str(TCP_PORT), "-P", str(streams)]
-            args += ["-c", self.fabric.loopback(dst), "-B", self.fabric.loopback(src),
-                     "-t", str(self.seconds), "-J"]
+            args = ["ip", "netns", "exec", self.lab.ns(src), PY, BULK, "send",
+                    self.fabric.loopback(dst), str(BULK_PORT), str(self.seconds),
+                    "--bind", self.fabric.loopback(src)]
+            # MPTCP: one connection, its subflows from the host's endpoints.
+            args += ["--mptcp"] if transport == "mptcp" else ["--flows", str(streams)]
             procs.append((src, dst, subprocess.Popen(args, stdout=subprocess.PIPE,
                                                      stderr=subprocess.PIPE, text=True)))
         pair_mbit, failed = {}, []
         for src, dst, proc in procs:
             out, err = proc.communicate(timeout=self.seconds + 60)
+            pair = "%s>%s" % (src, dst)
             try:
                 result = json.loads(out)
-                bits = result["end"]["sum_received"]["bits_per_second"]
-                pair_mbit["%s>%s" % (src, dst)] = bits / 1e6
-            except (ValueError, KeyError):
-                failed.append("%s>%s: %s" % (src, dst, (err or out).strip()[:200]))
+            except ValueError:
+                failed.append("%s: %s" % (pair, (err or out).strip()))
+                continue
+            problems = [result["error"]] if "error" in result else result["errors"]
+            if problems:
+                failed.append("%s: %s" % (pair, "; ".join(problems)))
+            else:
+                pair_mbit[pair] = result["bits_per_second"] / 1e6
         after = self.link_bytes()
         load = {"%s>%s" % key: after[key] - before[key] for key in after}
         # A link "carried traffic" when it moved at least 2% of what it could.

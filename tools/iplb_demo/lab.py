@@ -13,7 +13,7 @@ from .fabric import LB_NODES, UPSTREAM, VIP, Fabric
 
 PREFIX = "dc-"
 STATE_DIR = "/run/iplb-demo"
-MPTCP_PORT, TCP_PORT = 5202, 5201
+BULK_PORT = 5201  # bulk.py's sink, plain TCP and MPTCP
 
 
 def log(message):
@@ -232,7 +232,7 @@ class Lab:
             proc.wait()
         for ns in sorted(namespaces):
             # Daemons watchfrr did not take down (it may have been killed),
-            # and the lab's iperf3 servers.
+            # and the lab's traffic sinks.
             run("pkill", "-KILL", "-f", "^%s/[a-z]+ -N %s( |$)" % (self.sbindir, ns), check=False)
             for pid in run("ip", "netns", "pids", ns, check=False).split():
                 run("kill", "-KILL", pid, check=False)

@@ -2,14 +2,14 @@
 // iplbctl's datapath objects: attach/detach the eBPF programs, the host's
 // prefix table (prefix add|del|show|flush, stats, config) and the relay's
 // addresses (relay add|del|show). Everything goes through the maps pinned
-// for the instance (iplbd/dataplane), so a change made here is a change to
+// for the instance (iplbd/datapath), so a change made here is a change to
 // the running datapath, and a bad command changes nothing.
 #include "cli.hpp"
 
-#include "dataplane/bpf_programs.hpp"
-#include "dataplane/bpf_route_table.hpp"
-#include "dataplane/interface_addresses.hpp"
-#include "dataplane/route_record.hpp"
+#include "datapath/bpf_programs.hpp"
+#include "datapath/bpf_route_table.hpp"
+#include "datapath/route_record.hpp"
+#include "netlink/interface_addresses.hpp"
 
 #include "pipeline/table_format.hpp"
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// iplbctl srv6: the SRv6 backend (iplbd/dataplane/seg6_routes), the same
+// iplbctl srv6: the SRv6 backend (iplbd/netlink/seg6_routes), the same
 // table as native kernel routes. On a host, a prefix's relay lists are
 // segment lists of one seg6 multipath route; on a relay, its SIDs are
 // seg6local routes. Everything is checked before the netlink socket is
@@ -7,7 +7,7 @@
 // exit 1 with its reason.
 #include "cli.hpp"
 
-#include "dataplane/seg6_routes.hpp"
+#include "netlink/seg6_routes.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -266,12 +266,28 @@ int sid_command(const Options &o, std::span<const std::string> words)
 int srv6_command(const Options &options, std::span<const std::string> words)
 {
 	if (words.empty())
-		throw UsageError("usage: iplbctl srv6 prefix|sid ... (see iplbctl --help)");
+		throw UsageError("usage: iplbctl srv6 prefix|sid|probe ... (see iplbctl --help)");
 	if (words[0] == "prefix")
 		return prefix_command(options, words.subspan(1));
 	if (words[0] == "sid")
 		return sid_command(options, words.subspan(1));
-	throw UsageError("unknown object 'srv6 " + words[0] + "': expected prefix or sid");
+	if (words[0] == "probe") {
+		if (words.size() != 1)
+			throw UsageError("usage: iplbctl srv6 probe");
+		auto routes = take(iplb::Seg6Routes::open());
+		const auto probed = routes.probe();
+		if (options.json)
+			std::printf("%s\n", json{{"srv6", probed.has_value()},
+						 {"reason", probed ? "" : probed.error().message}}
+						    .dump()
+						    .c_str());
+		else if (probed)
+			std::printf("SRv6 lightweight tunnels: supported\n");
+		else
+			std::fprintf(stderr, "iplbctl: %s\n", probed.error().message.c_str());
+		return probed ? 0 : 1;
+	}
+	throw UsageError("unknown object 'srv6 " + words[0] + "': expected prefix, sid or probe");
 }
 
 } // namespace iplbctl

@@ -4,8 +4,8 @@
 // iplbd computes it; --apply writes it into the datapath by differences.
 #include "cli.hpp"
 
-#include "dataplane/bpf_route_table.hpp"
-#include "dataplane/pin_dir.hpp"
+#include "datapath/bpf_route_table.hpp"
+#include "datapath/pin_dir.hpp"
 #include "pipeline/desired_table.hpp"
 #include "pipeline/table_format.hpp"
 

@@ -3,7 +3,7 @@
 // benchmarks and the lab.
 #include "cli.hpp"
 
-#include "topology/generators.hpp"
+#include "generators/generators.hpp"
 #include "topology/json_format.hpp"
 
 #include <cstdio>

@@ -296,8 +296,8 @@ def test_flows_between_pods_cross_every_core_switch():
 def test_a_cut_link_replaces_the_lists_through_it():
     tgen = get_topogen()
     h00 = tgen.gears["h00"]
-    h00.vtysh_cmd("debug iplb dataplane")
-    assert "iplb dataplane debugging is on" in h00.vtysh_cmd("show debugging")
+    h00.vtysh_cmd("debug iplb datapath")
+    assert "debug iplb datapath" in h00.vtysh_cmd("show debugging")
     before = status(h00)["table"]
     # Core switch 1 (10.200.0.1) loses its link to pod 3.
     c0, a30 = tgen.gears["c0"], tgen.gears["a30"]
@@ -329,8 +329,9 @@ def test_a_cut_link_replaces_the_lists_through_it():
     with open(os.path.join(tgen.logdir, "h00", "iplbd.log")) as f:
         written = [l for l in f if "datapath: wrote " in l]
     assert len(written) == after["routesWritten"] - before["routesWritten"], written
+    # 'dataplane', the former name, still works.
     h00.vtysh_cmd("no debug iplb dataplane")
-    assert "debugging is on" not in h00.vtysh_cmd("show debugging")
+    assert "debug iplb" not in h00.vtysh_cmd("show debugging")
     assert send_udp("h00", "h30", 100, first_port=30000) == 100
 
     c0.cmd("ip link set dev %s up" % ifname)

@@ -96,7 +96,7 @@ def test_only_iplb_tunnels_and_it_tunnels_everything(results):
 
 def test_mptcp_opened_its_subflows(results):
     runs = results[1]["results"]
-    # 16 connections (and iperf3's control connections), 3 joins each.
+    # 16 connections, 3 joins each (4 subflows).
     for mode in ("shortest", "ecmp", "iplb"):
         assert runs["%s/mptcp" % mode]["mptcp_joins"] >= 16 * 3, mode
 

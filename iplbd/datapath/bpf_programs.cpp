@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "datapath/bpf_programs.hpp"
+
+#include "datapath/tcx_link.hpp"
+
+#include "iplb_host.skel.h"
+#include "iplb_relay.skel.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <tuple>
+
+namespace iplb {
+namespace {
+
+Error os_error(const std::string &what, int err)
+{
+	// libbpf returns -errno, and sets errno too.
+	return Error{what + ": " + std::strerror(err < 0 ? -err : err)};
+}
+
+Error load_error(const char *program, int err)
+{
+	Error e = os_error(std::string("cannot load ") + program, err);
+	if (err == -EPERM || err == EPERM)
+		e.message += " (loading eBPF programs needs root or CAP_BPF+CAP_NET_ADMIN)";
+	return e;
+}
+
+// A prefix as the key of its family's LPM trie, and the map it goes in.
+struct LpmKey {
+	union {
+		iplb_v4_key v4;
+		iplb_v6_key v6;
+	};
+	int map_fd;
+};
+
+LpmKey key_of(const IpPrefix &prefix, int v4_fd, int v6_fd)
+{
+	LpmKey key;
+	std::memset(&key, 0, sizeof(key));
+	if (const Ipv4Prefix *p = std::get_if<Ipv4Prefix>(&prefix)) {
+		key.v4 = {p->length, htonl(p->address.value)};
+		key.map_fd = v4_fd;
+	} else {
+		const Ipv6Prefix &p6 = std::get<Ipv6Prefix>(prefix);
+		key.v6.prefixlen = p6.length;
+		std::memcpy(key.v6.addr, p6.address.bytes.data(), 16);
+		key.map_fd = v6_fd;
+	}
+	return key;
+}
+
+// Every entry of a hash or LPM map, as key and value; an entry deleted
+// between two calls is simply not listed.
+template <typename Key, typename Value>
+Result<std::vector<std::pair<Key, Value>>, Error> entries(int map_fd, const char *what)
+{
+	std::vector<std::pair<Key, Value>> out;
+	Key key{}, next{};
+	const Key *previous = nullptr;
+	while (bpf_map_get_next_key(map_fd, previous, &next) == 0) {
+		Value value;
+		if (bpf_map_lookup_elem(map_fd, &next, &value) == 0)
+			out.emplace_back(next, value);
+		key = next;
+		previous = &key;
+	}
+	if (errno != ENOENT)
+		return unexpected(os_error(std::string("cannot list ") + what, errno));
+	return out;
+}
+
+IpAddress address_of(const uint32_t (&words)[4], bool v6)
+{
+	if (!v6)
+		return Ipv4{ntohl(words[0])};
+	Ipv6 a;
+	std::memcpy(a.bytes.data(), words, 16);
+	return a;
+}
+
+// Where the kernel's verifier says why it refused a program: libbpf loads
+// without a log and, after a failure, again with one into this buffer (the
+// kernel keeps the end of a long log).
+class VerifierLog {
+public:
+	VerifierLog() : buffer_(1 << 20, '\0')
+	{
+		opts_.sz = sizeof(opts_);
+		opts_.kernel_log_buf = buffer_.data();
+		opts_.kernel_log_size = buffer_.size();
+	}
+	VerifierLog(const VerifierLog &) = delete;
+	VerifierLog &operator=(const VerifierLog &) = delete;
+
+	const bpf_object_open_opts *opts() const { return &opts_; }
+
+	// Its last non-empty lines (the verdict), for an error message.
+	std::string tail(size_t lines = 2) const
+	{
+		std::vector<std::string_view> found;
+		std::string_view text(buffer_.c_str());
+		while (!text.empty() && found.size() < lines) {
+			const size_t end = text.find_last_not_of('\n');
+			if (end == std::string_view::npos)
+				break;
+			text = text.substr(0, end + 1);
+			const size_t newline = text.rfind('\n');
+			const size_t start = newline == std::string_view::npos ? 0 : newline + 1;
+			found.push_back(text.substr(start));
+			text = text.substr(0, start);
+		}
+		std::string out;
+		for (auto line = found.rbegin(); line != found.rend(); ++line)
+			out += (out.empty() ? "" : " | ") + std::string(*line);
+		return out;
+	}
+
+private:
+	std::string buffer_;
+	bpf_object_open_opts opts_{};
+};
+
+Error refused(Error e, const VerifierLog &log)
+{
+	if (const std::string why = log.tail(); !why.empty())
+		e.message += "; the verifier: " + why;
+	return e;
+}
+
+// Our own descriptor for a skeleton's map, so that the maps object does not
+// depend on the skeleton's lifetime.
+UniqueFd dup_fd(const bpf_map *map)
+{
+	return UniqueFd(::fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 0));
+}
+
+Result<UniqueFd, Error> pinned_map(const PinDir &dir, const char *name)
+{
+	const std::string path = dir / name;
+	UniqueFd fd(bpf_obj_get(path.c_str()));
+	if (!fd)
+		return unexpected(os_error("cannot open " + path, errno));
+	return fd;
+}
+
+// Per-CPU values, summed element-wise: every field is a __u64 counter.
+template <typename Counters>
+Result<Counters, Error> sum_per_cpu(int map_fd, uint32_t index)
+{
+	static_assert(sizeof(Counters) % sizeof(uint64_t) == 0);
+	const int cpus = libbpf_num_possible_cpus();
+	if (cpus <= 0)
+		return unexpected(os_error("cannot count CPUs", cpus));
+	std::vector<Counters> per_cpu(static_cast<size_t>(cpus));
+	if (bpf_map_lookup_elem(map_fd, &index, per_cpu.data()) != 0)
+		return unexpected(os_error("cannot read counters " + std::to_string(index), errno));
+	// Through memcpy: the fields are __u64 (unsigned long long), not
+	// uint64_t, and reading one through the other is undefined.
+	constexpr size_t fields = sizeof(Counters) / sizeof(uint64_t);
+	std::array<uint64_t, fields> sum{};
+	for (const Counters &c : per_cpu) {
+		std::array<uint64_t, fields> one;
+		std::memcpy(one.data(), &c, sizeof(c));
+		for (size_t i = 0; i < fields; i++)
+			sum[i] += one[i];
+	}
+	Counters total;
+	std::memcpy(&total, sum.data(), sizeof(total));
+	return total;
+}
+
+template <typename Counters>
+Status zero_per_cpu(int map_fd, uint32_t index)
+{
+	const int cpus = libbpf_num_possible_cpus();
+	if (cpus <= 0)
+		return unexpected(os_error("cannot count CPUs", cpus));
+	std::vector<Counters> zeros(static_cast<size_t>(cpus));
+	std::memset(zeros.data(), 0, zeros.size() * sizeof(Counters));
+	if (bpf_map_update_elem(map_fd, &index, zeros.data(), BPF_ANY) != 0)
+		return unexpected(
+			os_error("cannot clear counters " + std::to_string(index), errno));
+	return ok();
+}
+
+template <typename Skeleton>
+void pin_maps(Skeleton *skeleton, const PinDir &dir)
+{
+	bpf_map *map;
+	bpf_object__for_each_map(map, skeleton->obj)
+	{
+		// Not .rodata: constants of the program, frozen (so not reopenable
+		// for writing), and each program version brings its own.
+		if (bpf_map__is_internal(map))
+			continue;
+		const std::string path = dir / bpf_map__name(map);
+		bpf_map__set_pin_path(map, path.c_str());
+	}
+}
+
+Result<iplb_config, Error> read_config(int map_fd)
+{
+	iplb_config config;
+	const uint32_t zero = 0;
+	if (bpf_map_lookup_elem(map_fd, &zero, &config) != 0)
+		return unexpected(os_error("cannot read the datapath config", errno));
+	return config;
+}
+
+Error layout_error(const std::string &where, uint32_t version)
+{
+	return Error{"the datapath pinned in " + where + " has table layout " +
+		     std::to_string(version) + ", this build " +
+		     std::to_string(IPLB_LAYOUT_VERSION) +
+		     " (iplbctl purge removes it, and its table)"};
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------
+
+Result<HostMaps, Error> HostMaps::from_pins(const PinDir &dir)
+{
+	auto routes = pinned_map(dir, "iplb_routes_v4");
+	if (!routes)
+		return unexpected(routes.error());
+	auto config = pinned_map(dir, "iplb_config");
+	if (!config)
+		return unexpected(config.error());
+	auto route_counters = pinned_map(dir, "iplb_route_counters");
+	if (!route_counters)
+		return unexpected(route_counters.error());
+	auto list_counters = pinned_map(dir, "iplb_list_counters");
+	if (!list_counters)
+		return unexpected(list_counters.error());
+	// The layout first: a pin directory of another layout may lack maps.
+	auto version = read_config(config->get());
+	if (!version)
+		return unexpected(version.error());
+	if (version->layout_version != IPLB_LAYOUT_VERSION)
+		return unexpected(layout_error(dir.path, version->layout_version));
+	auto flows = pinned_map(dir, "iplb_flows");
+	if (!flows)
+		return unexpected(flows.error());
+	auto routes6 = pinned_map(dir, "iplb_routes_v6");
+	if (!routes6)
+		return unexpected(routes6.error());
+	return HostMaps(std::move(*routes), std::move(*routes6), std::move(*config),
+			std::move(*route_counters), std::move(*list_counters), std::move(*flows));
+}
+
+Status HostMaps::set_config(const HostConfig &wanted)
+{
+	iplb_config config;
+	std::memset(&config, 0, sizeof(config));
+	config.layout_version = IPLB_LAYOUT_VERSION;
+	config.source_v4 = wanted.source ? htonl(wanted.source->value) : 0;
+	if (wanted.source6)
+		std::memcpy(config.source_v6, wanted.source6->bytes.data(), 16);
+	config.flags = wanted.fib_redirect ? IPLB_CONFIG_FIB_REDIRECT : 0;
+	config.flow_idle_ms = wanted.flow_idle_ms;
+	const uint32_t zero = 0;
+	if (bpf_map_update_elem(config_.get(), &zero, &config, BPF_ANY) != 0)
+		return unexpected(os_error("cannot write the datapath config", errno));
+	return ok();
+}
+
+Result<HostConfig, Error> HostMaps::config() const
+{
+	auto raw = read_config(config_.get());
+	if (!raw)
+		return unexpected(raw.error());
+	HostConfig config;
+	if (raw->source_v4)
+		config.source = Ipv4{ntohl(raw->source_v4)};
+	if (raw->source_v6[0] | raw->source_v6[1] | raw->source_v6[2] | raw->source_v6[3]) {
+		Ipv6 source6;
+		std::memcpy(source6.bytes.data(), raw->source_v6, 16);
+		config.source6 = source6;
+	}
+	config.fib_redirect = raw->flags & IPLB_CONFIG_FIB_REDIRECT;
+	config.flow_idle_ms = raw->flow_idle_ms;
+	return config;
+}
+
+Result<uint32_t, Error> HostMaps::layout_version() const
+{
+	auto raw = read_config(config_.get());
+	if (!raw)
+		return unexpected(raw.error());
+	return raw->layout_version;
+}
+
+Result<std::vector<FlowEntry>, Error> HostMaps::flows() const
+{
+	timespec now_ts{};
+	::clock_gettime(CLOCK_MONOTONIC, &now_ts); // bpf_ktime_get_ns()'s clock
+	const uint64_t now = uint64_t(now_ts.tv_sec) * 1000000000u + uint64_t(now_ts.tv_nsec);
+	std::vector<FlowEntry> out;
+	iplb_flow_key key{}, next{};
+	const iplb_flow_key *previous = nullptr;
+	while (bpf_map_get_next_key(flows_.get(), previous, &next) == 0) {
+		iplb_flow flow;
+		// A flow evicted between the two calls is simply not listed.
+		if (bpf_map_lookup_elem(flows_.get(), &next, &flow) == 0)
+			out.push_back({address_of(next.saddr, next.family == AF_INET6),
+				       address_of(next.daddr, next.family == AF_INET6),
+				       ntohs(next.sport), ntohs(next.dport), next.protocol,
+				       flow.list_key, flow.route_id,
+				       now > flow.last_seen_ns ? now - flow.last_seen_ns : 0});
+		key = next;
+		previous = &key;
+	}
+	if (errno != ENOENT)
+		return unexpected(os_error("cannot list the flows", errno));
+	std::sort(out.begin(), out.end(), [](const FlowEntry &a, const FlowEntry &b) {
+		return std::tie(a.destination, a.source, a.protocol, a.destination_port,
+				a.source_port) < std::tie(b.destination, b.source, b.protocol,
+							  b.destination_port, b.source_port);
+	});
+	return out;
+}
+
+Status HostMaps::forget_flows()
+{
+	iplb_flow_key key{};
+	// Deleting the first key until none is left: deleting while walking
+	// would restart the walk anyway.
+	while (bpf_map_get_next_key(flows_.get(), nullptr, &key) == 0)
+		if (bpf_map_delete_elem(flows_.get(), &key) != 0 && errno != ENOENT)
+			return unexpected(os_error("cannot forget a flow", errno));
+	if (errno != ENOENT)
+		return unexpected(os_error("cannot list the flows", errno));
+	return ok();
+}
+
+Status HostMaps::put_route(const IpPrefix &prefix, const iplb_route &record)
+{
+	const LpmKey key = key_of(prefix, routes_.get(), routes6_.get());
+	if (bpf_map_update_elem(key.map_fd, &key, &record, BPF_ANY) != 0)
+		return unexpected(os_error("cannot write " + to_string(prefix), errno));
+	return ok();
+}
+
+Status HostMaps::delete_route(const IpPrefix &prefix)
+{
+	const LpmKey key = key_of(prefix, routes_.get(), routes6_.get());
+	if (bpf_map_delete_elem(key.map_fd, &key) != 0)
+		return unexpected(errno == ENOENT
+					  ? Error{"no route for " + to_string(prefix)}
+					  : os_error("cannot delete " + to_string(prefix), errno));
+	return ok();
+}
+
+Result<std::optional<iplb_route>, Error> HostMaps::route(const IpPrefix &prefix) const
+{
+	const LpmKey key = key_of(prefix, routes_.get(), routes6_.get());
+	iplb_route record;
+	if (bpf_map_lookup_elem(key.map_fd, &key, &record) != 0) {
+		if (errno == ENOENT)
+			return std::optional<iplb_route>{};
+		return unexpected(os_error("cannot read " + to_string(prefix), errno));
+	}
+	return std::optional<iplb_route>{record};
+}
+
+Result<std::vector<std::pair<IpPrefix, iplb_route>>, Error> HostMaps::routes() const
+{
+	auto v4 = entries<iplb_v4_key, iplb_route>(routes_.get(), "the IPv4 routes");
+	if (!v4)
+		return unexpected(v4.error());
+	auto v6 = entries<iplb_v6_key, iplb_route>(routes6_.get(), "the IPv6 routes");
+	if (!v6)
+		return unexpected(v6.error());
+	std::vector<std::pair<IpPrefix, iplb_route>> out;
+	for (const auto &[key, record] : *v4)
+		out.emplace_back(
+			Ipv4Prefix{Ipv4{ntohl(key.addr)}, static_cast<uint8_t>(key.prefixlen)},
+			record);
+	for (const auto &[key, record] : *v6) {
+		Ipv6Prefix prefix;
+		std::memcpy(prefix.address.bytes.data(), key.addr, 16);
+		prefix.length = static_cast<uint8_t>(key.prefixlen);
+		out.emplace_back(prefix, record);
+	}
+	std::sort(out.begin(), out.end(),
+		  [](const auto &a, const auto &b) { return a.first < b.first; });
+	return out;
+}
+
+Result<iplb_counters, Error> HostMaps::route_counters(uint32_t id) const
+{
+	return sum_per_cpu<iplb_counters>(route_counters_.get(), id);
+}
+
+Result<iplb_list_counters, Error> HostMaps::list_counters(uint32_t id, uint32_t list) const
+{
+	return sum_per_cpu<iplb_list_counters>(list_counters_.get(), id * IPLB_MAX_LISTS + list);
+}
+
+Status HostMaps::clear_counters(uint32_t id)
+{
+	if (auto s = zero_per_cpu<iplb_counters>(route_counters_.get(), id); !s)
+		return s;
+	for (uint32_t list = 0; list < IPLB_MAX_LISTS; list++)
+		if (auto s = zero_per_cpu<iplb_list_counters>(list_counters_.get(),
+							      id * IPLB_MAX_LISTS + list);
+		    !s)
+			return s;
+	return ok();
+}
+
+// ---------------------------------------------------------------------------
+
+Result<RelayMaps, Error> RelayMaps::from_pins(const PinDir &dir)
+{
+	auto local = pinned_map(dir, "iplb_local_v4");
+	if (!local)
+		return unexpected(local.error());
+	auto local6 = pinned_map(dir, "iplb_local_v6");
+	if (!local6)
+		return unexpected(Error{local6.error().message +
+					" (pinned by an older relay program? attach it again)"});
+	auto counters = pinned_map(dir, "iplb_relay_counters");
+	if (!counters)
+		return unexpected(counters.error());
+	return RelayMaps(std::move(*local), std::move(*local6), std::move(*counters));
+}
+
+Status RelayMaps::add_local(const IpAddress &address)
+{
+	const uint8_t present = 1;
+	int rc;
+	if (const Ipv4 *v4 = std::get_if<Ipv4>(&address)) {
+		const uint32_t key = htonl(v4->value);
+		rc = bpf_map_update_elem(local_.get(), &key, &present, BPF_ANY);
+	} else {
+		rc = bpf_map_update_elem(local6_.get(), std::get<Ipv6>(address).bytes.data(),
+					 &present, BPF_ANY);
+	}
+	if (rc != 0)
+		return unexpected(
+			os_error("cannot add relay address " + to_string(address), errno));
+	return ok();
+}
+
+Status RelayMaps::remove_local(const IpAddress &address)
+{
+	int rc;
+	if (const Ipv4 *v4 = std::get_if<Ipv4>(&address)) {
+		const uint32_t key = htonl(v4->value);
+		rc = bpf_map_delete_elem(local_.get(), &key);
+	} else {
+		rc = bpf_map_delete_elem(local6_.get(), std::get<Ipv6>(address).bytes.data());
+	}
+	if (rc != 0)
+		return unexpected(
+			errno == ENOENT
+				? Error{to_string(address) + " is not a relay address here"}
+				: os_error("cannot remove relay address " + to_string(address),
+					   errno));
+	return ok();
+}
+
+Result<std::vector<IpAddress>, Error> RelayMaps::locals() const
+{
+	auto v4 = entries<uint32_t, uint8_t>(local_.get(), "relay addresses");
+	if (!v4)
+		return unexpected(v4.error());
+	auto v6 = entries<std::array<uint8_t, 16>, uint8_t>(local6_.get(), "relay addresses");
+	if (!v6)
+		return unexpected(v6.error());
+	std::vector<IpAddress> out;
+	for (const auto &[key, present] : *v4)
+		out.push_back(Ipv4{ntohl(key)});
+	for (const auto &[key, present] : *v6)
+		out.push_back(Ipv6{key});
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+Result<iplb_relay_counters, Error> RelayMaps::counters() const
+{
+	return sum_per_cpu<iplb_relay_counters>(counters_.get(), 0);
+}
+
+// ---------------------------------------------------------------------------
+
+void HostProgram::Close::operator()(iplb_host *skeleton) const
+{
+	iplb_host__destroy(skeleton);
+}
+
+Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins, uint32_t flow_capacity)
+{
+	if (pins) {
+		// Refuse a pinned table of another layout before libbpf tries to
+		// reuse its maps (and fails on the first that differs, obscurely).
+		if (UniqueFd config(bpf_obj_get((*pins / "iplb_config").c_str())); config) {
+			auto raw = read_config(config.get());
+			if (!raw)
+				return unexpected(raw.error());
+			if (raw->layout_version != 0 && raw->layout_version != IPLB_LAYOUT_VERSION)
+				return unexpected(layout_error(pins->path, raw->layout_version));
+		}
+	}
+	VerifierLog log;
+	std::unique_ptr<iplb_host, Close> skeleton(iplb_host__open_opts(log.opts()));
+	if (!skeleton)
+		return unexpected(load_error("the host program", -errno));
+	if (pins)
+		pin_maps(skeleton.get(), *pins);
+	if (int rc = bpf_map__set_max_entries(skeleton->maps.iplb_flows, flow_capacity); rc != 0)
+		return unexpected(os_error("cannot size the flow table", rc));
+	if (int rc = iplb_host__load(skeleton.get()); rc != 0)
+		return unexpected(refused(load_error("the host program", rc), log));
+	const auto &m = skeleton->maps;
+	HostMaps maps(dup_fd(m.iplb_routes_v4), dup_fd(m.iplb_routes_v6), dup_fd(m.iplb_config),
+		      dup_fd(m.iplb_route_counters), dup_fd(m.iplb_list_counters),
+		      dup_fd(m.iplb_flows));
+	auto version = maps.layout_version();
+	if (!version)
+		return unexpected(version.error());
+	if (*version == 0) {
+		// New maps: a working config before any route can match.
+		if (auto s = maps.set_config(HostConfig{}); !s)
+			return unexpected(s.error());
+	} else if (*version != IPLB_LAYOUT_VERSION) {
+		return unexpected(layout_error(pins ? pins->path : "(none)", *version));
+	}
+	return HostProgram(std::move(skeleton), std::move(maps), std::move(pins));
+}
+
+Result<HostProgram, Error> HostProgram::load(uint32_t flow_capacity)
+{
+	return make(std::nullopt, flow_capacity);
+}
+
+Result<HostProgram, Error> HostProgram::open(const PinDir &dir)
+{
+	return make(dir, IPLB_MAX_FLOWS);
+}
+
+int HostProgram::prog_fd() const
+{
+	return bpf_program__fd(skeleton_->progs.iplb_host_egress);
+}
+
+int HostProgram::ingress_prog_fd() const
+{
+	return bpf_program__fd(skeleton_->progs.iplb_host_ingress);
+}
+
+Status HostProgram::attach(const std::string &ifname)
+{
+	if (!pins_)
+		return unexpected(Error{"a program without pins cannot be attached"});
+	if (auto s = attach_tcx(prog_fd(), ifname, TcxDirection::egress,
+				tcx_pin_path(pins_->path, "host", TcxDirection::egress, ifname));
+	    !s)
+		return s;
+	return attach_tcx(ingress_prog_fd(), ifname, TcxDirection::ingress,
+			  tcx_pin_path(pins_->path, "host", TcxDirection::ingress, ifname));
+}
+
+// ---------------------------------------------------------------------------
+
+void RelayProgram::Close::operator()(iplb_relay *skeleton) const
+{
+	iplb_relay__destroy(skeleton);
+}
+
+Result<RelayProgram, Error> RelayProgram::make(std::optional<PinDir> pins)
+{
+	VerifierLog log;
+	std::unique_ptr<iplb_relay, Close> skeleton(iplb_relay__open_opts(log.opts()));
+	if (!skeleton)
+		return unexpected(load_error("the relay program", -errno));
+	if (pins)
+		pin_maps(skeleton.get(), *pins);
+	if (int rc = iplb_relay__load(skeleton.get()); rc != 0)
+		return unexpected(refused(load_error("the relay program", rc), log));
+	const auto &m = skeleton->maps;
+	RelayMaps maps(dup_fd(m.iplb_local_v4), dup_fd(m.iplb_local_v6),
+		       dup_fd(m.iplb_relay_counters));
+	return RelayProgram(std::move(skeleton), std::move(maps), std::move(pins));
+}
+
+Result<RelayProgram, Error> RelayProgram::load()
+{
+	return make(std::nullopt);
+}
+
+Result<RelayProgram, Error> RelayProgram::open(const PinDir &dir)
+{
+	return make(dir);
+}
+
+int RelayProgram::prog_fd() const
+{
+	return bpf_program__fd(skeleton_->progs.iplb_relay_ingress);
+}
+
+Status RelayProgram::attach(const std::string &ifname)
+{
+	if (!pins_)
+		return unexpected(Error{"a program without pins cannot be attached"});
+	return attach_tcx(prog_fd(), ifname, TcxDirection::ingress,
+			  tcx_pin_path(pins_->path, "relay", TcxDirection::ingress, ifname));
+}
+
+// ---------------------------------------------------------------------------
+
+Result<std::vector<AttachedInterface>, Error> attached_interfaces(const PinDir &dir)
+{
+	std::unique_ptr<DIR, int (*)(DIR *)> d(::opendir(dir.path.c_str()), ::closedir);
+	if (!d)
+		return unexpected(os_error("cannot read " + dir.path, errno));
+	std::vector<AttachedInterface> out;
+	while (const dirent *e = ::readdir(d.get())) {
+		const std::string name = e->d_name;
+		for (const char *program : {"host", "relay"})
+			for (bool ingress : {false, true}) {
+				const std::string prefix = std::string("link-") + program +
+							   (ingress ? "-ingress-" : "-egress-");
+				if (name.rfind(prefix, 0) == 0)
+					out.push_back(
+						{name.substr(prefix.size()), program, ingress});
+			}
+	}
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+Status detach(const PinDir &dir, const AttachedInterface &where)
+{
+	return detach_tcx(tcx_pin_path(dir.path, where.program,
+				       where.ingress ? TcxDirection::ingress : TcxDirection::egress,
+				       where.ifname));
+}
+
+Status purge(const PinDir &dir)
+{
+	// Links first: no program may run on half a table.
+	auto attached = attached_interfaces(dir);
+	if (!attached)
+		return unexpected(attached.error());
+	for (const auto &a : *attached)
+		if (auto s = detach(dir, a); !s)
+			return s;
+	std::unique_ptr<DIR, int (*)(DIR *)> d(::opendir(dir.path.c_str()), ::closedir);
+	if (!d)
+		return unexpected(os_error("cannot read " + dir.path, errno));
+	while (const dirent *e = ::readdir(d.get())) {
+		const std::string name = e->d_name;
+		if (name != "." && name != ".." && ::unlink((dir / name).c_str()) != 0)
+			return unexpected(os_error("cannot remove " + (dir / name), errno));
+	}
+	if (::rmdir(dir.path.c_str()) != 0)
+		return unexpected(os_error("cannot remove " + dir.path, errno));
+	return ok();
+}
+
+// ---------------------------------------------------------------------------
+
+Result<TestRun, Error> test_run(int prog_fd, std::span<const uint8_t> frame)
+{
+	// Room for the most a program adds: every relay's header.
+	std::vector<uint8_t> out(frame.size() + IPLB_MAX_RELAYS * 40 + 64);
+	bpf_test_run_opts opts;
+	std::memset(&opts, 0, sizeof(opts));
+	opts.sz = sizeof(opts);
+	opts.data_in = frame.data();
+	opts.data_size_in = static_cast<uint32_t>(frame.size());
+	opts.data_out = out.data();
+	opts.data_size_out = static_cast<uint32_t>(out.size());
+	opts.repeat = 1;
+	if (int rc = bpf_prog_test_run_opts(prog_fd, &opts); rc != 0)
+		return unexpected(os_error("BPF_PROG_TEST_RUN", rc));
+	out.resize(opts.data_size_out);
+	return TestRun{static_cast<int>(opts.retval), std::move(out)};
+}
+
+} // namespace iplb

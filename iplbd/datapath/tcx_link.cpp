@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "datapath/tcx_link.hpp"
+
+#include "util/unique_fd.hpp"
+
+#include <bpf/bpf.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace iplb {
+namespace {
+
+// libbpf 1.1 predates TCX; these are the kernel's values.
+constexpr int attach_tcx_ingress = 46;
+constexpr int attach_tcx_egress = 47;
+
+Error os_error(const std::string &what, int err)
+{
+	return Error{what + ": " + std::strerror(err < 0 ? -err : err)};
+}
+
+} // namespace
+
+std::string tcx_pin_path(const std::string &dir, const std::string &program, TcxDirection direction,
+			 const std::string &ifname)
+{
+	return dir + "/link-" + program +
+	       (direction == TcxDirection::ingress ? "-ingress-" : "-egress-") + ifname;
+}
+
+Status attach_tcx(int prog_fd, const std::string &ifname, TcxDirection direction,
+		  const std::string &pin_path)
+{
+	const unsigned ifindex = if_nametoindex(ifname.c_str());
+	if (ifindex == 0)
+		return unexpected(Error{"no interface " + ifname});
+	const char *where = direction == TcxDirection::ingress ? "ingress" : "egress";
+
+	if (UniqueFd pinned(bpf_obj_get(pin_path.c_str())); pinned) {
+		if (bpf_link_update(pinned.get(), prog_fd, nullptr) == 0)
+			return ok();
+		// The interface it was on went away (or came back as another):
+		// that link is dead, start over.
+		::unlink(pin_path.c_str());
+	}
+	UniqueFd link(
+		bpf_link_create(prog_fd, static_cast<int>(ifindex),
+				static_cast<bpf_attach_type>(direction == TcxDirection::ingress
+								     ? attach_tcx_ingress
+								     : attach_tcx_egress),
+				nullptr));
+	if (!link)
+		return unexpected(
+			os_error("cannot attach to " + ifname + " " + where + " (TCX)", errno));
+	if (bpf_obj_pin(link.get(), pin_path.c_str()) != 0)
+		return unexpected(os_error("cannot pin " + pin_path, errno));
+	return ok();
+}
+
+Status detach_tcx(const std::string &pin_path)
+{
+	if (::unlink(pin_path.c_str()) != 0)
+		return unexpected(errno == ENOENT ? Error{"not attached (no " + pin_path + ")"}
+						  : os_error("cannot unpin " + pin_path, errno));
+	return ok();
+}
+
+} // namespace iplb

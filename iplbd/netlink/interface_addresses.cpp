@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "netlink/interface_addresses.hpp"
+
+#include <arpa/inet.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+namespace iplb {
+namespace {
+
+struct SocketFree {
+	void operator()(nl_sock *socket) const { nl_socket_free(socket); }
+};
+struct CacheFree {
+	void operator()(nl_cache *cache) const { nl_cache_free(cache); }
+};
+
+Error netlink_error(const std::string &what, int err)
+{
+	return Error{what + ": " + nl_geterror(err)};
+}
+
+} // namespace
+
+Result<std::vector<IpAddress>, Error> interface_addresses(const std::string &ifname)
+{
+	const unsigned ifindex = ::if_nametoindex(ifname.c_str());
+	if (ifindex == 0)
+		return unexpected(Error{"no interface " + ifname});
+	std::unique_ptr<nl_sock, SocketFree> socket(nl_socket_alloc());
+	if (!socket)
+		return unexpected(Error{"cannot allocate a netlink socket"});
+	if (int err = nl_connect(socket.get(), NETLINK_ROUTE); err < 0)
+		return unexpected(netlink_error("cannot open rtnetlink", err));
+	nl_cache *raw = nullptr;
+	if (int err = rtnl_addr_alloc_cache(socket.get(), &raw); err < 0)
+		return unexpected(netlink_error("cannot read the addresses", err));
+	std::unique_ptr<nl_cache, CacheFree> cache(raw);
+
+	std::vector<IpAddress> out;
+	for (nl_object *object = nl_cache_get_first(cache.get()); object;
+	     object = nl_cache_get_next(object)) {
+		auto *address = reinterpret_cast<rtnl_addr *>(object);
+		if (rtnl_addr_get_ifindex(address) != static_cast<int>(ifindex) ||
+		    rtnl_addr_get_scope(address) != RT_SCOPE_UNIVERSE)
+			continue;
+		const nl_addr *local = rtnl_addr_get_local(address);
+		if (!local)
+			continue;
+		const auto *bytes = static_cast<const uint8_t *>(nl_addr_get_binary_addr(local));
+		if (nl_addr_get_family(local) == AF_INET && nl_addr_get_len(local) == 4) {
+			uint32_t value;
+			std::memcpy(&value, bytes, 4);
+			out.push_back(Ipv4{ntohl(value)});
+		} else if (nl_addr_get_family(local) == AF_INET6 && nl_addr_get_len(local) == 16) {
+			Ipv6 v6;
+			std::memcpy(v6.bytes.data(), bytes, 16);
+			out.push_back(v6);
+		}
+	}
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+} // namespace iplb

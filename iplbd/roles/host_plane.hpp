@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The host plane: each new topology through the pipeline (paths, relay
+// lists, the table a host should hold) into the host datapath, which it
+// opens, attaches where configured and watches every second (an interface
+// that comes back is attached again).
+#pragma once
+
+#include "datapath/host_datapath.hpp"
+#include "pipeline/host_pipeline.hpp"
+#include "roles/host_config.hpp"
+#include "topology/topology.hpp"
+#include "util/io_driver.hpp"
+#include "util/ipv4.hpp"
+#include "util/log.hpp"
+#include "util/status.hpp"
+
+#include <functional>
+#include <optional>
+
+namespace iplb {
+
+// The datapath's work needs privileges the daemon otherwise drops.
+struct Privileges {
+	std::function<void()> raise, lower;
+};
+
+class HostPlane {
+public:
+	// `watch_timer`: this plane's own timer. `log`: its info, warnings and
+	// errors; `paths_log` and `datapath_log` carry the pipeline's debug
+	// messages of each kind. `topology`: what the table starts from (the
+	// empty topology before the LSDB: static routes need none). `source`:
+	// this host's router, when known (the LSDB feed says).
+	HostPlane(IoDriver &watch_timer, TopologySnapshot topology,
+		  std::function<std::optional<Ipv4>()> source, LogSink log, LogSink paths_log,
+		  LogSink datapath_log);
+	HostPlane(const HostPlane &) = delete;
+	HostPlane &operator=(const HostPlane &) = delete;
+
+	// Validated, then applied (the datapath opened or re-adopted, attached,
+	// the table recomputed and synced). A datapath that cannot be brought
+	// up is an error, but the configuration stays: it is retried every
+	// second.
+	Status configure(const HostPlaneConfig &config);
+	const HostPlaneConfig &config() const { return config_; }
+
+	// A new topology: the table follows. The last one is kept for a
+	// datapath that opens later.
+	void update(const TopologySnapshot &topology);
+	// The same topology again (a prefix-list changed).
+	void update() { run(); }
+
+	// The datapath is configured and attached everywhere it should be, or
+	// none is configured.
+	bool healthy() const;
+	// Called when healthy() changes.
+	void set_health_listener(std::function<void(bool)> listener)
+	{
+		health_listener_ = std::move(listener);
+	}
+	void set_privileges(Privileges privileges) { privileges_ = std::move(privileges); }
+
+	// The watch timer fired.
+	void on_timer() { watch_datapath(); }
+
+	HostPipeline &pipeline() { return pipeline_; }
+	const HostPipeline &pipeline() const { return pipeline_; }
+	const HostDatapath &datapath() const { return datapath_; }
+	void clear_counters() { pipeline_.clear_counters(); }
+	void set_debug(bool paths, bool datapath) { pipeline_.set_debug(paths, datapath); }
+
+private:
+	// Runs the pipeline on the current inputs, with privileges.
+	void run();
+	void check_health();
+	// Every second while a datapath is configured: is it still attached
+	// everywhere; if not, attach again (an interface that came back).
+	void watch_datapath();
+
+	IoDriver &timer_;
+	LogSink log_;
+	HostPlaneConfig config_;
+	HostPipeline pipeline_;
+	HostDatapath datapath_;
+	Privileges privileges_;
+	std::function<void(bool)> health_listener_;
+	std::optional<bool> healthy_; // as last reported
+	TopologySnapshot topology_;
+	std::function<std::optional<Ipv4>()> source_;
+};
+
+} // namespace iplb

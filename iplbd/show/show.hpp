@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Every `show iplb ...` output of a running daemon, rendered here and only
+// here: text and JSON come from the same values (for the status, the text
+// is written from the JSON object itself).
+#pragma once
+
+#include "daemon/daemon.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace iplb {
+
+// What only the FRR glue knows.
+struct GlueFacts {
+	std::string frr_version;
+	bool zebra_connected = false;
+};
+
+// `show iplb status [json]`: the daemon, its LSDB feed, topology and table.
+nlohmann::ordered_json status_json(const Daemon &daemon, const GlueFacts &glue);
+std::string status_text(const nlohmann::ordered_json &status);
+
+// `show iplb table|counters [json]`.
+std::string table_text(const Daemon &daemon);
+nlohmann::ordered_json table_json(const Daemon &daemon);
+std::string counters_text(const Daemon &daemon);
+nlohmann::ordered_json counters_json(const Daemon &daemon);
+
+// `show iplb paths PREFIX [json|dot]`. Error when `prefix` does not parse
+// or is not a destination.
+enum class PathsFormat { text, json, dot };
+Result<std::string, Error> paths_show(const Daemon &daemon, std::string_view prefix,
+				      PathsFormat format);
+
+// `show iplb topology [json]` (JSON: a topology file).
+std::string topology_text(const Daemon &daemon);
+std::string topology_json(const Daemon &daemon);
+
+// `show iplb vip [json]`: a mux's VIPs, advertised or why not.
+std::string vips_text(const Daemon &daemon, const GlueFacts &glue);
+nlohmann::ordered_json vips_json(const Daemon &daemon, const GlueFacts &glue);
+
+} // namespace iplb

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The mux plane: which VIPs are in zebra, and why the others are not.
+#include "roles/mux_plane.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace iplb {
+namespace {
+
+IpPrefix vip(const char *text)
+{
+	return *parse_ip_prefix(text);
+}
+
+// A zebra that records what it was sent; `up` false refuses everything.
+struct FakeZebra {
+	bool up = true;
+	std::vector<std::pair<std::string, bool>> sent;
+
+	VipAnnouncer announcer()
+	{
+		return [this](const IpPrefix &prefix, bool announce) {
+			if (!up)
+				return false;
+			sent.emplace_back(to_string(prefix), announce);
+			return true;
+		};
+	}
+};
+
+TEST(MuxPlane, AdvertisesOnlyUnderRoleMuxUndrainedWithAHealthyDatapath)
+{
+	FakeZebra zebra;
+	MuxPlane mux;
+	mux.set_announcer(zebra.announcer());
+	ASSERT_TRUE(mux.set_vip(vip("10.99.0.1/32"), false));
+	EXPECT_FALSE(mux.advertised(vip("10.99.0.1/32")));
+	EXPECT_EQ(mux.blocker(vip("10.99.0.1/32")), "role is host");
+	EXPECT_TRUE(zebra.sent.empty());
+
+	mux.set_role(Role::mux);
+	EXPECT_TRUE(mux.advertised(vip("10.99.0.1/32")));
+	EXPECT_EQ(mux.blocker(vip("10.99.0.1/32")), std::nullopt);
+
+	mux.set_datapath_healthy(false);
+	EXPECT_FALSE(mux.advertised(vip("10.99.0.1/32")));
+	EXPECT_EQ(mux.blocker(vip("10.99.0.1/32")), "datapath not healthy");
+	mux.set_datapath_healthy(true);
+	ASSERT_TRUE(mux.set_vip(vip("10.99.0.1/32"), true));
+	EXPECT_EQ(mux.blocker(vip("10.99.0.1/32")), "drained");
+	mux.set_role(Role::backend);
+	EXPECT_EQ(mux.blocker(vip("10.99.0.1/32")), "drained") << "drain is said first";
+	ASSERT_TRUE(mux.set_vip(vip("10.99.0.1/32"), false));
+	EXPECT_EQ(mux.blocker(vip("10.99.0.1/32")), "role is backend");
+
+	using Sent = std::vector<std::pair<std::string, bool>>;
+	EXPECT_EQ(zebra.sent, (Sent{{"10.99.0.1/32", true},
+				    {"10.99.0.1/32", false},
+				    {"10.99.0.1/32", true},
+				    {"10.99.0.1/32", false}}));
+}
+
+TEST(MuxPlane, RefusesWhatIsNotAHostRouteAndChangesNothing)
+{
+	MuxPlane mux;
+	auto refused = mux.set_vip(vip("10.99.0.0/24"), false);
+	ASSERT_FALSE(refused);
+	EXPECT_EQ(refused.error().message, "VIP 10.99.0.0/24: an IPv4 /32 or an IPv6 /128 only");
+	EXPECT_FALSE(mux.set_vip(vip("fc00::/64"), false));
+	EXPECT_TRUE(mux.set_vip(vip("fc00::1/128"), false));
+	ASSERT_EQ(mux.vips(true).size(), 1u);
+	EXPECT_EQ(to_string(mux.vips(true).front().prefix), "fc00::1/128");
+}
+
+TEST(MuxPlane, AVipZebraCouldNotTakeGoesWithTheNextSession)
+{
+	FakeZebra zebra;
+	zebra.up = false;
+	MuxPlane mux;
+	mux.set_announcer(zebra.announcer());
+	mux.set_role(Role::mux);
+	ASSERT_TRUE(mux.set_vip(vip("10.99.0.1/32"), false));
+	EXPECT_FALSE(mux.advertised(vip("10.99.0.1/32")));
+	auto views = mux.vips(false);
+	ASSERT_EQ(views.size(), 1u);
+	EXPECT_EQ(views[0].reason, "zebra not connected");
+	EXPECT_EQ(mux.vips(true)[0].reason, "zebra refused the route");
+
+	zebra.up = true;
+	mux.zebra_connected();
+	EXPECT_TRUE(mux.advertised(vip("10.99.0.1/32")));
+	EXPECT_TRUE(mux.vips(true)[0].advertised);
+	EXPECT_EQ(mux.vips(true)[0].reason, "");
+
+	// A new zebra holds none of our routes: announced again.
+	zebra.sent.clear();
+	mux.zebra_connected();
+	EXPECT_EQ(zebra.sent.size(), 1u);
+}
+
+TEST(MuxPlane, RemovingWithdrawsWhatWasAdvertisedOnly)
+{
+	FakeZebra zebra;
+	MuxPlane mux;
+	mux.set_announcer(zebra.announcer());
+	mux.set_role(Role::mux);
+	ASSERT_TRUE(mux.set_vip(vip("10.99.0.1/32"), false));
+	ASSERT_TRUE(mux.set_vip(vip("10.99.0.2/32"), true));
+	zebra.sent.clear();
+	mux.remove_vip(vip("10.99.0.2/32")); // drained: nothing to withdraw
+	EXPECT_TRUE(zebra.sent.empty());
+	mux.remove_all("router iplb removed");
+	using Sent = std::vector<std::pair<std::string, bool>>;
+	EXPECT_EQ(zebra.sent, (Sent{{"10.99.0.1/32", false}}));
+	EXPECT_TRUE(mux.vips(true).empty());
+	EXPECT_FALSE(mux.advertised(vip("10.99.0.1/32")));
+}
+
+} // namespace
+} // namespace iplb

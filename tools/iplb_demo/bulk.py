@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Bulk traffic for the demo's runs, plain TCP or MPTCP, with no control
+protocol inside the connections.
+
+    bulk.py serve PORT                  a sink: one MPTCP listener (it takes
+                                        plain TCP too); reads every
+                                        connection to its end, then closes it
+    bulk.py send DST PORT SECONDS --bind SRC [--flows N] [--mptcp]
+                                        N connections at once, each writing
+                                        for SECONDS, then waiting until the
+                                        sink has read everything; prints JSON
+
+The sender's goodput is what it wrote divided by the time until the sink
+closed every connection, i.e. until the sink had read every byte: what
+iperf3 calls the receiver's rate.
+
+Why not iperf3 (as the demo used before): iperf3 runs a control protocol
+over the same kind of socket, and under `mptcpize` that is an MPTCP
+connection whose first bytes the client writes while its extra subflows are
+joining. Debian 12's iperf3 cannot keep the control connection plain TCP.
+The kernel this project runs on (6.18.44) now and then delivered those
+bytes to the server with 4 of them missing (the first bytes of a segment
+that arrived on a just-joined subflow were taken for a duplicate of the
+previous mapping, on the other subflow): iperf3's server then failed to
+parse the test's parameters ("unable to receive parameters from client")
+and closed the control connection, and the client reported "control socket
+has closed unexpectedly" with no stream connected (docs/DEVELOPMENT.md,
+"Demo lab"). Bulk bytes whose content nobody reads are immune to that, and
+the sink answers only by closing.
+"""
+
+import argparse
+import json
+import socket
+import sys
+import threading
+import time
+
+CHUNK = 64 * 1024
+
+
+def serve(port):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_MPTCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", port))
+    listener.listen(128)
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=drain, args=(conn,), daemon=True).start()
+
+
+def drain(conn):
+    with conn:
+        try:
+            while conn.recv(CHUNK):
+                pass
+        except OSError:
+            pass  # a reset: the sender sees it as its own error
+
+
+def send(dst, port, seconds, bind, flows, mptcp):
+    proto = socket.IPPROTO_MPTCP if mptcp else socket.IPPROTO_TCP
+    started = time.monotonic()
+    conns = []
+    for _ in range(flows):
+        conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+        conn.bind((bind, 0))
+        conn.settimeout(seconds + 30)
+        conn.connect((dst, port))
+        conns.append(conn)
+    sent = [0] * flows
+    errors = []
+    deadline = started + seconds
+
+    def write(i):
+        data = bytes(CHUNK)
+        try:
+            while time.monotonic() < deadline:
+                sent[i] += conns[i].send(data)
+            conns[i].shutdown(socket.SHUT_WR)
+            # The sink closes once it has read everything.
+            while conns[i].recv(CHUNK):
+                pass
+        except OSError as e:
+            errors.append("flow %d: %s" % (i, e))
+
+    writers = [threading.Thread(target=write, args=(i,)) for i in range(flows)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    elapsed = time.monotonic() - started
+    for conn in conns:
+        conn.close()
+    return {"flows": flows, "mptcp": mptcp, "bytes": sum(sent), "seconds": elapsed,
+            "bits_per_second": 8 * sum(sent) / elapsed, "errors": errors}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="the sink")
+    s.add_argument("port", type=int)
+    c = sub.add_parser("send", help="the source; prints JSON")
+    c.add_argument("dst")
+    c.add_argument("port", type=int)
+    c.add_argument("seconds", type=float)
+    c.add_argument("--bind", required=True, help="the source address")
+    c.add_argument("--flows", type=int, default=1)
+    c.add_argument("--mptcp", action="store_true")
+    args = parser.parse_args()
+    if args.command == "serve":
+        serve(args.port)
+        return 0
+    try:
+        result = send(args.dst, args.port, args.seconds, args.bind, args.flows, args.mptcp)
+    except OSError as e:
+        print(json.dumps({"error": "cannot connect to %s:%d: %s" % (args.dst, args.port, e)}))
+        return 1
+    print(json.dumps(result))
+    return 1 if result["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
