@@ -185,8 +185,9 @@ def test_bad_datapath_input_is_refused_before_anything_is_touched(tmp_path, args
 
 
 @pytest.mark.parametrize("args, message", [
-    (["srv6"], "usage: iplbctl srv6 prefix|sid"),
-    (["srv6", "route", "show"], "unknown object 'srv6 route': expected prefix or sid"),
+    (["srv6"], "usage: iplbctl srv6 prefix|sid|probe"),
+    (["srv6", "route", "show"], "unknown object 'srv6 route': expected prefix, sid or probe"),
+    (["srv6", "probe", "now"], "usage: iplbctl srv6 probe"),
     (["srv6", "prefix", "flush"], "unknown command 'srv6 prefix flush'"),
     (["srv6", "prefix", "add", "10.4.1.0/24", "segs", "fc00::1"], "'dev DEV' is needed"),
     (["srv6", "prefix", "add", "10.4.1.0/24", "dev", "up1"], "at least one 'segs SID"),

@@ -11,9 +11,11 @@ protocol inside the connections.
                                         for SECONDS, then waiting until the
                                         sink has read everything; prints JSON
 
-The sender's goodput is what it wrote divided by the time until the sink
-closed every connection, i.e. until the sink had read every byte: what
-iperf3 calls the receiver's rate.
+The rate is what the receiver had acknowledged when the SECONDS were over
+(what was written less what the kernel still held unacknowledged,
+SIOCOUTQ) divided by SECONDS: what a receiver counting for that long sees,
+as iperf3's receiver rate. The bytes still buffered then are delivered
+(the sender waits for the sink to close) but not counted.
 
 Why not iperf3 (as the demo used before): iperf3 runs a control protocol
 over the same kind of socket, and under `mptcpize` that is an MPTCP
@@ -31,9 +33,12 @@ the sink answers only by closing.
 """
 
 import argparse
+import fcntl
 import json
 import socket
+import struct
 import sys
+import termios
 import threading
 import time
 
@@ -59,9 +64,14 @@ def drain(conn):
             pass  # a reset: the sender sees it as its own error
 
 
+def unsent(conn):
+    """Bytes the kernel still holds for this socket: not sent, or sent and
+    not acknowledged yet (SIOCOUTQ; MPTCP sockets have it too)."""
+    return struct.unpack("i", fcntl.ioctl(conn, termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
 def send(dst, port, seconds, bind, flows, mptcp):
     proto = socket.IPPROTO_MPTCP if mptcp else socket.IPPROTO_TCP
-    started = time.monotonic()
     conns = []
     for _ in range(flows):
         conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
@@ -69,18 +79,30 @@ def send(dst, port, seconds, bind, flows, mptcp):
         conn.settimeout(seconds + 30)
         conn.connect((dst, port))
         conns.append(conn)
-    sent = [0] * flows
-    errors = []
+    started = time.monotonic()
     deadline = started + seconds
+    sent, delivered = [0] * flows, [0] * flows
+    errors = []
 
     def write(i):
         data = bytes(CHUNK)
+        conn = conns[i]
         try:
+            # Short timeouts, so that writing stops at the deadline even
+            # while the socket's buffer is full.
+            conn.settimeout(0.05)
             while time.monotonic() < deadline:
-                sent[i] += conns[i].send(data)
-            conns[i].shutdown(socket.SHUT_WR)
+                try:
+                    sent[i] += conn.send(data)
+                except socket.timeout:
+                    pass
+            # What the receiver has acknowledged by the deadline: the
+            # rate, as a receiver counting for `seconds` would see it.
+            delivered[i] = sent[i] - unsent(conn)
+            conn.settimeout(seconds + 30)
+            conn.shutdown(socket.SHUT_WR)
             # The sink closes once it has read everything.
-            while conns[i].recv(CHUNK):
+            while conn.recv(CHUNK):
                 pass
         except OSError as e:
             errors.append("flow %d: %s" % (i, e))
@@ -90,11 +112,12 @@ def send(dst, port, seconds, bind, flows, mptcp):
         w.start()
     for w in writers:
         w.join()
-    elapsed = time.monotonic() - started
+    drained = time.monotonic() - started
     for conn in conns:
         conn.close()
-    return {"flows": flows, "mptcp": mptcp, "bytes": sum(sent), "seconds": elapsed,
-            "bits_per_second": 8 * sum(sent) / elapsed, "errors": errors}
+    return {"flows": flows, "mptcp": mptcp, "bytes": sum(delivered), "seconds": seconds,
+            "bits_per_second": 8 * sum(delivered) / seconds, "bytes_sent": sum(sent),
+            "drained_seconds": drained, "errors": errors}
 
 
 def main():
