@@ -29,8 +29,8 @@ PACKAGES=(
 	libreadline-dev libyang2-dev python3 python3-dev lsb-base
 	# topotests, the lab, and the benchmarks' baselines
 	python3-pytest gdb iproute2 procps psmisc python3-networkx python3-igraph
-	# the demo's traffic (plain TCP and MPTCP) and its picture
-	iperf3 mptcpize graphviz
+	# the demo's picture; iperf3 for the datapath benchmark
+	graphviz iperf3
 )
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -52,8 +52,10 @@ Usage: ./quickstart.sh demo [--down | --no-wait]
                   (/var/tmp/iplb-demo/), and keep the lab until Ctrl-C
   demo --no-wait  same, but leave the lab running and return
   demo --down     stop and remove the lab
-  check           install missing packages, build, install, run the unit tests
-                  (GoogleTest) and the topotests (pytest, FRR's topotest library)
+  check           install missing packages, build, install, run every test suite:
+                  unit tests (GoogleTest), iplbctl and simulator tests, the fuzz
+                  regression, eBPF packet fixtures and namespace traffic, the
+                  demo lab end to end, and the topotests (FRR's topotest library)
 EOF
 }
 
