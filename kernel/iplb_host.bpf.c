@@ -25,7 +25,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "iplb_datapath.h"
+#include "iplb_host_layout.h"
 #include "iplb_bpf_common.h"
 #include "iplb_neg_log.h"
 

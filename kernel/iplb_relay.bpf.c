@@ -19,7 +19,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "iplb_datapath.h"
+#include "iplb_common_layout.h"
+#include "iplb_relay_layout.h"
 #include "iplb_bpf_common.h"
 
 /* The addresses packets are decapsulated for (value unused). */

@@ -1083,15 +1083,15 @@ TEST_F(PinnedDatapath, AnotherLayoutIsRefusedNotReused)
 		auto program = HostProgram::open(*dir);
 		ASSERT_TRUE(program);
 		iplb_config old{};
-		old.layout_version = IPLB_LAYOUT_VERSION + 1;
+		old.layout_version = IPLB_HOST_LAYOUT_VERSION + 1;
 		const uint32_t zero = 0;
 		auto fd = UniqueFd(bpf_obj_get((*dir / "iplb_config").c_str()));
 		ASSERT_EQ(bpf_map_update_elem(fd.get(), &zero, &old, BPF_ANY), 0);
 	}
 	auto maps = HostMaps::from_pins(*dir);
 	ASSERT_FALSE(maps);
-	const std::string expected = "has table layout " + std::to_string(IPLB_LAYOUT_VERSION + 1) +
-				     ", this build " + std::to_string(IPLB_LAYOUT_VERSION);
+	const std::string expected = "has table layout " + std::to_string(IPLB_HOST_LAYOUT_VERSION + 1) +
+				     ", this build " + std::to_string(IPLB_HOST_LAYOUT_VERSION);
 	EXPECT_NE(maps.error().message.find(expected), std::string::npos) << maps.error().message;
 	auto program = HostProgram::open(*dir);
 	ASSERT_FALSE(program);
