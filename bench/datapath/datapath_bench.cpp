@@ -34,6 +34,8 @@
 #include "datapath/route_record.hpp"
 #include "util/unique_fd.hpp"
 
+#include "iplb_host_layout.h"
+
 #include "packets.hpp"
 
 #include <bpf/bpf.h>

@@ -225,7 +225,7 @@ Error layout_error(const std::string &where, uint32_t version)
 {
 	return Error{"the datapath pinned in " + where + " has table layout " +
 		     std::to_string(version) + ", this build " +
-		     std::to_string(IPLB_LAYOUT_VERSION) +
+		     std::to_string(IPLB_HOST_LAYOUT_VERSION) +
 		     " (iplbctl purge removes it, and its table)"};
 }
 
@@ -251,7 +251,7 @@ Result<HostMaps, Error> HostMaps::from_pins(const PinDir &dir)
 	auto version = read_config(config->get());
 	if (!version)
 		return unexpected(version.error());
-	if (version->layout_version != IPLB_LAYOUT_VERSION)
+	if (version->layout_version != IPLB_HOST_LAYOUT_VERSION)
 		return unexpected(layout_error(dir.path, version->layout_version));
 	auto flows = pinned_map(dir, "iplb_flows");
 	if (!flows)
@@ -267,7 +267,7 @@ Status HostMaps::set_config(const HostConfig &wanted)
 {
 	iplb_config config;
 	std::memset(&config, 0, sizeof(config));
-	config.layout_version = IPLB_LAYOUT_VERSION;
+	config.layout_version = IPLB_HOST_LAYOUT_VERSION;
 	config.source_v4 = wanted.source ? htonl(wanted.source->value) : 0;
 	if (wanted.source6)
 		std::memcpy(config.source_v6, wanted.source6->bytes.data(), 16);
@@ -514,7 +514,7 @@ Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins, uint32_
 			auto raw = read_config(config.get());
 			if (!raw)
 				return unexpected(raw.error());
-			if (raw->layout_version != 0 && raw->layout_version != IPLB_LAYOUT_VERSION)
+			if (raw->layout_version != 0 && raw->layout_version != IPLB_HOST_LAYOUT_VERSION)
 				return unexpected(layout_error(pins->path, raw->layout_version));
 		}
 	}
@@ -539,7 +539,7 @@ Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins, uint32_
 		// New maps: a working config before any route can match.
 		if (auto s = maps.set_config(HostConfig{}); !s)
 			return unexpected(s.error());
-	} else if (*version != IPLB_LAYOUT_VERSION) {
+	} else if (*version != IPLB_HOST_LAYOUT_VERSION) {
 		return unexpected(layout_error(pins ? pins->path : "(none)", *version));
 	}
 	return HostProgram(std::move(skeleton), std::move(maps), std::move(pins));

@@ -17,7 +17,8 @@
 #include "util/status.hpp"
 #include "util/unique_fd.hpp"
 
-#include "iplb_datapath.h"
+#include "iplb_host_layout.h"
+#include "iplb_relay_layout.h"
 
 #include <cstdint>
 #include <memory>

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // A table entry (table/route_spec.hpp) as the record the eBPF host program
-// reads (kernel/iplb_datapath.h), and back.
+// reads (kernel/iplb_host_layout.h), and back.
 #pragma once
 
 #include "table/route_spec.hpp"
 #include "util/result.hpp"
 
-#include "iplb_datapath.h"
+#include "iplb_host_layout.h"
 
 #include <cstdint>
 

@@ -12,6 +12,9 @@
 #include "netlink/interface_addresses.hpp"
 
 #include "pipeline/table_format.hpp"
+
+#include "iplb_host_layout.h"
+
 #include <arpa/inet.h>
 
 #include <nlohmann/json.hpp>
@@ -259,7 +262,7 @@ int config_command(const Options &o, std::span<const std::string> words)
 						  {"source6", source6},
 						  {"fibRedirect", config.fib_redirect},
 						  {"flowIdleMs", config.flow_idle_ms},
-						  {"layout", IPLB_LAYOUT_VERSION}})
+						  {"layout", IPLB_HOST_LAYOUT_VERSION}})
 						    .dump()
 						    .c_str());
 		else

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What the eBPF programs share and the installed uapi headers (Debian 12's
- * linux-libc-dev is 6.1) may lack. */
-#ifndef IPLB_BPF_COMMON_H
-#define IPLB_BPF_COMMON_H
-
-#include <linux/types.h>
+/*
+ * What the eBPF programs need that the installed uapi headers lack (Debian
+ * 12's linux-libc-dev is 6.1, the running kernels are newer) or that is
+ * kernel-internal: TCX verdicts, decapsulation flags, IPv4 fragment bits,
+ * address families.
+ */
+#ifndef IPLB_COMPAT_H
+#define IPLB_COMPAT_H
 
 /* TCX verdicts (linux/bpf.h of 6.6+). TCX_NEXT hands the packet to the next
  * program of the chain, or the stack: what a program that does not handle
@@ -24,15 +26,10 @@
 #define IPLB_ADJ_ROOM_DECAP_L3_IPV4 (1ULL << 7)
 #define IPLB_ADJ_ROOM_DECAP_L3_IPV6 (1ULL << 8)
 
-/* MurmurHash3's finaliser: every input bit moves every output bit. */
-static __always_inline __u32 iplb_mix32(__u32 h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
+/* Address families (sys/socket.h is not for the BPF target) */
+#ifndef AF_INET
+#define AF_INET 2
+#define AF_INET6 10
+#endif
 
-#endif /* IPLB_BPF_COMMON_H */
+#endif /* IPLB_COMPAT_H */

@@ -1,49 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The iplb table and its records, as the eBPF programs (kernel/) and
- * user space (iplbd/datapath/) both see them. Maps are pinned and survive
- * an iplbd restart, so a layout change is an incompatible change: bump
- * IPLB_LAYOUT_VERSION, which the loader compares before re-adopting pins.
+ * The host program's table and records (kernel/iplb_host.bpf.c), as it and
+ * user space (iplbd/datapath/) both see them: routes and their relay lists,
+ * the config, counters, and mode flow's table. Maps are pinned and survive an
+ * iplbd restart, so a layout change is an incompatible change: bump
+ * IPLB_HOST_LAYOUT_VERSION, which the loader compares (iplb_config's
+ * layout_version) before re-adopting pins. That includes a change of
+ * iplb_common_layout.h.
  *
  * Byte order: addresses and ports are in network order, everything else in
  * host order.
  */
-#ifndef IPLB_DATAPATH_H
-#define IPLB_DATAPATH_H
+#ifndef IPLB_HOST_LAYOUT_H
+#define IPLB_HOST_LAYOUT_H
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
 
-#define IPLB_LAYOUT_VERSION 3
+#include "iplb_common_layout.h"
+
+#define IPLB_HOST_LAYOUT_VERSION 3
 
 #define IPLB_MAX_LISTS 16    /* relay lists per destination */
-#define IPLB_MAX_RELAYS 8    /* relays per list */
 #define IPLB_MAX_ROUTES 4096 /* destination prefixes, and route ids */
-#define IPLB_MAX_LOCAL 64    /* addresses a relay decapsulates for */
 #define IPLB_MAX_FLOWS 65536 /* flows remembered by mode flow (LRU) */
-
-enum iplb_encap {
-	IPLB_ENCAP_IPIP = 1, /* IPv4 in IPv4, one header per relay */
-	IPLB_ENCAP_GRE = 2,  /* IPv4 + GRE (RFC 2784, 4 bytes) per relay */
-	/* IPv4 + UDP per relay, to GUE's port: GUE variant 1 (direct IP in
-	 * UDP, draft-ietf-intarea-gue). The UDP source port comes from the
-	 * flow hash, so the underlay's ECMP spreads flows as well. */
-	IPLB_ENCAP_GUE = 3,
-};
-#define IPLB_GRE_HEADER 4
-#define IPLB_UDP_HEADER 8
-#define IPLB_GUE_PORT 6080 /* IANA's, for GUE */
-
-/* The bytes one relay's header adds: an IPv4 or IPv6 header, and GRE's or
- * UDP's. */
-static inline __u32 iplb_encap_layer(__u8 encap, int outer_v6)
-{
-	return (outer_v6 ? 40 : 20) + (encap == IPLB_ENCAP_GRE ? IPLB_GRE_HEADER
-				       : encap == IPLB_ENCAP_GUE
-					       ? IPLB_UDP_HEADER
-					       : 0);
-}
 
 enum iplb_select {
 	/* Consistent (rendezvous) hashing of the flow over the lists: adding or
@@ -69,12 +50,6 @@ struct iplb_v4_key {
 struct iplb_v6_key {
 	__u32 prefixlen;
 	__u32 addr[4];
-};
-
-/* An address of either family; IPv4 in v4, the rest zero. */
-union iplb_addr {
-	__u32 v4;
-	__u32 v6[4];
 };
 
 struct iplb_relay_list {
@@ -111,9 +86,8 @@ struct iplb_config {
 	__u32 source_v6[4]; /* outer IPv6 source; 0: the packet's own */
 };
 #define IPLB_FLOW_IDLE_MS_DEFAULT 30000
-#define IPLB_CONFIG_FIB_REDIRECT                                               \
-	0x1 /* route the encapsulated packet by FIB                            \
-	     */
+/* flags: route the encapsulated packet by FIB, towards its first relay */
+#define IPLB_CONFIG_FIB_REDIRECT 0x1
 
 /* Why a matching packet went out unencapsulated, on its normal route: the
  * host never drops for iplb's sake, so a fault costs multipath, not traffic. */
@@ -167,15 +141,4 @@ struct iplb_list_counters {
 	__u64 bytes;
 };
 
-/* Relay side, per CPU, one element: what it decapsulated or passed on. */
-struct iplb_relay_counters {
-	__u64 decapsulated;
-	__u64 bytes;	 /* before decapsulation */
-	__u64 not_local; /* a tunnel, but to another address: passed on */
-	__u64 fragments; /* a fragment of an encapsulated packet: passed on */
-	/* passed on, for the stack: not what a host writes (GRE flags, IPv6
-	 * extension headers before the tunnel, ...) or truncated */
-	__u64 malformed;
-};
-
-#endif /* IPLB_DATAPATH_H */
+#endif /* IPLB_HOST_LAYOUT_H */
