@@ -28,7 +28,7 @@ char *handed_over(const std::string &text, char *errbuf, size_t errlen)
 	return out;
 }
 
-char *none = nullptr;
+constexpr char *none = nullptr;
 
 } // namespace
 
