@@ -45,20 +45,6 @@ iplb_core::iplb_core(const iplb_io_ops &ops_) : ops(ops_), io(ops_), daemon(io, 
 		});
 }
 
-namespace iplb::capi {
-
-Failure failure_of(const iplb_core *core, const char *function, char *errbuf, size_t errlen)
-{
-	Failure failure{function, {}, errbuf, errlen};
-	if (core != nullptr && core->ops.log != nullptr)
-		failure.log = [ops = core->ops](const std::string &message) {
-			ops.log(ops.ctx, 0, message.c_str());
-		};
-	return failure;
-}
-
-} // namespace iplb::capi
-
 extern "C" {
 
 struct iplb_core *iplb_core_new(const struct iplb_io_ops *ops)

@@ -44,7 +44,10 @@ struct iplb_core {
 namespace iplb::capi {
 
 // Where a failure of a call on `core` is reported: its log, and errbuf.
-Failure failure_of(const iplb_core *core, const char *function, char *errbuf = nullptr,
-		   size_t errlen = 0);
+inline Failure failure_of(const iplb_core *core, const char *function, char *errbuf = nullptr,
+			  size_t errlen = 0) noexcept
+{
+	return {function, core != nullptr ? &core->ops : nullptr, nullptr, errbuf, errlen};
+}
 
 } // namespace iplb::capi

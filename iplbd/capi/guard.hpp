@@ -6,6 +6,7 @@
 // Plus the conversions between C strings and the core's types.
 #pragma once
 
+#include "capi/iplb_core.h"
 #include "util/result.hpp"
 #include "util/status.hpp"
 
@@ -13,7 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,11 +41,15 @@ inline char *c_string(const std::string &text) noexcept
 	return out;
 }
 
-// Where a caught exception is reported: the function's name, and the log
-// of the core it was called on (none for functions without one).
+// Where a caught exception is reported: the function's name, the glue's log
+// (ops->log of the core it was called on), a message kept for later, and
+// errbuf; each optional. Plain pointers: a Failure is built before guarded()
+// runs, on every call (event-loop callbacks included), so building it must
+// neither allocate nor throw.
 struct Failure {
 	const char *function;
-	std::function<void(const std::string &)> log;
+	const iplb_io_ops *ops = nullptr;
+	std::optional<std::string> *keep = nullptr; // the first failure only
 	char *errbuf = nullptr;
 	size_t errlen = 0;
 };
@@ -62,8 +67,10 @@ R guarded(const Failure &where, R failed, Body &&body) noexcept
 	}
 	try {
 		message = std::string(where.function) + ": internal error: " + message;
-		if (where.log)
-			where.log(message);
+		if (where.ops != nullptr && where.ops->log != nullptr)
+			where.ops->log(where.ops->ctx, 0, message.c_str());
+		if (where.keep != nullptr && !*where.keep)
+			*where.keep = message;
 		copy_text(message, where.errbuf, where.errlen);
 	} catch (...) {
 		copy_text("internal error", where.errbuf, where.errlen);

@@ -31,7 +31,7 @@ extern "C" {
 
 bool iplb_mux_check_vip(const char *prefix, char *errbuf, size_t errlen)
 {
-	return guarded(iplb::capi::Failure{__func__, {}, errbuf, errlen}, false, [&] {
+	return guarded(failure_of(nullptr, __func__, errbuf, errlen), false, [&] {
 		iplb::IpPrefix vip;
 		return vip_of(prefix, vip, errbuf, errlen);
 	});

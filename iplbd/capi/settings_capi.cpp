@@ -25,21 +25,13 @@ struct iplb_settings {
 
 namespace {
 
-iplb::capi::Failure failure_of(const char *function, char *errbuf = nullptr, size_t errlen = 0)
-{
-	return {function, {}, errbuf, errlen};
-}
-
 // A leaf into the builder; if that fails inside the core, the failure is
 // kept as the configuration's error.
 template <typename Body>
 void build(iplb_settings *config, const char *function, Body &&body)
 {
-	iplb::capi::Failure where{function, [config](const std::string &message) {
-					  if (!config->failed)
-						  config->failed = message;
-				  }};
-	guarded(where, std::forward<Body>(body));
+	guarded(iplb::capi::Failure{.function = function, .keep = &config->failed},
+		std::forward<Body>(body));
 }
 
 // The configuration, or false and why.
@@ -58,7 +50,7 @@ extern "C" {
 
 bool iplb_core_check_role(const char *name, char *errbuf, size_t errlen)
 {
-	return guarded(failure_of(__func__, errbuf, errlen), false, [&] {
+	return guarded(failure_of(nullptr, __func__, errbuf, errlen), false, [&] {
 		auto role = iplb::parse_role(text_of(name));
 		if (!role)
 			copy_text(role.error().message, errbuf, errlen);
@@ -200,7 +192,7 @@ void iplb_settings_static_list(struct iplb_settings *config, const char *prefix,
 
 bool iplb_settings_check(const struct iplb_settings *config, char *errbuf, size_t errlen)
 {
-	return guarded(failure_of(__func__, errbuf, errlen), false, [&] {
+	return guarded(failure_of(nullptr, __func__, errbuf, errlen), false, [&] {
 		iplb::HostPlaneConfig built;
 		return finished(config, built, errbuf, errlen);
 	});
