@@ -55,6 +55,42 @@ static const struct option iplb_longopts[] = { { 0 } };
 
 static struct frr_daemon_info iplbd_di;
 
+/*
+ * The orphan rule (docs/IPLBD.md) waits for the startup configuration: a
+ * datapath instance a previous iplbd left is released once it is loaded and
+ * does not name it. The end of an integrated configuration (vtysh -b, which
+ * frrinit.sh and watchfrr run after starting a daemon) is FRR's
+ * XFRR_end_configuration; a configuration file of our own (-f) is read
+ * before frr_config_post. Without either (a daemon started by hand, nothing
+ * sent), the fallback timer decides.
+ */
+#define IPLB_CONFIG_FALLBACK_SECONDS 30
+static struct thread *iplb_config_fallback;
+
+static void iplb_config_loaded(void)
+{
+	THREAD_OFF(iplb_config_fallback);
+	iplb_core_config_loaded(iplb_g.core);
+}
+
+static void iplb_config_fallback_expired(struct thread *t)
+{
+	zlog_info("no configuration sent in %d s: taken as loaded",
+		  IPLB_CONFIG_FALLBACK_SECONDS);
+	iplb_config_loaded();
+}
+
+static int iplb_config_post(struct thread_master *master)
+{
+	if (iplbd_di.config_file)
+		iplb_config_loaded();
+	else
+		thread_add_timer(master, iplb_config_fallback_expired, NULL,
+				 IPLB_CONFIG_FALLBACK_SECONDS,
+				 &iplb_config_fallback);
+	return 0;
+}
+
 static void iplb_prefix_list_changed(struct prefix_list *plist)
 {
 	if (iplb_g.core)
@@ -142,6 +178,9 @@ int main(int argc, char **argv)
 		exit(1);
 	}
 	iplb_io_set_core(iplb_g.core);
+	iplb_core_set_state_dir(iplb_g.core, frr_vtydir);
+	cmd_init_config_callbacks(NULL, iplb_config_loaded);
+	hook_register(frr_config_post, iplb_config_post);
 
 	vrf_init(NULL, NULL, NULL, NULL);
 	/* 'destinations prefix-list NAME': the lists, and a new selection of

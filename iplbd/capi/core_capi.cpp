@@ -76,6 +76,20 @@ void iplb_core_zebra_connected(struct iplb_core *core)
 	guarded(failure_of(core, __func__), [&] { core->daemon.mux().zebra_connected(); });
 }
 
+void iplb_core_set_state_dir(struct iplb_core *core, const char *dir)
+{
+	guarded(failure_of(core, __func__), [&] {
+		if (dir && *dir)
+			core->daemon.host().set_record(
+				iplb::OwnedInstances(std::string(dir) + "/iplbd.datapath"));
+	});
+}
+
+void iplb_core_config_loaded(struct iplb_core *core)
+{
+	guarded(failure_of(core, __func__), [&] { core->daemon.host().configuration_loaded(); });
+}
+
 const char *iplb_core_version(void)
 {
 	return IPLB_VERSION;

@@ -56,6 +56,19 @@ void iplb_core_free(struct iplb_core *core);
 void iplb_core_on_io(struct iplb_core *core, int fd, bool readable, bool writable);
 void iplb_core_on_timer(struct iplb_core *core);
 
+/*
+ * Where the daemon keeps its state (FRR's run directory, e.g.
+ * /var/run/frr/<pathspace>): the record of the datapath instances it opened
+ * (iplbd.datapath), read by the next iplbd. Before any configuration.
+ */
+void iplb_core_set_state_dir(struct iplb_core *core, const char *dir);
+/*
+ * The startup configuration is loaded (FRR's end of configuration): a
+ * datapath instance a previous iplbd opened and this configuration does not
+ * name is released (detached, its table left pinned). Idempotent.
+ */
+void iplb_core_config_loaded(struct iplb_core *core);
+
 /* A zebra session began: it holds none of our routes (VIPs go again). */
 void iplb_core_zebra_connected(struct iplb_core *core);
 

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -514,7 +515,8 @@ Result<HostProgram, Error> HostProgram::make(std::optional<PinDir> pins, uint32_
 			auto raw = read_config(config.get());
 			if (!raw)
 				return unexpected(raw.error());
-			if (raw->layout_version != 0 && raw->layout_version != IPLB_HOST_LAYOUT_VERSION)
+			if (raw->layout_version != 0 &&
+			    raw->layout_version != IPLB_HOST_LAYOUT_VERSION)
 				return unexpected(layout_error(pins->path, raw->layout_version));
 		}
 	}
@@ -575,6 +577,88 @@ Status HostProgram::attach(const std::string &ifname)
 		return s;
 	return attach_tcx(ingress_prog_fd(), ifname, TcxDirection::ingress,
 			  tcx_pin_path(pins_->path, "host", TcxDirection::ingress, ifname));
+}
+
+Status HostProgram::take_over(const PinDir &from, const std::string &ifname)
+{
+	if (!pins_)
+		return unexpected(Error{"a program without pins cannot be attached"});
+	for (auto direction : {TcxDirection::egress, TcxDirection::ingress}) {
+		const std::string theirs = tcx_pin_path(from.path, "host", direction, ifname);
+		const std::string ours = tcx_pin_path(pins_->path, "host", direction, ifname);
+		UniqueFd link(bpf_obj_get(theirs.c_str()));
+		if (!link)
+			return unexpected(os_error("cannot open " + theirs, errno));
+		const int prog = direction == TcxDirection::egress ? prog_fd() : ingress_prog_fd();
+		if (bpf_link_update(link.get(), prog, nullptr) != 0)
+			return unexpected(os_error("cannot swap the program of " + theirs, errno));
+		// A link of our own there would run this program twice.
+		(void)detach_tcx(ours);
+		if (bpf_obj_pin(link.get(), ours.c_str()) != 0)
+			return unexpected(os_error("cannot pin " + ours, errno));
+		::unlink(theirs.c_str());
+	}
+	return ok();
+}
+
+Result<HostProgram::Hooks, Error> HostProgram::hooks(const std::string &ifname) const
+{
+	Hooks hooks;
+	const unsigned ifindex = if_nametoindex(ifname.c_str());
+	if (ifindex == 0)
+		return hooks;
+	auto egress = program_id(prog_fd());
+	if (!egress)
+		return unexpected(egress.error());
+	auto ingress = program_id(ingress_prog_fd());
+	if (!ingress)
+		return unexpected(ingress.error());
+	auto on_egress = tcx_programs(ifindex, TcxDirection::egress);
+	if (!on_egress)
+		return unexpected(on_egress.error());
+	auto on_ingress = tcx_programs(ifindex, TcxDirection::ingress);
+	if (!on_ingress)
+		return unexpected(on_ingress.error());
+	hooks.egress = std::ranges::find(*on_egress, *egress) != on_egress->end();
+	hooks.ingress = std::ranges::find(*on_ingress, *ingress) != on_ingress->end();
+	// The kernel keeps 15 characters of a name.
+	const std::string ours =
+		std::string(bpf_program__name(skeleton_->progs.iplb_host_egress)).substr(0, 15);
+	for (uint32_t id : *on_egress) {
+		if (id == *egress)
+			continue;
+		// A program gone between the two calls is no longer there.
+		if (auto name = program_name(id); name && *name == ours)
+			hooks.other_hosts.push_back(id);
+	}
+	return hooks;
+}
+
+Result<std::vector<std::string>, Error> HostProgram::restore_pins()
+{
+	if (!pins_)
+		return unexpected(Error{"a program without pins has none to restore"});
+	std::vector<std::string> restored;
+	bpf_map *map;
+	bpf_object__for_each_map(map, skeleton_->obj)
+	{
+		if (bpf_map__is_internal(map))
+			continue;
+		const std::string path = *pins_ / bpf_map__name(map);
+		auto ours = map_id(bpf_map__fd(map));
+		if (!ours)
+			return unexpected(ours.error());
+		if (UniqueFd pinned(bpf_obj_get(path.c_str())); pinned) {
+			if (auto theirs = map_id(pinned.get()); theirs && *theirs == *ours)
+				continue;
+			if (::unlink(path.c_str()) != 0)
+				return unexpected(os_error("cannot replace " + path, errno));
+		}
+		if (bpf_obj_pin(bpf_map__fd(map), path.c_str()) != 0)
+			return unexpected(os_error("cannot pin " + path, errno));
+		restored.push_back(bpf_map__name(map));
+	}
+	return restored;
 }
 
 // ---------------------------------------------------------------------------
@@ -651,6 +735,26 @@ Status detach(const PinDir &dir, const AttachedInterface &where)
 	return detach_tcx(tcx_pin_path(dir.path, where.program,
 				       where.ingress ? TcxDirection::ingress : TcxDirection::egress,
 				       where.ifname));
+}
+
+Result<std::optional<bool>, Error> running(const PinDir &dir, const AttachedInterface &where)
+{
+	const auto direction = where.ingress ? TcxDirection::ingress : TcxDirection::egress;
+	const std::string path = tcx_pin_path(dir.path, where.program, direction, where.ifname);
+	UniqueFd link(bpf_obj_get(path.c_str()));
+	if (!link)
+		return unexpected(os_error("cannot open " + path, errno));
+	bpf_link_info info{};
+	uint32_t length = sizeof(info);
+	if (bpf_obj_get_info_by_fd(link.get(), &info, &length) != 0)
+		return unexpected(os_error("cannot read " + path, errno));
+	const unsigned ifindex = if_nametoindex(where.ifname.c_str());
+	if (ifindex == 0)
+		return std::optional<bool>{};
+	auto ids = tcx_programs(ifindex, direction);
+	if (!ids)
+		return unexpected(ids.error());
+	return std::optional<bool>{std::ranges::find(*ids, info.prog_id) != ids->end()};
 }
 
 Status purge(const PinDir &dir)

@@ -131,6 +131,26 @@ public:
 	// only).
 	Status attach(const std::string &ifname);
 
+	// Takes over the links another instance pinned in `from` for an
+	// interface: each runs this program from now on (one atomic swap, no
+	// moment with two encapsulations or none) and is pinned here instead.
+	Status take_over(const PinDir &from, const std::string &ifname);
+
+	// What the kernel runs on an interface's hooks, whatever the pins say.
+	struct Hooks {
+		bool egress = false, ingress = false; // this program runs there
+		// Other host programs (by name) on its egress hook: another
+		// instance encapsulating the same packets.
+		std::vector<uint32_t> other_hosts;
+	};
+	// An interface that does not exist has no hooks (all false).
+	Result<Hooks, Error> hooks(const std::string &ifname) const;
+	// Pins each map again where its pin is missing or is not this
+	// program's map (the pin directory emptied, unmounted or replaced),
+	// so that iplbctl and the next iplbd find this table; the names of
+	// the pins it restored. The directory must exist (prepare_pin_dir).
+	Result<std::vector<std::string>, Error> restore_pins();
+
 private:
 	struct Close {
 		void operator()(iplb_host *skeleton) const;
@@ -185,6 +205,10 @@ struct AttachedInterface {
 };
 Result<std::vector<AttachedInterface>, Error> attached_interfaces(const PinDir &dir);
 Status detach(const PinDir &dir, const AttachedInterface &where);
+// Whether the kernel runs the pinned link's program on its interface's hook
+// (a pin can outlive what it stood for: its interface replaced). Unknown
+// when the interface is not in the caller's network namespace.
+Result<std::optional<bool>, Error> running(const PinDir &dir, const AttachedInterface &where);
 // Detaches everything of the instance and removes its pins: its table and
 // counters are gone once nothing else holds them.
 Status purge(const PinDir &dir);

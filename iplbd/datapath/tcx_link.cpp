@@ -68,4 +68,49 @@ Status detach_tcx(const std::string &pin_path)
 	return ok();
 }
 
+Result<std::vector<uint32_t>, Error> tcx_programs(unsigned ifindex, TcxDirection direction)
+{
+	const auto type = static_cast<bpf_attach_type>(
+		direction == TcxDirection::ingress ? attach_tcx_ingress : attach_tcx_egress);
+	// A TCX hook holds at most 64 programs (the kernel's bpf_mprog limit).
+	std::vector<uint32_t> ids(64);
+	uint32_t count = static_cast<uint32_t>(ids.size());
+	// For TCX the kernel reads the target as an ifindex.
+	if (bpf_prog_query(static_cast<int>(ifindex), type, 0, nullptr, ids.data(), &count) != 0)
+		return unexpected(os_error(
+			"cannot list the programs of ifindex " + std::to_string(ifindex), errno));
+	ids.resize(count);
+	return ids;
+}
+
+Result<uint32_t, Error> program_id(int prog_fd)
+{
+	bpf_prog_info info{};
+	uint32_t length = sizeof(info);
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &length) != 0)
+		return unexpected(os_error("cannot read a program's id", errno));
+	return info.id;
+}
+
+Result<uint32_t, Error> map_id(int map_fd)
+{
+	bpf_map_info info{};
+	uint32_t length = sizeof(info);
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &length) != 0)
+		return unexpected(os_error("cannot read a map's id", errno));
+	return info.id;
+}
+
+Result<std::string, Error> program_name(uint32_t id)
+{
+	UniqueFd fd(bpf_prog_get_fd_by_id(id));
+	if (!fd)
+		return unexpected(os_error("no program " + std::to_string(id), errno));
+	bpf_prog_info info{};
+	uint32_t length = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd.get(), &info, &length) != 0)
+		return unexpected(os_error("cannot read program " + std::to_string(id), errno));
+	return std::string(info.name);
+}
+
 } // namespace iplb

@@ -5,9 +5,12 @@
 // replaces its program with no moment where none runs.
 #pragma once
 
+#include "util/result.hpp"
 #include "util/status.hpp"
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace iplb {
 
@@ -21,5 +24,14 @@ Status attach_tcx(int prog_fd, const std::string &ifname, TcxDirection direction
 		  const std::string &pin_path);
 // Unpinning releases the link, which detaches the program.
 Status detach_tcx(const std::string &pin_path);
+
+// What the kernel runs, whatever any pin says: the ids of the programs
+// attached to the interface's TCX hook, in the order they run.
+Result<std::vector<uint32_t>, Error> tcx_programs(unsigned ifindex, TcxDirection direction);
+// The kernel's id of a program or map, by descriptor.
+Result<uint32_t, Error> program_id(int prog_fd);
+Result<uint32_t, Error> map_id(int map_fd);
+// A loaded program's name (the kernel keeps its first 15 characters).
+Result<std::string, Error> program_name(uint32_t id);
 
 } // namespace iplb

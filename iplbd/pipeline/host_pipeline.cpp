@@ -283,6 +283,26 @@ void HostPipeline::rerun()
 		run(topology_);
 }
 
+size_t HostPipeline::resync()
+{
+	if (table_ == nullptr || !computed_)
+		return 0;
+	// Errors were logged when the table was computed; they stay counted
+	// there, not once a second.
+	auto result = sync_table(*table_, desired_);
+	if (!result)
+		return 0;
+	const size_t changed = result->put + result->removed;
+	counters_.routes_written += result->put;
+	counters_.routes_removed += result->removed;
+	counters_.records_repaired += changed;
+	if (changed > 0)
+		log(LogLevel::warning, "datapath table differed from the computed one: " +
+					       std::to_string(result->put) + " written, " +
+					       std::to_string(result->removed) + " removed");
+	return changed;
+}
+
 void HostPipeline::sync()
 {
 	if (table_ == nullptr || !computed_)

@@ -80,8 +80,9 @@ struct PipelineCounters {
 	uint64_t sync_errors = 0; // table unreadable, or prefixes not written
 	uint64_t routes_written = 0;
 	uint64_t routes_removed = 0;
-	uint64_t lists_too_long = 0; // left out: more relays than max_relays
-	EngineCounters engine;	     // destinations searched/derived/reused, summed
+	uint64_t lists_too_long = 0;   // left out: more relays than max_relays
+	uint64_t records_repaired = 0; // by resync(): the datapath differed
+	EngineCounters engine;	       // destinations searched/derived/reused, summed
 	Duration compute, sync;
 	std::string last_error;
 };
@@ -131,6 +132,12 @@ public:
 	// Again, with the topology of the last run: after a configuration change
 	// or when the datapath came back.
 	void rerun();
+	// The last computed table written again where the datapath's differs
+	// (a record changed or removed behind our back): how many records it
+	// wrote or removed. Nothing is recomputed.
+	// Counted apart (records_repaired), not as a sync: it runs every
+	// second, and the sync counters tell about recomputes.
+	size_t resync();
 
 	const std::vector<RouteSpec> &desired() const { return desired_; }
 	const PipelineCounters &counters() const { return counters_; }

@@ -36,6 +36,18 @@ HostPlane::HostPlane(IoDriver &watch_timer, TopologySnapshot topology,
 {
 }
 
+bool HostPlane::apply_datapath(Status &result)
+{
+	bool filled = false;
+	result = datapath_.apply(*config_.datapath, [&](RouteTable &table) {
+		pipeline_.set_table(&table);
+		pipeline_.set_source(source_ ? source_() : std::nullopt);
+		pipeline_.run(topology_);
+		filled = true;
+	});
+	return filled;
+}
+
 Status HostPlane::configure(const HostPlaneConfig &config)
 {
 	if (auto s = validate(config); !s)
@@ -44,10 +56,11 @@ Status HostPlane::configure(const HostPlaneConfig &config)
 		return s;
 	config_ = config;
 	Status result = ok();
+	bool filled = false;
 	{
 		Raised raised(privileges_);
 		if (config.datapath) {
-			result = datapath_.apply(*config.datapath);
+			filled = apply_datapath(result);
 			if (!result && log_)
 				log_(LogLevel::error, "datapath: " + result.error().message);
 		} else {
@@ -55,13 +68,31 @@ Status HostPlane::configure(const HostPlaneConfig &config)
 		}
 	}
 	pipeline_.set_table(datapath_.table());
-	run();
+	if (!filled)
+		run();
+	log_problems();
 	check_health();
 	if (config.datapath)
 		timer_.arm_timer(std::chrono::seconds{1});
 	else
 		timer_.cancel_timer();
 	return result;
+}
+
+void HostPlane::configuration_loaded()
+{
+	if (loaded_)
+		return;
+	loaded_ = true;
+	std::vector<std::string> released;
+	{
+		Raised raised(privileges_);
+		released = datapath_.release_orphans();
+	}
+	for (const std::string &line : released)
+		if (log_)
+			log_(LogLevel::warning,
+			     "datapath " + line + ": released, the configuration does not name it");
 }
 
 void HostPlane::update(const TopologySnapshot &topology)
@@ -83,18 +114,45 @@ void HostPlane::watch_datapath()
 	if (!config_.datapath)
 		return;
 	const bool was_open = datapath_.open();
+	bool filled = false;
+	std::vector<std::string> repaired;
 	{
 		Raised raised(privileges_);
-		datapath_.verify();
-		if (!datapath_.healthy())
-			(void)datapath_.apply(*config_.datapath); // counted, kept as last error
+		if (!was_open) {
+			Status result = ok();
+			filled = apply_datapath(result); // counted, reported as a problem
+		} else {
+			repaired = datapath_.reconcile();
+			if (const size_t records = pipeline_.resync(); records > 0)
+				repaired.push_back("table: " + std::to_string(records) +
+						   " records written again or removed (they "
+						   "differed from the computed table)");
+		}
 	}
 	if (!was_open && datapath_.open()) {
 		pipeline_.set_table(datapath_.table());
-		run();
+		if (!filled)
+			run();
 	}
+	for (const std::string &line : repaired) {
+		if (log_)
+			log_(LogLevel::warning, "datapath repaired: " + line);
+		last_repair_ = line;
+		last_repair_at_ = std::chrono::steady_clock::now();
+	}
+	log_problems();
 	check_health();
 	timer_.arm_timer(std::chrono::seconds{1});
+}
+
+void HostPlane::log_problems()
+{
+	if (datapath_.problems() == logged_problems_)
+		return;
+	logged_problems_ = datapath_.problems();
+	for (const std::string &problem : logged_problems_)
+		if (log_)
+			log_(LogLevel::warning, "datapath: " + problem);
 }
 
 bool HostPlane::healthy() const

@@ -14,8 +14,11 @@
 #include "util/log.hpp"
 #include "util/status.hpp"
 
+#include <chrono>
 #include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace iplb {
 
@@ -63,6 +66,21 @@ public:
 	// The watch timer fired.
 	void on_timer() { watch_datapath(); }
 
+	// Where the datapath instances this daemon opens are recorded (its
+	// state directory): before the first configure().
+	void set_record(OwnedInstances record) { datapath_.set_record(std::move(record)); }
+	// The startup configuration is loaded: instances a previous iplbd
+	// opened and this configuration does not name are released now (the
+	// orphan rule, docs/IPLBD.md). Until then they are left as they are:
+	// the configuration may still name them (a restart keeps forwarding).
+	void configuration_loaded();
+	bool configuration_is_loaded() const { return loaded_; }
+	// What is wrong with the datapath, one line each (empty: nothing).
+	const std::vector<std::string> &problems() const { return datapath_.problems(); }
+	// The last repair the watch made, and when (steady clock).
+	const std::string &last_repair() const { return last_repair_; }
+	std::chrono::steady_clock::time_point last_repair_at() const { return last_repair_at_; }
+
 	HostPipeline &pipeline() { return pipeline_; }
 	const HostPipeline &pipeline() const { return pipeline_; }
 	const HostDatapath &datapath() const { return datapath_; }
@@ -73,9 +91,14 @@ private:
 	// Runs the pipeline on the current inputs, with privileges.
 	void run();
 	void check_health();
-	// Every second while a datapath is configured: is it still attached
-	// everywhere; if not, attach again (an interface that came back).
+	// Every second while a datapath is configured: the kernel's state
+	// against the configuration (HostDatapath::reconcile), the table
+	// against the computed one; repairs logged, problems reported.
 	void watch_datapath();
+	// Applies the configured datapath; a table opened for it is filled
+	// before it is attached. Whether the pipeline already ran.
+	bool apply_datapath(Status &result);
+	void log_problems();
 
 	IoDriver &timer_;
 	LogSink log_;
@@ -85,6 +108,10 @@ private:
 	Privileges privileges_;
 	std::function<void(bool)> health_listener_;
 	std::optional<bool> healthy_; // as last reported
+	std::vector<std::string> logged_problems_;
+	bool loaded_ = false;
+	std::string last_repair_;
+	std::chrono::steady_clock::time_point last_repair_at_{};
 	TopologySnapshot topology_;
 	std::function<std::optional<Ipv4>()> source_;
 };

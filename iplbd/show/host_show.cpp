@@ -25,8 +25,8 @@ std::string datapath_line(const Daemon &daemon)
 	for (const std::string &ifname : d.attached())
 		out += " " + ifname;
 	out += daemon.healthy() ? "; healthy" : "; NOT healthy";
-	if (!d.last_error().empty())
-		out += "; last error: " + d.last_error();
+	for (const std::string &problem : d.problems())
+		out += "; " + problem;
 	return out;
 }
 
@@ -84,6 +84,8 @@ json counters_json(const Daemon &daemon)
 		{"syncErrors", c.sync_errors},
 		{"listsTooLong", c.lists_too_long},
 		{"datapathErrors", daemon.host().datapath().errors()},
+		{"datapathRepairs", daemon.host().datapath().repairs()},
+		{"recordsRepaired", c.records_repaired},
 		{"updates", t.updates},
 		{"lsaToTableMsec", {{"last", t.last.count()}, {"max", t.max.count()}}},
 		{"lastError", c.last_error},
@@ -109,6 +111,8 @@ std::string counters_text(const Daemon &daemon)
 	out << "LSA to table:   " << t.updates << " updates, last " << t.last.count() << " ms, max "
 	    << t.max.count() << " ms\n";
 	out << "Datapath:       " << datapath_line(daemon) << "\n";
+	out << "Repairs:        " << daemon.host().datapath().repairs() << " of the datapath, "
+	    << c.records_repaired << " table records written again or removed\n";
 	if (!c.last_error.empty())
 		out << "Last error:     " << c.last_error << "\n";
 	return out.str();

@@ -121,7 +121,17 @@ json table_status_json(const Daemon &d)
 		out["attached"] = attached;
 	}
 	out["healthy"] = d.healthy();
-	out["datapathError"] = host.datapath().last_error();
+	out["problems"] = host.problems();
+	out["repairs"] = host.datapath().repairs();
+	if (!host.last_repair().empty()) {
+		out["lastRepair"] = host.last_repair();
+		out["lastRepairAgoMsec"] = ago_msec(host.last_repair_at());
+	}
+	json orphans = json::array();
+	for (const InstanceRef &orphan : host.datapath().orphans())
+		orphans.push_back(orphan.instance + " (" + orphan.pin_root + ")");
+	out["orphans"] = orphans;
+	out["configurationLoaded"] = host.configuration_is_loaded();
 	out["recomputes"] = c.recomputes;
 	out["lastComputeUsec"] = c.compute.last.count();
 	out["maxComputeUsec"] = c.compute.max.count();
@@ -226,8 +236,18 @@ std::string table_status_text(const json &t)
 			      t.at("healthy").get<bool>() ? "healthy" : "NOT healthy");
 	else
 		out += "    Datapath:   none (computed, not installed)\n";
-	if (!str(t, "datapathError").empty())
-		out += format("    Datapath error: %s\n", str(t, "datapathError").c_str());
+	for (const json &problem : t.at("problems"))
+		out += format("    Datapath problem: %s\n", problem.get<std::string>().c_str());
+	if (t.contains("lastRepair"))
+		out += format("    Datapath repairs: %lld, the last %lld ms ago: %s\n",
+			      num(t, "repairs"), num(t, "lastRepairAgoMsec"),
+			      str(t, "lastRepair").c_str());
+	for (const json &orphan : t.at("orphans"))
+		out += format("    Left attached by a previous iplbd: instance %s, %s\n",
+			      orphan.get<std::string>().c_str(),
+			      t.at("configurationLoaded").get<bool>()
+				      ? "not released (see the log)"
+				      : "released once the configuration is loaded");
 	out += format("    Recomputes: %lld (last %lld us, max %lld us), %lld routes written, "
 		      "%lld removed, %lld changed nothing, %lld errors\n",
 		      num(t, "recomputes"), num(t, "lastComputeUsec"), num(t, "maxComputeUsec"),

@@ -514,11 +514,18 @@ int show_command(const Options &o, std::span<const std::string> words)
 		throw UsageError("usage: iplbctl show");
 	const auto dir = existing(o);
 	const auto attached = take(iplb::attached_interfaces(dir));
+	// What the kernel runs, not only what is pinned.
+	std::vector<std::optional<bool>> runs;
+	for (const auto &a : attached) {
+		auto r = iplb::running(dir, a);
+		runs.push_back(r ? *r : std::nullopt);
+	}
 	json devices = json::array();
-	for (const auto &a : attached)
-		devices.push_back({{"dev", a.ifname},
-				   {"program", a.program},
-				   {"hook", a.ingress ? "tcx-ingress" : "tcx-egress"}});
+	for (size_t i = 0; i < attached.size(); i++)
+		devices.push_back({{"dev", attached[i].ifname},
+				   {"program", attached[i].program},
+				   {"hook", attached[i].ingress ? "tcx-ingress" : "tcx-egress"},
+				   {"running", runs[i] ? json(*runs[i]) : json(nullptr)}});
 	auto host = iplb::HostMaps::from_pins(dir);
 	const size_t prefixes = host ? take(host->routes()).size() : 0;
 	if (o.json) {
@@ -531,9 +538,12 @@ int show_command(const Options &o, std::span<const std::string> words)
 		return 0;
 	}
 	std::printf("instance %s (pins in %s)\n", o.instance.c_str(), dir.path.c_str());
-	for (const auto &a : attached)
-		std::printf("    %s: %s program, TCX %s\n", a.ifname.c_str(), a.program.c_str(),
-			    a.ingress ? "ingress" : "egress");
+	for (size_t i = 0; i < attached.size(); i++)
+		std::printf("    %s: %s program, TCX %s%s\n", attached[i].ifname.c_str(),
+			    attached[i].program.c_str(), attached[i].ingress ? "ingress" : "egress",
+			    !runs[i] ? " (not an interface of this network namespace: -N NS tells)"
+			    : *runs[i] ? ""
+				       : " (pinned, but the kernel does not run it there)");
 	if (host)
 		std::printf("    %zu prefixes\n", prefixes);
 	return 0;

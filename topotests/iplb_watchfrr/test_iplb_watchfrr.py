@@ -9,6 +9,12 @@ the router's own.
 - watchfrr starts zebra, ospfd, staticd and iplbd; they run as user frr and
   iplbd reads its part of the integrated frr.conf (vtysh -b);
 - killing iplbd makes watchfrr restart it, with the same configuration;
+- the datapath is what iplbd says, in the kernel (`iplbctl show` asks the
+  kernel whether it runs each pinned link): another instance replaces the
+  old one, pins removed behind iplbd's back are restored and the program
+  attached again, an interface that goes is reported and attached again when
+  it is back, and a crash before `write memory` leaves no datapath that the
+  restarted iplbd's configuration does not name (the orphan rule);
 - `frrinit.sh stop` stops everything.
 """
 
@@ -27,6 +33,9 @@ pytestmark = [pytest.mark.iplbd]
 
 CWD = os.path.dirname(os.path.realpath(__file__))
 FRRINIT = os.path.join(frr_env.FRR_DAEMON_DIR, "frrinit.sh")
+IPLBCTL = os.path.join(frr_env.FRR_BIN_DIR, "iplbctl")
+# The pin root is shared by every router of every topotest: names of our own.
+INSTANCES = ("wf-r1-a", "wf-r1-b")
 
 DAEMONS = """\
 zebra=yes
@@ -37,6 +46,9 @@ zebra_options="-A 127.0.0.1 -s 90000000"
 ospfd_options="-A 127.0.0.1 -a -l 127.0.0.1"
 staticd_options="-A 127.0.0.1"
 iplbd_options="-A 127.0.0.1"
+# Two tests kill iplbd; watchfrr would wait 60 s (its default) before
+# restarting it the second time.
+watchfrr_options="--min-restart-interval 1"
 """
 
 FRR_CONF = """\
@@ -69,6 +81,8 @@ def setup_module(mod):
 def teardown_module(mod):
     tgen = get_topogen()
     tgen.gears["r1"].cmd("{} stop".format(FRRINIT))
+    for instance in INSTANCES:
+        tgen.gears["r1"].cmd("{} -n {} purge".format(IPLBCTL, instance))
     tgen.stop_topology()
 
 
@@ -122,6 +136,97 @@ def test_watchfrr_restarts_a_killed_iplbd():
     _, role = topotest.run_and_expect(restarted, "backend", count=60, wait=1)
     assert role == "backend", "watchfrr did not bring iplbd back with its config"
     assert watchfrr_states(r1).get("iplbd") == "Up"
+
+
+def configure(router, *lines):
+    output = router.vtysh_cmd(
+        "configure terminal\nrouter iplb\n{}\n".format("\n".join(lines)))
+    assert "%" not in output, output
+
+
+def links(router, instance):
+    """{(dev, hook): running} of an instance, as the kernel has it."""
+    output = router.cmd("{} -j -n {} show 2>&1".format(IPLBCTL, instance))
+    if "nothing at" in output:
+        return {}
+    return {(a["dev"], a["hook"]): a["running"]
+            for a in json.loads(output)["attached"]}
+
+
+def table_status(router):
+    output = router.vtysh_cmd("show iplb status json")
+    return json.loads(output)["table"] if output.strip().startswith("{") else None
+
+
+RUNNING_ON_DP0 = {("dp0", "tcx-egress"): True, ("dp0", "tcx-ingress"): True}
+
+
+def test_another_instance_replaces_the_old_one():
+    r1 = get_topogen().gears["r1"]
+    r1.cmd_raises("ip link add dev dp0 type veth peer name dp0p && ip link set dev dp0 up")
+    configure(r1, "datapath bpf instance " + INSTANCES[0], "datapath interface dp0")
+    _, found = topotest.run_and_expect(lambda: links(r1, INSTANCES[0]), RUNNING_ON_DP0,
+                                       count=20, wait=0.5)
+    assert found == RUNNING_ON_DP0
+
+    configure(r1, "datapath bpf instance " + INSTANCES[1])
+    _, found = topotest.run_and_expect(lambda: links(r1, INSTANCES[1]), RUNNING_ON_DP0,
+                                       count=20, wait=0.5)
+    assert found == RUNNING_ON_DP0
+    assert links(r1, INSTANCES[0]) == {}, "the old instance is still attached"
+    status = table_status(r1)
+    assert status["instance"] == INSTANCES[1] and status["healthy"], status
+
+
+def test_pins_removed_behind_its_back_are_restored():
+    r1 = get_topogen().gears["r1"]
+    r1.cmd_raises("rm -rf /run/iplb/bpf/" + INSTANCES[1])
+    _, found = topotest.run_and_expect(lambda: links(r1, INSTANCES[1]), RUNNING_ON_DP0,
+                                       count=10, wait=0.5)
+    assert found == RUNNING_ON_DP0, "not attached again within 5 s"
+    status = table_status(r1)
+    assert status["healthy"] and status["repairs"] > 0 and status["problems"] == [], status
+
+
+def test_an_interface_that_goes_is_reported_until_it_is_back():
+    r1 = get_topogen().gears["r1"]
+    r1.cmd_raises("ip link del dev dp0")
+    expected = ["interface dp0: no such interface"]
+    _, problems = topotest.run_and_expect(lambda: table_status(r1)["problems"], expected,
+                                          count=10, wait=0.5)
+    assert problems == expected
+    assert not table_status(r1)["healthy"]
+
+    r1.cmd_raises("ip link add dev dp0 type veth peer name dp0p && ip link set dev dp0 up")
+    _, problems = topotest.run_and_expect(lambda: table_status(r1)["problems"], [],
+                                          count=10, wait=0.5)
+    assert problems == [], "the problem outlived its cause"
+    assert table_status(r1)["healthy"]
+    assert links(r1, INSTANCES[1]) == RUNNING_ON_DP0
+
+
+def test_a_crash_before_write_memory_leaves_no_datapath_behind():
+    """The datapath was configured but not saved: the restarted iplbd's
+    configuration has none, so the instance it left is released."""
+    r1 = get_topogen().gears["r1"]
+    old_pid = iplbd_pid(r1)
+    r1.cmd("kill -9 {}".format(old_pid))
+
+    def released():
+        pid = iplbd_pid(r1)
+        if pid == old_pid or not pid.isdigit():
+            return None
+        status = table_status(r1)
+        if status is None:
+            return None
+        return status["datapath"], status["orphans"], links(r1, INSTANCES[1])
+
+    _, found = topotest.run_and_expect(released, ("none", [], {}), count=60, wait=1)
+    assert found == ("none", [], {}), "an instance nobody configures is still attached: " + \
+        r1.cmd("vtysh -c 'show watchfrr'; ps -o pid,args -C iplbd; "
+               "vtysh -c 'show iplb status'; {} -n {} show".format(IPLBCTL, INSTANCES[1]))
+    # The table itself stays pinned (iplbctl purge removes it).
+    assert "prefixes" in r1.cmd("{} -n {} show".format(IPLBCTL, INSTANCES[1]))
 
 
 def test_frrinit_stops_everything():
