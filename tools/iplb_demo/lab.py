@@ -222,9 +222,6 @@ class Lab:
         namespaces = set(self.existing_namespaces())
         namespaces |= {self.ns(n) for n in self.fabric.nodes} if self.fabric else set()
         iplbctl = os.path.join(self.bindir, "iplbctl")
-        for ns in sorted(namespaces):
-            # The datapath's pins outlive the namespaces: remove them.
-            run(iplbctl, "-n", ns, "purge", check=False)
         frrinit = os.path.join(self.sbindir, "frrinit.sh")
         procs = [subprocess.Popen([frrinit, "stop", ns], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL) for ns in sorted(namespaces)]
@@ -237,6 +234,9 @@ class Lab:
             for pid in run("ip", "netns", "pids", ns, check=False).split():
                 run("kill", "-KILL", pid, check=False)
             run("ip", "netns", "del", ns, check=False)
+            # The datapath's pins outlive the namespaces: removed once no
+            # iplbd runs (a running one restores what it still configures).
+            run(iplbctl, "-n", ns, "purge", check=False)
             shutil.rmtree(os.path.join(self.sysconfdir, ns), ignore_errors=True)
             shutil.rmtree(os.path.join(self.statedir, ns), ignore_errors=True)
         shutil.rmtree(STATE_DIR, ignore_errors=True)
