@@ -373,6 +373,11 @@ int iplb_host_egress(struct __sk_buff *skb)
 		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
 		return TCX_NEXT;
 	}
+	if (config->owner_deadline_ns &&
+	    bpf_ktime_get_ns() > config->owner_deadline_ns) {
+		count_bypass(route, IPLB_BYPASS_STALE);
+		return TCX_NEXT;
+	}
 	const __u32 hash = flow_hash(&pkt.flow);
 	const int list = pick(route, &pkt.flow, hash, config);
 

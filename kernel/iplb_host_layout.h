@@ -20,7 +20,7 @@
 
 #include "iplb_common_layout.h"
 
-#define IPLB_HOST_LAYOUT_VERSION 3
+#define IPLB_HOST_LAYOUT_VERSION 4
 
 #define IPLB_MAX_LISTS 16    /* relay lists per destination */
 #define IPLB_MAX_ROUTES 4096 /* destination prefixes, and route ids */
@@ -84,6 +84,12 @@ struct iplb_config {
 	__u32 flags;	 /* IPLB_CONFIG_* */
 	__u32 flow_idle_ms; /* mode flow: forgotten after this long unseen */
 	__u32 source_v6[4]; /* outer IPv6 source; 0: the packet's own */
+	/* The owner's lease (CLOCK_MONOTONIC ns, bpf_ktime_get_ns()): iplbd
+	 * renews it every second; once it has passed, nobody keeps the table
+	 * up to date and matching packets go out unencapsulated, on their
+	 * normal route (IPLB_BYPASS_STALE). 0: no owner (iplbctl's datapaths).
+	 */
+	__u64 owner_deadline_ns;
 };
 #define IPLB_FLOW_IDLE_MS_DEFAULT 30000
 /* flags: route the encapsulated packet by FIB, towards its first relay */
@@ -98,6 +104,7 @@ enum iplb_bypass {
 	/* A tunnel of the other family than the packet, and no outer source
 	 * address of that family configured. */
 	IPLB_BYPASS_NO_SOURCE,
+	IPLB_BYPASS_STALE, /* the owner's lease has passed (iplb_config) */
 	IPLB_BYPASS_REASONS,
 };
 

@@ -268,6 +268,8 @@ Status HostMaps::set_config(const HostConfig &wanted)
 {
 	iplb_config config;
 	std::memset(&config, 0, sizeof(config));
+	if (auto current = read_config(config_.get()); current)
+		config.owner_deadline_ns = current->owner_deadline_ns;
 	config.layout_version = IPLB_HOST_LAYOUT_VERSION;
 	config.source_v4 = wanted.source ? htonl(wanted.source->value) : 0;
 	if (wanted.source6)
@@ -296,6 +298,36 @@ Result<HostConfig, Error> HostMaps::config() const
 	config.fib_redirect = raw->flags & IPLB_CONFIG_FIB_REDIRECT;
 	config.flow_idle_ms = raw->flow_idle_ms;
 	return config;
+}
+
+Status HostMaps::set_owner_deadline(std::optional<std::chrono::nanoseconds> deadline)
+{
+	auto config = read_config(config_.get());
+	if (!config)
+		return unexpected(config.error());
+	config->owner_deadline_ns = deadline ? static_cast<uint64_t>(deadline->count()) : 0;
+	const uint32_t zero = 0;
+	if (bpf_map_update_elem(config_.get(), &zero, &*config, BPF_ANY) != 0)
+		return unexpected(os_error("cannot write the owner's lease", errno));
+	return ok();
+}
+
+Result<std::optional<std::chrono::nanoseconds>, Error> HostMaps::owner_deadline() const
+{
+	auto config = read_config(config_.get());
+	if (!config)
+		return unexpected(config.error());
+	if (config->owner_deadline_ns == 0)
+		return std::optional<std::chrono::nanoseconds>{};
+	return std::optional<std::chrono::nanoseconds>{
+		std::chrono::nanoseconds{static_cast<int64_t>(config->owner_deadline_ns)}};
+}
+
+std::chrono::nanoseconds monotonic_now()
+{
+	timespec now{};
+	::clock_gettime(CLOCK_MONOTONIC, &now);
+	return std::chrono::seconds{now.tv_sec} + std::chrono::nanoseconds{now.tv_nsec};
 }
 
 Result<uint32_t, Error> HostMaps::layout_version() const

@@ -20,6 +20,7 @@
 #include "iplb_host_layout.h"
 #include "iplb_relay_layout.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -62,8 +63,15 @@ class HostMaps {
 public:
 	static Result<HostMaps, Error> from_pins(const PinDir &dir);
 
+	// The owner's lease is kept as it is.
 	Status set_config(const HostConfig &config);
 	Result<HostConfig, Error> config() const;
+
+	// The owner's lease (iplb_config.owner_deadline_ns): once `deadline`
+	// (CLOCK_MONOTONIC) has passed, the program leaves packets alone. None:
+	// no owner, the table never goes stale.
+	Status set_owner_deadline(std::optional<std::chrono::nanoseconds> deadline);
+	Result<std::optional<std::chrono::nanoseconds>, Error> owner_deadline() const;
 	Result<uint32_t, Error> layout_version() const;
 
 	// Mode flow's remembered flows; forgetting them moves nothing at once,
@@ -220,5 +228,8 @@ struct TestRun {
 	std::vector<uint8_t> frame;
 };
 Result<TestRun, Error> test_run(int prog_fd, std::span<const uint8_t> frame);
+
+// CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns().
+std::chrono::nanoseconds monotonic_now();
 
 } // namespace iplb

@@ -76,6 +76,12 @@ Status HostDatapath::open_instance(const HostDatapathConfig &config)
 	return ok();
 }
 
+void HostDatapath::renew_lease()
+{
+	if (auto s = program_->maps().set_owner_deadline(monotonic_now() + config_->lease); !s)
+		note(Error{"owner's lease: " + s.error().message});
+}
+
 void HostDatapath::attach_configured()
 {
 	for (const std::string &ifname : config_->interfaces) {
@@ -129,8 +135,10 @@ Status HostDatapath::apply(const HostDatapathConfig &config, const FillTable &fi
 		if (auto s = open_instance(config); !s) {
 			failed = s.error();
 			note(s.error());
-		} else if (fill) {
-			fill(*table_);
+		} else {
+			renew_lease();
+			if (fill)
+				fill(*table_);
 		}
 	}
 	if (program_ && old_pins) {
@@ -146,6 +154,7 @@ Status HostDatapath::apply(const HostDatapathConfig &config, const FillTable &fi
 	if (program_) {
 		if (auto s = program_->maps().set_config(config.settings); !s)
 			note(Error{"datapath settings: " + s.error().message});
+		renew_lease();
 		attach_configured();
 	}
 	if (old_pins) {
@@ -178,6 +187,7 @@ std::vector<std::string> HostDatapath::reconcile()
 		repaired.push_back("pins restored in " + pins->path + ": " + joined(names));
 	}
 
+	renew_lease();
 	auto settings = program_->maps().config();
 	if (!settings || *settings != config_->settings) {
 		if (auto s = program_->maps().set_config(config_->settings); !s)

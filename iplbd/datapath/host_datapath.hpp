@@ -24,6 +24,7 @@
 #include "datapath/bpf_route_table.hpp"
 #include "datapath/owned_instances.hpp"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <set>
@@ -32,11 +33,19 @@
 
 namespace iplb {
 
+// How long the table stays in force without its owner: iplbd renews the
+// lease every second; a daemon gone for longer (stopped for good, or not
+// restarted) leaves a table nobody updates, and the program then leaves
+// packets alone. Longer than watchfrr takes to restart a daemon: at once
+// the first time, after its 60 s minimum interval when it restarts again.
+inline constexpr std::chrono::seconds default_owner_lease{90};
+
 struct HostDatapathConfig {
 	std::string pin_root{default_pin_root};
 	std::string instance{default_instance};
 	std::set<std::string> interfaces;
 	HostConfig settings;
+	std::chrono::seconds lease{default_owner_lease};
 
 	friend bool operator==(const HostDatapathConfig &, const HostDatapathConfig &) = default;
 };
@@ -101,6 +110,7 @@ private:
 	InstanceRef ref() const { return {config_->pin_root, config_->instance}; }
 	Status open_instance(const HostDatapathConfig &config);
 	void attach_configured();
+	void renew_lease();
 	// A check begins: the problems found so far become the previous ones.
 	void start_check();
 	void note(Error error);

@@ -9,6 +9,7 @@
 #include "datapath/tcx_link.hpp"
 
 #include "fixtures.hpp"
+#include "packets.hpp"
 
 #include <gtest/gtest.h>
 
@@ -323,6 +324,38 @@ TEST_F(ManagedDatapath, ARestartWithTheSameConfigurationKeepsItsInstanceAttached
 	EXPECT_TRUE(restarted.release_orphans().empty());
 	EXPECT_EQ(egress_programs("d0").size(), 1u);
 	EXPECT_TRUE(restarted.healthy());
+}
+
+TEST_F(ManagedDatapath, ATableWhoseOwnerIsGoneStopsEncapsulatingWhenItsLeaseEnds)
+{
+	HostDatapathConfig c = config("a");
+	c.lease = std::chrono::seconds{1};
+	{
+		HostDatapath owner;
+		ASSERT_TRUE(owner.apply(c));
+		ASSERT_TRUE(owner.table()->put(route_of({{r1}})));
+		auto maps = HostMaps::from_pins(pins("a"));
+		ASSERT_TRUE(maps);
+		auto deadline = maps->owner_deadline();
+		ASSERT_TRUE(deadline && *deadline);
+		EXPECT_GT(**deadline, monotonic_now()) << "renewed when applied";
+		owner.close(); // a daemon that stops and never comes back
+	}
+	// The same pinned table, run on a packet: encapsulated while the lease
+	// runs, left alone (and counted) once it has passed.
+	auto program = HostProgram::open(pins("a"));
+	ASSERT_TRUE(program) << program.error().message;
+	const Bytes frame = ethernet(udp_packet(udp_spec()));
+	auto before = test_run(program->prog_fd(), frame);
+	ASSERT_TRUE(before);
+	EXPECT_EQ(before->frame.size(), frame.size() + 20) << "encapsulated";
+	::usleep(1'200'000);
+	auto after = test_run(program->prog_fd(), frame);
+	ASSERT_TRUE(after);
+	EXPECT_EQ(after->frame, frame) << "stale: on its normal route";
+	auto route = program->maps().route(destination);
+	ASSERT_TRUE(route && *route);
+	EXPECT_EQ(program->maps().route_counters((*route)->id)->bypass[IPLB_BYPASS_STALE], 1u);
 }
 
 TEST(OwnedInstances, AMalformedRecordIsAnErrorNotNothing)

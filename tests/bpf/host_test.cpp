@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -42,6 +43,8 @@ struct HostSetup {
 	HostConfig config{.source = Ipv4{source}, .source6 = std::nullopt};
 	std::vector<HostRoute> routes;
 	bool ingress = false; // the TCX ingress program, else egress
+	// The owner's lease, from now (negative: it has passed); none: no owner.
+	std::optional<std::chrono::seconds> lease{};
 };
 
 // The counters of one route (summed over CPUs), and of some of its lists;
@@ -65,6 +68,10 @@ public:
 		ASSERT_TRUE(loaded) << loaded.error().message;
 		program_.emplace(std::move(*loaded));
 		ASSERT_TRUE(program_->maps().set_config(setup.config));
+		if (setup.lease) {
+			ASSERT_TRUE(program_->maps().set_owner_deadline(monotonic_now() +
+									*setup.lease));
+		}
 		for (const HostRoute &route : setup.routes) {
 			auto record = encode_route(route.spec, route.id);
 			ASSERT_TRUE(record) << record.error().message;
@@ -174,6 +181,26 @@ std::vector<HostCase> host_cases()
 			.counters = counts,
 		});
 	}
+	// The owner's lease.
+	{
+		HostCounts counts = sent_once(frame.size());
+		counts.lists = {{0, {.packets = 1, .bytes = frame.size()}}};
+		cases.push_back({
+			.description = "encapsulates while its owner's lease runs",
+			.setup = {.routes = {route_over({{r1}})},
+				  .lease = std::chrono::seconds{60}},
+			.input = frame,
+			.expected = ethernet(ipip(source, r1, inner, spec)),
+			.counters = counts,
+		});
+	}
+	cases.push_back({
+		.description = "leaves packets alone once its owner's lease has passed",
+		.setup = {.routes = {route_over({{r1}})}, .lease = std::chrono::seconds{-1}},
+		.input = frame,
+		.expected = frame,
+		.counters = bypassed(IPLB_BYPASS_STALE),
+	});
 	cases.push_back({
 		.description = "nests one header per relay, outermost first",
 		.setup = {.routes = {route_over({{r1, r2, r3}})}},

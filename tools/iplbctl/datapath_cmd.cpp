@@ -204,7 +204,8 @@ int stats_command(const Options &o, std::span<const std::string> words)
 		if (!o.json)
 			std::printf(
 				"%s: %llu packets, %llu bytes; bypassed: %llu bad route, %llu no "
-				"room, %llu too big, %llu no source; %llu sent without FIB "
+				"room, %llu too big, %llu no source, %llu stale (owner gone); "
+				"%llu sent without FIB "
 				"redirect; %llu MSS "
 				"clamped; %llu flows assigned (%llu not remembered)\n",
 				iplb::to_string(prefix).c_str(), (unsigned long long)c.packets,
@@ -213,6 +214,7 @@ int stats_command(const Options &o, std::span<const std::string> words)
 				(unsigned long long)c.bypass[IPLB_BYPASS_NO_ROOM],
 				(unsigned long long)c.bypass[IPLB_BYPASS_TOO_BIG],
 				(unsigned long long)c.bypass[IPLB_BYPASS_NO_SOURCE],
+				(unsigned long long)c.bypass[IPLB_BYPASS_STALE],
 				(unsigned long long)c.fib_fallback,
 				(unsigned long long)c.mss_clamped,
 				(unsigned long long)c.flows_assigned,
@@ -237,7 +239,8 @@ int stats_command(const Options &o, std::span<const std::string> words)
 					{{"badRoute", c.bypass[IPLB_BYPASS_BAD_ROUTE]},
 					 {"noRoom", c.bypass[IPLB_BYPASS_NO_ROOM]},
 					 {"tooBig", c.bypass[IPLB_BYPASS_TOO_BIG]},
-					 {"noSource", c.bypass[IPLB_BYPASS_NO_SOURCE]}}},
+					 {"noSource", c.bypass[IPLB_BYPASS_NO_SOURCE]},
+					 {"stale", c.bypass[IPLB_BYPASS_STALE]}}},
 				       {"fibFallback", c.fib_fallback},
 				       {"mssClamped", c.mss_clamped},
 				       {"flowsAssigned", c.flows_assigned},
@@ -528,13 +531,20 @@ int show_command(const Options &o, std::span<const std::string> words)
 				   {"running", runs[i] ? json(*runs[i]) : json(nullptr)}});
 	auto host = iplb::HostMaps::from_pins(dir);
 	const size_t prefixes = host ? take(host->routes()).size() : 0;
+	// The owner's lease: seconds left (negative: passed), none without one.
+	std::optional<double> lease;
+	if (host)
+		if (auto deadline = take(host->owner_deadline()))
+			lease = std::chrono::duration<double>(*deadline - iplb::monotonic_now())
+					.count();
 	if (o.json) {
-		std::printf("%s\n", json({{"instance", o.instance},
-					  {"pins", dir.path},
-					  {"attached", devices},
-					  {"prefixes", prefixes}})
-					    .dump()
-					    .c_str());
+		json out = {{"instance", o.instance},
+			    {"pins", dir.path},
+			    {"attached", devices},
+			    {"prefixes", prefixes}};
+		if (host)
+			out["leaseSeconds"] = lease ? json(*lease) : json(nullptr);
+		std::printf("%s\n", out.dump().c_str());
 		return 0;
 	}
 	std::printf("instance %s (pins in %s)\n", o.instance.c_str(), dir.path.c_str());
@@ -546,6 +556,12 @@ int show_command(const Options &o, std::span<const std::string> words)
 				       : " (pinned, but the kernel does not run it there)");
 	if (host)
 		std::printf("    %zu prefixes\n", prefixes);
+	if (lease && *lease >= 0)
+		std::printf("    kept by its owner (iplbd): lease ends in %.0f s\n", *lease);
+	else if (lease)
+		std::printf("    STALE: its owner's lease ended %.0f s ago; packets go out "
+			    "unencapsulated\n",
+			    -*lease);
 	return 0;
 }
 
