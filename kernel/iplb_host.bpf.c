@@ -373,8 +373,8 @@ int iplb_host_egress(struct __sk_buff *skb)
 		count_bypass(route, IPLB_BYPASS_BAD_ROUTE);
 		return TCX_NEXT;
 	}
-	if (config->owner_deadline_ns &&
-	    bpf_ktime_get_ns() > config->owner_deadline_ns) {
+	if (config->owner_deadline_jiffies &&
+	    bpf_jiffies64() > config->owner_deadline_jiffies) {
 		count_bypass(route, IPLB_BYPASS_STALE);
 		return TCX_NEXT;
 	}
@@ -521,3 +521,12 @@ int iplb_host_ingress(struct __sk_buff *skb)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* The clocks the lease is written in, for user space (which has no jiffies). */
+SEC("syscall")
+int iplb_host_clock(struct iplb_clock *clock)
+{
+	clock->jiffies = bpf_jiffies64();
+	clock->monotonic_ns = bpf_ktime_get_ns();
+	return 0;
+}

@@ -84,14 +84,25 @@ struct iplb_config {
 	__u32 flags;	 /* IPLB_CONFIG_* */
 	__u32 flow_idle_ms; /* mode flow: forgotten after this long unseen */
 	__u32 source_v6[4]; /* outer IPv6 source; 0: the packet's own */
-	/* The owner's lease (CLOCK_MONOTONIC ns, bpf_ktime_get_ns()): iplbd
-	 * renews it every second; once it has passed, nobody keeps the table
-	 * up to date and matching packets go out unencapsulated, on their
-	 * normal route (IPLB_BYPASS_STALE). 0: no owner (iplbctl's datapaths).
-	 */
-	__u64 owner_deadline_ns;
+	/* The owner's lease. iplbd renews it every second; once jiffies
+	 * (bpf_jiffies64(): a plain load, where a clock read cost ~35 ns a
+	 * packet) pass owner_deadline_jiffies, nobody keeps the table up to
+	 * date and matching packets go out unencapsulated, on their normal
+	 * route (IPLB_BYPASS_STALE). 0: no owner (iplbctl's datapaths). */
+	__u64 owner_deadline_jiffies;
+	/* When it was renewed (CLOCK_MONOTONIC ns) and for how long, for
+	 * readers that have no kernel clock (iplbctl show). */
+	__u64 owner_renewed_ns;
+	__u32 owner_lease_ms;
+	__u32 pad;
 };
 #define IPLB_FLOW_IDLE_MS_DEFAULT 30000
+/* The kernel's clocks, read together by the iplb_host_clock program
+ * (BPF_PROG_TEST_RUN): jiffies for the lease, against CLOCK_MONOTONIC. */
+struct iplb_clock {
+	__u64 jiffies;
+	__u64 monotonic_ns;
+};
 /* flags: route the encapsulated packet by FIB, towards its first relay */
 #define IPLB_CONFIG_FIB_REDIRECT 0x1
 

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <tuple>
@@ -268,8 +269,11 @@ Status HostMaps::set_config(const HostConfig &wanted)
 {
 	iplb_config config;
 	std::memset(&config, 0, sizeof(config));
-	if (auto current = read_config(config_.get()); current)
-		config.owner_deadline_ns = current->owner_deadline_ns;
+	if (auto current = read_config(config_.get()); current) {
+		config.owner_deadline_jiffies = current->owner_deadline_jiffies;
+		config.owner_renewed_ns = current->owner_renewed_ns;
+		config.owner_lease_ms = current->owner_lease_ms;
+	}
 	config.layout_version = IPLB_HOST_LAYOUT_VERSION;
 	config.source_v4 = wanted.source ? htonl(wanted.source->value) : 0;
 	if (wanted.source6)
@@ -300,27 +304,32 @@ Result<HostConfig, Error> HostMaps::config() const
 	return config;
 }
 
-Status HostMaps::set_owner_deadline(std::optional<std::chrono::nanoseconds> deadline)
+Status HostMaps::set_owner_lease(std::optional<OwnerLease> lease)
 {
 	auto config = read_config(config_.get());
 	if (!config)
 		return unexpected(config.error());
-	config->owner_deadline_ns = deadline ? static_cast<uint64_t>(deadline->count()) : 0;
+	const OwnerLease l = lease.value_or(OwnerLease{});
+	config->owner_deadline_jiffies = l.deadline_jiffies;
+	config->owner_renewed_ns = static_cast<uint64_t>(l.renewed.count());
+	config->owner_lease_ms = static_cast<uint32_t>(l.length.count());
 	const uint32_t zero = 0;
 	if (bpf_map_update_elem(config_.get(), &zero, &*config, BPF_ANY) != 0)
 		return unexpected(os_error("cannot write the owner's lease", errno));
 	return ok();
 }
 
-Result<std::optional<std::chrono::nanoseconds>, Error> HostMaps::owner_deadline() const
+Result<std::optional<OwnerLease>, Error> HostMaps::owner_lease() const
 {
 	auto config = read_config(config_.get());
 	if (!config)
 		return unexpected(config.error());
-	if (config->owner_deadline_ns == 0)
-		return std::optional<std::chrono::nanoseconds>{};
-	return std::optional<std::chrono::nanoseconds>{
-		std::chrono::nanoseconds{static_cast<int64_t>(config->owner_deadline_ns)}};
+	if (config->owner_deadline_jiffies == 0)
+		return std::optional<OwnerLease>{};
+	return std::optional<OwnerLease>{
+		OwnerLease{config->owner_deadline_jiffies,
+			   std::chrono::nanoseconds{static_cast<int64_t>(config->owner_renewed_ns)},
+			   std::chrono::milliseconds{config->owner_lease_ms}}};
 }
 
 std::chrono::nanoseconds monotonic_now()
@@ -631,6 +640,47 @@ Status HostProgram::take_over(const PinDir &from, const std::string &ifname)
 		::unlink(theirs.c_str());
 	}
 	return ok();
+}
+
+Result<iplb_clock, Error> HostProgram::clock() const
+{
+	iplb_clock clock{};
+	bpf_test_run_opts opts;
+	std::memset(&opts, 0, sizeof(opts));
+	opts.sz = sizeof(opts);
+	// A syscall program's context comes back where it went in (ctx_out is
+	// refused for this program type).
+	opts.ctx_in = &clock;
+	opts.ctx_size_in = sizeof(clock);
+	if (bpf_prog_test_run_opts(bpf_program__fd(skeleton_->progs.iplb_host_clock), &opts) != 0)
+		return unexpected(os_error("cannot read the kernel's clocks", errno));
+	return clock;
+}
+
+Status HostProgram::renew_lease(std::chrono::milliseconds length)
+{
+	auto now = clock();
+	if (!now)
+		return unexpected(now.error());
+	if (!first_clock_) {
+		first_clock_ = *now;
+	} else if (!hz_ && now->monotonic_ns >= first_clock_->monotonic_ns + 1'000'000'000u) {
+		// Ticks per second, rounded to the HZ a kernel can be built with.
+		const double measured = double(now->jiffies - first_clock_->jiffies) * 1e9 /
+					double(now->monotonic_ns - first_clock_->monotonic_ns);
+		uint64_t best = 1000;
+		for (uint64_t hz : {100u, 250u, 300u, 1000u})
+			if (std::abs(double(hz) - measured) < std::abs(double(best) - measured))
+				best = hz;
+		hz_ = best;
+	}
+	const uint64_t hz = hz_.value_or(1000);
+	const auto ms = static_cast<uint64_t>(length.count());
+	OwnerLease lease;
+	lease.deadline_jiffies = now->jiffies + (ms * hz + 999) / 1000;
+	lease.renewed = std::chrono::nanoseconds{static_cast<int64_t>(now->monotonic_ns)};
+	lease.length = length;
+	return maps_.set_owner_lease(lease);
 }
 
 Result<HostProgram::Hooks, Error> HostProgram::hooks(const std::string &ifname) const

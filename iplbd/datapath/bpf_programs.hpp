@@ -49,6 +49,18 @@ struct HostConfig {
 	friend bool operator==(const HostConfig &, const HostConfig &) = default;
 };
 
+// The owner's lease of a host table: once the kernel's jiffies pass the
+// deadline, the program leaves packets alone (the table is stale).
+struct OwnerLease {
+	uint64_t deadline_jiffies = 0;
+	std::chrono::nanoseconds renewed{0}; // CLOCK_MONOTONIC
+	std::chrono::milliseconds length{0};
+
+	// Passed, by CLOCK_MONOTONIC (what a reader without jiffies can tell).
+	bool passed(std::chrono::nanoseconds now) const { return now > renewed + length; }
+	friend bool operator==(const OwnerLease &, const OwnerLease &) = default;
+};
+
 // One entry of mode flow's table.
 struct FlowEntry {
 	IpAddress source, destination;
@@ -67,11 +79,9 @@ public:
 	Status set_config(const HostConfig &config);
 	Result<HostConfig, Error> config() const;
 
-	// The owner's lease (iplb_config.owner_deadline_ns): once `deadline`
-	// (CLOCK_MONOTONIC) has passed, the program leaves packets alone. None:
-	// no owner, the table never goes stale.
-	Status set_owner_deadline(std::optional<std::chrono::nanoseconds> deadline);
-	Result<std::optional<std::chrono::nanoseconds>, Error> owner_deadline() const;
+	// The owner's lease (iplb_config): none, no owner.
+	Status set_owner_lease(std::optional<OwnerLease> lease);
+	Result<std::optional<OwnerLease>, Error> owner_lease() const;
 	Result<uint32_t, Error> layout_version() const;
 
 	// Mode flow's remembered flows; forgetting them moves nothing at once,
@@ -144,6 +154,14 @@ public:
 	// moment with two encapsulations or none) and is pinned here instead.
 	Status take_over(const PinDir &from, const std::string &ifname);
 
+	// The kernel's clocks, read together (iplb_host_clock).
+	Result<iplb_clock, Error> clock() const;
+	// Renews the owner's lease for `length` from now. The kernel's HZ is
+	// measured between renewals a second or more apart; until then it is
+	// taken as 1000 (the most a kernel has), which can only make the first
+	// lease longer.
+	Status renew_lease(std::chrono::milliseconds length);
+
 	// What the kernel runs on an interface's hooks, whatever the pins say.
 	struct Hooks {
 		bool egress = false, ingress = false; // this program runs there
@@ -173,6 +191,8 @@ private:
 	std::unique_ptr<iplb_host, Close> skeleton_;
 	HostMaps maps_;
 	std::optional<PinDir> pins_;
+	std::optional<iplb_clock> first_clock_; // for measuring HZ
+	std::optional<uint64_t> hz_;
 };
 
 class RelayProgram {

@@ -78,7 +78,7 @@ Status HostDatapath::open_instance(const HostDatapathConfig &config)
 
 void HostDatapath::renew_lease()
 {
-	if (auto s = program_->maps().set_owner_deadline(monotonic_now() + config_->lease); !s)
+	if (auto s = program_->renew_lease(config_->lease); !s)
 		note(Error{"owner's lease: " + s.error().message});
 }
 

@@ -43,8 +43,8 @@ struct HostSetup {
 	HostConfig config{.source = Ipv4{source}, .source6 = std::nullopt};
 	std::vector<HostRoute> routes;
 	bool ingress = false; // the TCX ingress program, else egress
-	// The owner's lease, from now (negative: it has passed); none: no owner.
-	std::optional<std::chrono::seconds> lease{};
+	// The owner's lease; none: no owner.
+	std::optional<OwnerLease> lease{};
 };
 
 // The counters of one route (summed over CPUs), and of some of its lists;
@@ -69,8 +69,7 @@ public:
 		program_.emplace(std::move(*loaded));
 		ASSERT_TRUE(program_->maps().set_config(setup.config));
 		if (setup.lease) {
-			ASSERT_TRUE(program_->maps().set_owner_deadline(monotonic_now() +
-									*setup.lease));
+			ASSERT_TRUE(program_->maps().set_owner_lease(*setup.lease));
 		}
 		for (const HostRoute &route : setup.routes) {
 			auto record = encode_route(route.spec, route.id);
@@ -188,7 +187,7 @@ std::vector<HostCase> host_cases()
 		cases.push_back({
 			.description = "encapsulates while its owner's lease runs",
 			.setup = {.routes = {route_over({{r1}})},
-				  .lease = std::chrono::seconds{60}},
+				  .lease = OwnerLease{.deadline_jiffies = UINT64_MAX}},
 			.input = frame,
 			.expected = ethernet(ipip(source, r1, inner, spec)),
 			.counters = counts,
@@ -196,7 +195,9 @@ std::vector<HostCase> host_cases()
 	}
 	cases.push_back({
 		.description = "leaves packets alone once its owner's lease has passed",
-		.setup = {.routes = {route_over({{r1}})}, .lease = std::chrono::seconds{-1}},
+		// Jiffies start high (5 minutes before wrapping 32 bits).
+		.setup = {.routes = {route_over({{r1}})},
+			  .lease = OwnerLease{.deadline_jiffies = 1}},
 		.input = frame,
 		.expected = frame,
 		.counters = bypassed(IPLB_BYPASS_STALE),

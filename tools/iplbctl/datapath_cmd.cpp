@@ -534,8 +534,9 @@ int show_command(const Options &o, std::span<const std::string> words)
 	// The owner's lease: seconds left (negative: passed), none without one.
 	std::optional<double> lease;
 	if (host)
-		if (auto deadline = take(host->owner_deadline()))
-			lease = std::chrono::duration<double>(*deadline - iplb::monotonic_now())
+		if (auto owner = take(host->owner_lease()))
+			lease = std::chrono::duration<double>(owner->renewed + owner->length -
+							      iplb::monotonic_now())
 					.count();
 	if (o.json) {
 		json out = {{"instance", o.instance},
