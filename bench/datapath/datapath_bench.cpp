@@ -66,17 +66,12 @@ constexpr int tcx_next = -1;
 constexpr int tcx_pass = 0;
 
 const char usage[] =
-	"usage: iplb-datapath-bench [--packets N] [--repeat N] [--rounds R] "
-	"[--json FILE|-]\n"
-	"  --packets N  single runs (repeat = 1) per case and round (default "
-	"200000)\n"
-	"  --repeat N   runs of the kernel loop per case and round (default "
-	"1000000)\n"
+	"usage: iplb-datapath-bench [--packets N] [--repeat N] [--rounds R] [--json FILE|-]\n"
+	"  --packets N  single runs (repeat = 1) per case and round (default 200000)\n"
+	"  --repeat N   runs of the kernel loop per case and round (default 1000000)\n"
 	"  --rounds R   rounds, cases interleaved in each (default 5)\n"
-	"  --json FILE  also write the results as JSON (-: to stdout, instead "
-	"of Markdown)\n"
-	"Needs root. Prints ns per packet, min/median/max over rounds, as "
-	"Markdown.\n";
+	"  --json FILE  also write the results as JSON (-: to stdout, instead of Markdown)\n"
+	"Needs root. Prints ns per packet, min/median/max over rounds, as Markdown.\n";
 
 const iplb::Ipv4Prefix destination = *iplb::parse_prefix("10.4.1.0/24");
 const uint32_t host = addr("10.1.1.1");
@@ -123,8 +118,7 @@ Bytes udp_packet(const iplb::test::Ipv4Spec &spec)
 	return iplb::test::ipv4(spec, iplb::test::udp(40000, 5201, payload));
 }
 
-iplb::RouteSpec route_of(std::vector<std::vector<uint32_t>> lists,
-			 iplb::Encap encap)
+iplb::RouteSpec route_of(std::vector<std::vector<uint32_t>> lists, iplb::Encap encap)
 {
 	iplb::RouteSpec spec;
 	spec.prefix = destination;
@@ -132,7 +126,7 @@ iplb::RouteSpec route_of(std::vector<std::vector<uint32_t>> lists,
 	for (const auto &relays : lists) {
 		iplb::RelayList list;
 		for (uint32_t r : relays)
-			list.relays.push_back(Ipv4{ r });
+			list.relays.push_back(Ipv4{r});
 		spec.lists.push_back(list);
 	}
 	return spec;
@@ -143,37 +137,21 @@ iplb::RouteSpec route_of(std::vector<std::vector<uint32_t>> lists,
 // wrappers of the kernel loop.
 
 class Assembler {
-      public:
-	void mov(int dst, int32_t imm)
-	{
-		add(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
-	}
-	void mov_reg(int dst, int src)
-	{
-		add(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
-	}
-	void add_imm(int dst, int32_t imm)
-	{
-		add(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm);
-	}
+public:
+	void mov(int dst, int32_t imm) { add(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
+	void mov_reg(int dst, int src) { add(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0); }
+	void add_imm(int dst, int32_t imm) { add(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm); }
 	void store_word(int16_t off, int32_t imm) // *(u32 *)(r10 + off) = imm
 	{
 		add(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, off, imm);
 	}
 	void load_map(int dst, int map_fd)
 	{
-		add(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0,
-		    map_fd);
+		add(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, map_fd);
 		add(0, 0, 0, 0, 0);
 	}
-	void call(bpf_func_id helper)
-	{
-		add(BPF_JMP | BPF_CALL, 0, 0, 0, helper);
-	}
-	void exit()
-	{
-		add(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	}
+	void call(bpf_func_id helper) { add(BPF_JMP | BPF_CALL, 0, 0, 0, helper); }
+	void exit() { add(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
 
 	iplb::UniqueFd load(const char *name) const
 	{
@@ -183,22 +161,20 @@ class Assembler {
 		opts.sz = sizeof(opts);
 		opts.log_size = static_cast<uint32_t>(log.size());
 		opts.log_buf = log.data();
-		iplb::UniqueFd fd(bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, name,
-						"GPL", insns_.data(),
+		iplb::UniqueFd fd(bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, name, "GPL", insns_.data(),
 						insns_.size(), &opts));
 		if (!fd) {
 			const std::string why = std::strerror(errno);
 			opts.log_level = 1;
-			bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, name, "GPL",
-				      insns_.data(), insns_.size(), &opts);
-			throw std::runtime_error(
-				std::string("cannot load ") + name + ": " +
-				why + " (root needed?)\n" + log.data());
+			bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, name, "GPL", insns_.data(),
+				      insns_.size(), &opts);
+			throw std::runtime_error(std::string("cannot load ") + name + ": " + why +
+						 " (root needed?)\n" + log.data());
 		}
 		return fd;
 	}
 
-      private:
+private:
 	void add(uint8_t code, int dst, int src, int16_t off, int32_t imm)
 	{
 		bpf_insn insn;
@@ -238,15 +214,14 @@ iplb::UniqueFd load_adjust_room_program()
 // Gives the packet back what the target program takes from it, then
 // tail-calls the target.
 class Wrapper {
-      public:
+public:
 	// Writes `header` after the Ethernet header (what the target removes).
 	// Without BPF_F_ADJ_ROOM_ENCAP_L3_IPV4: that marks the skb as
 	// encapsulated and refuses the second run's push.
 	static Wrapper push(int target, const Bytes &header)
 	{
 		if (header.size() % 4 || header.size() > 64)
-			throw std::logic_error(
-				"header of 4-byte words, at most 64");
+			throw std::logic_error("header of 4-byte words, at most 64");
 		Wrapper w(target);
 		Assembler a;
 		const auto len = static_cast<int32_t>(header.size());
@@ -258,8 +233,7 @@ class Wrapper {
 		for (int32_t i = 0; i < len; i += 4) {
 			uint32_t word; // the bytes in memory order
 			std::memcpy(&word, header.data() + i, 4);
-			a.store_word(static_cast<int16_t>(i - len),
-				     static_cast<int32_t>(word));
+			a.store_word(static_cast<int16_t>(i - len), static_cast<int32_t>(word));
 		}
 		a.mov_reg(BPF_REG_1, BPF_REG_6);
 		a.mov(BPF_REG_2, 14);
@@ -273,22 +247,16 @@ class Wrapper {
 		return w;
 	}
 
-	int fd() const
-	{
-		return prog_.get();
-	}
+	int fd() const { return prog_.get(); }
 
-      private:
+private:
 	explicit Wrapper(int target)
-	    : slots_(bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "iplb_bench_tail",
-				    4, 4, 1, nullptr))
+	    : slots_(bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "iplb_bench_tail", 4, 4, 1, nullptr))
 	{
 		const uint32_t zero = 0;
-		if (!slots_ || bpf_map_update_elem(slots_.get(), &zero, &target,
-						   BPF_ANY) != 0)
-			throw std::runtime_error(
-				std::string("cannot make a program array: ") +
-				std::strerror(errno));
+		if (!slots_ || bpf_map_update_elem(slots_.get(), &zero, &target, BPF_ANY) != 0)
+			throw std::runtime_error(std::string("cannot make a program array: ") +
+						 std::strerror(errno));
 	}
 
 	void tail_call(Assembler &a) const
@@ -323,8 +291,7 @@ struct Run {
 	int prog_fd = -1;
 	Bytes frame, expected;
 	int verdict = tcx_next;
-	std::function<uint64_t()>
-		done; // the program's count of its work, if any
+	std::function<uint64_t()> done; // the program's count of its work, if any
 };
 
 // One run, compared with what the fixtures say; with repeat > 1 (the kernel
@@ -337,24 +304,20 @@ void verify(const std::string &name, const Run &r, uint32_t repeat)
 	opts.data_out = out.data();
 	opts.data_size_out = static_cast<uint32_t>(out.size());
 	if (int rc = bpf_prog_test_run_opts(r.prog_fd, &opts); rc != 0)
-		throw std::runtime_error(
-			name + ": BPF_PROG_TEST_RUN: " + std::strerror(-rc));
+		throw std::runtime_error(name + ": BPF_PROG_TEST_RUN: " + std::strerror(-rc));
 	out.resize(opts.data_size_out);
 	const int verdict = static_cast<int>(opts.retval);
 	if (verdict != r.verdict || out != r.expected)
 		throw std::runtime_error(
 			name + " (repeat " + std::to_string(repeat) +
-			"): not the expected output (verdict " +
-			std::to_string(verdict) + ", expected " +
-			std::to_string(r.verdict) + "); got\n" +
-			iplb::test::hex(out) + "\nexpected\n" +
-			iplb::test::hex(r.expected) +
+			"): not the expected output (verdict " + std::to_string(verdict) +
+			", expected " + std::to_string(r.verdict) + "); got\n" +
+			iplb::test::hex(out) + "\nexpected\n" + iplb::test::hex(r.expected) +
 			"\ndo the tests/bpf fixtures pass?");
 	if (r.done && r.done() - before != repeat)
-		throw std::runtime_error(
-			name + ": " + std::to_string(r.done() - before) +
-			" runs of " + std::to_string(repeat) +
-			" did the work: the loop does not measure it");
+		throw std::runtime_error(name + ": " + std::to_string(r.done() - before) +
+					 " runs of " + std::to_string(repeat) +
+					 " did the work: the loop does not measure it");
 }
 
 // Mean of the kernel's duration over `packets` single runs, in ns.
@@ -364,9 +327,8 @@ double single_runs(const Run &r, uint64_t packets)
 	uint64_t total = 0;
 	for (uint64_t i = 0; i < packets; i++) {
 		if (int rc = bpf_prog_test_run_opts(r.prog_fd, &opts); rc != 0)
-			throw std::runtime_error(
-				std::string("BPF_PROG_TEST_RUN: ") +
-				std::strerror(-rc));
+			throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") +
+						 std::strerror(-rc));
 		total += opts.duration;
 	}
 	return static_cast<double>(total) / static_cast<double>(packets);
@@ -378,8 +340,7 @@ double kernel_loop(const Run &r, uint32_t repeat)
 {
 	bpf_test_run_opts opts = run_opts(r.frame, repeat);
 	if (int rc = bpf_prog_test_run_opts(r.prog_fd, &opts); rc != 0)
-		throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") +
-					 std::strerror(-rc));
+		throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") + std::strerror(-rc));
 	return opts.duration;
 }
 
@@ -393,8 +354,7 @@ Stats stats(std::vector<double> v)
 		return {};
 	std::sort(v.begin(), v.end());
 	const size_t n = v.size();
-	return { v.front(), n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2,
-		 v.back() };
+	return {v.front(), n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.back()};
 }
 
 struct Case {
@@ -421,8 +381,8 @@ Options parse(int argc, char **argv)
 			std::fputs(usage, stdout);
 			std::exit(0);
 		}
-		if (i + 1 >= argc || (w != "--packets" && w != "--repeat" &&
-				      w != "--rounds" && w != "--json")) {
+		if (i + 1 >= argc ||
+		    (w != "--packets" && w != "--repeat" && w != "--rounds" && w != "--json")) {
 			std::fputs(usage, stderr);
 			std::exit(2);
 		}
@@ -432,14 +392,11 @@ Options parse(int argc, char **argv)
 			continue;
 		}
 		char *end = nullptr;
-		const unsigned long long n =
-			std::strtoull(value.c_str(), &end, 10);
+		const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
 		if (*end || n == 0 || (w == "--rounds" && n > 1000) ||
 		    (w == "--repeat" && n > 100000000)) {
-			std::fprintf(
-				stderr,
-				"iplb-datapath-bench: bad value for %s: %s\n",
-				w.c_str(), value.c_str());
+			std::fprintf(stderr, "iplb-datapath-bench: bad value for %s: %s\n",
+				     w.c_str(), value.c_str());
 			std::exit(2);
 		}
 		if (w == "--packets")
@@ -460,33 +417,28 @@ int run(const Options &o)
 	auto make_host = [](const iplb::RouteSpec &spec, bool lease = false) {
 		auto program = must(iplb::HostProgram::load(), "host program");
 		iplb::HostConfig config;
-		config.source = Ipv4{ source };
+		config.source = Ipv4{source};
 		must(program.maps().set_config(config), "config");
 		// As iplbd runs it: the owner's lease checked on every packet.
 		if (lease)
-			must(program.renew_lease(std::chrono::hours{ 1 }),
-			     "lease");
-		must(program.maps().put_route(
-			     spec.prefix,
-			     must(iplb::encode_route(spec, 1), "route")),
+			must(program.renew_lease(std::chrono::hours{1}), "lease");
+		must(program.maps().put_route(spec.prefix,
+					      must(iplb::encode_route(spec, 1), "route")),
 		     "route");
 		return program;
 	};
 	using iplb::Encap;
-	iplb::HostProgram ipip1 = make_host(route_of({ { r1 } }, Encap::ipip));
-	iplb::HostProgram ipip1_leased =
-		make_host(route_of({ { r1 } }, Encap::ipip), true);
-	iplb::HostProgram ipip2 =
-		make_host(route_of({ { r1, r2 } }, Encap::ipip));
-	iplb::HostProgram gre1 = make_host(route_of({ { r1 } }, Encap::gre));
-	iplb::HostProgram gue1 = make_host(route_of({ { r1 } }, Encap::gue));
+	iplb::HostProgram ipip1 = make_host(route_of({{r1}}, Encap::ipip));
+	iplb::HostProgram ipip1_leased = make_host(route_of({{r1}}, Encap::ipip), true);
+	iplb::HostProgram ipip2 = make_host(route_of({{r1, r2}}, Encap::ipip));
+	iplb::HostProgram gre1 = make_host(route_of({{r1}}, Encap::gre));
+	iplb::HostProgram gue1 = make_host(route_of({{r1}}, Encap::gue));
 	std::vector<std::vector<uint32_t>> many;
 	for (uint32_t i = 0; i < IPLB_MAX_LISTS; i++)
-		many.push_back({ addr("10.255.0.0") + 1 + i });
+		many.push_back({addr("10.255.0.0") + 1 + i});
 	iplb::HostProgram lists16 = make_host(route_of(many, Encap::ipip));
-	iplb::RelayProgram relay =
-		must(iplb::RelayProgram::load(), "relay program");
-	must(relay.maps().add_local(Ipv4{ r1 }), "relay address");
+	iplb::RelayProgram relay = must(iplb::RelayProgram::load(), "relay program");
+	must(relay.maps().add_local(Ipv4{r1}), "relay address");
 	const iplb::UniqueFd empty = load_empty_program();
 	const iplb::UniqueFd room = load_adjust_room_program();
 
@@ -498,84 +450,67 @@ int run(const Options &o)
 	const Bytes frame = ethernet(inner);
 	auto encapsulated = [](const iplb::HostProgram &p) {
 		return [&p] {
-			return must(p.maps().route_counters(1), "counters")
-				.packets;
+			return must(p.maps().route_counters(1), "counters").packets;
 		};
 	};
 
 	std::vector<Wrapper> wrappers;
-	wrappers.reserve(9);
+	wrappers.reserve(8);
 	std::vector<Case> cases;
-	auto encap_case = [&](std::string name, const iplb::HostProgram &p,
-			      const Bytes &expected) {
+	auto encap_case = [&](std::string name, const iplb::HostProgram &p, const Bytes &expected) {
 		Case c;
 		c.name = std::move(name);
 		c.program = "host egress";
-		c.single = { p.prog_fd(), frame, expected, tcx_next,
-			     encapsulated(p) };
+		c.single = {p.prog_fd(), frame, expected, tcx_next, encapsulated(p)};
 		c.loop_note = "(none possible)";
 		cases.push_back(std::move(c));
 	};
-	encap_case("encap IPIP, 1 relay", ipip1,
-		   ethernet(ipip(source, r1, inner, spec)));
+	encap_case("encap IPIP, 1 relay", ipip1, ethernet(ipip(source, r1, inner, spec)));
 	encap_case("encap IPIP, 1 relay, owner's lease", ipip1_leased,
 		   ethernet(ipip(source, r1, inner, spec)));
 	encap_case("encap IPIP, 2 relays", ipip2,
-		   ethernet(ipip(source, r1, ipip(source, r2, inner, spec),
-				 spec)));
-	encap_case("encap GRE, 1 relay", gre1,
-		   ethernet(gre(source, r1, inner, spec)));
+		   ethernet(ipip(source, r1, ipip(source, r2, inner, spec), spec)));
+	encap_case("encap GRE, 1 relay", gre1, ethernet(gre(source, r1, inner, spec)));
 	// What the flow hash chose (a list, a UDP source port), read from the
 	// program's output; the rest of the frame is checked.
 	auto first_output = [&frame](const iplb::HostProgram &p) {
-		auto out =
-			must(iplb::test_run(p.prog_fd(), frame), "first run");
+		auto out = must(iplb::test_run(p.prog_fd(), frame), "first run");
 		if (out.frame.size() < 42)
-			throw std::runtime_error(
-				"the first run did not encapsulate");
+			throw std::runtime_error("the first run did not encapsulate");
 		return out.frame;
 	};
 	{
 		const Bytes out = first_output(gue1);
 		const auto port = static_cast<uint16_t>(out[34] << 8 | out[35]);
 		encap_case("encap GUE, 1 relay", gue1,
-			   ethernet(iplb::test::gue(source, r1, port, inner,
-						    spec)));
+			   ethernet(iplb::test::gue(source, r1, port, inner, spec)));
 	}
 	{
 		const Bytes out = first_output(lists16);
-		const uint32_t first = uint32_t{ out[30] } << 24 |
-				       uint32_t{ out[31] } << 16 |
-				       uint32_t{ out[32] } << 8 | out[33];
+		const uint32_t first = uint32_t{out[30]} << 24 | uint32_t{out[31]} << 16 |
+				       uint32_t{out[32]} << 8 | out[33];
 		encap_case("encap IPIP, 1 relay, 16 lists", lists16,
 			   ethernet(ipip(source, first, inner, spec)));
 	}
 	auto decapsulated = [&relay] {
-		return must(relay.maps().counters(), "relay counters")
-			.decapsulated;
+		return must(relay.maps().counters(), "relay counters").decapsulated;
 	};
 	auto decap_case = [&](std::string name, const Bytes &outer) {
-		const Bytes header(
-			outer.begin() + 14,
-			outer.begin() +
-				static_cast<long>(outer.size() - frame.size()) +
-				14);
+		const Bytes header(outer.begin() + 14,
+				   outer.begin() + static_cast<long>(outer.size() - frame.size()) +
+					   14);
 		wrappers.push_back(Wrapper::push(relay.prog_fd(), header));
 		Case c;
 		c.name = std::move(name);
 		c.program = "relay ingress";
-		c.single = { relay.prog_fd(), outer, frame, tcx_pass,
-			     decapsulated };
-		c.loop = Run{ wrappers.back().fd(), frame, frame, tcx_pass,
-			      decapsulated };
-		c.loop_note = "wrapper: push " + std::to_string(header.size()) +
-			      " B, tail call";
+		c.single = {relay.prog_fd(), outer, frame, tcx_pass, decapsulated};
+		c.loop = Run{wrappers.back().fd(), frame, frame, tcx_pass, decapsulated};
+		c.loop_note = "wrapper: push " + std::to_string(header.size()) + " B, tail call";
 		cases.push_back(std::move(c));
 	};
 	decap_case("decap IPIP", ethernet(ipip(source, r1, inner, spec)));
 	decap_case("decap GRE", ethernet(gre(source, r1, inner, spec)));
-	decap_case("decap GUE",
-		   ethernet(iplb::test::gue(source, r1, 50001, inner, spec)));
+	decap_case("decap GUE", ethernet(iplb::test::gue(source, r1, 50001, inner, spec)));
 	{
 		// The room is zeroed: BPF_PROG_TEST_RUN's buffer is.
 		Bytes grown = inner;
@@ -583,17 +518,16 @@ int run(const Options &o)
 		Case c;
 		c.name = "bpf_skb_adjust_room +20 B alone";
 		c.program = "reference";
-		c.single = { room.get(), frame, ethernet(grown), tcx_next, {} };
+		c.single = {room.get(), frame, ethernet(grown), tcx_next, {}};
 		c.loop_note = "(none possible)";
 		cases.push_back(std::move(c));
 	}
 	{
-		const Bytes other =
-			ethernet(udp_packet(udp_spec(addr("10.9.9.9"))));
+		const Bytes other = ethernet(udp_packet(udp_spec(addr("10.9.9.9"))));
 		Case c;
 		c.name = "not in the table";
 		c.program = "host egress";
-		c.single = { ipip1.prog_fd(), other, other, tcx_next, {} };
+		c.single = {ipip1.prog_fd(), other, other, tcx_next, {}};
 		c.loop = c.single;
 		cases.push_back(std::move(c));
 	}
@@ -601,7 +535,7 @@ int run(const Options &o)
 		Case c;
 		c.name = "empty program";
 		c.program = "returns only";
-		c.single = { empty.get(), frame, frame, tcx_next, {} };
+		c.single = {empty.get(), frame, frame, tcx_next, {}};
 		c.loop = c.single;
 		cases.push_back(std::move(c));
 	}
@@ -619,8 +553,7 @@ int run(const Options &o)
 		for (Case &c : cases) {
 			c.single_ns.push_back(single_runs(c.single, o.packets));
 			if (c.loop)
-				c.loop_ns.push_back(
-					kernel_loop(*c.loop, o.repeat));
+				c.loop_ns.push_back(kernel_loop(*c.loop, o.repeat));
 		}
 	// The loops did the work every time, still.
 	for (const Case &c : cases)
@@ -631,50 +564,44 @@ int run(const Options &o)
 	double worst_single = 0;
 	for (const Case &c : cases)
 		if (c.name.rfind("encap", 0) == 0)
-			worst_single = std::max(worst_single,
-						stats(c.single_ns).median);
+			worst_single = std::max(worst_single, stats(c.single_ns).median);
 	auto min_median_max = [](const std::vector<double> &v) -> json {
 		if (v.empty())
 			return nullptr;
 		const Stats s = stats(v);
-		return { { "min", s.min },
-			 { "median", s.median },
-			 { "max", s.max } };
+		return {{"min", s.min}, {"median", s.median}, {"max", s.max}};
 	};
 
 	utsname u{};
 	::uname(&u);
-	double load[3] = { 0, 0, 0 };
+	double load[3] = {0, 0, 0};
 	::getloadavg(load, 3);
 	json rows = json::array();
 	for (const Case &c : cases)
-		rows.push_back({ { "case", c.name },
-				 { "program", c.program },
-				 { "single_ns", min_median_max(c.single_ns) },
-				 { "single_net_ns",
-				   stats(c.single_ns).median - empty_ns },
-				 { "loop_ns", min_median_max(c.loop_ns) },
-				 { "loop_note", c.loop_note },
-				 { "single_rounds", c.single_ns },
-				 { "loop_rounds", c.loop_ns } });
-	const json out = { { "tool", "iplb-datapath-bench" },
-			   { "kernel", u.release },
-			   { "packets_per_round", o.packets },
-			   { "repeat_per_round", o.repeat },
-			   { "rounds", o.rounds },
-			   { "frame_bytes", frame.size() },
-			   { "load_average_1min", load[0] },
-			   { "cases", rows },
-			   { "target_encap_ns", 100 },
-			   { "slowest_encap_single_ns", worst_single },
-			   { "slowest_encap_single_net_ns",
-			     worst_single - empty_ns } };
+		rows.push_back({{"case", c.name},
+				{"program", c.program},
+				{"single_ns", min_median_max(c.single_ns)},
+				{"single_net_ns", stats(c.single_ns).median - empty_ns},
+				{"loop_ns", min_median_max(c.loop_ns)},
+				{"loop_note", c.loop_note},
+				{"single_rounds", c.single_ns},
+				{"loop_rounds", c.loop_ns}});
+	const json out = {{"tool", "iplb-datapath-bench"},
+			  {"kernel", u.release},
+			  {"packets_per_round", o.packets},
+			  {"repeat_per_round", o.repeat},
+			  {"rounds", o.rounds},
+			  {"frame_bytes", frame.size()},
+			  {"load_average_1min", load[0]},
+			  {"cases", rows},
+			  {"target_encap_ns", 100},
+			  {"slowest_encap_single_ns", worst_single},
+			  {"slowest_encap_single_net_ns", worst_single - empty_ns}};
 	if (o.json_path && *o.json_path != "-") {
 		std::ofstream f(*o.json_path);
 		f << out.dump(2) << "\n";
 		if (!f)
-			throw std::runtime_error("cannot write " +
-						 *o.json_path);
+			throw std::runtime_error("cannot write " + *o.json_path);
 	}
 	if (o.json_path && *o.json_path == "-") {
 		std::printf("%s\n", out.dump(2).c_str());
@@ -683,49 +610,33 @@ int run(const Options &o)
 
 	std::printf("### BPF_PROG_TEST_RUN, ns per packet\n\n");
 	std::printf(
-		"Kernel %s, %zu-byte UDP frame, %d rounds, cases interleaved; "
-		"min/median/max "
-		"over rounds. Single: %llu calls with repeat = 1 (a fresh skb "
-		"each), mean of the "
-		"kernel's duration; net = median minus the empty program's "
-		"(the kernel's clock "
-		"reads). Loop: repeat = %u on one skb, possible only where the "
-		"packet can be "
-		"given back (bpf_skb_adjust_room() encapsulates an skb once); "
-		"for "
-		"decapsulation it includes a wrapper that pushes the outer "
-		"header back. Load "
+		"Kernel %s, %zu-byte UDP frame, %d rounds, cases interleaved; min/median/max "
+		"over rounds. Single: %llu calls with repeat = 1 (a fresh skb each), mean of the "
+		"kernel's duration; net = median minus the empty program's (the kernel's clock "
+		"reads). Loop: repeat = %u on one skb, possible only where the packet can be "
+		"given back (bpf_skb_adjust_room() encapsulates an skb once); for "
+		"decapsulation it includes a wrapper that pushes the outer header back. Load "
 		"average at the end: %.2f.\n\n",
-		u.release, frame.size(), o.rounds,
-		static_cast<unsigned long long>(o.packets), o.repeat, load[0]);
-	std::printf(
-		"| case | program | single min | single median | single max | "
-		"net | "
-		"loop min | loop median | loop max | loop includes |\n");
+		u.release, frame.size(), o.rounds, static_cast<unsigned long long>(o.packets),
+		o.repeat, load[0]);
+	std::printf("| case | program | single min | single median | single max | net | "
+		    "loop min | loop median | loop max | loop includes |\n");
 	std::printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
 	for (const Case &c : cases) {
 		const Stats s = stats(c.single_ns), l = stats(c.loop_ns);
 		const bool no_loop = c.loop_ns.empty();
-		std::printf(
-			"| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			c.name.c_str(), c.program.c_str(), fixed(s.min).c_str(),
-			fixed(s.median).c_str(), fixed(s.max).c_str(),
-			&c == &cases.back()
-				? ""
-				: fixed(s.median - empty_ns).c_str(),
-			no_loop ? "" : fixed(l.min, 0).c_str(),
-			no_loop ? "" : fixed(l.median, 0).c_str(),
-			no_loop ? "" : fixed(l.max, 0).c_str(),
-			c.loop_note.c_str());
+		std::printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c.name.c_str(),
+			    c.program.c_str(), fixed(s.min).c_str(), fixed(s.median).c_str(),
+			    fixed(s.max).c_str(),
+			    &c == &cases.back() ? "" : fixed(s.median - empty_ns).c_str(),
+			    no_loop ? "" : fixed(l.min, 0).c_str(),
+			    no_loop ? "" : fixed(l.median, 0).c_str(),
+			    no_loop ? "" : fixed(l.max, 0).c_str(), c.loop_note.c_str());
 	}
-	std::printf(
-		"\nTarget: encapsulation under 100 ns per packet. Slowest "
-		"encapsulation, "
-		"median of single runs: %s ns, %s ns net of the clock reads: "
-		"%s.\n",
-		fixed(worst_single).c_str(),
-		fixed(worst_single - empty_ns).c_str(),
-		worst_single - empty_ns < 100 ? "met" : "NOT met");
+	std::printf("\nTarget: encapsulation under 100 ns per packet. Slowest encapsulation, "
+		    "median of single runs: %s ns, %s ns net of the clock reads: %s.\n",
+		    fixed(worst_single).c_str(), fixed(worst_single - empty_ns).c_str(),
+		    worst_single - empty_ns < 100 ? "met" : "NOT met");
 	return 0;
 }
 
