@@ -135,7 +135,7 @@ def test_unreachable_destination(tmp_path):
 def test_help_and_usage_errors():
     assert run("--help").returncode == 0
     assert "iplbctl [-j] paths" in run("--help").stdout
-    assert "iplbctl relay source add|del PREFIX" in run("--help").stdout
+    assert "iplbctl relay source add|del PREFIX [PREFIX...]" in run("--help").stdout
     assert run().returncode == 2
     assert run("frobnicate").returncode == 2
 
@@ -177,11 +177,11 @@ if __name__ == "__main__":
     (["relay", "add", "fc00::zz"], "is not an IPv6 address"),
     (["relay", "frob"], "unknown command 'relay frob': expected add, del, source or show"),
     (["relay", "show", "10.255.0.1"], "usage: iplbctl relay show"),
-    (["relay", "source"], "usage: iplbctl relay source add|del PREFIX"),
-    (["relay", "source", "flush"], "usage: iplbctl relay source add|del PREFIX"),
-    (["relay", "source", "add", "10.255.1.0/24", "10.255.2.0/24"],
-     "usage: iplbctl relay source add|del PREFIX"),
+    (["relay", "source"], "usage: iplbctl relay source add|del PREFIX [PREFIX...]"),
+    (["relay", "source", "flush"], "usage: iplbctl relay source add|del PREFIX [PREFIX...]"),
+    (["relay", "source", "add"], "usage: iplbctl relay source add|del PREFIX [PREFIX...]"),
     (["relay", "source", "add", "10.255.1.1/24"], "host bits are set"),
+    (["relay", "source", "add", "10.255.1.0/24", "10.255.2.1/16"], "host bits are set"),
     (["relay", "source", "add", "10.255.1.0/33"], "prefix length must be 0-32"),
     (["relay", "source", "del", "fc00::zz"], "is not an IPv6 address"),
     (["relay", "source", "add", "fc00:ff::/129"], "prefix length must be 0-128"),

@@ -415,14 +415,44 @@ int flow_command(const Options &o, std::span<const std::string> words)
 	return 0;
 }
 
-// relay source add|del PREFIX: the outer sources tunnels are accepted from.
+// relay source add|del PREFIX...: the outer sources tunnels are accepted
+// from. All or nothing: every prefix is parsed (and, to delete, found) before
+// the first change, and an add the relay refuses takes back the others.
 int relay_source_command(const Options &o, std::span<const std::string> words)
 {
-	if (words.size() != 2 || (words[0] != "add" && words[0] != "del"))
-		throw UsageError("usage: iplbctl relay source add|del PREFIX");
-	const IpPrefix prefix = source_arg(words[1]);
+	if (words.size() < 2 || (words[0] != "add" && words[0] != "del"))
+		throw UsageError("usage: iplbctl relay source add|del PREFIX [PREFIX...]");
+	std::vector<IpPrefix> prefixes;
+	for (const std::string &word : words.subspan(1))
+		prefixes.push_back(source_arg(word));
+	std::sort(prefixes.begin(), prefixes.end());
+	prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
 	auto maps = take(iplb::RelayMaps::from_pins(existing(o)));
-	check(words[0] == "add" ? maps.add_source(prefix) : maps.remove_source(prefix));
+	const auto present = take(maps.sources());
+	const auto allowed = [&present](const IpPrefix &p) {
+		return std::binary_search(present.begin(), present.end(), p);
+	};
+	if (words[0] == "del") {
+		for (const IpPrefix &p : prefixes)
+			if (!allowed(p))
+				throw CommandError(iplb::to_string(p) +
+						   " is not an allowed tunnel source here");
+		for (const IpPrefix &p : prefixes)
+			check(maps.remove_source(p));
+		return 0;
+	}
+	std::vector<IpPrefix> added;
+	for (const IpPrefix &p : prefixes) {
+		if (allowed(p))
+			continue;
+		if (auto s = maps.add_source(p); !s) {
+			for (const IpPrefix &q : added)
+				(void)maps.remove_source(q);
+			throw CommandError(s.error().message +
+					   (added.empty() ? "" : " (none of the prefixes added)"));
+		}
+		added.push_back(p);
+	}
 	return 0;
 }
 
