@@ -153,8 +153,7 @@ def lab():
             # Its loopback's global addresses, both families; not 127.0.0.1
             # or ::1.
             iplbctl(relay, "relay", "add", "dev", "lo")
-            for prefix in SOURCES:
-                iplbctl(relay, "relay", "source", "add", prefix)
+            iplbctl(relay, "relay", "source", "add", *SOURCES)
             shown = iplbctl(relay, "relay", "show", json_out=True)
             assert shown["addresses"] == [LOOPBACKS[relay], LOOPBACKS6[relay]]
             assert shown["sources"] == SOURCES
@@ -401,8 +400,12 @@ def test_a_tunnel_from_a_source_not_allowed_is_dropped_not_delivered(lab):
 def test_with_no_source_allowed_every_tunnel_is_refused(lab):
     """A relay's secure default: no allowed source, nothing decapsulated,
     even from the host's own tunnel source; and `relay show` says so."""
-    for prefix in SOURCES:
-        iplbctl("r2", "relay", "source", "del", prefix)
+    # All or nothing: one prefix that is not there, and none goes.
+    bad = sh(IPLBCTL, "-N", ns("r2"), "-n", ns("r2"), "relay", "source", "del", *SOURCES,
+             "10.9.9.9", check=False)
+    assert bad.returncode == 1 and "10.9.9.9/32 is not an allowed tunnel source" in bad.stderr
+    assert relay_show("r2")["sources"] == SOURCES
+    iplbctl("r2", "relay", "source", "del", *SOURCES)
     set_lists([LISTS[1]])  # every flow through r2
     try:
         shown = iplbctl("r2", "relay", "show")
@@ -413,8 +416,7 @@ def test_with_no_source_allowed_every_tunnel_is_refused(lab):
         assert after["refusedSource"] - before["refusedSource"] == 20
         assert after["decapsulated"] == before["decapsulated"]
     finally:
-        for prefix in SOURCES:
-            iplbctl("r2", "relay", "source", "add", prefix)
+        iplbctl("r2", "relay", "source", "add", *SOURCES)
         set_lists(LISTS)
     assert relay_show("r2")["sources"] == SOURCES
     assert "tunnel source 10.255.1.1/32" in iplbctl("r2", "relay", "show")
