@@ -2,8 +2,8 @@
 // The user-space side of the eBPF datapath (iplbd/datapath) on real maps:
 // route records and relay sources read back as written, the table sync keeps
 // counter slots, maps pinned outlive their program and are re-adopted (or
-// refused, of another layout: host and relay), instance names are file names. Needs root (CAP_BPF,
-// a bpffs of its own).
+// refused, of another layout: host and relay), instance names are file
+// names. Needs root (CAP_BPF, a bpffs of its own).
 #include "datapath/bpf_programs.hpp"
 #include "datapath/bpf_route_table.hpp"
 #include "datapath/route_record.hpp"

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // iplbctl's datapath objects: attach/detach the eBPF programs, the host's
 // prefix table (prefix add|del|show|flush, stats, config) and the relay's
-// addresses and allowed tunnel sources (relay add|del|source|show). Everything goes through the
-// maps pinned for the instance (iplbd/datapath), so a change made here is a change to the running
-// datapath, and a bad command changes nothing.
+// addresses and allowed tunnel sources (relay add|del|source|show).
+// Everything goes through the maps pinned for the instance (iplbd/datapath),
+// so a change made here is a change to the running datapath, and a bad
+// command changes nothing.
 #include "cli.hpp"
 
 #include "datapath/bpf_programs.hpp"
