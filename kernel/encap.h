@@ -193,6 +193,7 @@ static __always_inline bool is_tunnel(const struct flow_tuple *flow)
  * struct is read back from the stack, so packet pointers can be made of
  * them; as __u32 they came back unbounded and the reads were refused. */
 struct tunnel_info {
+	__u32 saddr[4]; /* the outer source; IPv4: [0] */
 	__u32 daddr[4]; /* the outer destination; IPv4: [0] */
 	__u8 ip_len;	/* of the outer IP header */
 	__u8 outer_len; /* IP header, then GRE's or UDP's: what goes */
@@ -204,9 +205,9 @@ struct tunnel_info {
 
 /* Whether the frame is a tunnel of a kind iplb writes, by its outer IP
  * header: IP-in-IP, GRE, or UDP to GUE's port. Fills t if it is; the caller
- * then judges it (bad_header, its own address?, fragment) before asking for
- * the inner family. Other UDP, and a later IPv4 fragment of UDP (no header
- * to tell GUE by), is not a tunnel. */
+ * then judges it (bad_header, its own address?, an allowed source?,
+ * fragment) before asking for the inner family. Other UDP, and a later IPv4
+ * fragment of UDP (no header to tell GUE by), is not a tunnel. */
 static __always_inline bool parse_tunnel(void *data, void *data_end,
 					 struct tunnel_info *t)
 {
@@ -221,6 +222,7 @@ static __always_inline bool parse_tunnel(void *data, void *data_end,
 		    (ip->frag_off & bpf_htons(IP_OFFSET)))
 			return false;
 		t->bad_header = !ipv4_header_sane(ip);
+		t->saddr[0] = ip->saddr;
 		t->daddr[0] = ip->daddr;
 	} else {
 		const struct ipv6hdr *ip6 = ipv6_header(data, data_end);
@@ -234,6 +236,7 @@ static __always_inline bool parse_tunnel(void *data, void *data_end,
 		t->ip_len = sizeof(*ip6);
 		t->fragment = false;
 		t->bad_header = false;
+		__builtin_memcpy(t->saddr, &ip6->saddr, 16);
 		__builtin_memcpy(t->daddr, &ip6->daddr, 16);
 	}
 

@@ -2,9 +2,10 @@
 /*
  * What the layouts of iplb's program families share, as the eBPF programs
  * (kernel/) and user space (iplbd/datapath/) both see them: the tunnel types a
- * record may name and their wire constants, how deep tunnels nest, and relay
- * addresses. Part of each family's layout: a change here is a change of every
- * family that uses it (bump their versions: iplb_host_layout.h, ...).
+ * record may name and their wire constants, how deep tunnels nest, relay
+ * addresses and LPM trie keys. Part of each family's layout: a change here is a
+ * change of every family that uses it (bump their versions:
+ * iplb_host_layout.h, iplb_relay_layout.h).
  *
  * Byte order: addresses and ports are in network order, everything else in
  * host order.
@@ -39,6 +40,18 @@ static inline __u32 iplb_encap_layer(__u8 encap, int outer_v6)
 					       ? IPLB_UDP_HEADER
 					       : 0);
 }
+
+/* LPM trie keys (the host's routes, the relay's allowed sources):
+ * prefixlen counts the bits of addr that matter. */
+struct iplb_v4_key {
+	__u32 prefixlen;
+	__u32 addr;
+};
+
+struct iplb_v6_key {
+	__u32 prefixlen;
+	__u32 addr[4];
+};
 
 /* An address of either family; IPv4 in v4, the rest zero. */
 union iplb_addr {

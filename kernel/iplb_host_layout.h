@@ -41,17 +41,6 @@ enum iplb_select {
 	IPLB_SELECT_FLOW = 2,
 };
 
-/* LPM trie keys: prefixlen counts the bits of addr that matter. */
-struct iplb_v4_key {
-	__u32 prefixlen;
-	__u32 addr;
-};
-
-struct iplb_v6_key {
-	__u32 prefixlen;
-	__u32 addr[4];
-};
-
 struct iplb_relay_list {
 	__u32 key; /* stable identity, from the relays, for the hashing */
 	__u16 weight;

@@ -5,6 +5,12 @@
  * of this relay's addresses loses its outer headers, and the stack forwards
  * what was inside (the next relay's header, or the original packet). This is
  * what a switch's tunnel decapsulation does; here it needs no tunnel module.
+ *
+ * Only tunnels whose outer source is inside an allowed prefix (the hosts'
+ * tunnel sources) are decapsulated; one from any other source is dropped and
+ * counted (refused_source), never handed to the stack, where a fallback
+ * tunnel device or a UDP socket on GUE's port could take it. None allowed:
+ * every tunnel is refused.
  */
 #include <stdbool.h>
 
@@ -33,12 +39,51 @@ struct {
 	__type(value, __u8);
 } iplb_local_v6 SEC(".maps");
 
+/* The outer sources tunnels are accepted from (value unused); empty: none. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, IPLB_MAX_SOURCES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* required of LPM tries */
+	__type(key, struct iplb_v4_key);
+	__type(value, __u8);
+} iplb_sources_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, IPLB_MAX_SOURCES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct iplb_v6_key);
+	__type(value, __u8);
+} iplb_sources_v6 SEC(".maps");
+
+/* The layout of these maps, for the loader (the program does not read it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iplb_relay_config);
+} iplb_relay_config SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct iplb_relay_counters);
 } iplb_relay_counters SEC(".maps");
+
+/* Whether the tunnel's outer source is inside an allowed prefix. */
+static __always_inline bool source_allowed(const struct tunnel_info *t)
+{
+	if (t->outer_v6) {
+		struct iplb_v6_key key = { .prefixlen = 128 };
+
+		__builtin_memcpy(key.addr, t->saddr, sizeof(key.addr));
+		return bpf_map_lookup_elem(&iplb_sources_v6, &key);
+	}
+	struct iplb_v4_key key = { .prefixlen = 32, .addr = t->saddr[0] };
+
+	return bpf_map_lookup_elem(&iplb_sources_v4, &key);
+}
 
 SEC("tc")
 int iplb_relay_ingress(struct __sk_buff *skb)
@@ -64,6 +109,11 @@ int iplb_relay_ingress(struct __sk_buff *skb)
 	if (!local) {
 		c->not_local++;
 		return TCX_NEXT;
+	}
+	if (!source_allowed(&tunnel)) {
+		/* Fragments too: reassembled, the stack would take them. */
+		c->refused_source++;
+		return TC_ACT_SHOT;
 	}
 	if (tunnel.fragment) {
 		c->fragments++;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The eBPF datapath's cost per packet as the kernel times it
 // (BPF_PROG_TEST_RUN): the host program encapsulating (IPIP with one and two
-// relays, GRE, GUE, one of 16 lists), the relay program decapsulating, and
-// the host program passing a packet that is not in its table.
+// relays, GRE, GUE, one of 16 lists), the relay program decapsulating (and
+// refusing a tunnel from a source it does not allow), and the host program
+// passing a packet that is not in its table.
 //
 // BPF_PROG_TEST_RUN's `repeat` runs a tc program N times on the same skb:
 // after the first run the packet is already encapsulated (or unwrapped), and
@@ -64,6 +65,7 @@ using json = nlohmann::ordered_json;
 
 constexpr int tcx_next = -1;
 constexpr int tcx_pass = 0;
+constexpr int tc_act_shot = 2;
 
 const char usage[] =
 	"usage: iplb-datapath-bench [--packets N] [--repeat N] [--rounds R] [--json FILE|-]\n"
@@ -439,6 +441,7 @@ int run(const Options &o)
 	iplb::HostProgram lists16 = make_host(route_of(many, Encap::ipip));
 	iplb::RelayProgram relay = must(iplb::RelayProgram::load(), "relay program");
 	must(relay.maps().add_local(Ipv4{r1}), "relay address");
+	must(relay.maps().add_source(iplb::Ipv4Prefix{Ipv4{source}, 32}), "tunnel source");
 	const iplb::UniqueFd empty = load_empty_program();
 	const iplb::UniqueFd room = load_adjust_room_program();
 
@@ -511,6 +514,20 @@ int run(const Options &o)
 	decap_case("decap IPIP", ethernet(ipip(source, r1, inner, spec)));
 	decap_case("decap GRE", ethernet(gre(source, r1, inner, spec)));
 	decap_case("decap GUE", ethernet(iplb::test::gue(source, r1, 50001, inner, spec)));
+	{
+		// A tunnel from a source no prefix allows: looked up, counted,
+		// dropped; the packet is left as it was, so the loop is possible.
+		const Bytes refused = ethernet(ipip(addr("10.0.1.1"), r1, inner, spec));
+		Case c;
+		c.name = "refuse IPIP, source not allowed";
+		c.program = "relay ingress";
+		c.single = {relay.prog_fd(), refused, refused, tc_act_shot, [&relay] {
+				    return must(relay.maps().counters(), "relay counters")
+					    .refused_source;
+			    }};
+		c.loop = c.single;
+		cases.push_back(std::move(c));
+	}
 	{
 		// The room is zeroed: BPF_PROG_TEST_RUN's buffer is.
 		Bytes grown = inner;

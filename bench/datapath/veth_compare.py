@@ -15,7 +15,8 @@ tunnelled, replies are routed plainly in every mode. Modes:
 
   plain        routed forwarding a -> r1 -> r2 -> b, nothing attached
   iplb-ipip    iplbctl: host program on a, relay program on r1 (TCX), relay
-               r1, encap ipip (one 20-byte header a -> r1)
+               r1, encap ipip (one 20-byte header a -> r1); the relays accept
+               tunnels from a's source 10.255.1.1 only
   iplb-gre     the same, encap gre (24 bytes)
   iplb-gue     the same, encap gue (IPv4 + UDP to port 6080, 28 bytes)
   srv6         a: IPv4 route encap seg6 mode encap segs <r1 SID> (IPv6 + SRH
@@ -222,6 +223,7 @@ class Bench:
             for r in relays:
                 self.ctl(r, "attach", "relay", "eth-a" if r == "r1" else "eth-r1")
                 self.ctl(r, "relay", "add", LOOPBACKS[r])
+                self.ctl(r, "relay", "source", "add", LOOPBACKS["a"])  # a's tunnel source
         elif mode == "srv6":
             ipr("r1", "-6 %s/128 encap seg6local action End.DX4 nh4 0.0.0.0 count dev eth-r2"
                 % SID_R1_DX4)
@@ -520,7 +522,8 @@ def main():
         "address is its loopback 10.255.1.1; replies b -> a are routed plainly in every mode.",
         "iplb: `iplbctl attach host eth-r1`, `config source 10.255.1.1` (FIB redirect off), "
         "`prefix add 10.4.1.0/24 relay 10.255.0.1 [encap gre|gue]` (iplb-ipip-2: relay "
-        "10.255.0.1,10.255.0.2); relays: `attach relay <ingress dev>`, `relay add <loopback>`.",
+        "10.255.0.1,10.255.0.2); relays: `attach relay <ingress dev>`, `relay add <loopback>`, "
+        "`relay source add 10.255.1.1` (a's tunnel source).",
         "SRv6: a `ip route replace 10.4.1.0/24 encap seg6 mode encap segs fc00:1::d4 dev eth-r1 "
         "src 10.255.1.1`; r1 `ip -6 route replace fc00:1::d4/128 encap seg6local action "
         "End.DX4 nh4 0.0.0.0 count dev eth-r2` (nh4 0.0.0.0: the inner destination's route; "

@@ -231,6 +231,48 @@ Error layout_error(const std::string &where, uint32_t version)
 		     " (iplbctl purge removes it, and its table)"};
 }
 
+Error relay_layout_error(const std::string &where, uint32_t version)
+{
+	return Error{"the relay pinned in " + where + " has relay layout " +
+		     std::to_string(version) + ", this build " +
+		     std::to_string(IPLB_RELAY_LAYOUT_VERSION) +
+		     " (iplbctl purge removes it, and its addresses and sources)"};
+}
+
+Result<uint32_t, Error> read_relay_version(int map_fd)
+{
+	iplb_relay_config config;
+	const uint32_t zero = 0;
+	if (bpf_map_lookup_elem(map_fd, &zero, &config) != 0)
+		return unexpected(os_error("cannot read the relay config", errno));
+	return config.layout_version;
+}
+
+// The relay layout pinned in dir: none if no relay map is pinned there; 1 if
+// relay maps are, but no config map (layout 1 had none); else the config's
+// version (0: maps just made, not yet stamped).
+Result<std::optional<uint32_t>, Error> pinned_relay_layout(const PinDir &dir)
+{
+	UniqueFd config(bpf_obj_get((dir / "iplb_relay_config").c_str()));
+	if (config) {
+		auto version = read_relay_version(config.get());
+		if (!version)
+			return unexpected(version.error());
+		return std::optional<uint32_t>{*version};
+	}
+	if (errno != ENOENT)
+		return unexpected(os_error("cannot open " + (dir / "iplb_relay_config"), errno));
+	for (const char *name : {"iplb_local_v4", "iplb_local_v6", "iplb_relay_counters"})
+		if (::access((dir / name).c_str(), F_OK) == 0)
+			return std::optional<uint32_t>{1};
+	return std::optional<uint32_t>{};
+}
+
+std::string family_name(const IpPrefix &prefix)
+{
+	return is_v6(prefix) ? "IPv6" : "IPv4";
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------
@@ -470,17 +512,26 @@ Status HostMaps::clear_counters(uint32_t id)
 
 Result<RelayMaps, Error> RelayMaps::from_pins(const PinDir &dir)
 {
-	auto local = pinned_map(dir, "iplb_local_v4");
-	if (!local)
-		return unexpected(local.error());
-	auto local6 = pinned_map(dir, "iplb_local_v6");
-	if (!local6)
-		return unexpected(Error{local6.error().message +
-					" (pinned by an older relay program? attach it again)"});
-	auto counters = pinned_map(dir, "iplb_relay_counters");
-	if (!counters)
-		return unexpected(counters.error());
-	return RelayMaps(std::move(*local), std::move(*local6), std::move(*counters));
+	// The layout first: pins of another layout may lack maps, or mean
+	// something else by them.
+	auto version = pinned_relay_layout(dir);
+	if (!version)
+		return unexpected(version.error());
+	if (!*version)
+		return unexpected(Error{"no relay in " + dir.path + " (iplbctl attach relay DEV)"});
+	if (**version != IPLB_RELAY_LAYOUT_VERSION)
+		return unexpected(relay_layout_error(dir.path, **version));
+	std::array<UniqueFd, 6> fds;
+	const char *names[] = {"iplb_local_v4",	  "iplb_local_v6",     "iplb_sources_v4",
+			       "iplb_sources_v6", "iplb_relay_config", "iplb_relay_counters"};
+	for (size_t i = 0; i < fds.size(); i++) {
+		auto fd = pinned_map(dir, names[i]);
+		if (!fd)
+			return unexpected(fd.error());
+		fds[i] = std::move(*fd);
+	}
+	return RelayMaps(std::move(fds[0]), std::move(fds[1]), std::move(fds[2]), std::move(fds[3]),
+			 std::move(fds[4]), std::move(fds[5]));
 }
 
 Status RelayMaps::add_local(const IpAddress &address)
@@ -535,9 +586,64 @@ Result<std::vector<IpAddress>, Error> RelayMaps::locals() const
 	return out;
 }
 
+Status RelayMaps::add_source(const IpPrefix &prefix)
+{
+	const LpmKey key = key_of(prefix, sources_.get(), sources6_.get());
+	const uint8_t present = 1;
+	if (bpf_map_update_elem(key.map_fd, &key, &present, BPF_ANY) != 0) {
+		if (errno == ENOSPC)
+			return unexpected(Error{"cannot allow tunnel source " + to_string(prefix) +
+						": a relay takes at most " +
+						std::to_string(IPLB_MAX_SOURCES) + " " +
+						family_name(prefix) + " source prefixes"});
+		return unexpected(
+			os_error("cannot allow tunnel source " + to_string(prefix), errno));
+	}
+	return ok();
+}
+
+Status RelayMaps::remove_source(const IpPrefix &prefix)
+{
+	const LpmKey key = key_of(prefix, sources_.get(), sources6_.get());
+	if (bpf_map_delete_elem(key.map_fd, &key) != 0)
+		return unexpected(
+			errno == ENOENT
+				? Error{to_string(prefix) + " is not an allowed tunnel source here"}
+				: os_error("cannot remove tunnel source " + to_string(prefix),
+					   errno));
+	return ok();
+}
+
+Result<std::vector<IpPrefix>, Error> RelayMaps::sources() const
+{
+	auto v4 = entries<iplb_v4_key, uint8_t>(sources_.get(), "tunnel sources");
+	if (!v4)
+		return unexpected(v4.error());
+	auto v6 = entries<iplb_v6_key, uint8_t>(sources6_.get(), "tunnel sources");
+	if (!v6)
+		return unexpected(v6.error());
+	std::vector<IpPrefix> out;
+	for (const auto &[key, present] : *v4)
+		out.push_back(
+			Ipv4Prefix{Ipv4{ntohl(key.addr)}, static_cast<uint8_t>(key.prefixlen)});
+	for (const auto &[key, present] : *v6) {
+		Ipv6Prefix prefix;
+		std::memcpy(prefix.address.bytes.data(), key.addr, 16);
+		prefix.length = static_cast<uint8_t>(key.prefixlen);
+		out.push_back(prefix);
+	}
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
 Result<iplb_relay_counters, Error> RelayMaps::counters() const
 {
 	return sum_per_cpu<iplb_relay_counters>(counters_.get(), 0);
+}
+
+Result<uint32_t, Error> RelayMaps::layout_version() const
+{
+	return read_relay_version(config_.get());
 }
 
 // ---------------------------------------------------------------------------
@@ -752,6 +858,16 @@ void RelayProgram::Close::operator()(iplb_relay *skeleton) const
 
 Result<RelayProgram, Error> RelayProgram::make(std::optional<PinDir> pins)
 {
+	if (pins) {
+		// Refuse relay pins of another layout before libbpf tries to reuse
+		// their maps (and fails on the first that differs, obscurely, or
+		// re-adopts one of the same size with another meaning).
+		auto pinned = pinned_relay_layout(*pins);
+		if (!pinned)
+			return unexpected(pinned.error());
+		if (*pinned && **pinned != 0 && **pinned != IPLB_RELAY_LAYOUT_VERSION)
+			return unexpected(relay_layout_error(pins->path, **pinned));
+	}
 	VerifierLog log;
 	std::unique_ptr<iplb_relay, Close> skeleton(iplb_relay__open_opts(log.opts()));
 	if (!skeleton)
@@ -761,8 +877,22 @@ Result<RelayProgram, Error> RelayProgram::make(std::optional<PinDir> pins)
 	if (int rc = iplb_relay__load(skeleton.get()); rc != 0)
 		return unexpected(refused(load_error("the relay program", rc), log));
 	const auto &m = skeleton->maps;
-	RelayMaps maps(dup_fd(m.iplb_local_v4), dup_fd(m.iplb_local_v6),
+	RelayMaps maps(dup_fd(m.iplb_local_v4), dup_fd(m.iplb_local_v6), dup_fd(m.iplb_sources_v4),
+		       dup_fd(m.iplb_sources_v6), dup_fd(m.iplb_relay_config),
 		       dup_fd(m.iplb_relay_counters));
+	auto version = maps.layout_version();
+	if (!version)
+		return unexpected(version.error());
+	if (*version == 0) {
+		// New maps: stamped with their layout, for the next loader.
+		const iplb_relay_config config{IPLB_RELAY_LAYOUT_VERSION};
+		const uint32_t zero = 0;
+		if (bpf_map_update_elem(bpf_map__fd(m.iplb_relay_config), &zero, &config,
+					BPF_ANY) != 0)
+			return unexpected(os_error("cannot write the relay config", errno));
+	} else if (*version != IPLB_RELAY_LAYOUT_VERSION) {
+		return unexpected(relay_layout_error(pins ? pins->path : "(none)", *version));
+	}
 	return RelayProgram(std::move(skeleton), std::move(maps), std::move(pins));
 }
 

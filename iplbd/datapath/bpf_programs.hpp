@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The eBPF programs of kernel/, loaded through their libbpf skeletons, and
-// typed access to their maps: the host's encapsulation table and the relay's
-// decapsulation addresses.
+// typed access to their maps: the host's encapsulation table, and the relay's
+// decapsulation addresses and the tunnel sources it accepts.
 //
 // A program opened on a pin directory pins its maps there, or re-adopts the
 // ones already there (an iplbd restart keeps the table); its TCX links are
@@ -116,20 +116,35 @@ private:
 
 class RelayMaps {
 public:
+	// Refuses pins of another layout (including layout 1, which had no
+	// config map), and a pin directory without a relay.
 	static Result<RelayMaps, Error> from_pins(const PinDir &dir);
 
+	// The addresses tunnels are decapsulated for.
 	Status add_local(const IpAddress &address);
 	Status remove_local(const IpAddress &address);
 	Result<std::vector<IpAddress>, Error> locals() const; // IPv4 first
-	Result<iplb_relay_counters, Error> counters() const;  // summed over CPUs
+
+	// The prefixes a tunnel's outer source must be in to be decapsulated
+	// (an address: its /32 or /128); none of a family: every tunnel of that
+	// family is refused. At most IPLB_MAX_SOURCES per family.
+	Status add_source(const IpPrefix &prefix);
+	Status remove_source(const IpPrefix &prefix);
+	Result<std::vector<IpPrefix>, Error> sources() const; // IPv4 first, each in order
+
+	Result<iplb_relay_counters, Error> counters() const; // summed over CPUs
+	Result<uint32_t, Error> layout_version() const;
 
 private:
 	friend class RelayProgram;
-	RelayMaps(UniqueFd local, UniqueFd local6, UniqueFd counters)
-	    : local_(std::move(local)), local6_(std::move(local6)), counters_(std::move(counters))
+	RelayMaps(UniqueFd local, UniqueFd local6, UniqueFd sources, UniqueFd sources6,
+		  UniqueFd config, UniqueFd counters)
+	    : local_(std::move(local)), local6_(std::move(local6)), sources_(std::move(sources)),
+	      sources6_(std::move(sources6)), config_(std::move(config)),
+	      counters_(std::move(counters))
 	{
 	}
-	UniqueFd local_, local6_, counters_;
+	UniqueFd local_, local6_, sources_, sources6_, config_, counters_;
 };
 
 class HostProgram {
@@ -197,7 +212,9 @@ private:
 
 class RelayProgram {
 public:
+	// Maps of its own, gone with it (packet fixtures): no source allowed yet.
 	static Result<RelayProgram, Error> load();
+	// Maps pinned in dir, re-adopted if they are there and of this layout.
 	static Result<RelayProgram, Error> open(const PinDir &dir);
 
 	int prog_fd() const;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The user-space side of the eBPF datapath (iplbd/datapath) on real maps:
-// route records read back as written, the table sync keeps counter slots,
-// maps pinned outlive their program and are re-adopted (or refused, of
-// another layout), instance names are file names. Needs root (CAP_BPF, a
-// bpffs of its own).
+// route records and relay sources read back as written, the table sync keeps
+// counter slots, maps pinned outlive their program and are re-adopted (or
+// refused, of another layout: host and relay), instance names are file
+// names. Needs root (CAP_BPF, a bpffs of its own).
 #include "datapath/bpf_programs.hpp"
 #include "datapath/bpf_route_table.hpp"
 #include "datapath/route_record.hpp"
@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "fixtures.hpp"
+#include "packet_tester.hpp"
 #include "packets.hpp"
 
 #include <gtest/gtest.h>
@@ -19,10 +20,12 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "iplb_host_layout.h"
+#include "iplb_relay_layout.h"
 
 namespace iplb {
 namespace {
@@ -45,6 +48,42 @@ TEST(HostMaps, RoutesReadBackAsWritten)
 	ASSERT_TRUE(program->maps().delete_route(destination));
 	EXPECT_FALSE(*program->maps().route(destination));
 	EXPECT_FALSE(program->maps().delete_route(destination)) << "nothing left to delete";
+}
+
+TEST(RelayMaps, SourcesReadBackAsWrittenEachFamilyBounded)
+{
+	auto program = RelayProgram::load();
+	ASSERT_TRUE(program) << program.error().message;
+	RelayMaps &maps = program->maps();
+	EXPECT_EQ(*maps.layout_version(), uint32_t{IPLB_RELAY_LAYOUT_VERSION});
+	ASSERT_TRUE(maps.sources());
+	EXPECT_TRUE(maps.sources()->empty()) << "nothing allowed until told";
+
+	const std::vector<IpPrefix> wanted{
+		*parse_prefix("10.255.1.0/24"), *parse_prefix("10.255.2.7/32"),
+		*parse_ipv6_prefix("fc00:ee::1/128"), *parse_ipv6_prefix("fc00:ff::/64")};
+	for (auto it = wanted.rbegin(); it != wanted.rend(); ++it)
+		ASSERT_TRUE(maps.add_source(*it));
+	ASSERT_TRUE(maps.add_source(wanted[0])) << "adding again changes nothing";
+	EXPECT_EQ(*maps.sources(), wanted) << "IPv4 first, each family in order";
+
+	ASSERT_TRUE(maps.remove_source(wanted[1]));
+	auto again = maps.remove_source(wanted[1]);
+	ASSERT_FALSE(again);
+	EXPECT_EQ(again.error().message, "10.255.2.7/32 is not an allowed tunnel source here");
+	EXPECT_EQ(*maps.sources(), (std::vector<IpPrefix>{wanted[0], wanted[2], wanted[3]}));
+
+	// Up to IPLB_MAX_SOURCES of a family (one is there already), then a
+	// clear refusal; the other family is bounded apart.
+	for (uint32_t i = 1; i < IPLB_MAX_SOURCES; i++)
+		ASSERT_TRUE(maps.add_source(Ipv4Prefix{Ipv4{addr("10.100.0.0") + (i << 8)}, 24}))
+			<< i;
+	auto full = maps.add_source(*parse_prefix("10.99.0.0/16"));
+	ASSERT_FALSE(full);
+	EXPECT_EQ(full.error().message, "cannot allow tunnel source 10.99.0.0/16: a relay takes "
+					"at most 256 IPv4 source prefixes");
+	EXPECT_TRUE(maps.add_source(*parse_ipv6_prefix("fc00:dd::/48")));
+	EXPECT_EQ(maps.sources()->size(), IPLB_MAX_SOURCES + 3);
 }
 
 // sync_table() on the real maps: a prefix that stays keeps its counter slot
@@ -174,6 +213,89 @@ TEST_F(PinnedDatapath, AnotherLayoutIsRefusedNotReused)
 	ASSERT_FALSE(program);
 	EXPECT_NE(program.error().message.find(expected), std::string::npos)
 		<< program.error().message;
+}
+
+TEST_F(PinnedDatapath, TheRelaysAddressesAndSourcesOutliveItsProgram)
+{
+	auto dir = prepare_pin_dir(root_, "a");
+	ASSERT_TRUE(dir) << dir.error().message;
+	auto none = RelayMaps::from_pins(*dir);
+	ASSERT_FALSE(none);
+	EXPECT_EQ(none.error().message, "no relay in " + dir->path + " (iplbctl attach relay DEV)");
+	const IpPrefix hosts = *parse_prefix("10.255.1.0/24");
+	{
+		auto program = RelayProgram::open(*dir);
+		ASSERT_TRUE(program) << program.error().message;
+		ASSERT_TRUE(program->maps().add_local(Ipv4{r1}));
+		ASSERT_TRUE(program->maps().add_source(hosts));
+	}
+	auto maps = RelayMaps::from_pins(*dir);
+	ASSERT_TRUE(maps) << maps.error().message;
+	EXPECT_EQ(*maps->sources(), std::vector<IpPrefix>{hosts});
+	EXPECT_EQ(*maps->layout_version(), uint32_t{IPLB_RELAY_LAYOUT_VERSION});
+
+	// The next program re-adopts them, and refuses and counts at once.
+	auto again = RelayProgram::open(*dir);
+	ASSERT_TRUE(again) << again.error().message;
+	const Bytes strangers =
+		ethernet(ipip(addr("10.0.1.1"), r1, udp_packet(udp_spec()), udp_spec()));
+	auto out = test_run(again->prog_fd(), strangers);
+	ASSERT_TRUE(out);
+	EXPECT_EQ(out->verdict, tc_act_shot);
+	EXPECT_EQ(maps->counters()->refused_source, 1u) << "one set of maps, seen from both";
+}
+
+// What a relay of layout 1 left pinned (iplbctl attach relay before allowed
+// sources): its maps by hand, as that build made them, without a config.
+void pin_relay_of_layout_1(const PinDir &dir)
+{
+	struct Old {
+		const char *name;
+		bpf_map_type type;
+		uint32_t key, value, entries;
+	};
+	for (const Old &old : {Old{"iplb_local_v4", BPF_MAP_TYPE_HASH, 4, 1, 64},
+			       Old{"iplb_local_v6", BPF_MAP_TYPE_HASH, 16, 1, 64},
+			       Old{"iplb_relay_counters", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 40, 1}}) {
+		UniqueFd fd(bpf_map_create(old.type, old.name, old.key, old.value, old.entries,
+					   nullptr));
+		ASSERT_TRUE(fd) << old.name << ": " << std::strerror(errno);
+		ASSERT_EQ(bpf_obj_pin(fd.get(), (dir / old.name).c_str()), 0) << old.name;
+	}
+}
+
+TEST_F(PinnedDatapath, ARelayOfAnotherLayoutIsRefusedNotReused)
+{
+	auto dir = prepare_pin_dir(root_, "a");
+	ASSERT_TRUE(dir);
+	ASSERT_NO_FATAL_FAILURE(pin_relay_of_layout_1(*dir));
+	const std::string expected = "the relay pinned in " + dir->path +
+				     " has relay layout 1, this build " +
+				     std::to_string(IPLB_RELAY_LAYOUT_VERSION) +
+				     " (iplbctl purge removes it, and its addresses and sources)";
+	auto maps = RelayMaps::from_pins(*dir);
+	ASSERT_FALSE(maps);
+	EXPECT_EQ(maps.error().message, expected);
+	auto program = RelayProgram::open(*dir);
+	ASSERT_FALSE(program);
+	EXPECT_EQ(program.error().message, expected) << "before libbpf's own, obscure error";
+
+	// Purged, the instance takes the new layout; a later one is refused too.
+	ASSERT_TRUE(purge(*dir));
+	dir = prepare_pin_dir(root_, "a");
+	ASSERT_TRUE(dir);
+	ASSERT_TRUE(RelayProgram::open(*dir));
+	const iplb_relay_config newer{IPLB_RELAY_LAYOUT_VERSION + 1};
+	const uint32_t zero = 0;
+	UniqueFd config(bpf_obj_get((*dir / "iplb_relay_config").c_str()));
+	ASSERT_EQ(bpf_map_update_elem(config.get(), &zero, &newer, BPF_ANY), 0);
+	auto later = RelayProgram::open(*dir);
+	ASSERT_FALSE(later);
+	EXPECT_NE(later.error().message.find(
+			  "has relay layout " + std::to_string(IPLB_RELAY_LAYOUT_VERSION + 1) +
+			  ", this build " + std::to_string(IPLB_RELAY_LAYOUT_VERSION)),
+		  std::string::npos)
+		<< later.error().message;
 }
 
 TEST(PinDir, InstanceNamesAreFileNames)

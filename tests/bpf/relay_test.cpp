@@ -28,6 +28,8 @@ using namespace test;
 
 struct RelaySetup {
 	std::vector<IpAddress> locals{Ipv4{r1}}; // the addresses it decapsulates for
+	// the tunnel sources it accepts: by default the host's loopback
+	std::vector<IpPrefix> sources{Ipv4Prefix{Ipv4{source}, 32}};
 };
 
 using RelayCase = PacketCase<RelaySetup, iplb_relay_counters>;
@@ -44,6 +46,8 @@ public:
 		program_.emplace(std::move(*loaded));
 		for (const IpAddress &local : setup.locals)
 			ASSERT_TRUE(program_->maps().add_local(local));
+		for (const IpPrefix &prefix : setup.sources)
+			ASSERT_TRUE(program_->maps().add_source(prefix));
 	}
 
 	int prog_fd() const { return program_->prog_fd(); }
@@ -58,6 +62,7 @@ public:
 		EXPECT_EQ(got->not_local, want.not_local) << "not_local";
 		EXPECT_EQ(got->fragments, want.fragments) << "fragments";
 		EXPECT_EQ(got->malformed, want.malformed) << "malformed";
+		EXPECT_EQ(got->refused_source, want.refused_source) << "refused_source";
 	}
 
 private:
@@ -79,6 +84,30 @@ iplb_relay_counters passed_on(decltype(iplb_relay_counters::malformed) iplb_rela
 	iplb_relay_counters counters{};
 	counters.*reason = 1;
 	return counters;
+}
+
+// One tunnel refused for its outer source: dropped, counted there only.
+iplb_relay_counters refused_once()
+{
+	iplb_relay_counters counters{};
+	counters.refused_source = 1;
+	return counters;
+}
+
+// Outer sources no setup allows: another host's link address, and one just
+// outside the loopbacks' /24.
+const uint32_t stranger = addr("10.0.1.1");
+const uint32_t next_range = addr("10.255.2.1");
+const Addr6 stranger6 = addr6("fc00:a1::1");
+
+IpPrefix v4_prefix(const char *text)
+{
+	return *parse_prefix(text);
+}
+
+IpPrefix v6_prefix(const char *text)
+{
+	return *parse_ipv6_prefix(text);
 }
 
 std::vector<RelayCase> relay_cases()
@@ -138,6 +167,8 @@ std::vector<RelayCase> relay_cases()
 	}
 	auto to_r1 = spec;
 	to_r1.dst = r1;
+	auto from_source_to_r1 = to_r1;
+	from_source_to_r1.src = source;
 	{
 		// Other UDP to the relay, even to a relay address, is not a
 		// tunnel: passed on and not counted.
@@ -150,7 +181,8 @@ std::vector<RelayCase> relay_cases()
 			.counters = iplb_relay_counters{},
 		});
 		// GUE whose payload is not IPv4 (a GUE header, variant 0).
-		const Bytes variant0 = ethernet(ipv4(to_r1, udp(50001, 6080, Bytes(24, 0))));
+		const Bytes variant0 =
+			ethernet(ipv4(from_source_to_r1, udp(50001, 6080, Bytes(24, 0))));
 		cases.push_back({
 			.description = "passes on GUE variant 0",
 			.input = variant0,
@@ -176,7 +208,7 @@ std::vector<RelayCase> relay_cases()
 			.verdict = tcx_next,
 			.counters = iplb_relay_counters{},
 		});
-		auto fragment = to_r1;
+		auto fragment = from_source_to_r1;
 		fragment.protocol = proto_ipip;
 		fragment.df = false;
 		fragment.mf = true;
@@ -187,6 +219,154 @@ std::vector<RelayCase> relay_cases()
 			.expected = first_fragment,
 			.verdict = tcx_next,
 			.counters = passed_on(&iplb_relay_counters::fragments),
+		});
+		// Reassembled, the stack would hand it to whatever takes IPIP.
+		fragment.src = stranger;
+		const Bytes strangers_fragment = ethernet(ipv4(fragment, inner));
+		cases.push_back({
+			.description = "refuses fragments from a source not allowed",
+			.input = strangers_fragment,
+			.expected = strangers_fragment,
+			.verdict = tc_act_shot,
+			.counters = refused_once(),
+		});
+	}
+
+	// Allowed tunnel sources. The attack: a packet with a forged inner
+	// source (192.0.2.66), tunnelled to a relay by anyone, must not be
+	// unwrapped and forwarded.
+	auto forged = spec;
+	forged.src = addr("192.0.2.66");
+	const Bytes forged_inner = udp_packet(forged);
+	{
+		const Bytes frame = ethernet(ipip(stranger, r1, forged_inner, forged));
+		cases.push_back({
+			.description = "refuses IPIP from a source outside every allowed prefix",
+			.setup = {.sources = {v4_prefix("10.255.1.1/32"), v4_prefix("10.9.0.0/16"),
+					      v6_prefix("fc00:a1::/64")}},
+			.input = frame,
+			.expected = frame,
+			.verdict = tc_act_shot, // dropped, not the stack's
+			.counters = refused_once(),
+		});
+		const Bytes allowed = ethernet(ipip(source, r1, forged_inner, forged));
+		cases.push_back({
+			.description = "unwraps IPIP from an allowed source, whatever is inside",
+			.input = allowed,
+			.expected = ethernet(forged_inner),
+			.verdict = tcx_pass,
+			.counters = decapsulated_once(allowed.size()),
+		});
+	}
+	{
+		const Bytes frame = ethernet(gre(stranger, r1, forged_inner, forged));
+		cases.push_back({
+			.description = "refuses GRE from a source not allowed",
+			.input = frame,
+			.expected = frame,
+			.verdict = tc_act_shot,
+			.counters = refused_once(),
+		});
+	}
+	{
+		const Bytes frame = ethernet(gue(stranger, r1, 50001, forged_inner, forged));
+		cases.push_back({
+			.description = "refuses GUE from a source not allowed",
+			.input = frame,
+			.expected = frame,
+			.verdict = tc_act_shot,
+			.counters = refused_once(),
+		});
+	}
+	{
+		const Bytes frame = ethernet(ipip(source, r1, inner, spec));
+		cases.push_back({
+			.description = "refuses every tunnel when no source is allowed",
+			.setup = {.sources = {}},
+			.input = frame,
+			.expected = frame,
+			.verdict = tc_act_shot,
+			.counters = refused_once(),
+		});
+	}
+	{
+		// A prefix allows its whole range, and nothing beside it.
+		const RelaySetup range = {.sources = {v4_prefix("10.255.1.0/24")}};
+		const uint32_t another_host = addr("10.255.1.77");
+		const Bytes gre_frame = ethernet(gre(another_host, r1, inner, spec));
+		cases.push_back({
+			.description = "a prefix allows every source in its range",
+			.setup = range,
+			.input = gre_frame,
+			.expected = ethernet(inner),
+			.verdict = tcx_pass,
+			.counters = decapsulated_once(gre_frame.size()),
+		});
+		const Bytes gue_frame = ethernet(gue(another_host, r1, 50001, inner, spec));
+		cases.push_back({
+			.description = "a prefix allows GUE from its range",
+			.setup = range,
+			.input = gue_frame,
+			.expected = ethernet(inner),
+			.verdict = tcx_pass,
+			.counters = decapsulated_once(gue_frame.size()),
+		});
+		const Bytes outside = ethernet(ipip(next_range, r1, inner, spec));
+		cases.push_back({
+			.description = "a prefix allows nothing outside its range",
+			.setup = range,
+			.input = outside,
+			.expected = outside,
+			.verdict = tc_act_shot,
+			.counters = refused_once(),
+		});
+	}
+	{
+		// A tunnel to another address is not this relay's to judge.
+		const Bytes transit = ethernet(ipip(stranger, r2, inner, spec));
+		cases.push_back({
+			.description = "passes on a tunnel to another address from any source",
+			.input = transit,
+			.expected = transit,
+			.verdict = tcx_next,
+			.counters = passed_on(&iplb_relay_counters::not_local),
+		});
+	}
+	{
+		// Over IPv6: 4in6 from the host's IPv6 loopback, allowed by a /64.
+		const std::vector<IpAddress> locals6{Ipv6{r1_6}};
+		const Bytes frame = ethernet(
+			ip6_tunnel(source6, r1_6, IPLB_ENCAP_IPIP, false, inner, 0x28, 0x12345),
+			ethertype_ipv6);
+		cases.push_back({
+			.description = "unwraps IPv6 tunnels from an allowed IPv6 prefix",
+			.setup = {.locals = locals6, .sources = {v6_prefix("fc00:ff::/64")}},
+			.input = frame,
+			.expected = ethernet(inner),
+			.verdict = tcx_pass,
+			.counters = decapsulated_once(frame.size()),
+		});
+		const Bytes strangers = ethernet(ip6_tunnel(stranger6, r1_6, IPLB_ENCAP_GRE, false,
+							    forged_inner, 0x28, 0x12345),
+						 ethertype_ipv6);
+		cases.push_back({
+			.description = "refuses IPv6 tunnels from a source not allowed",
+			.setup = {.locals = locals6,
+				  .sources = {v6_prefix("fc00:ff::1/128"),
+					      v4_prefix("10.0.0.0/8")}},
+			.input = strangers,
+			.expected = strangers,
+			.verdict = tc_act_shot,
+			.counters = refused_once(),
+		});
+		// The families are apart: an IPv4 prefix allows no IPv6 source.
+		cases.push_back({
+			.description = "an IPv4 prefix allows no IPv6 tunnel",
+			.setup = {.locals = locals6, .sources = {v4_prefix("0.0.0.0/0")}},
+			.input = frame,
+			.expected = frame,
+			.verdict = tc_act_shot,
+			.counters = refused_once(),
 		});
 	}
 	return cases;
@@ -235,6 +415,9 @@ TEST_P(RoundTrip, HostThenEveryRelayGivesBackTheOriginalPacket)
 		auto relay = RelayProgram::load();
 		ASSERT_TRUE(relay) << relay.error().message;
 		ASSERT_TRUE(relay->maps().add_local(r));
+		// Every layer comes from the host's source of the tunnel's family.
+		ASSERT_TRUE(relay->maps().add_source(Ipv4Prefix{Ipv4{source}, 32}));
+		ASSERT_TRUE(relay->maps().add_source(Ipv6Prefix{Ipv6{source6}, 128}));
 		relays.push_back(std::move(*relay));
 	}
 

@@ -135,6 +135,7 @@ def test_unreachable_destination(tmp_path):
 def test_help_and_usage_errors():
     assert run("--help").returncode == 0
     assert "iplbctl [-j] paths" in run("--help").stdout
+    assert "iplbctl relay source add|del PREFIX [PREFIX...]" in run("--help").stdout
     assert run().returncode == 2
     assert run("frobnicate").returncode == 2
 
@@ -174,6 +175,16 @@ if __name__ == "__main__":
     (["prefix", "add", "fc00:4::/129", "relay", "fc00::1"], "prefix length must be 0-128"),
     (["prefix", "add", "fc00:4::/64", "relay", "ff02::1"], "cannot be a relay address"),
     (["relay", "add", "fc00::zz"], "is not an IPv6 address"),
+    (["relay", "frob"], "unknown command 'relay frob': expected add, del, source or show"),
+    (["relay", "show", "10.255.0.1"], "usage: iplbctl relay show"),
+    (["relay", "source"], "usage: iplbctl relay source add|del PREFIX [PREFIX...]"),
+    (["relay", "source", "flush"], "usage: iplbctl relay source add|del PREFIX [PREFIX...]"),
+    (["relay", "source", "add"], "usage: iplbctl relay source add|del PREFIX [PREFIX...]"),
+    (["relay", "source", "add", "10.255.1.1/24"], "host bits are set"),
+    (["relay", "source", "add", "10.255.1.0/24", "10.255.2.1/16"], "host bits are set"),
+    (["relay", "source", "add", "10.255.1.0/33"], "prefix length must be 0-32"),
+    (["relay", "source", "del", "fc00::zz"], "is not an IPv6 address"),
+    (["relay", "source", "add", "fc00:ff::/129"], "prefix length must be 0-128"),
 ])
 def test_bad_datapath_input_is_refused_before_anything_is_touched(tmp_path, args, message):
     # The pin root does not even exist: a bad command must fail on its input.

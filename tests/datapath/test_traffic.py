@@ -3,6 +3,8 @@
 """The eBPF datapath carrying real traffic between network namespaces that
 this test creates (and removes), set up with iplbctl as an operator would.
 
+                      m (10.0.5.1)
+                       |
               +-- r1 (relay 10.255.0.1) --+
     a (host) -+                           +-- r3 (relay 10.255.0.3) -- b 10.4.1.2
               +-- r2 (relay 10.255.0.2) --+
@@ -12,7 +14,9 @@ table sends each flow to 10.4.1.0/24 through one of four relay lists,
 [r1], [r2], [r1, r3], [r2, r3] (the nested ones decapsulated twice), and
 routes the tunnel by the FIB, so flows through r2 leave by the other uplink.
 Every link and loopback has an IPv6 address too (b: fc00:4:1::2), for IPv6
-destinations over IPv4 relays and both families over IPv6 relays.
+destinations over IPv4 relays and both families over IPv6 relays. The relays
+accept tunnels from a's tunnel sources only (its loopbacks, `config source`);
+m is another host of the network, which they must not serve.
 Needs root; every wait is bounded.
 """
 
@@ -28,7 +32,7 @@ from netns import PY, TRAFFIC, Namespaces
 IPLBCTL = os.environ.get("IPLBCTL", "tools/iplbctl/iplbctl")
 NAMESPACES = Namespaces("iplbt")
 ns, sh = NAMESPACES.ns, NAMESPACES.sh
-NODES = ["a", "r1", "r2", "r3", "b"]
+NODES = ["a", "r1", "r2", "r3", "b", "m"]
 LISTS = ["10.255.0.1", "10.255.0.2", "10.255.0.1,10.255.0.3", "10.255.0.2,10.255.0.3"]
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (netns, eBPF)")
@@ -47,6 +51,7 @@ LINKS = [  # (node, ifname, address, peer node, peer ifname, peer address)
     ("r1", "tor3", "10.0.3.1/30", "r3", "from1", "10.0.3.2/30"),
     ("r2", "tor3", "10.0.4.1/30", "r3", "from2", "10.0.4.2/30"),
     ("r3", "lan", "10.4.1.1/24", "b", "lan", "10.4.1.2/24"),
+    ("m", "tor1", "10.0.5.1/30", "r1", "tom", "10.0.5.2/30"),
 ]
 LOOPBACKS = {"a": "10.255.1.1", "r1": "10.255.0.1", "r2": "10.255.0.2", "r3": "10.255.0.3"}
 LINKS6 = [  # the same links' IPv6 addresses
@@ -81,7 +86,12 @@ ROUTES = {
     "r3": ["10.255.1.1/32 via 10.0.3.1", "10.255.0.1/32 via 10.0.3.1",
            "10.255.0.2/32 via 10.0.4.1"],
     "b": ["default via 10.4.1.1"],
+    "m": ["default via 10.0.5.2"],
 }
+# The tunnel sources the relays accept: a's loopbacks, its outer sources.
+SOURCES = ["10.255.1.1/32", "fc00:ff::1/128"]
+RELAY_INTERFACES = {"r1": ["toa", "tor3", "tom"], "r2": ["toa", "tor3"],
+                    "r3": ["from1", "from2"]}
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +102,11 @@ def lab():
             sh("ip", "link", "set", "dev", "lo", "up", node=node)
             sh("sysctl", "-qw", "net.ipv4.ip_forward=1", node=node)
             sh("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", node=node)
+            # A namespace may inherit the host's reverse-path filter; the
+            # relays' own check is under test, and forged sources must get
+            # as far as it.
+            sh("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0",
+               "net.ipv4.conf.default.rp_filter=0", node=node)
         for node, ifname, address, peer, peer_if, peer_address in LINKS:
             sh("ip", "link", "add", ifname, "netns", ns(node), "type", "veth",
                "peer", "name", peer_if, "netns", ns(peer))
@@ -133,14 +148,15 @@ def lab():
         for relays in LISTS:
             args += ["relay", relays]
         iplbctl("a", *args)
-        for relay, interfaces in [("r1", ["toa", "tor3"]), ("r2", ["toa", "tor3"]),
-                                  ("r3", ["from1", "from2"])]:
+        for relay, interfaces in RELAY_INTERFACES.items():
             iplbctl(relay, "attach", "relay", *interfaces)
             # Its loopback's global addresses, both families; not 127.0.0.1
             # or ::1.
             iplbctl(relay, "relay", "add", "dev", "lo")
-            assert iplbctl(relay, "relay", "show", json_out=True)["addresses"] == [
-                LOOPBACKS[relay], LOOPBACKS6[relay]]
+            iplbctl(relay, "relay", "source", "add", *SOURCES)
+            shown = iplbctl(relay, "relay", "show", json_out=True)
+            assert shown["addresses"] == [LOOPBACKS[relay], LOOPBACKS6[relay]]
+            assert shown["sources"] == SOURCES
         yield
     finally:
         for node in NODES:
@@ -341,6 +357,72 @@ def test_traffic_outside_the_table_is_untouched(lab):
     assert decapsulated() == relays_before, "nothing was tunnelled"
 
 
+def relay_show(relay):
+    return iplbctl(relay, "relay", "show", json_out=True)
+
+
+def forged_round(sender, outer_source, first_port, count=10, seconds=2):
+    """count datagrams from a forged inner source, 192.0.2.66, to b, each
+    tunnelled (IP-in-IP) to r1 by sender with outer source outer_source;
+    what b received, by source port."""
+    sink = subprocess.Popen(["ip", "netns", "exec", ns("b"), PY, TRAFFIC, "udp-sink", "5007",
+                             str(seconds), str(count)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(sink.stdout.readline()) == {"ready": True}
+        sh(PY, TRAFFIC, "ipip-send", outer_source, LOOPBACKS["r1"], "192.0.2.66", "10.4.1.2",
+           5007, first_port, count, node=sender)
+        out, _ = sink.communicate(timeout=seconds + 10)
+    finally:
+        sink.kill()
+    return {int(k): v for k, v in json.loads(out.strip().splitlines()[-1]).items()}
+
+
+def test_a_tunnel_from_a_source_not_allowed_is_dropped_not_delivered(lab):
+    """The forged-source attack: m, a host of the network but no allowed
+    tunnel source, tunnels datagrams with a forged inner source to relay r1.
+    r1 must not unwrap them for the stack to forward (b gets nothing), and
+    counts them; a's link address is refused the same way. From a's
+    loopback, an allowed source, the same datagrams are unwrapped and
+    arrive."""
+    before = relay_show("r1")
+    assert forged_round("m", "10.0.5.1", 29000) == {}, "delivered from m"
+    assert forged_round("a", "10.0.1.1", 29100) == {}, "delivered from a's link address"
+    after = relay_show("r1")
+    assert after["refusedSource"] - before["refusedSource"] == 20
+    assert after["decapsulated"] == before["decapsulated"]
+
+    assert forged_round("a", LOOPBACKS["a"], 29200) == {p: 1 for p in range(29200, 29210)}
+    allowed = relay_show("r1")
+    assert allowed["decapsulated"] - after["decapsulated"] == 10
+    assert allowed["refusedSource"] == after["refusedSource"]
+
+
+def test_with_no_source_allowed_every_tunnel_is_refused(lab):
+    """A relay's secure default: no allowed source, nothing decapsulated,
+    even from the host's own tunnel source; and `relay show` says so."""
+    # All or nothing: one prefix that is not there, and none goes.
+    bad = sh(IPLBCTL, "-N", ns("r2"), "-n", ns("r2"), "relay", "source", "del", *SOURCES,
+             "10.9.9.9", check=False)
+    assert bad.returncode == 1 and "10.9.9.9/32 is not an allowed tunnel source" in bad.stderr
+    assert relay_show("r2")["sources"] == SOURCES
+    iplbctl("r2", "relay", "source", "del", *SOURCES)
+    set_lists([LISTS[1]])  # every flow through r2
+    try:
+        shown = iplbctl("r2", "relay", "show")
+        assert "no tunnel sources allowed: every tunnel is refused" in shown, shown
+        before = relay_show("r2")
+        assert udp_round(29500, 20, seconds=2) == {}
+        after = relay_show("r2")
+        assert after["refusedSource"] - before["refusedSource"] == 20
+        assert after["decapsulated"] == before["decapsulated"]
+    finally:
+        iplbctl("r2", "relay", "source", "add", *SOURCES)
+        set_lists(LISTS)
+    assert relay_show("r2")["sources"] == SOURCES
+    assert "tunnel source 10.255.1.1/32" in iplbctl("r2", "relay", "show")
+    assert len(udp_round(29600, 20)) == 20, "allowed again"
+
+
 def test_detach_stops_encapsulation(lab):
     iplbctl("a", "detach", "up1", "up2")
     try:
@@ -367,9 +449,8 @@ def reload_programs(*_):
     """What a restarted iplbd does: load the programs again on the pinned
     maps and swap them into the pinned links, host and relays."""
     iplbctl("a", "attach", "host", "up1", "up2")
-    iplbctl("r1", "attach", "relay", "toa", "tor3")
-    iplbctl("r2", "attach", "relay", "toa", "tor3")
-    iplbctl("r3", "attach", "relay", "from1", "from2")
+    for relay, interfaces in RELAY_INTERFACES.items():
+        iplbctl(relay, "attach", "relay", *interfaces)
 
 
 def reload_programs_while(busy):

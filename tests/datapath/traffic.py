@@ -14,12 +14,19 @@
                                             COUNT datagrams of one flow, GAP
                                             seconds apart
   traffic.py tcp-stream DST PORT SECONDS    one connection, paced, for SECONDS
+  traffic.py ipip-send SRC RELAY INNER_SRC DST PORT FIRST COUNT
+                                            one datagram INNER_SRC -> DST:PORT
+                                            from each source port FIRST..,
+                                            each in IP-in-IP SRC -> RELAY,
+                                            both addresses as given (a raw
+                                            socket: forged sources too)
 """
 
 import hashlib
 import json
 import select
 import socket
+import struct
 import sys
 import time
 
@@ -133,6 +140,31 @@ def tcp_stream(dst, port, seconds):
     print(json.dumps([{"bytes": size, "sha256": digest.hexdigest()}]))
 
 
+def ipv4_header(src, dst, protocol, payload_length):
+    """An IPv4 header, DF, TTL 64, with its checksum."""
+    header = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + payload_length, 0x4242,
+                                   0x4000, 64, protocol, 0, socket.inet_aton(src),
+                                   socket.inet_aton(dst)))
+    total = sum(struct.unpack("!10H", header))
+    total = (total & 0xffff) + (total >> 16)
+    total = (total & 0xffff) + (total >> 16)
+    header[10:12] = struct.pack("!H", ~total & 0xffff)
+    return bytes(header)
+
+
+def ipip_send(src, relay, inner_src, dst, port, first, count):
+    """IP-in-IP written whole (IP_HDRINCL): the kernel takes both headers as
+    they are, so any host can claim any source, outer or inner."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    for sport in range(first, first + count):
+        data = b"iplb %d" % sport
+        udp = struct.pack("!HHHH", sport, port, 8 + len(data), 0) + data  # no checksum
+        inner = ipv4_header(inner_src, dst, socket.IPPROTO_UDP, len(udp)) + udp
+        s.sendto(ipv4_header(src, relay, socket.IPPROTO_IPIP, len(inner)) + inner, (relay, 0))
+    s.close()
+    print(json.dumps({"sent": count}))
+
+
 def main(argv):
     mode, args = argv[1], argv[2:]
     if mode == "udp-sink":
@@ -147,6 +179,8 @@ def main(argv):
         udp_stream(args[0], int(args[1]), int(args[2]), int(args[3]), float(args[4]))
     elif mode == "tcp-stream":
         tcp_stream(args[0], int(args[1]), float(args[2]))
+    elif mode == "ipip-send":
+        ipip_send(args[0], args[1], args[2], args[3], int(args[4]), int(args[5]), int(args[6]))
     else:
         sys.exit(__doc__)
 

@@ -58,6 +58,24 @@ def test_addresses_do_not_overlap(kind):
             assert not one.overlaps(other), (one, other)
 
 
+@pytest.mark.parametrize("kind,ports", [("fattree", 4), ("fattree", 8), ("jellyfish", 6)])
+def test_relays_accept_the_hosts_tunnel_sources_and_nothing_else(kind, ports):
+    fabric = fabric_mod.generate(IPLBCTL, kind, ports, 1, 4)
+    allowed = [ipaddress.ip_network(p) for p in fabric.tunnel_sources()]
+    assert len(allowed) <= 256, "a relay takes 256 prefixes per family"
+
+    def accepted(address):
+        return any(ipaddress.ip_address(address) in network for network in allowed)
+    for host in fabric.hosts:
+        assert accepted(fabric.loopback(host)), host
+        assert all(accepted(a) for a in fabric.subflow_addresses(host)), host
+    for node in fabric.switches + list(fabric_mod.LB_NODES) + [fabric_mod.UPSTREAM]:
+        assert not accepted(fabric.loopback(node)), node
+    for link in fabric.links:
+        for end in (link.a, link.b):
+            assert not accepted(ipaddress.ip_interface(link.address(end)).ip), link
+
+
 def test_fabric_survives_the_state_file():
     fabric = fabric_mod.generate(IPLBCTL, "jellyfish", 4, 2, 4, rate_mbit=7)
     again = fabric_mod.Fabric.from_json(fabric.to_json())

@@ -11,6 +11,8 @@ Names and addresses (every node is an OSPF router; router id = loopback):
     up         10.60.0.3 (bgpd only, ECMP over lb1 and lb2)
 Link n (in the order below) is 10.(100 + n / 64).(n % 64 * 4)/30: .1 on its
 first node, .2 on its second. Node X's interface toward Y is eth-Y.
+The switches' relays accept tunnels from the hosts' sources only
+(Fabric.tunnel_sources).
 """
 
 import ipaddress
@@ -19,6 +21,7 @@ import subprocess
 from dataclasses import dataclass, field
 
 VIP = "10.99.0.1/32"
+SUBFLOW_RANGE = "10.50.0.0/16"  # every host's MPTCP subflow addresses
 LB_NODES = ("lb1", "lb2")
 UPSTREAM = "up"
 
@@ -82,8 +85,21 @@ class Fabric:
         raise ValueError("unknown node %r" % node)
 
     def subflow_addresses(self, host):
-        """The host's extra addresses: one more MPTCP subflow each."""
+        """The host's extra addresses (in SUBFLOW_RANGE): one more MPTCP
+        subflow each."""
         return ["10.50.%d.%d" % (int(host[1:]), n) for n in range(1, self.subflows)]
+
+    def tunnel_sources(self):
+        """The outer sources of the hosts' tunnels, what the switches' relays
+        accept (nothing else): the hosts set no `datapath source`, so a tunnel
+        carries its packet's own source, which the traffic binds to a host's
+        loopback or one of its subflow addresses. Each loopback as a /32 (a
+        fat-tree host shares its /24 with its edge switch), and the subflow
+        range: at most 129 prefixes (8 ports), within a relay's 256."""
+        sources = [self.loopback(host) + "/32" for host in self.hosts]
+        if self.subflows > 1:
+            sources.append(SUBFLOW_RANGE)
+        return sources
 
     def node_of_router(self, router_id):
         """The node whose router id (loopback) this is; None if none."""

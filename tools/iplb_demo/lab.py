@@ -173,11 +173,14 @@ class Lab:
             log("    FRR started in %d of %d nodes" % (started, len(self.fabric.nodes)))
 
     def attach_relays(self):
-        """Every switch decapsulates for its loopback (relay address)."""
+        """Every switch decapsulates for its loopback (relay address), tunnels
+        from the hosts' sources only."""
+        sources = self.fabric.tunnel_sources()
         for switch in self.fabric.switches:
             devs = ["eth-" + link.peer(switch) for link in self.fabric.links_of(switch)]
             self.iplbctl(switch, "attach", "relay", *devs)
             self.iplbctl(switch, "relay", "add", "dev", "lo")
+            self.iplbctl(switch, "relay", "source", "add", *sources)
 
     # --- convergence ---------------------------------------------------------
     def kernel_routes(self, node, *selector):

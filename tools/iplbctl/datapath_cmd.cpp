@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // iplbctl's datapath objects: attach/detach the eBPF programs, the host's
 // prefix table (prefix add|del|show|flush, stats, config) and the relay's
-// addresses (relay add|del|show). Everything goes through the maps pinned
-// for the instance (iplbd/datapath), so a change made here is a change to
-// the running datapath, and a bad command changes nothing.
+// addresses and allowed tunnel sources (relay add|del|source|show).
+// Everything goes through the maps pinned for the instance (iplbd/datapath),
+// so a change made here is a change to the running datapath, and a bad
+// command changes nothing.
 #include "cli.hpp"
 
 #include "datapath/bpf_programs.hpp"
@@ -26,6 +27,7 @@
 #include <set>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 namespace iplbctl {
 namespace {
@@ -53,6 +55,17 @@ IpPrefix prefix_arg(const std::string &text)
 IpAddress address_arg(const std::string &text)
 {
 	return usage_take(iplb::parse_ip_address(text));
+}
+
+// A prefix, or an address standing for its /32 or /128.
+IpPrefix source_arg(const std::string &text)
+{
+	if (text.find('/') != std::string::npos)
+		return prefix_arg(text);
+	const IpAddress address = address_arg(text);
+	if (const Ipv4 *v4 = std::get_if<Ipv4>(&address))
+		return iplb::Ipv4Prefix{*v4, 32};
+	return iplb::Ipv6Prefix{std::get<iplb::Ipv6>(address), 128};
 }
 
 // Keyword grammar, iproute2 style: "relay A,B weight 2 relay C encap ipip
@@ -406,11 +419,54 @@ int flow_command(const Options &o, std::span<const std::string> words)
 	return 0;
 }
 
+// relay source add|del PREFIX...: the outer sources tunnels are accepted
+// from. All or nothing: every prefix is parsed (and, to delete, found) before
+// the first change, and an add the relay refuses takes back the others.
+int relay_source_command(const Options &o, std::span<const std::string> words)
+{
+	if (words.size() < 2 || (words[0] != "add" && words[0] != "del"))
+		throw UsageError("usage: iplbctl relay source add|del PREFIX [PREFIX...]");
+	std::vector<IpPrefix> prefixes;
+	for (const std::string &word : words.subspan(1))
+		prefixes.push_back(source_arg(word));
+	std::sort(prefixes.begin(), prefixes.end());
+	prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+	auto maps = take(iplb::RelayMaps::from_pins(existing(o)));
+	const auto present = take(maps.sources());
+	const auto allowed = [&present](const IpPrefix &p) {
+		return std::binary_search(present.begin(), present.end(), p);
+	};
+	if (words[0] == "del") {
+		for (const IpPrefix &p : prefixes)
+			if (!allowed(p))
+				throw CommandError(iplb::to_string(p) +
+						   " is not an allowed tunnel source here");
+		for (const IpPrefix &p : prefixes)
+			check(maps.remove_source(p));
+		return 0;
+	}
+	std::vector<IpPrefix> added;
+	for (const IpPrefix &p : prefixes) {
+		if (allowed(p))
+			continue;
+		if (auto s = maps.add_source(p); !s) {
+			for (const IpPrefix &q : added)
+				(void)maps.remove_source(q);
+			throw CommandError(s.error().message +
+					   (added.empty() ? "" : " (none of the prefixes added)"));
+		}
+		added.push_back(p);
+	}
+	return 0;
+}
+
 int relay_command(const Options &o, std::span<const std::string> words)
 {
 	if (words.empty())
-		throw UsageError("usage: iplbctl relay add|del|show ...");
+		throw UsageError("usage: iplbctl relay add|del|source|show ...");
 	const std::string verb = words[0];
+	if (verb == "source")
+		return relay_source_command(o, words.subspan(1));
 	if (verb == "add" || verb == "del") {
 		if (words.size() == 3 && words[1] == "dev") {
 			// Every global address of the interface: a relay's loopback.
@@ -437,16 +493,23 @@ int relay_command(const Options &o, std::span<const std::string> words)
 		return 0;
 	}
 	if (verb == "show") {
+		if (words.size() != 1)
+			throw UsageError("usage: iplbctl relay show");
 		auto maps = take(iplb::RelayMaps::from_pins(existing(o)));
 		const auto locals = take(maps.locals());
+		const auto sources = take(maps.sources());
 		const auto c = take(maps.counters());
 		if (o.json) {
-			json addresses = json::array();
+			json addresses = json::array(), allowed = json::array();
 			for (const IpAddress &a : locals)
 				addresses.push_back(iplb::to_string(a));
+			for (const IpPrefix &p : sources)
+				allowed.push_back(iplb::to_string(p));
 			std::printf("%s\n", json({{"addresses", addresses},
+						  {"sources", allowed},
 						  {"decapsulated", c.decapsulated},
 						  {"bytes", c.bytes},
+						  {"refusedSource", c.refused_source},
 						  {"notLocal", c.not_local},
 						  {"fragments", c.fragments},
 						  {"malformed", c.malformed}})
@@ -455,16 +518,23 @@ int relay_command(const Options &o, std::span<const std::string> words)
 		} else {
 			for (const IpAddress &a : locals)
 				std::printf("relay %s\n", iplb::to_string(a).c_str());
-			std::printf("decapsulated %llu packets, %llu bytes; passed on: %llu not "
-				    "local, %llu fragments, %llu malformed\n",
+			for (const IpPrefix &p : sources)
+				std::printf("tunnel source %s\n", iplb::to_string(p).c_str());
+			if (sources.empty())
+				std::printf("no tunnel sources allowed: every tunnel is refused "
+					    "(iplbctl relay source add PREFIX)\n");
+			std::printf("decapsulated %llu packets, %llu bytes; refused %llu from "
+				    "sources not allowed; passed on: %llu not local, %llu "
+				    "fragments, %llu malformed\n",
 				    (unsigned long long)c.decapsulated, (unsigned long long)c.bytes,
+				    (unsigned long long)c.refused_source,
 				    (unsigned long long)c.not_local,
 				    (unsigned long long)c.fragments,
 				    (unsigned long long)c.malformed);
 		}
 		return 0;
 	}
-	throw UsageError("unknown command 'relay " + verb + "': expected add, del or show");
+	throw UsageError("unknown command 'relay " + verb + "': expected add, del, source or show");
 }
 
 int attach_command(const Options &o, std::span<const std::string> words)

@@ -7,9 +7,10 @@ iplbd end to end on a k=4 fat-tree: LSDB -> paths -> kernel table -> traffic.
     under each edge switch (8 hosts); point-to-point links of OSPF cost 10.
 
 Every switch runs zebra and ospfd, and the iplb relay program (decapsulation
-on all its interfaces, for its loopback, attached with iplbctl). Every host
-runs zebra, ospfd (API server on 127.0.0.1) and iplbd with `path k 4` and the
-eBPF host datapath on its uplink. The tests check that:
+on all its interfaces, for its loopback, of tunnels from the hosts' loopbacks
+10.203.0.0/24 only, attached with iplbctl). Every host runs zebra, ospfd (API
+server on 127.0.0.1) and iplbd with `path k 4` and the eBPF host datapath on
+its uplink, its loopback the tunnels' source. The tests check that:
 
 - each host's table (`show iplb table json`, and what the kernel holds,
   `iplbctl prefix show`) equals what the path engine computes offline
@@ -75,6 +76,10 @@ def loopback(name):
             "h": "10.203.0.%d"}[kind] % (number + 1)
 
 
+# The hosts' loopbacks, their tunnels' source: what the switches' relays accept.
+HOST_SOURCES = "10.203.0.0/24"
+
+
 def links():
     """(a, b) pairs: core i to aggregation i//2 of every pod, aggregations to
     both edges of their pod, each edge to its host."""
@@ -131,7 +136,8 @@ def write_configs(name, directory):
     if name in HOSTS:
         files["iplbd.conf"] = [
             "router iplb", " lsdb debounce 50 max-hold 500", " path k %d" % K,
-            " datapath bpf instance %s" % name, " datapath interface %s" % interfaces(name)[0][0], "exit"]
+            " datapath bpf instance %s" % name, " datapath interface %s" % interfaces(name)[0][0],
+            " datapath source %s" % loopback(name), "exit"]
     paths = {}
     for filename, lines in files.items():
         path = os.path.join(directory, "%s-%s" % (name, filename))
@@ -158,8 +164,10 @@ def setup_module(mod):
     for name in SWITCHES:
         router = tgen.gears[name]
         devices = " ".join(i for i, _, _ in interfaces(name))
-        output = router.cmd("%s -n %s attach relay %s && %s -n %s relay add %s && echo attached"
-                            % (IPLBCTL, name, devices, IPLBCTL, name, loopback(name)))
+        output = router.cmd("%s -n %s attach relay %s && %s -n %s relay add %s && "
+                            "%s -n %s relay source add %s && echo attached"
+                            % (IPLBCTL, name, devices, IPLBCTL, name, loopback(name),
+                               IPLBCTL, name, HOST_SOURCES))
         assert "attached" in output, "%s: %s" % (name, output)
 
 
@@ -259,6 +267,12 @@ def relay_counts():
             for name in (core(i) for i in range(4))}
 
 
+def refused_counts():
+    tgen = get_topogen()
+    return {name: iplbctl_json(tgen.gears[name], "relay", "show")["refusedSource"]
+            for name in SWITCHES}
+
+
 def send_udp(src, dst, count, first_port=20000):
     """count flows (one datagram each) from src to dst's loopback; the number
     received."""
@@ -287,9 +301,10 @@ def send_udp(src, dst, count, first_port=20000):
 
 
 def test_flows_between_pods_cross_every_core_switch():
-    before = relay_counts()
+    before, refused_before = relay_counts(), refused_counts()
     received = send_udp("h00", "h30", 200)
     after = relay_counts()
+    assert refused_counts() == refused_before, "the host's tunnels are all accepted"
     crossed = {name: after[name] - before[name] for name in after}
     logger.info("decapsulated by the core switches: %s", crossed)
     assert received == 200

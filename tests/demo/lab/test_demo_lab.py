@@ -94,6 +94,28 @@ def test_only_iplb_tunnels_and_it_tunnels_everything(results):
             assert result["tunnelled_bytes"] == 0, key
 
 
+def relays():
+    """Every switch's relay: iplbctl relay show, by instance (dc-s...)."""
+    out = {}
+    for instance in sorted(os.listdir("/run/iplb/bpf")):
+        if instance.startswith("dc-s"):
+            shown = subprocess.run([os.path.join(BINDIR, "iplbctl"), "-j", "-N", instance, "-n",
+                                    instance, "relay", "show"], capture_output=True, text=True,
+                                   timeout=30)
+            assert shown.returncode == 0, shown.stderr
+            out[instance] = json.loads(shown.stdout)
+    return out
+
+
+def test_the_relays_take_the_hosts_tunnels_and_refuse_none(results):
+    shown = relays()
+    assert len(shown) == 20, "every switch of the k=4 fat-tree"
+    for instance, relay in shown.items():
+        assert relay["refusedSource"] == 0, (instance, relay)
+        assert "10.50.0.0/16" in relay["sources"] and len(relay["sources"]) == 16 + 1, relay
+    assert sum(relay["decapsulated"] for relay in shown.values()) > 0
+
+
 def test_mptcp_opened_its_subflows(results):
     runs = results[1]["results"]
     # 16 connections, 3 joins each (4 subflows).
