@@ -5,8 +5,11 @@
 #include "pipeline/host_pipeline.hpp"
 
 #include "generators/generators.hpp"
+#include "roles/host_config.hpp"
 #include "topology/json_format.hpp"
 #include "topology/topology.hpp"
+
+#include "iplb_host_layout.h"
 
 #include <gtest/gtest.h>
 
@@ -439,6 +442,37 @@ TEST(PipelineConfigCheck, MoreStaticRoutesThanTheTableHoldsAreRefused)
 	EXPECT_TRUE(pipeline.config().static_routes.empty()) << "unchanged";
 	config.capacity.reset();
 	EXPECT_TRUE(validate(config)) << "no datapath, no bound";
+}
+
+// What the northbound's pre-validation asks (iplb_settings_check()): with
+// the eBPF datapath, more static routes than its table holds are refused
+// with a message; without a datapath they are only computed.
+TEST(HostPlaneConfigCheck, MoreStaticRoutesThanTheEbpfTableHoldsAreRefused)
+{
+	const auto build = [](std::string_view engine, size_t statics) {
+		HostPlaneConfigBuilder builder;
+		builder.path(8, "cost", "exact", 8);
+		builder.datapath(engine, "", "ipip", "hash", 0, 30000);
+		for (size_t i = 0; i < statics; i++) {
+			const std::string prefix = "10." + std::to_string(i / 256) + "." +
+						   std::to_string(i % 256) + ".0/24";
+			builder.static_list(prefix, "10.255.0.2");
+		}
+		return builder.finish();
+	};
+	auto fits = build("bpf", IPLB_MAX_ROUTES);
+	ASSERT_TRUE(fits) << fits.error().message;
+	EXPECT_EQ(fits->pipeline.capacity, size_t{IPLB_MAX_ROUTES});
+	auto refused = build("bpf", IPLB_MAX_ROUTES + 1);
+	ASSERT_FALSE(refused);
+	EXPECT_EQ(refused.error().message,
+		  std::to_string(IPLB_MAX_ROUTES + 1) +
+			  " static routes: more than the datapath's table holds (" +
+			  std::to_string(IPLB_MAX_ROUTES) +
+			  " destinations, static routes included)");
+	auto computed_only = build("none", IPLB_MAX_ROUTES + 1);
+	ASSERT_TRUE(computed_only) << computed_only.error().message;
+	EXPECT_EQ(computed_only->pipeline.capacity, std::nullopt);
 }
 
 TEST(PipelineConfigCheck, RefusesWhatCannotBeInstalled)
