@@ -6,6 +6,7 @@
 
 #include "generators/generators.hpp"
 #include "roles/host_config.hpp"
+#include "show/show.hpp"
 #include "topology/json_format.hpp"
 #include "topology/topology.hpp"
 
@@ -423,6 +424,50 @@ TEST_F(HostPipelineTest, AFailedWriteIsMarkedNotInstalledWithTheError)
 	pipeline_.rerun();
 	EXPECT_TRUE(pipeline_.not_installed().empty());
 	EXPECT_EQ(pipeline_.fill().installed, 15u);
+}
+
+// `show iplb table`: what is installed with its relays, what is not with
+// why and without relays.
+TEST_F(HostPipelineTest, TheTableShowsWhatIsNotInstalledAndWhy)
+{
+	PipelineConfig config;
+	config.static_routes = {static_route("192.0.2.0/24"), static_route("198.51.100.0/24")};
+	config.capacity = 10;
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+
+	const std::string text = table_text(pipeline_);
+	EXPECT_NE(text.find("Destinations: 17; table capacity 10: 10 installed, 7 NOT installed "
+			    "(7 table full)\n"),
+		  std::string::npos)
+		<< text;
+	EXPECT_NE(text.find("\n  10.4.3.3/32 not installed: table full\n"), std::string::npos)
+		<< text;
+	EXPECT_EQ(text.find("10.4.3.3/32 encap"), std::string::npos) << "no relays: " << text;
+	EXPECT_NE(text.find("\n  192.0.2.0/24 encap ipip mode hash relay 10.200.0.0\n"),
+		  std::string::npos)
+		<< text;
+
+	const auto json = table_json(pipeline_);
+	EXPECT_EQ(json["fill"],
+		  nlohmann::ordered_json::parse(R"({"capacity": 10, "destinations": 17,
+			"installed": 10, "notInstalled": 7, "tableFull": 7, "writeFailed": 0})"));
+	EXPECT_EQ(json["routes"].size(), 10u);
+	ASSERT_EQ(json["notInstalled"].size(), 7u);
+	EXPECT_EQ(
+		json["notInstalled"].back(),
+		nlohmann::ordered_json::parse(
+			R"({"prefix": "10.4.3.3/32", "installed": false, "reason": "table full"})"));
+	for (const auto &route : json["routes"])
+		EXPECT_NE(route["prefix"], "10.4.3.3/32");
+
+	// No bound: no capacity shown, nothing marked.
+	config.capacity.reset();
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.rerun();
+	EXPECT_TRUE(table_json(pipeline_)["fill"]["capacity"].is_null());
+	EXPECT_EQ(table_json(pipeline_)["notInstalled"].size(), 0u);
+	EXPECT_NE(table_text(pipeline_).find("Destinations: 17\n"), std::string::npos);
 }
 
 TEST(PipelineConfigCheck, MoreStaticRoutesThanTheTableHoldsAreRefused)
