@@ -304,8 +304,10 @@ size_t HostPipeline::resync()
 	if (table_ == nullptr || !computed_)
 		return 0;
 	// Errors were logged when the table was computed; they stay counted
-	// there, not once a second.
-	auto result = sync_table(*table_, desired_);
+	// there, not once a second. What is installed is what this sync found
+	// or wrote: a write that failed then and succeeds now is installed.
+	auto result = sync_table(*table_, desired_, config_.capacity);
+	note_sync(&result);
 	if (!result)
 		return 0;
 	const size_t changed = result->put + result->removed;

@@ -145,7 +145,8 @@ public:
 	// (a record changed or removed behind our back): how many records it
 	// wrote or removed. Nothing is recomputed.
 	// Counted apart (records_repaired), not as a sync: it runs every
-	// second, and the sync counters tell about recomputes.
+	// second, and the sync counters tell about recomputes. Updates
+	// not_installed() and fill().
 	size_t resync();
 
 	// What the table should hold: every destination that fits in it

@@ -426,6 +426,33 @@ TEST_F(HostPipelineTest, AFailedWriteIsMarkedNotInstalledWithTheError)
 	EXPECT_EQ(pipeline_.fill().installed, 15u);
 }
 
+// The reconciler's resync (every second) into a full table: a record
+// written behind iplbd's back is removed before the one that failed is
+// written again, and what is installed is what the resync left.
+TEST_F(HostPipelineTest, AResyncOfAFullTableRemovesStrangersFirstAndUpdatesTheFill)
+{
+	PipelineConfig config;
+	config.static_routes = {static_route("192.0.2.0/24"), static_route("198.51.100.0/24")};
+	config.capacity = 10;
+	table_.capacity = 10;
+	table_.fail = prefix("10.1.2.3/32"); // ranks first among the computed
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+	EXPECT_EQ(pipeline_.fill().installed, 9u);
+	EXPECT_EQ(pipeline_.fill().write_failed, 1u);
+	EXPECT_EQ(pipeline_.fill().table_full, 7u);
+
+	table_.fail.reset();
+	const RouteSpec stranger = static_route("203.0.113.0/24");
+	table_.routes_[stranger.prefix] = stranger; // iplbctl prefix add: the table is full
+	EXPECT_EQ(pipeline_.resync(), 2u);
+	EXPECT_FALSE(table_.routes_.count(stranger.prefix));
+	EXPECT_TRUE(table_.routes_.count(prefix("10.1.2.3/32")));
+	EXPECT_EQ(pipeline_.fill().installed, 10u);
+	EXPECT_EQ(pipeline_.fill().write_failed, 0u);
+	EXPECT_EQ(pipeline_.not_installed().size(), 7u);
+}
+
 // `show iplb table`: what is installed with its relays, what is not with
 // why and without relays.
 TEST_F(HostPipelineTest, TheTableShowsWhatIsNotInstalledAndWhy)
