@@ -90,6 +90,11 @@ Status validate(const PipelineConfig &config)
 			return unexpected(Error{"static route " + to_string(route.prefix) + ": " +
 						valid.error().message});
 	}
+	if (config.capacity && config.static_routes.size() > *config.capacity)
+		return unexpected(Error{std::to_string(config.static_routes.size()) +
+					" static routes: more than the datapath's table holds (" +
+					std::to_string(*config.capacity) +
+					" destinations, static routes included)"});
 	return ok();
 }
 
@@ -269,12 +274,23 @@ void HostPipeline::run(const TopologySnapshot &topology)
 	}
 	counters_.recomputes++;
 	computed_ = true;
-	desired_ = std::move(*table);
+	fit_capacity(std::move(*table));
 	if (debug_paths_)
 		log(LogLevel::debug,
-		    "table computed: " + std::to_string(desired_.size()) + " prefixes in " +
-			    std::to_string(counters_.compute.last.count()) + " us");
+		    "table computed: " + std::to_string(desired_.size() + left_out_.size()) +
+			    " prefixes in " + std::to_string(counters_.compute.last.count()) +
+			    " us");
 	sync();
+}
+
+void HostPipeline::fit_capacity(std::vector<RouteSpec> table)
+{
+	std::set<IpPrefix> statics;
+	for (const RouteSpec &route : config_.static_routes)
+		statics.insert(route.prefix);
+	auto admission = admit(std::move(table), statics, config_.capacity);
+	desired_ = std::move(admission.admitted);
+	left_out_ = std::move(admission.left_out);
 }
 
 void HostPipeline::rerun()
@@ -288,8 +304,10 @@ size_t HostPipeline::resync()
 	if (table_ == nullptr || !computed_)
 		return 0;
 	// Errors were logged when the table was computed; they stay counted
-	// there, not once a second.
-	auto result = sync_table(*table_, desired_);
+	// there, not once a second. What is installed is what this sync found
+	// or wrote: a write that failed then and succeeds now is installed.
+	auto result = sync_table(*table_, desired_, config_.capacity);
+	note_sync(&result);
 	if (!result)
 		return 0;
 	const size_t changed = result->put + result->removed;
@@ -305,15 +323,21 @@ size_t HostPipeline::resync()
 
 void HostPipeline::sync()
 {
-	if (table_ == nullptr || !computed_)
+	if (!computed_)
 		return;
+	if (table_ == nullptr) {
+		note_sync(nullptr);
+		return;
+	}
 	const auto start = std::chrono::steady_clock::now();
 	std::optional<LoggedTable> logged;
 	if (debug_datapath_ && datapath_log_)
 		logged.emplace(*table_, datapath_log_);
-	auto result = sync_table(logged ? static_cast<RouteTable &>(*logged) : *table_, desired_);
+	auto result = sync_table(logged ? static_cast<RouteTable &>(*logged) : *table_, desired_,
+				 config_.capacity);
 	counters_.sync.add(since(start));
 	counters_.syncs++;
+	note_sync(&result);
 	if (!result) {
 		counters_.sync_errors++;
 		counters_.last_error = result.error().message;
@@ -337,6 +361,48 @@ void HostPipeline::sync()
 					    " unchanged");
 }
 
+void HostPipeline::note_sync(const Result<SyncResult, Error> *result)
+{
+	const TableFill before = fill_;
+	not_installed_.clear();
+	for (const RouteSpec &route : left_out_)
+		not_installed_.push_back({route.prefix, NotInstalledReason::table_full, {}});
+	size_t failed = 0;
+	if (result && !*result) {
+		// Nothing was written; what the table holds is unknown.
+		failed = desired_.size();
+		for (const RouteSpec &route : desired_)
+			not_installed_.push_back(
+				{route.prefix, NotInstalledReason::write_failed,
+				 "the table could not be read: " + result->error().message});
+	} else if (result) {
+		failed = (*result)->not_written.size();
+		for (const NotWritten &w : (*result)->not_written)
+			not_installed_.push_back(
+				{w.prefix, NotInstalledReason::write_failed, w.error});
+	}
+	std::sort(not_installed_.begin(), not_installed_.end(),
+		  [](const NotInstalled &a, const NotInstalled &b) { return a.prefix < b.prefix; });
+
+	fill_.capacity = config_.capacity;
+	fill_.destinations = desired_.size() + left_out_.size();
+	fill_.installed = result ? desired_.size() - failed : 0;
+	fill_.table_full = left_out_.size();
+	fill_.write_failed = failed;
+	if (fill_.table_full != before.table_full || fill_.capacity != before.capacity) {
+		if (fill_.full())
+			log(LogLevel::warning, "table full: " + std::to_string(fill_.table_full) +
+						       " destinations not installed (capacity " +
+						       std::to_string(*fill_.capacity) + ", " +
+						       std::to_string(fill_.destinations) +
+						       " destinations)");
+		else if (before.full())
+			log(LogLevel::info,
+			    "table no longer full: " + std::to_string(fill_.destinations) +
+				    " destinations, all of them fit");
+	}
+}
+
 Result<PrefixView, Error> HostPipeline::explain(const Ipv4Prefix &prefix) const
 {
 	if (!topology_ || !source_)
@@ -345,12 +411,21 @@ Result<PrefixView, Error> HostPipeline::explain(const Ipv4Prefix &prefix) const
 	if (!source)
 		return unexpected(
 			Error{"router " + to_string(*source_) + " is not in the topology"});
+	const auto left_out = [&]() -> std::optional<NotInstalled> {
+		const auto it = std::lower_bound(
+			not_installed_.begin(), not_installed_.end(), IpPrefix{prefix},
+			[](const NotInstalled &e, const IpPrefix &p) { return e.prefix < p; });
+		if (it != not_installed_.end() && it->prefix == IpPrefix{prefix})
+			return *it;
+		return std::nullopt;
+	};
 	for (const RouteSpec &route : config_.static_routes)
 		if (route.prefix == IpPrefix{prefix}) {
 			PrefixView view;
 			view.prefix = prefix;
 			view.route = route;
 			view.is_static = true;
+			view.not_installed = left_out();
 			return view;
 		}
 	const auto routes = topology_->routes_to(prefix);
@@ -361,7 +436,10 @@ Result<PrefixView, Error> HostPipeline::explain(const Ipv4Prefix &prefix) const
 					" is not a destination (excluded by the configuration)"});
 	CostTreeCache trees(*topology_);
 	// The engine's paths are of the last run's topology, which this is.
-	return destination(*topology_, *source, prefix, trees);
+	auto view = destination(*topology_, *source, prefix, trees);
+	if (view)
+		view->not_installed = left_out();
+	return view;
 }
 
 } // namespace iplb

@@ -4,11 +4,14 @@
 // change), the destinations the operator selected, their relay plans and
 // lists, and a make-before-break sync of the table that writes differences
 // only. It keeps what it computed for `show iplb table|paths` and counts its
-// work for `show iplb counters`.
+// work for `show iplb counters`. A table of bounded capacity gets the
+// destinations that rank first (pipeline/table_limit.hpp); the others are
+// kept as not installed, with the reason.
 #pragma once
 
 #include "paths/engine.hpp"
 #include "pipeline/desired_table.hpp"
+#include "pipeline/table_limit.hpp"
 #include "table/table_sync.hpp"
 #include "util/log.hpp"
 
@@ -55,6 +58,10 @@ struct PipelineConfig {
 	// Destinations outside OSPF, with their lists as configured; a static
 	// route wins over a computed one of the same prefix.
 	std::vector<RouteSpec> static_routes;
+	// How many destinations the datapath's table holds (none: no bound, no
+	// datapath). More static routes are refused; more destinations in all
+	// are ranked (pipeline/table_limit.hpp) and the rest left out.
+	std::optional<size_t> capacity;
 
 	friend bool operator==(const PipelineConfig &, const PipelineConfig &) = default;
 };
@@ -94,6 +101,8 @@ struct PrefixView {
 	RouteSpec route;	   // as computed (before the datapath)
 	size_t lists_too_long = 0; // planned, left out of route (max relays)
 	bool is_static = false;
+	// Why the last run did not install it (none: installed, or no datapath).
+	std::optional<NotInstalled> not_installed;
 };
 
 class HostPipeline {
@@ -136,10 +145,19 @@ public:
 	// (a record changed or removed behind our back): how many records it
 	// wrote or removed. Nothing is recomputed.
 	// Counted apart (records_repaired), not as a sync: it runs every
-	// second, and the sync counters tell about recomputes.
+	// second, and the sync counters tell about recomputes. Updates
+	// not_installed() and fill().
 	size_t resync();
 
+	// What the table should hold: every destination that fits in it
+	// (all of them without a bound), in prefix order.
 	const std::vector<RouteSpec> &desired() const { return desired_; }
+	// The destinations of the last run that are not in the table as
+	// computed: left out for want of room, or their write failed. In prefix
+	// order.
+	const std::vector<NotInstalled> &not_installed() const { return not_installed_; }
+	// Capacity, destinations, installed, not installed and why.
+	const TableFill &fill() const { return fill_; }
 	const PipelineCounters &counters() const { return counters_; }
 	void clear_counters() { counters_ = {}; }
 	// The paths, plans and route of one destination, recomputed now with the
@@ -152,7 +170,12 @@ private:
 	Result<PrefixView, Error> destination(const Topology &topology, Topology::Vertex source,
 					      const Ipv4Prefix &prefix, CostTreeCache &trees) const;
 	bool selected(const Ipv4Prefix &prefix) const;
+	// Ranks the computed table into desired_ and what has no room.
+	void fit_capacity(std::vector<RouteSpec> table);
 	void sync();
+	// After a sync into the table (or none): which destinations are not
+	// installed and why, the fill, a line in the log when that changes.
+	void note_sync(const Result<SyncResult, Error> *result);
 	void log(LogLevel level, const std::string &message) const
 	{
 		if (log_)
@@ -171,6 +194,9 @@ private:
 	std::optional<AllPaths> all_;
 	TopologySnapshot all_topology_;
 	std::vector<RouteSpec> desired_;
+	std::vector<RouteSpec> left_out_; // no room in the table
+	std::vector<NotInstalled> not_installed_;
+	TableFill fill_;
 	bool computed_ = false;
 	PipelineCounters counters_;
 };

@@ -89,6 +89,8 @@ std::string paths_text(const Topology &topology, const PrefixView &view, Metric 
 		}
 	}
 	out << "  route: " << route_text(view.route) << "\n";
+	if (view.not_installed)
+		out << "  not installed: " << to_string(*view.not_installed) << "\n";
 	return out.str();
 }
 
@@ -115,10 +117,15 @@ json paths_json(const Topology &topology, const PrefixView &view, Metric metric)
 		}
 		paths.push_back(entry);
 	}
-	return {{"prefix", to_string(view.prefix)},
-		{"static", view.is_static},
-		{"paths", paths},
-		{"route", route_json(view.route)}};
+	json out = {{"prefix", to_string(view.prefix)},
+		    {"static", view.is_static},
+		    {"paths", paths},
+		    {"route", route_json(view.route)}};
+	if (view.not_installed) {
+		out["installed"] = false;
+		out["reason"] = to_string(*view.not_installed);
+	}
+	return out;
 }
 
 std::string paths_dot(const Topology &topology, const PrefixView &view)

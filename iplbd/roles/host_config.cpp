@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "roles/host_config.hpp"
 
+#include "iplb_host_layout.h"
+
 #include <net/if.h>
 
 #include <algorithm>
@@ -53,12 +55,14 @@ void HostPlaneConfigBuilder::datapath(std::string_view engine, std::string_view 
 	config_.pipeline.mtu = static_cast<uint16_t>(std::min<unsigned>(mtu, UINT16_MAX));
 	if (engine == "none") {
 		config_.datapath.reset();
+		config_.pipeline.capacity.reset(); // tables are only shown: no bound
 		return;
 	}
 	if (engine != "bpf") {
 		error("unknown datapath engine '" + std::string(engine) + "' (none, bpf)");
 		return;
 	}
+	config_.pipeline.capacity = IPLB_MAX_ROUTES; // the eBPF table's route ids
 	if (!config_.datapath)
 		config_.datapath.emplace();
 	if (!instance.empty())
@@ -139,11 +143,11 @@ void HostPlaneConfigBuilder::policy(std::string_view prefix, unsigned k, std::st
 
 RouteSpec &HostPlaneConfigBuilder::static_route(const IpPrefix &prefix)
 {
+	// Indexed: thousands of static routes are checked at every commit.
 	auto &routes = config_.pipeline.static_routes;
-	auto it = std::find_if(routes.begin(), routes.end(),
-			       [&](const RouteSpec &r) { return r.prefix == prefix; });
-	if (it != routes.end())
-		return *it;
+	const auto [it, added] = static_index_.try_emplace(prefix, routes.size());
+	if (!added)
+		return routes[it->second];
 	RouteSpec route;
 	route.prefix = prefix;
 	return routes.emplace_back(std::move(route));

@@ -9,6 +9,8 @@
 #include "pipeline/host_pipeline.hpp"
 #include "util/result.hpp"
 
+#include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +57,7 @@ private:
 	RouteSpec &static_route(const IpPrefix &prefix);
 
 	HostPlaneConfig config_;
+	std::map<IpPrefix, size_t> static_index_; // into config_.pipeline.static_routes
 	std::optional<Error> error_;
 };
 

@@ -7,7 +7,9 @@
 #include "topology/json_format.hpp"
 #include "topology/text_format.hpp"
 
+#include <set>
 #include <sstream>
+#include <vector>
 
 namespace iplb {
 
@@ -32,24 +34,95 @@ std::string datapath_line(const Daemon &daemon)
 
 } // namespace
 
+json table_fill_json(const TableFill &fill)
+{
+	return {{"capacity", fill.capacity ? json(*fill.capacity) : json(nullptr)},
+		{"destinations", fill.destinations},
+		{"installed", fill.installed},
+		{"notInstalled", fill.not_installed()},
+		{"tableFull", fill.table_full},
+		{"writeFailed", fill.write_failed}};
+}
+
+std::string table_fill_text(const TableFill &fill)
+{
+	if (!fill.capacity)
+		return "no capacity bound (no datapath)";
+	std::string out = "table capacity " + std::to_string(*fill.capacity) + ": " +
+			  std::to_string(fill.installed) + " installed";
+	if (fill.not_installed() > 0) {
+		out += ", " + std::to_string(fill.not_installed()) + " NOT installed (";
+		if (fill.table_full > 0)
+			out += std::to_string(fill.table_full) + " table full";
+		if (fill.table_full > 0 && fill.write_failed > 0)
+			out += ", ";
+		if (fill.write_failed > 0)
+			out += std::to_string(fill.write_failed) + " write failed";
+		out += ")";
+	}
+	return out;
+}
+
+namespace {
+
+// The routes in the table as computed (with no datapath: as computed).
+std::vector<RouteSpec> installed_routes(const HostPipeline &pipeline)
+{
+	std::set<IpPrefix> missing;
+	for (const NotInstalled &entry : pipeline.not_installed())
+		missing.insert(entry.prefix);
+	std::vector<RouteSpec> out;
+	for (const RouteSpec &route : pipeline.desired())
+		if (!missing.count(route.prefix))
+			out.push_back(route);
+	return out;
+}
+
+} // namespace
+
+std::string table_text(const HostPipeline &pipeline)
+{
+	std::ostringstream out;
+	const TableFill &fill = pipeline.fill();
+	out << "Destinations: " << fill.destinations;
+	if (fill.capacity)
+		out << "; " << table_fill_text(fill);
+	out << "\n";
+	for (const RouteSpec &route : installed_routes(pipeline))
+		out << "  " << route_text(route) << "\n";
+	if (!pipeline.not_installed().empty()) {
+		out << "Not installed: " << pipeline.not_installed().size() << "\n";
+		for (const NotInstalled &entry : pipeline.not_installed())
+			out << "  " << to_string(entry.prefix)
+			    << " not installed: " << to_string(entry) << "\n";
+	}
+	return out.str();
+}
+
+json table_json(const HostPipeline &pipeline)
+{
+	json missing = json::array();
+	for (const NotInstalled &entry : pipeline.not_installed())
+		missing.push_back({{"prefix", to_string(entry.prefix)},
+				   {"installed", false},
+				   {"reason", to_string(entry)}});
+	const auto routes = installed_routes(pipeline);
+	return {{"fill", table_fill_json(pipeline.fill())},
+		{"routes", table_json(std::span<const RouteSpec>(routes))},
+		{"notInstalled", missing}};
+}
+
 std::string table_text(const Daemon &daemon)
 {
-	const auto &routes = daemon.host().pipeline().desired();
-	std::ostringstream out;
-	out << "Datapath: " << datapath_line(daemon) << "\n";
-	out << "Destinations: " << routes.size() << "\n";
-	for (const RouteSpec &route : routes)
-		out << "  " << route_text(route) << "\n";
-	return out.str();
+	return "Datapath: " + datapath_line(daemon) + "\n" + table_text(daemon.host().pipeline());
 }
 
 json table_json(const Daemon &daemon)
 {
-	const auto &routes = daemon.host().pipeline().desired();
 	json out = {{"datapath", daemon.host().config().datapath ? "bpf" : "none"},
 		    {"installed", daemon.host().datapath().open()},
-		    {"healthy", daemon.healthy()},
-		    {"routes", table_json(std::span<const RouteSpec>(routes))}};
+		    {"healthy", daemon.healthy()}};
+	out.update(table_json(daemon.host().pipeline()));
 	return out;
 }
 
@@ -83,6 +156,7 @@ json counters_json(const Daemon &daemon)
 		{"routesRemoved", c.routes_removed},
 		{"syncErrors", c.sync_errors},
 		{"listsTooLong", c.lists_too_long},
+		{"table", table_fill_json(daemon.host().pipeline().fill())},
 		{"datapathErrors", daemon.host().datapath().errors()},
 		{"datapathRepairs", daemon.host().datapath().repairs()},
 		{"recordsRepaired", c.records_repaired},
@@ -108,6 +182,9 @@ std::string counters_text(const Daemon &daemon)
 	    << c.sync.max.count() << " us): " << c.routes_written << " routes written, "
 	    << c.routes_removed << " removed, " << c.sync_errors << " errors\n";
 	out << "Lists too long: " << c.lists_too_long << "\n";
+	const TableFill &fill = daemon.host().pipeline().fill();
+	out << "Table:          " << fill.destinations << " destinations; " << table_fill_text(fill)
+	    << "\n";
 	out << "LSA to table:   " << t.updates << " updates, last " << t.last.count() << " ms, max "
 	    << t.max.count() << " ms\n";
 	out << "Datapath:       " << datapath_line(daemon) << "\n";

@@ -23,9 +23,23 @@ struct GlueFacts {
 nlohmann::ordered_json status_json(const Daemon &daemon, const GlueFacts &glue);
 std::string status_text(const nlohmann::ordered_json &status);
 
+// How full the datapath's table is (HostPipeline::fill()), as `show iplb
+// table|counters` print it: {"capacity" (null: no bound), "destinations",
+// "installed", "notInstalled", "tableFull", "writeFailed"}, and "table
+// capacity C: I installed, M NOT installed (M table full)" (no bound: "no
+// capacity bound (no datapath)").
+nlohmann::ordered_json table_fill_json(const TableFill &fill);
+std::string table_fill_text(const TableFill &fill);
+
 // `show iplb table|counters [json]`.
 std::string table_text(const Daemon &daemon);
 nlohmann::ordered_json table_json(const Daemon &daemon);
+// The pipeline's part of them: the fill, the routes installed as computed
+// (with no datapath: as computed), each destination not installed and why
+// (JSON: "fill", "routes", "notInstalled": [{"prefix", "installed": false,
+// "reason"}]).
+std::string table_text(const HostPipeline &pipeline);
+nlohmann::ordered_json table_json(const HostPipeline &pipeline);
 std::string counters_text(const Daemon &daemon);
 nlohmann::ordered_json counters_json(const Daemon &daemon);
 

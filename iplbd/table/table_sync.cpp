@@ -2,7 +2,9 @@
 #include "table/table_sync.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
+#include <set>
 
 namespace iplb {
 
@@ -31,7 +33,8 @@ Result<TableDiff, Error> diff_tables(std::span<const RouteSpec> installed,
 	return diff;
 }
 
-Result<SyncResult, Error> sync_table(RouteTable &table, std::span<const RouteSpec> desired)
+Result<SyncResult, Error> sync_table(RouteTable &table, std::span<const RouteSpec> desired,
+				     std::optional<size_t> capacity)
 {
 	auto installed = table.routes();
 	if (!installed)
@@ -41,14 +44,35 @@ Result<SyncResult, Error> sync_table(RouteTable &table, std::span<const RouteSpe
 		return unexpected(diff.error());
 	SyncResult result;
 	result.unchanged = diff->unchanged;
+	const auto put = [&](const RouteSpec &route) {
+		if (auto s = table.put(route); !s) {
+			result.errors.push_back(to_string(route.prefix) + ": " + s.error().message);
+			result.not_written.push_back({route.prefix, s.error().message});
+		} else {
+			result.put++;
+		}
+	};
 	// Make before break: every new record is in place before anything
 	// goes, so a destination moving to a shorter or longer prefix is never
-	// without one.
+	// without one. A changed record replaces its prefix's, in place; a new
+	// one needs room, and when the table is full only the removals make
+	// it: those records wait for them.
+	std::set<IpPrefix> present;
+	for (const RouteSpec &route : *installed)
+		present.insert(route.prefix);
+	size_t room = !capacity			      ? SIZE_MAX
+		      : *capacity > installed->size() ? *capacity - installed->size()
+						      : 0;
+	std::vector<const RouteSpec *> after_removals;
 	for (const RouteSpec &route : diff->put) {
-		if (auto s = table.put(route); !s)
-			result.errors.push_back(to_string(route.prefix) + ": " + s.error().message);
-		else
-			result.put++;
+		if (present.count(route.prefix)) {
+			put(route);
+		} else if (room > 0) {
+			room--;
+			put(route);
+		} else {
+			after_removals.push_back(&route);
+		}
 	}
 	for (const IpPrefix &prefix : diff->remove) {
 		if (auto s = table.remove(prefix); !s)
@@ -56,6 +80,8 @@ Result<SyncResult, Error> sync_table(RouteTable &table, std::span<const RouteSpe
 		else
 			result.removed++;
 	}
+	for (const RouteSpec *route : after_removals)
+		put(*route);
 	return result;
 }
 

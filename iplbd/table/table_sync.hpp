@@ -4,7 +4,8 @@
 // replaces one prefix's record whole), prefixes no longer wanted are removed
 // last, and a prefix whose record is unchanged is not touched. A failed write
 // leaves that prefix's old record in place: a fault costs freshness, never
-// forwarding.
+// forwarding. In a table of bounded capacity, new prefixes beyond the room
+// left are written after the removals (the only order that fits).
 #pragma once
 
 #include "table/route_spec.hpp"
@@ -13,6 +14,7 @@
 #include "util/status.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,12 +41,25 @@ public:
 	virtual Status remove(const IpPrefix &prefix) = 0;
 };
 
+// A wanted prefix whose record could not be written (a prefix that had one
+// keeps its old one).
+struct NotWritten {
+	IpPrefix prefix;
+	std::string error;
+};
+
 struct SyncResult {
 	size_t put = 0, removed = 0, unchanged = 0;
-	std::vector<std::string> errors; // one per prefix that could not be written
+	std::vector<std::string> errors;     // one per prefix that could not be written or removed
+	std::vector<NotWritten> not_written; // the writes among them
 };
 // Error only when the installed table cannot be read (nothing is written
 // then); a prefix that fails is reported in `errors` and the rest goes on.
-Result<SyncResult, Error> sync_table(RouteTable &table, std::span<const RouteSpec> desired);
+// `capacity`: how many prefixes the table holds (none: unbounded). While it
+// has room, new records go in before removals; the new records that would
+// overflow it wait for the removals. More prefixes wanted than it holds:
+// the writes that find no room fail, reported like any other.
+Result<SyncResult, Error> sync_table(RouteTable &table, std::span<const RouteSpec> desired,
+				     std::optional<size_t> capacity = std::nullopt);
 
 } // namespace iplb

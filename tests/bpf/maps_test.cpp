@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The user-space side of the eBPF datapath (iplbd/datapath) on real maps:
 // route records and relay sources read back as written, the table sync keeps
-// counter slots, maps pinned outlive their program and are re-adopted (or
-// refused, of another layout: host and relay), instance names are file
-// names. Needs root (CAP_BPF, a bpffs of its own).
+// counter slots, the pipeline fills the table to its capacity and reports the
+// rest, maps pinned outlive their program and are re-adopted (or refused, of
+// another layout: host and relay), instance names are file names. Needs root
+// (CAP_BPF, a bpffs of its own).
 #include "datapath/bpf_programs.hpp"
 #include "datapath/bpf_route_table.hpp"
 #include "datapath/route_record.hpp"
+#include "pipeline/host_pipeline.hpp"
+#include "topology/topology.hpp"
 
 #include <bpf/bpf.h>
 
@@ -20,7 +23,10 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -133,6 +139,100 @@ TEST(BpfTableSync, PrefixesThatStayKeepTheirSlotsAndCounts)
 	EXPECT_EQ(first_relay_of(addr("10.4.1.7")), r3);
 	EXPECT_EQ(first_relay_of(addr("10.4.2.7")), 0u) << "no longer in the table";
 	EXPECT_EQ(first_relay_of(addr("10.4.3.7")), r3);
+}
+
+// The real table filled to its capacity through the pipeline: static routes
+// and computed destinations beyond IPLB_MAX_ROUTES. Exactly the capacity is
+// installed, static routes first, each prefix in a counter slot of its own;
+// the rest is reported as not installed, table full, and a recompute writes
+// nothing. A record of the full table can still be replaced, and once static
+// routes go, the destinations that waited are written in their slots.
+TEST(BpfTableSync, TheTableFillsToItsCapacityAndTheRestIsReported)
+{
+	auto program = HostProgram::load();
+	ASSERT_TRUE(program) << program.error().message;
+	BpfRouteTable table(program->maps());
+
+	// Our host 10.0.0.1; its neighbour announces 20 /32s.
+	TopologyBuilder builder;
+	const Ipv4 host{addr("10.0.0.1")}, neighbour{addr("10.0.0.2")};
+	ASSERT_TRUE(builder.add_router(host));
+	ASSERT_TRUE(builder.add_router(neighbour));
+	ASSERT_TRUE(builder.add_link(host, neighbour, 10));
+	ASSERT_TRUE(builder.add_link(neighbour, host, 10));
+	for (uint32_t i = 1; i <= 20; i++)
+		ASSERT_TRUE(builder.add_prefix(neighbour,
+					       Ipv4Prefix{Ipv4{addr("10.9.0.0") + i}, 32}, 0));
+	auto topology = builder.build();
+	ASSERT_TRUE(topology) << topology.error().message;
+
+	PipelineConfig config;
+	config.capacity = IPLB_MAX_ROUTES;
+	const size_t statics = IPLB_MAX_ROUTES - 10;
+	for (uint32_t i = 0; i < statics; i++) {
+		RouteSpec route;
+		route.prefix = Ipv4Prefix{Ipv4{addr("172.16.0.0") + (i << 8)}, 24};
+		route.lists = {RelayList{{Ipv4{r1}}}};
+		config.static_routes.push_back(route);
+	}
+	HostPipeline pipeline;
+	pipeline.set_source(host);
+	pipeline.set_table(&table);
+	ASSERT_TRUE(pipeline.set_config(config));
+	const auto start = std::chrono::steady_clock::now();
+	pipeline.run(*topology);
+	const auto took = std::chrono::steady_clock::now() - start;
+	EXPECT_EQ(pipeline.counters().sync_errors, 0u) << pipeline.counters().last_error;
+	EXPECT_EQ(pipeline.fill(), (TableFill{.capacity = IPLB_MAX_ROUTES,
+					      .destinations = statics + 20,
+					      .installed = IPLB_MAX_ROUTES,
+					      .table_full = 10,
+					      .write_failed = 0}));
+	ASSERT_EQ(pipeline.not_installed().size(), 10u);
+	EXPECT_EQ(to_string(pipeline.not_installed().front().prefix), "10.9.0.11/32");
+	EXPECT_EQ(to_string(pipeline.not_installed().front()), "table full");
+
+	const auto slots_are_distinct = [&](size_t expected) {
+		auto records = program->maps().routes();
+		ASSERT_TRUE(records) << records.error().message;
+		EXPECT_EQ(records->size(), expected);
+		std::set<uint32_t> ids;
+		for (const auto &[prefix, record] : *records) {
+			EXPECT_LT(record.id, uint32_t{IPLB_MAX_ROUTES}) << to_string(prefix);
+			ids.insert(record.id);
+		}
+		EXPECT_EQ(ids.size(), records->size()) << "a counter slot each";
+	};
+	slots_are_distinct(IPLB_MAX_ROUTES);
+	EXPECT_TRUE(*program->maps().route(Ipv4Prefix{Ipv4{addr("10.9.0.10")}, 32}));
+	EXPECT_FALSE(*program->maps().route(Ipv4Prefix{Ipv4{addr("10.9.0.11")}, 32}));
+	std::printf("[ info ] %u routes written through the pipeline in %lld ms\n",
+		    unsigned{IPLB_MAX_ROUTES},
+		    static_cast<long long>(
+			    std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+
+	// Recomputed: the same table, nothing written.
+	const uint64_t written = pipeline.counters().routes_written;
+	pipeline.rerun();
+	EXPECT_EQ(pipeline.counters().routes_written, written);
+
+	// The full table takes a changed record (the trie replaces in place).
+	config.static_routes.front().lists = {RelayList{{Ipv4{r2}}}};
+	ASSERT_TRUE(pipeline.set_config(config));
+	pipeline.rerun();
+	EXPECT_EQ(pipeline.counters().routes_written, written + 1);
+	EXPECT_EQ(pipeline.counters().sync_errors, 0u) << pipeline.counters().last_error;
+
+	// 25 static routes go: the 10 that waited take their slots.
+	config.static_routes.resize(statics - 25);
+	ASSERT_TRUE(pipeline.set_config(config));
+	pipeline.rerun();
+	EXPECT_EQ(pipeline.counters().sync_errors, 0u) << pipeline.counters().last_error;
+	EXPECT_TRUE(pipeline.not_installed().empty());
+	EXPECT_EQ(pipeline.fill().installed, statics - 25 + 20);
+	EXPECT_FALSE(pipeline.fill().full());
+	slots_are_distinct(statics - 25 + 20);
+	EXPECT_TRUE(*program->maps().route(Ipv4Prefix{Ipv4{addr("10.9.0.20")}, 32}));
 }
 
 // A bpffs of the test's own, removed with everything pinned in it.

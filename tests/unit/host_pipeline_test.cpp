@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The host pipeline against the offline reference (desired_table(), Yen per
 // prefix from scratch) on a k=4 fat-tree, before and after a link cut, and
-// what it writes into a table.
+// what it writes into a table, of bounded capacity too.
 #include "pipeline/host_pipeline.hpp"
 
 #include "generators/generators.hpp"
+#include "roles/host_config.hpp"
+#include "show/show.hpp"
 #include "topology/json_format.hpp"
 #include "topology/topology.hpp"
 
+#include "iplb_host_layout.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 
@@ -30,6 +35,8 @@ public:
 	{
 		if (fail && route.prefix == *fail)
 			return unexpected(Error{"refused"});
+		if (capacity && !routes_.count(route.prefix) && routes_.size() >= *capacity)
+			return unexpected(Error{"the table is full"});
 		puts++;
 		routes_.insert_or_assign(route.prefix, route);
 		return ok();
@@ -44,6 +51,7 @@ public:
 	std::map<IpPrefix, RouteSpec> routes_;
 	size_t puts = 0, removes = 0;
 	std::optional<IpPrefix> fail;
+	std::optional<size_t> capacity; // as the eBPF table: a new prefix needs room
 };
 
 Ipv4 ip(const char *text)
@@ -261,6 +269,282 @@ TEST_F(HostPipelineTest, APrefixThatCannotBeWrittenIsCountedAndTheRestGoesOn)
 	EXPECT_EQ(pipeline_.counters().sync_errors, 1u);
 	EXPECT_NE(pipeline_.counters().last_error.find("10.4.3.3/32"), std::string::npos)
 		<< pipeline_.counters().last_error;
+}
+
+// ---------------------------------------------------------------------------
+// A table of bounded capacity (the eBPF table holds IPLB_MAX_ROUTES).
+
+RouteSpec static_route(const char *text)
+{
+	RouteSpec route;
+	route.prefix = *parse_ip_prefix(text);
+	route.lists = {*parse_relay_list("10.200.0.0")};
+	return route;
+}
+
+std::vector<std::string> prefixes_of(const std::vector<RouteSpec> &routes)
+{
+	std::vector<std::string> out;
+	for (const RouteSpec &r : routes)
+		out.push_back(to_string(r.prefix));
+	return out;
+}
+
+std::vector<std::string> prefixes_of(const std::vector<NotInstalled> &entries)
+{
+	std::vector<std::string> out;
+	for (const NotInstalled &e : entries)
+		out.push_back(to_string(e.prefix) + " " + to_string(e));
+	return out;
+}
+
+// Static routes first, then the most specific, then by address; the same
+// ranking at every recompute and in a pipeline that starts afresh.
+TEST(TableLimit, StaticRoutesFirstThenTheMostSpecificThenByAddress)
+{
+	std::vector<RouteSpec> wanted;
+	for (const char *p : {"10.1.0.0/16", "10.1.1.0/24", "10.1.1.1/32", "10.0.0.0/8",
+			      "10.2.2.2/32", "10.1.2.0/24", "fc00::/64"})
+		wanted.push_back(static_route(p));
+	const std::set<IpPrefix> statics{*parse_ip_prefix("10.0.0.0/8"),
+					 *parse_ip_prefix("fc00::/64")};
+	auto admission = admit(wanted, statics, 5);
+	EXPECT_EQ(prefixes_of(admission.admitted),
+		  (std::vector<std::string>{"10.0.0.0/8", "10.1.1.0/24", "10.1.1.1/32",
+					    "10.2.2.2/32", "fc00::/64"}));
+	EXPECT_EQ(prefixes_of(admission.left_out),
+		  (std::vector<std::string>{"10.1.0.0/16", "10.1.2.0/24"}));
+
+	std::reverse(wanted.begin(), wanted.end());
+	EXPECT_EQ(prefixes_of(admit(wanted, statics, 5).admitted), prefixes_of(admission.admitted))
+		<< "a function of the set, not of its order";
+	EXPECT_EQ(admit(wanted, statics, std::nullopt).admitted.size(), 7u) << "no bound";
+	EXPECT_EQ(admit(wanted, statics, 7).left_out.size(), 0u);
+}
+
+TEST_F(HostPipelineTest, AFullTableHoldsStaticRoutesThenTheFirstRankedAndMarksTheRest)
+{
+	PipelineConfig config;
+	config.static_routes = {static_route("192.0.2.0/24"), static_route("198.51.100.0/24")};
+	config.capacity = 10;
+	table_.capacity = 10;
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+
+	// 15 hosts' /32s from 10.1.2.2: the 8 lowest addresses fit beside the
+	// two static routes.
+	const auto computed = reference(topology_, config.defaults);
+	ASSERT_EQ(computed.size(), 15u);
+	std::vector<RouteSpec> expected(computed.begin(), computed.begin() + 8);
+	expected.insert(expected.end(), config.static_routes.begin(), config.static_routes.end());
+	EXPECT_EQ(pipeline_.desired(), expected);
+	EXPECT_EQ(installed(), expected);
+	std::vector<std::string> left_out;
+	for (auto it = computed.begin() + 8; it != computed.end(); ++it)
+		left_out.push_back(to_string(it->prefix) + " table full");
+	EXPECT_EQ(prefixes_of(pipeline_.not_installed()), left_out);
+	EXPECT_EQ(pipeline_.fill(), (TableFill{.capacity = 10,
+					       .destinations = 17,
+					       .installed = 10,
+					       .table_full = 7,
+					       .write_failed = 0}));
+	EXPECT_EQ(pipeline_.fill().not_installed(), 7u);
+	EXPECT_TRUE(pipeline_.fill().full());
+	EXPECT_EQ(pipeline_.counters().sync_errors, 0u) << pipeline_.counters().last_error;
+
+	// Recomputed: the same winners, nothing written.
+	const size_t puts = table_.puts;
+	pipeline_.rerun();
+	EXPECT_EQ(table_.puts, puts);
+	EXPECT_EQ(pipeline_.desired(), expected);
+	EXPECT_EQ(prefixes_of(pipeline_.not_installed()), left_out);
+
+	// A pipeline that starts afresh (iplbd restarted) picks the same.
+	HostPipeline again;
+	again.set_source(ip("10.1.2.2"));
+	ASSERT_TRUE(again.set_config(config));
+	again.run(topology_);
+	EXPECT_EQ(again.desired(), expected);
+
+	// `show iplb paths` of one left out says so.
+	auto shown = pipeline_.explain(prefix("10.4.3.3/32"));
+	ASSERT_TRUE(shown) << shown.error().message;
+	ASSERT_TRUE(shown->not_installed);
+	EXPECT_EQ(shown->not_installed->reason, NotInstalledReason::table_full);
+	EXPECT_FALSE(pipeline_.explain(prefix("10.1.2.3/32"))->not_installed);
+}
+
+TEST_F(HostPipelineTest, WaitingDestinationsAreInstalledAsSoonAsThereIsRoom)
+{
+	PipelineConfig config;
+	for (const char *p :
+	     {"192.0.2.0/24", "192.0.3.0/24", "192.0.4.0/24", "192.0.5.0/24", "192.0.6.0/24"})
+		config.static_routes.push_back(static_route(p));
+	config.capacity = 10;
+	table_.capacity = 10; // a new record needs room: make-before-break must not overflow
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+	EXPECT_EQ(pipeline_.fill().installed, 10u);
+	EXPECT_EQ(pipeline_.fill().table_full, 10u);
+
+	config.static_routes.resize(2); // three static routes removed
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.rerun();
+	EXPECT_EQ(pipeline_.counters().sync_errors, 0u) << pipeline_.counters().last_error;
+	EXPECT_EQ(table_.routes_.size(), 10u);
+	EXPECT_EQ(pipeline_.fill().table_full, 7u);
+	const auto computed = reference(topology_, config.defaults);
+	for (size_t i = 0; i < 8; i++)
+		EXPECT_TRUE(table_.routes_.count(computed[i].prefix))
+			<< to_string(computed[i].prefix);
+
+	config.static_routes.clear();
+	config.capacity = 15;
+	table_.capacity = 15;
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.rerun();
+	EXPECT_EQ(installed(), computed);
+	EXPECT_TRUE(pipeline_.not_installed().empty());
+	EXPECT_FALSE(pipeline_.fill().full());
+	EXPECT_EQ(pipeline_.counters().sync_errors, 0u) << pipeline_.counters().last_error;
+}
+
+TEST_F(HostPipelineTest, AFailedWriteIsMarkedNotInstalledWithTheError)
+{
+	table_.fail = prefix("10.4.3.3/32");
+	pipeline_.run(topology_);
+	ASSERT_EQ(pipeline_.not_installed().size(), 1u);
+	EXPECT_EQ(to_string(pipeline_.not_installed()[0]), "write failed: refused");
+	EXPECT_EQ(pipeline_.fill(), (TableFill{.capacity = std::nullopt,
+					       .destinations = 15,
+					       .installed = 14,
+					       .table_full = 0,
+					       .write_failed = 1}));
+	table_.fail.reset();
+	pipeline_.rerun();
+	EXPECT_TRUE(pipeline_.not_installed().empty());
+	EXPECT_EQ(pipeline_.fill().installed, 15u);
+}
+
+// The reconciler's resync (every second) into a full table: a record
+// written behind iplbd's back is removed before the one that failed is
+// written again, and what is installed is what the resync left.
+TEST_F(HostPipelineTest, AResyncOfAFullTableRemovesStrangersFirstAndUpdatesTheFill)
+{
+	PipelineConfig config;
+	config.static_routes = {static_route("192.0.2.0/24"), static_route("198.51.100.0/24")};
+	config.capacity = 10;
+	table_.capacity = 10;
+	table_.fail = prefix("10.1.2.3/32"); // ranks first among the computed
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+	EXPECT_EQ(pipeline_.fill().installed, 9u);
+	EXPECT_EQ(pipeline_.fill().write_failed, 1u);
+	EXPECT_EQ(pipeline_.fill().table_full, 7u);
+
+	table_.fail.reset();
+	const RouteSpec stranger = static_route("203.0.113.0/24");
+	table_.routes_[stranger.prefix] = stranger; // iplbctl prefix add: the table is full
+	EXPECT_EQ(pipeline_.resync(), 2u);
+	EXPECT_FALSE(table_.routes_.count(stranger.prefix));
+	EXPECT_TRUE(table_.routes_.count(prefix("10.1.2.3/32")));
+	EXPECT_EQ(pipeline_.fill().installed, 10u);
+	EXPECT_EQ(pipeline_.fill().write_failed, 0u);
+	EXPECT_EQ(pipeline_.not_installed().size(), 7u);
+}
+
+// `show iplb table`: what is installed with its relays, what is not with
+// why and without relays.
+TEST_F(HostPipelineTest, TheTableShowsWhatIsNotInstalledAndWhy)
+{
+	PipelineConfig config;
+	config.static_routes = {static_route("192.0.2.0/24"), static_route("198.51.100.0/24")};
+	config.capacity = 10;
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.run(topology_);
+
+	const std::string text = table_text(pipeline_);
+	EXPECT_NE(text.find("Destinations: 17; table capacity 10: 10 installed, 7 NOT installed "
+			    "(7 table full)\n"),
+		  std::string::npos)
+		<< text;
+	EXPECT_NE(text.find("\n  10.4.3.3/32 not installed: table full\n"), std::string::npos)
+		<< text;
+	EXPECT_EQ(text.find("10.4.3.3/32 encap"), std::string::npos) << "no relays: " << text;
+	EXPECT_NE(text.find("\n  192.0.2.0/24 encap ipip mode hash relay 10.200.0.0\n"),
+		  std::string::npos)
+		<< text;
+
+	const auto json = table_json(pipeline_);
+	EXPECT_EQ(json["fill"],
+		  nlohmann::ordered_json::parse(R"({"capacity": 10, "destinations": 17,
+			"installed": 10, "notInstalled": 7, "tableFull": 7, "writeFailed": 0})"));
+	EXPECT_EQ(json["routes"].size(), 10u);
+	ASSERT_EQ(json["notInstalled"].size(), 7u);
+	EXPECT_EQ(
+		json["notInstalled"].back(),
+		nlohmann::ordered_json::parse(
+			R"({"prefix": "10.4.3.3/32", "installed": false, "reason": "table full"})"));
+	for (const auto &route : json["routes"])
+		EXPECT_NE(route["prefix"], "10.4.3.3/32");
+
+	// No bound: no capacity shown, nothing marked.
+	config.capacity.reset();
+	ASSERT_TRUE(pipeline_.set_config(config));
+	pipeline_.rerun();
+	EXPECT_TRUE(table_json(pipeline_)["fill"]["capacity"].is_null());
+	EXPECT_EQ(table_json(pipeline_)["notInstalled"].size(), 0u);
+	EXPECT_NE(table_text(pipeline_).find("Destinations: 17\n"), std::string::npos);
+}
+
+TEST(PipelineConfigCheck, MoreStaticRoutesThanTheTableHoldsAreRefused)
+{
+	PipelineConfig config;
+	config.capacity = 4;
+	for (const char *p : {"192.0.2.0/24", "192.0.3.0/24", "192.0.4.0/24", "192.0.5.0/24"})
+		config.static_routes.push_back(static_route(p));
+	EXPECT_TRUE(validate(config)) << "as many as it holds";
+	config.static_routes.push_back(static_route("192.0.6.0/24"));
+	auto refused = validate(config);
+	ASSERT_FALSE(refused);
+	EXPECT_EQ(refused.error().message, "5 static routes: more than the datapath's table holds "
+					   "(4 destinations, static routes included)");
+	HostPipeline pipeline;
+	EXPECT_FALSE(pipeline.set_config(config));
+	EXPECT_TRUE(pipeline.config().static_routes.empty()) << "unchanged";
+	config.capacity.reset();
+	EXPECT_TRUE(validate(config)) << "no datapath, no bound";
+}
+
+// What the northbound's pre-validation asks (iplb_settings_check()): with
+// the eBPF datapath, more static routes than its table holds are refused
+// with a message; without a datapath they are only computed.
+TEST(HostPlaneConfigCheck, MoreStaticRoutesThanTheEbpfTableHoldsAreRefused)
+{
+	const auto build = [](std::string_view engine, size_t statics) {
+		HostPlaneConfigBuilder builder;
+		builder.path(8, "cost", "exact", 8);
+		builder.datapath(engine, "", "ipip", "hash", 0, 30000);
+		for (size_t i = 0; i < statics; i++) {
+			const std::string prefix = "10." + std::to_string(i / 256) + "." +
+						   std::to_string(i % 256) + ".0/24";
+			builder.static_list(prefix, "10.255.0.2");
+		}
+		return builder.finish();
+	};
+	auto fits = build("bpf", IPLB_MAX_ROUTES);
+	ASSERT_TRUE(fits) << fits.error().message;
+	EXPECT_EQ(fits->pipeline.capacity, size_t{IPLB_MAX_ROUTES});
+	auto refused = build("bpf", IPLB_MAX_ROUTES + 1);
+	ASSERT_FALSE(refused);
+	EXPECT_EQ(refused.error().message,
+		  std::to_string(IPLB_MAX_ROUTES + 1) +
+			  " static routes: more than the datapath's table holds (" +
+			  std::to_string(IPLB_MAX_ROUTES) +
+			  " destinations, static routes included)");
+	auto computed_only = build("none", IPLB_MAX_ROUTES + 1);
+	ASSERT_TRUE(computed_only) << computed_only.error().message;
+	EXPECT_EQ(computed_only->pipeline.capacity, std::nullopt);
 }
 
 TEST(PipelineConfigCheck, RefusesWhatCannotBeInstalled)

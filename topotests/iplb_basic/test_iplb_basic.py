@@ -19,6 +19,9 @@ iplbd as an FRR daemon, beside zebra and ospfd:
   and change nothing; `write memory` persists iplbd's section and a
   restarted iplbd comes back with it.
 - bgpd accepts `redistribute iplb`, zebra knows the route type.
+- The eBPF table's capacity: static routes fill it; one static route more
+  is refused at commit with the reason (vtysh exits non-zero, the running
+  configuration is unchanged).
 """
 
 import json
@@ -38,6 +41,7 @@ pytestmark = [pytest.mark.ospfd, pytest.mark.bgpd, pytest.mark.iplbd]
 
 CWD = os.path.dirname(os.path.realpath(__file__))
 PROBE = os.path.join(CWD, "..", "iplb_testlib", "ospfapi_probe.py")
+IPLBCTL = os.path.join(frr_env.FRR_BIN_DIR, "iplbctl")
 API_SERVER_OPTIONS = "-a -l 127.0.0.1"
 
 
@@ -279,6 +283,77 @@ def test_bgpd_redistributes_iplb():
     assert "%" not in output, output
     # zebra knows the route type (iplbd announces VIPs with it).
     assert json.loads(router.vtysh_cmd("show ip route iplb json")) == {}
+
+
+TABLE_INSTANCE = "iplb-basic-table-limit"
+
+
+def table_capacity():
+    """IPLB_MAX_ROUTES of the layout iplbd was built with."""
+    with open(os.path.join(CWD, "..", "..", "kernel", "iplb_host_layout.h")) as f:
+        return int(re.search(r"^#define IPLB_MAX_ROUTES (\d+)", f.read(), re.M).group(1))
+
+
+def static_prefix(i):
+    return "172.%d.%d.0/24" % (16 + i // 256, i % 256)
+
+
+def vtysh_file(router, lines):
+    """Configuration lines through `vtysh -f`: one transaction, as a file is
+    read (and as frr-reload.py applies changes); (exit code, output)."""
+    path = "/tmp/iplb-basic-%s-%d.conf" % (router.name, os.getpid())
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        rc, out, err = router.net.cmd_status("vtysh -f %s" % path, warn=False)
+    finally:
+        os.unlink(path)
+    return rc, out + err
+
+
+def table_fill(router):
+    return json.loads(router.vtysh_cmd("show iplb counters json"))["table"]
+
+
+def test_static_routes_beyond_the_table_are_refused():
+    router = get_topogen().gears["r1"]
+    capacity = table_capacity()
+    rc, out = vtysh_file(router, ["router iplb", " datapath bpf instance " + TABLE_INSTANCE] +
+                         [" static-route %s list 10.255.0.2" % static_prefix(i)
+                          for i in range(capacity)] + ["exit"])
+    assert rc == 0 and "%" not in out, out
+    try:
+        config = router.vtysh_cmd("show running-config")
+        assert len(re.findall(r"^ static-route \S+ list ", config, re.M)) == capacity
+
+        # As many static routes as the table holds: all installed.
+        full = {"capacity": capacity, "destinations": capacity, "installed": capacity,
+                "notInstalled": 0, "tableFull": 0, "writeFailed": 0}
+        _, fill = topotest.run_and_expect(lambda: table_fill(router), full, count=30, wait=1)
+        assert fill == full
+        kernel = router.cmd("%s -n %s show" % (IPLBCTL, TABLE_INSTANCE))
+        assert "    %d prefixes\n" % capacity in kernel, kernel
+
+        # One more: refused at commit, with the reason; nothing changes.
+        message = ("%d static routes: more than the datapath's table holds (%d destinations"
+                   % (capacity + 1, capacity))
+        rc, out, err = router.net.cmd_status(
+            "vtysh -c 'configure terminal' -c 'router iplb' -c 'static-route %s list 10.255.0.2'"
+            % static_prefix(capacity), warn=False)
+        assert rc != 0, out + err
+        assert "% Configuration failed." in out + err and message in out + err, out + err
+        assert router.vtysh_cmd("show running-config") == config
+        # In a file, the transaction is refused whole. (vtysh -f exits 0 all
+        # the same: FRR 8.4 does not check the commit at the file's end.)
+        _, out = vtysh_file(router, ["router iplb", " no static-route %s" % static_prefix(0)] +
+                            [" static-route %s list 10.255.0.2" % static_prefix(capacity + i)
+                             for i in range(2)] + ["exit"])
+        assert message in out, out
+        assert router.vtysh_cmd("show running-config") == config
+        assert table_fill(router) == full
+    finally:
+        router.vtysh_cmd("configure terminal\nno router iplb\n")
+        router.cmd("%s -n %s purge" % (IPLBCTL, TABLE_INSTANCE))
 
 
 def test_memory_leak():
