@@ -2,10 +2,23 @@
 #include "datapath/bpf_route_table.hpp"
 #include "datapath/route_record.hpp"
 
-#include <set>
 #include <string>
 
 namespace iplb {
+
+namespace {
+
+std::vector<std::pair<IpPrefix, uint32_t>>
+slots_of(const std::vector<std::pair<IpPrefix, iplb_route>> &records)
+{
+	std::vector<std::pair<IpPrefix, uint32_t>> out;
+	out.reserve(records.size());
+	for (const auto &[prefix, record] : records)
+		out.emplace_back(prefix, record.id);
+	return out;
+}
+
+} // namespace
 
 Result<std::vector<RouteSpec>, Error> BpfRouteTable::routes() const
 {
@@ -14,9 +27,11 @@ Result<std::vector<RouteSpec>, Error> BpfRouteTable::routes() const
 		return unexpected(records.error());
 	// A sync starts here: the slots in use come with the records, and a
 	// writer that kept this object sees what others wrote since.
-	used_.emplace();
-	for (const auto &[prefix, record] : *records)
-		used_->insert(record.id);
+	slots_.emplace(IPLB_MAX_ROUTES);
+	if (auto s = slots_->reset(slots_of(*records)); !s) {
+		slots_.reset();
+		return unexpected(s.error());
+	}
 	std::vector<RouteSpec> out;
 	for (const auto &[prefix, record] : *records) {
 		auto spec = decode_route(prefix, record);
@@ -27,28 +42,28 @@ Result<std::vector<RouteSpec>, Error> BpfRouteTable::routes() const
 	return out;
 }
 
-Result<std::pair<uint32_t, bool>, Error> BpfRouteTable::slot_for(const IpPrefix &prefix) const
+Result<RouteSlots *, Error> BpfRouteTable::slots() const
 {
-	auto record = maps_.route(prefix);
-	if (!record)
-		return unexpected(record.error());
-	if (*record)
-		return std::pair((*record)->id, true);
-	if (!used_) {
+	if (!slots_) {
 		// Read once per table object: a sync's puts then cost a lookup
 		// each, not a walk of the whole table.
 		auto records = maps_.routes();
 		if (!records)
 			return unexpected(records.error());
-		used_.emplace();
-		for (const auto &[p, r] : *records)
-			used_->insert(r.id);
+		RouteSlots slots(IPLB_MAX_ROUTES);
+		if (auto s = slots.reset(slots_of(*records)); !s)
+			return unexpected(s.error());
+		slots_.emplace(std::move(slots));
 	}
-	for (uint32_t id = 0; id < IPLB_MAX_ROUTES; id++)
-		if (!used_->count(id))
-			return std::pair(id, false);
-	return unexpected(
-		Error{"the table is full (" + std::to_string(IPLB_MAX_ROUTES) + " prefixes)"});
+	return &*slots_;
+}
+
+Result<std::pair<uint32_t, bool>, Error> BpfRouteTable::slot_for(const IpPrefix &prefix) const
+{
+	auto slots = this->slots();
+	if (!slots)
+		return unexpected(slots.error());
+	return (*slots)->slot_for(prefix);
 }
 
 Status BpfRouteTable::put(const RouteSpec &route)
@@ -65,20 +80,17 @@ Status BpfRouteTable::put(const RouteSpec &route)
 			return s;
 	if (auto s = maps_.put_route(route.prefix, *record); !s)
 		return s;
-	if (used_)
-		used_->insert(id);
+	slots_->assign(route.prefix, id);
 	return ok();
 }
 
 Status BpfRouteTable::remove(const IpPrefix &prefix)
 {
-	auto record = maps_.route(prefix);
-	if (!record)
-		return unexpected(record.error());
+	// A trie's delete is exact (its lookup is not).
 	if (auto s = maps_.delete_route(prefix); !s)
 		return s;
-	if (used_ && *record)
-		used_->erase((*record)->id);
+	if (slots_)
+		slots_->release(prefix);
 	return ok();
 }
 

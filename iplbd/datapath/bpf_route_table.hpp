@@ -4,19 +4,21 @@
 #pragma once
 
 #include "datapath/bpf_programs.hpp"
+#include "table/route_slots.hpp"
 #include "table/table_sync.hpp"
 
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <utility>
 #include <vector>
 
 namespace iplb {
 
 // The eBPF host program's table: each prefix keeps its counter slot while it
-// is in the table; a new prefix takes the lowest free slot, zeroed. Slots in
-// use are read from the maps once, then followed, and read again by routes():
+// is in the table; a new prefix takes the lowest free slot, zeroed. Slots are
+// kept per exact prefix (table/route_slots.hpp: the trie's own lookup is a
+// longest-prefix match), read from the maps once, then followed, and read
+// again by routes():
 // an object serves one writer's run of changes (a command), or every sync of
 // a writer that keeps it (each sync starts with routes()).
 class BpfRouteTable : public RouteTable {
@@ -31,8 +33,10 @@ public:
 	Result<std::pair<uint32_t, bool>, Error> slot_for(const IpPrefix &prefix) const;
 
 private:
+	Result<RouteSlots *, Error> slots() const;
+
 	HostMaps &maps_;
-	mutable std::optional<std::set<uint32_t>> used_; // counter slots in use
+	mutable std::optional<RouteSlots> slots_;
 };
 
 } // namespace iplb

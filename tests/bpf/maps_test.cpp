@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -139,6 +140,45 @@ TEST(BpfTableSync, PrefixesThatStayKeepTheirSlotsAndCounts)
 	EXPECT_EQ(first_relay_of(addr("10.4.1.7")), r3);
 	EXPECT_EQ(first_relay_of(addr("10.4.2.7")), 0u) << "no longer in the table";
 	EXPECT_EQ(first_relay_of(addr("10.4.3.7")), r3);
+}
+
+// A prefix inside another has a counter slot of its own (an LPM lookup of
+// 10.4.1.7/32 finds 10.4.1.0/24), and a removed prefix's slot goes to a new
+// prefix only when nobody holds it.
+TEST(BpfTableSync, APrefixInsideAnotherHasACounterSlotOfItsOwn)
+{
+	auto program = HostProgram::load();
+	ASSERT_TRUE(program) << program.error().message;
+	BpfRouteTable table(program->maps());
+	const auto spec_of = [](const char *prefix, uint32_t relay) {
+		RouteSpec spec;
+		spec.prefix = *parse_ip_prefix(prefix);
+		spec.lists = {RelayList{{Ipv4{relay}}}};
+		return spec;
+	};
+	const auto ids = [&] {
+		std::map<std::string, uint32_t> out;
+		const auto records = program->maps().routes();
+		for (const auto &[prefix, record] : *records)
+			out[to_string(prefix)] = record.id;
+		return out;
+	};
+	ASSERT_TRUE(sync_table(table, std::vector<RouteSpec>{spec_of("10.4.1.0/24", r1)}));
+	EXPECT_FALSE(table.slot_for(*parse_ip_prefix("10.4.1.7/32"))->second)
+		<< "not in the table: only a covering prefix is";
+	auto result = sync_table(table, std::vector<RouteSpec>{spec_of("10.4.1.0/24", r1),
+							       spec_of("10.4.1.7/32", r2)});
+	ASSERT_TRUE(result && result->errors.empty());
+	auto before = ids();
+	EXPECT_NE(before["10.4.1.0/24"], before["10.4.1.7/32"]);
+
+	// The /24 goes, another prefix comes: it must not take the /32's slot.
+	result = sync_table(table, std::vector<RouteSpec>{spec_of("10.4.1.7/32", r2),
+							  spec_of("10.9.0.0/16", r3)});
+	ASSERT_TRUE(result && result->errors.empty());
+	auto after = ids();
+	EXPECT_EQ(after["10.4.1.7/32"], before["10.4.1.7/32"]);
+	EXPECT_NE(after["10.9.0.0/16"], after["10.4.1.7/32"]);
 }
 
 // The real table filled to its capacity through the pipeline: static routes
