@@ -99,6 +99,7 @@ void HostPlane::update(const TopologySnapshot &topology)
 {
 	topology_ = topology;
 	run();
+	log_problems();
 	check_health();
 }
 
@@ -145,11 +146,22 @@ void HostPlane::watch_datapath()
 	timer_.arm_timer(std::chrono::seconds{1});
 }
 
+std::vector<std::string> HostPlane::problems() const
+{
+	std::vector<std::string> out = datapath_.problems();
+	if (const TableFill &fill = pipeline_.fill(); fill.full())
+		out.push_back("table full: " + std::to_string(fill.table_full) +
+			      " destinations not installed (capacity " +
+			      std::to_string(fill.capacity.value_or(0)) + ")");
+	return out;
+}
+
 void HostPlane::log_problems()
 {
-	if (datapath_.problems() == logged_problems_)
+	auto now = problems();
+	if (now == logged_problems_)
 		return;
-	logged_problems_ = datapath_.problems();
+	logged_problems_ = std::move(now);
 	for (const std::string &problem : logged_problems_)
 		if (log_)
 			log_(LogLevel::warning, "datapath: " + problem);
@@ -157,7 +169,9 @@ void HostPlane::log_problems()
 
 bool HostPlane::healthy() const
 {
-	return !config_.datapath || datapath_.healthy();
+	// A full table is reported as a problem: destinations the operator
+	// expects multipath for take their normal route instead.
+	return (!config_.datapath || datapath_.healthy()) && !pipeline_.fill().full();
 }
 
 void HostPlane::check_health()

@@ -75,8 +75,9 @@ public:
 	// the configuration may still name them (a restart keeps forwarding).
 	void configuration_loaded();
 	bool configuration_is_loaded() const { return loaded_; }
-	// What is wrong with the datapath, one line each (empty: nothing).
-	const std::vector<std::string> &problems() const { return datapath_.problems(); }
+	// What is wrong with the datapath, one line each (empty: nothing): the
+	// datapath's own problems, and a table too small for its destinations.
+	std::vector<std::string> problems() const;
 	// The last repair the watch made, and when (steady clock).
 	const std::string &last_repair() const { return last_repair_; }
 	std::chrono::steady_clock::time_point last_repair_at() const { return last_repair_at_; }

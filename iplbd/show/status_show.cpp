@@ -108,7 +108,7 @@ json table_status_json(const Daemon &d)
 	const HostPlane &host = d.host();
 	const PipelineCounters &c = host.pipeline().counters();
 	const UpdateTiming &t = d.update_timing();
-	json out = {{"destinations", host.pipeline().desired().size()}};
+	json out = {{"destinations", host.pipeline().fill().destinations}};
 	if (const auto source = host.pipeline().source())
 		out["source"] = to_string(*source);
 	out["datapath"] = host.config().datapath ? "bpf" : "none";
@@ -122,6 +122,7 @@ json table_status_json(const Daemon &d)
 	}
 	out["healthy"] = d.healthy();
 	out["problems"] = host.problems();
+	out["fill"] = table_fill_json(host.pipeline().fill());
 	out["repairs"] = host.datapath().repairs();
 	if (!host.last_repair().empty()) {
 		out["lastRepair"] = host.last_repair();

@@ -6,6 +6,7 @@
 
 #include "generators/generators.hpp"
 #include "roles/host_config.hpp"
+#include "roles/host_plane.hpp"
 #include "show/show.hpp"
 #include "topology/json_format.hpp"
 #include "topology/topology.hpp"
@@ -13,6 +14,8 @@
 #include "iplb_host_layout.h"
 
 #include <gtest/gtest.h>
+
+#include "poll_loop.hpp"
 
 #include <algorithm>
 #include <map>
@@ -424,6 +427,27 @@ TEST_F(HostPipelineTest, AFailedWriteIsMarkedNotInstalledWithTheError)
 	pipeline_.rerun();
 	EXPECT_TRUE(pipeline_.not_installed().empty());
 	EXPECT_EQ(pipeline_.fill().installed, 15u);
+}
+
+// The host plane's health says what the pipeline left out: a full table is
+// a problem (status, the log), and the plane is not healthy until it fits.
+TEST_F(HostPipelineTest, AFullTableIsAProblemOfTheHostPlane)
+{
+	test::PollLoop loop;
+	HostPlane plane(loop, topology_, [] { return std::optional<Ipv4>(ip("10.1.2.2")); }, {}, {},
+			{});
+	HostPlaneConfig config;
+	config.pipeline.capacity = 10;
+	ASSERT_TRUE(plane.configure(config));
+	EXPECT_FALSE(plane.healthy());
+	EXPECT_EQ(
+		plane.problems(),
+		std::vector<std::string>{"table full: 5 destinations not installed (capacity 10)"});
+
+	config.pipeline.capacity = 15;
+	ASSERT_TRUE(plane.configure(config));
+	EXPECT_TRUE(plane.healthy());
+	EXPECT_TRUE(plane.problems().empty());
 }
 
 // The reconciler's resync (every second) into a full table: a record
