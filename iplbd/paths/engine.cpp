@@ -73,12 +73,28 @@ Status search(const Topology &topology, const std::vector<Vertex> &targets, AllP
 	return ok();
 }
 
-// Routers whose paths come from a search (everything that can be transit).
+// Whether a router's paths come from a search: everything that can be
+// transit, and a leaf behind a transit network (networks are never searched,
+// so there are no uplink paths to derive its own from).
+bool searched(const Topology &t, Vertex v, Vertex source)
+{
+	if (v == source || t.node(v).kind != NodeKind::router)
+		return false;
+	if (t.can_transit(v))
+		return true;
+	bool behind_network = false;
+	t.for_each_in(v, [&](Vertex uplink, uint32_t) {
+		if (t.node(uplink).kind != NodeKind::router)
+			behind_network = true;
+	});
+	return behind_network;
+}
+
 std::vector<Vertex> searched_targets(const Topology &t, Vertex source)
 {
 	std::vector<Vertex> targets;
 	for (Vertex v = 0; v < t.vertex_count(); v++)
-		if (v != source && t.node(v).kind == NodeKind::router && t.can_transit(v))
+		if (searched(t, v, source))
 			targets.push_back(v);
 	return targets;
 }
@@ -89,7 +105,7 @@ void derive_leaves(const Topology &t, AllPaths &result)
 	const Metric metric = result.options.metric;
 	for (Vertex leaf = 0; leaf < t.vertex_count(); leaf++) {
 		if (leaf == result.source || t.node(leaf).kind != NodeKind::router ||
-		    t.can_transit(leaf))
+		    searched(t, leaf, result.source))
 			continue;
 		result.by_target[leaf].clear();
 		t.for_each_in(leaf, [&](Vertex uplink, uint32_t cost) {

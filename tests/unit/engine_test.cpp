@@ -176,3 +176,36 @@ TEST(Engine, IncrementalEqualsFullRecomputeOnRandomChanges)
 
 } // namespace
 } // namespace iplb
+
+namespace iplb {
+namespace {
+
+// A router whose only uplink is a transit network (a LAN): networks are
+// never searched, so its paths cannot be derived from its uplink's; it is
+// searched like a transit router (its prefixes used to get no paths at all).
+TEST(Engine, ALeafBehindATransitNetworkIsSearched)
+{
+	const Ipv4 r1 = *parse_ipv4("10.255.0.1"), r2 = *parse_ipv4("10.255.0.2");
+	const Ipv4 lan = *parse_ipv4("10.0.0.1");
+	TopologyBuilder b;
+	ASSERT_TRUE(b.add_router(r1));
+	ASSERT_TRUE(b.add_router(r2));
+	ASSERT_TRUE(b.add_network(lan));
+	ASSERT_TRUE(b.add_link(r1, lan, 10));
+	ASSERT_TRUE(b.add_link(r2, lan, 10));
+	ASSERT_TRUE(b.attach_to_network(lan, r1));
+	ASSERT_TRUE(b.attach_to_network(lan, r2));
+	auto t = b.build();
+	ASSERT_TRUE(t) << t.error().message;
+	const Vertex source = *(*t)->find(r1), target = *(*t)->find(r2);
+	auto all = compute_all_paths(**t, source, {.k = 4});
+	ASSERT_TRUE(all) << all.error().message;
+	KShortestPaths yen(**t);
+	auto expected = yen.compute(source, target, 4, Metric::cost);
+	ASSERT_TRUE(expected);
+	ASSERT_FALSE(expected->empty());
+	EXPECT_EQ(all->by_target[target], *expected);
+}
+
+} // namespace
+} // namespace iplb
