@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "util/bytes.hpp"
 #include "util/ipv4.hpp"
+#include "util/ipv6.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,6 +26,34 @@ TEST(Ipv4, RejectsWhatIsNotAnAddress)
 		ASSERT_FALSE(parsed) << bad;
 		EXPECT_NE(parsed.error().message.find("is not an IPv4 address"), std::string::npos);
 	}
+}
+
+TEST(IpAddress, NodeAddressesAreUnicastAndReachable)
+{
+	const std::pair<const char *, const char *> unusable[] = {
+		{"0.0.0.0", "the unspecified address"},
+		{"0.255.1.1", "a 'this network' address (0.0.0.0/8)"},
+		{"127.0.0.1", "a loopback address"},
+		{"127.255.255.254", "a loopback address"},
+		{"169.254.169.254", "a link-local address"},
+		{"224.0.0.5", "a multicast address"},
+		{"239.1.2.3", "a multicast address"},
+		{"240.0.0.0", "a reserved address (240.0.0.0/4)"},
+		{"255.255.255.254", "a reserved address (240.0.0.0/4)"},
+		{"255.255.255.255", "the broadcast address"},
+		{"::", "the unspecified address"},
+		{"::1", "a loopback address"},
+		{"ff02::1", "a multicast address"},
+		{"fe80::1", "a link-local address"},
+		{"febf::1", "a link-local address"},
+		{"::ffff:10.0.0.1", "an IPv4-mapped address"},
+	};
+	for (const auto &[text, why] : unusable)
+		EXPECT_EQ(unusable_node_address(*parse_ip_address(text)), why) << text;
+	for (const char *text :
+	     {"1.0.0.0", "10.255.0.1", "126.255.255.255", "128.0.0.0", "169.253.1.1", "169.255.0.1",
+	      "223.255.255.255", "fc00::1", "fec0::1", "2001:db8::1", "::2", "::10.0.0.1"})
+		EXPECT_EQ(unusable_node_address(*parse_ip_address(text)), "") << text;
 }
 
 TEST(Bytes, BigEndianRoundTrip)
