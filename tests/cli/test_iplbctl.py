@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -207,6 +208,36 @@ def test_a_stray_word_says_what_was_expected(fattree, tmp_path, args, message):
     assert result.stderr.startswith("iplbctl: ") and result.stderr.count("\n") == 1
     assert message in result.stderr, result.stderr
     assert "needs a value" not in result.stderr or "needs a value" in message
+
+
+def test_a_topology_file_that_never_ends_is_refused_quickly():
+    start = time.monotonic()
+    result = run("paths", "--topology", "/dev/zero", "--from", "10.1.2.2", "--to", "10.4.3.3")
+    assert time.monotonic() - start < 10
+    assert result.returncode == 1, result
+    assert result.stderr == ("iplbctl: /dev/zero: larger than 64 MiB (the most a topology "
+                             "file may have)\n")
+
+
+def test_a_topology_file_over_the_limit_is_refused_by_its_size(tmp_path):
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(64 * 1024 * 1024 + 1)  # sparse: nothing is written
+    start = time.monotonic()
+    result = run("table", "--topology", str(big), "--from", "10.1.2.2")
+    assert time.monotonic() - start < 5
+    assert result.returncode == 1
+    assert "big.json: larger than 64 MiB" in result.stderr, result.stderr
+
+
+def test_the_largest_generated_fabric_fits_the_limit(tmp_path):
+    """The limit is twice the largest fabric the generator makes."""
+    topo = tmp_path / "ft64.json"
+    with open(topo, "w") as f:
+        result = subprocess.run([IPLBCTL, "topology", "generate", "fattree", "--k", "64"],
+                                stdout=f, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert 2 * topo.stat().st_size < 64 * 1024 * 1024
 
 
 if __name__ == "__main__":

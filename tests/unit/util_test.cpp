@@ -2,8 +2,13 @@
 #include "util/bytes.hpp"
 #include "util/ipv4.hpp"
 #include "util/ipv6.hpp"
+#include "util/read_file.hpp"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <stdlib.h>
+#include <unistd.h>
 
 namespace iplb {
 namespace {
@@ -54,6 +59,47 @@ TEST(IpAddress, NodeAddressesAreUnicastAndReachable)
 	     {"1.0.0.0", "10.255.0.1", "126.255.255.255", "128.0.0.0", "169.253.1.1", "169.255.0.1",
 	      "223.255.255.255", "fc00::1", "fec0::1", "2001:db8::1", "::2", "::10.0.0.1"})
 		EXPECT_EQ(unusable_node_address(*parse_ip_address(text)), "") << text;
+}
+
+std::string temporary_file(const std::string &content)
+{
+	char path[] = "/tmp/iplb-read-file-XXXXXX";
+	const int fd = ::mkstemp(path);
+	EXPECT_GE(fd, 0);
+	EXPECT_EQ(::write(fd, content.data(), content.size()),
+		  static_cast<ssize_t>(content.size()));
+	::close(fd);
+	return path;
+}
+
+TEST(ReadFile, ReadsUpToTheLimitAndRefusesMore)
+{
+	const std::string path = temporary_file(std::string(1024, 'x'));
+	auto whole = read_file_bounded(path, 1024, "a test file");
+	ASSERT_TRUE(whole) << whole.error().message;
+	EXPECT_EQ(whole->size(), 1024u);
+	auto refused = read_file_bounded(path, 1023, "a test file");
+	ASSERT_FALSE(refused);
+	EXPECT_EQ(refused.error().message,
+		  path + ": larger than 1023 bytes (the most a test file may have)");
+	::unlink(path.c_str());
+
+	EXPECT_EQ(read_file_bounded("/nonexistent/x", 10, "x").error().message,
+		  "/nonexistent/x: cannot open: No such file or directory");
+	EXPECT_EQ(read_file_bounded("/tmp", 10, "x").error().message, "/tmp: is a directory");
+	EXPECT_EQ(size_text(64u << 20), "64 MiB");
+	EXPECT_EQ(size_text(512u << 10), "512 KiB");
+	EXPECT_EQ(size_text(100), "100 bytes");
+}
+
+TEST(ReadFile, AnEndlessInputIsRefusedAtTheLimit)
+{
+	const auto start = std::chrono::steady_clock::now();
+	auto refused = read_file_bounded("/dev/zero", 4u << 20, "a test file");
+	ASSERT_FALSE(refused);
+	EXPECT_EQ(refused.error().message,
+		  "/dev/zero: larger than 4 MiB (the most a test file may have)");
+	EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(Bytes, BigEndianRoundTrip)
