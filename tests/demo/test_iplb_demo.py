@@ -15,6 +15,7 @@ TOP = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tools"))
 
 from iplb_demo import fabric as fabric_mod  # noqa: E402
+from iplb_demo import lab as lab_mod  # noqa: E402
 from iplb_demo import picture  # noqa: E402
 from iplb_demo.experiment import permutation, table  # noqa: E402
 
@@ -130,3 +131,16 @@ def test_cli_rejects_unknown_modes():
     out = subprocess.run([os.path.join(TOP, "tools", "iplb-demo"), "run", "--modes", "fast"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "unknown mode" in out.stderr
+
+
+def test_every_daemon_vty_listens_on_the_loopback(tmp_path, monkeypatch):
+    fabric = fabric_mod.generate(IPLBCTL, "fattree", 4, 1, 4)
+    lab = lab_mod.Lab(fabric, "/sbin", "/bin", sysconfdir=str(tmp_path))
+    monkeypatch.setattr(lab_mod, "STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(lab_mod.shutil, "chown", lambda *args: None)
+    for node in ("h0", "s0", fabric_mod.LB_NODES[0], fabric_mod.UPSTREAM):
+        lab.write_config(node)
+        daemons = (tmp_path / lab.ns(node) / "daemons").read_text()
+        # frrcommon.sh starts zebra and staticd whatever the file says.
+        for daemon in ("zebra", "ospfd", "bgpd", "staticd", "iplbd"):
+            assert '%s_options="-A 127.0.0.1' % daemon in daemons, (node, daemon)

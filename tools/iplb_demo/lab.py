@@ -104,9 +104,12 @@ class Lab:
         with open(os.path.join(confdir, "daemons"), "w") as f:
             f.write("# Written by iplb-demo: the daemons watchfrr starts in netns %s.\n"
                     "zebra=yes\nospfd=%s\nbgpd=%s\niplbd=%s\nstaticd=no\nvtysh_enable=yes\n"
+                    # Every vty on the loopback (staticd runs even when "no":
+                    # frrcommon.sh always starts zebra and staticd).
                     'zebra_options="-A 127.0.0.1 -s 90000000"\n'
                     'ospfd_options="-A 127.0.0.1 -a -l 127.0.0.1"\n'
                     'bgpd_options="-A 127.0.0.1"\n'
+                    'staticd_options="-A 127.0.0.1"\n'
                     'iplbd_options="-A 127.0.0.1"\n'
                     'watchfrr_options="--netns"\nfrr_profile="datacenter"\n'
                     % (self.ns(node), "yes" if self.runs_ospf(node) else "no",

@@ -19,6 +19,7 @@ iplbd as an FRR daemon, beside zebra and ospfd:
   and change nothing, a command with one refused value changes nothing at
   all and `vtysh -c` exits 1, an error message is only its own; `write
   memory` persists iplbd's section and a restarted iplbd comes back with it.
+- iplbd's vty listens on 127.0.0.1 only, though started without -A.
 - bgpd accepts `redistribute iplb`, zebra knows the route type.
 - The eBPF table's capacity: static routes fill it; one static route more
   is refused at commit with the reason (vtysh exits non-zero, the running
@@ -298,6 +299,18 @@ def test_valid_commands_still_exit_0():
         output, rc = vtysh_config(router, command)
         assert rc == 0 and "%" not in output, (command, output)
     assert "prefix 10.2.2.0/24" not in router.vtysh_cmd("show running-config")
+
+
+def test_iplbd_vty_listens_on_loopback_only():
+    """The library starts iplbd without -A: its vty is on 127.0.0.1 anyway
+    (FRR's default is 0.0.0.0 and ::)."""
+    for name in ("r1", "r2", "r3"):
+        router = get_topogen().gears[name]
+        listeners = [line.split()[3] for line in router.cmd("ss -Hltnp").splitlines()
+                     if '"iplbd"' in line]
+        assert "127.0.0.1:2630" in listeners, "{}: {}".format(name, listeners)
+        assert all(a.startswith("127.0.0.1:") for a in listeners), "{}: {}".format(
+            name, listeners)
 
 
 def test_running_config_has_iplb_section():

@@ -15,6 +15,7 @@ the router's own.
   attached again, an interface that goes is reported and attached again when
   it is back, and a crash before `write memory` leaves no datapath that the
   restarted iplbd's configuration does not name (the orphan rule);
+- every daemon's vty listens on 127.0.0.1 only (the daemons file's -A);
 - `frrinit.sh stop` stops everything.
 """
 
@@ -227,6 +228,22 @@ def test_a_crash_before_write_memory_leaves_no_datapath_behind():
                "vtysh -c 'show iplb status'; {} -n {} show".format(IPLBCTL, INSTANCES[1]))
     # The table itself stays pinned (iplbctl purge removes it).
     assert "prefixes" in r1.cmd("{} -n {} show".format(IPLBCTL, INSTANCES[1]))
+
+
+def test_every_daemon_listens_on_the_loopback_only():
+    """The daemons file gives every daemon -A 127.0.0.1 (staticd included:
+    frrcommon.sh starts it whatever the file says); watchfrr has no TCP vty."""
+    r1 = get_topogen().gears["r1"]
+    listeners = {}
+    for line in r1.cmd("ss -Hltnp").splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and '(("' in fields[5]:
+            name = fields[5].split('(("')[1].split('"')[0]
+            listeners.setdefault(name, []).append(fields[3])
+    for daemon in ("zebra", "ospfd", "staticd", "iplbd"):
+        assert daemon in listeners, listeners
+    for daemon, addresses in listeners.items():
+        assert all(a.startswith("127.0.0.1:") for a in addresses), (daemon, addresses)
 
 
 def test_frrinit_stops_everything():

@@ -5,7 +5,7 @@ k=4 fat-tree with FRR and iplbd, `run` routes the same traffic three ways, and
 `down` leaves nothing. Throughput is not asserted (it is a measurement, see
 docs/EVALUATION.md); what routing does to the traffic is: one core per pod pair
 with shortest path, every switch link with iplb, MPTCP subflows joined, the
-VIP over both LB nodes, the picture drawn."""
+VIP over both LB nodes, the picture drawn, every daemon's vty on the loopback."""
 
 import json
 import os
@@ -130,6 +130,34 @@ def test_table_and_picture(results):
     assert len(data["picture_relays"]) == 4  # the four core switches
     with open("/var/tmp/iplb-demo/fabric.png", "rb") as f:
         assert f.read(4) == b"\x89PNG"
+
+
+def test_every_frr_daemon_listens_on_the_loopback_only(lab):
+    """Every vty (staticd's included: frrinit.sh starts it in every node)
+    is on 127.0.0.1; bgpd's BGP port is the one exception."""
+    namespaces = [line.split()[0] for line in subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True).stdout.splitlines()
+        if line.startswith("dc-")]
+    seen, exposed = set(), []
+    for ns in namespaces:
+        out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Hltnp"],
+                             capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) < 6 or '(("' not in fields[5]:
+                continue
+            program = fields[5].split('(("')[1].split('"')[0]
+            address = fields[3]
+            if program not in ("zebra", "ospfd", "bgpd", "staticd", "iplbd", "watchfrr"):
+                continue  # the traffic's sinks
+            seen.add(program)
+            if address.startswith("127.0.0.1:"):
+                continue
+            if program == "bgpd" and address.rpartition(":")[2] == "179":
+                continue
+            exposed.append((ns, program, address))
+    assert {"zebra", "ospfd", "bgpd", "staticd", "iplbd"} <= seen, seen
+    assert exposed == []
 
 
 def test_down_leaves_nothing(results):
