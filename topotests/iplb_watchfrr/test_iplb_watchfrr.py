@@ -16,7 +16,8 @@ the router's own.
   it is back, and a crash before `write memory` leaves no datapath that the
   restarted iplbd's configuration does not name (the orphan rule);
 - every daemon's vty listens on 127.0.0.1 only (the daemons file's -A);
-- `frrinit.sh stop` stops everything.
+- `frrinit.sh stop` stops everything, and each process removes its
+  directory in /var/tmp/frr (watchfrr's stayed before patch 0008).
 """
 
 import json
@@ -248,10 +249,22 @@ def test_every_daemon_listens_on_the_loopback_only():
 
 def test_frrinit_stops_everything():
     r1 = get_topogen().gears["r1"]
+    pids = {}
+    for line in r1.cmd("grep -H . /var/run/frr/*.pid").splitlines():
+        path, _, pid = line.partition(":")
+        pids[os.path.basename(path)[:-len(".pid")]] = pid.strip()
+    assert "watchfrr" in pids and "iplbd" in pids, pids
     output = r1.cmd("{} stop 2>&1; echo rc=$?".format(FRRINIT))
     assert "rc=0" in output, output
     test_func = lambda: r1.cmd("ls /var/run/frr/*.pid 2>/dev/null").strip()
     _, left = topotest.run_and_expect(test_func, "", count=20, wait=0.5)
+    assert left == "", left
+    # Each removed its /var/tmp/frr/<name>.<N> (N its pid before -d forked;
+    # its main thread's logbuf.<pid> in it): watchfrr left its own behind
+    # before patch 0008.
+    paths = " ".join("/var/tmp/frr/{0}.*/logbuf.{1} /var/tmp/frr/{0}.{1}".format(n, p)
+                     for n, p in sorted(pids.items()))
+    left = r1.cmd("ls -d {} 2>/dev/null".format(paths)).strip()
     assert left == "", left
 
 

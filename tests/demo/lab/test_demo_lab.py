@@ -5,7 +5,8 @@ k=4 fat-tree with FRR and iplbd, `run` routes the same traffic three ways, and
 `down` leaves nothing. Throughput is not asserted (it is a measurement, see
 docs/EVALUATION.md); what routing does to the traffic is: one core per pod pair
 with shortest path, every switch link with iplb, MPTCP subflows joined, the
-VIP over both LB nodes, the picture drawn, every daemon's vty on the loopback."""
+VIP over both LB nodes, the picture drawn, every daemon's vty on the loopback, and
+no /var/tmp/frr directory of the lab's processes after `down`."""
 
 import json
 import os
@@ -25,6 +26,28 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (namespace
 def demo(*args, timeout=300):
     return subprocess.run([DEMO, "--sbindir", SBINDIR, "--bindir", BINDIR, *args],
                           capture_output=True, text=True, timeout=timeout)
+
+
+FRR_TMPDIR = "/var/tmp/frr"
+
+
+def lab_processes():
+    """The lab's FRR processes (pid -> program): watchfrr and its daemons."""
+    out = subprocess.run(["pgrep", "-a", "-f", "^%s/[a-z]+ -N dc-" % SBINDIR],
+                         capture_output=True, text=True).stdout
+    return {int(line.split()[0]): os.path.basename(line.split()[1])
+            for line in out.splitlines() if line.strip()}
+
+
+def frr_tmp_dirs(processes):
+    """FRR's directories of these processes: <program>[-<instance>].<N> with N
+    the pid, or (a daemon started with -d) holding its main thread's
+    logbuf.<pid>."""
+    entries = os.listdir(FRR_TMPDIR) if os.path.isdir(FRR_TMPDIR) else []
+    return [e for e in entries for pid, name in processes.items()
+            if (e.rpartition(".")[0] == name or e.startswith(name + "-"))
+            and (e.rpartition(".")[2] == str(pid)
+                 or os.path.exists(os.path.join(FRR_TMPDIR, e, "logbuf.%d" % pid)))]
 
 
 def leftovers():
@@ -161,6 +184,10 @@ def test_every_frr_daemon_listens_on_the_loopback_only(lab):
 
 
 def test_down_leaves_nothing(results):
+    processes = lab_processes()
+    assert processes and "watchfrr" in processes.values(), processes
     down = demo("down")
     assert down.returncode == 0, down.stderr
     assert leftovers() == []
+    # Not even FRR's per-process directories (watchfrr left its own behind).
+    assert frr_tmp_dirs(processes) == []
