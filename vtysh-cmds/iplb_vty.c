@@ -33,23 +33,114 @@
 	"Load-balanced server: terminates tunnels, daisy-chains flows\n"
 
 /*
- * Whether value is valid for the leaf at schema path xpath; if not, says
- * why as YANG does. For commands that change several leaves, which FRR 8.4
- * would otherwise commit in part.
+ * The xpath nb_cli_apply_changes() edits for an enqueued change: relative
+ * to the node the vty is in and to xpath_base, as FRR 8.4 computes it.
  */
-static bool iplb_cli_value_valid(struct vty *vty, const char *xpath,
-				 const char *value)
+static void iplb_cli_change_xpath(struct vty *vty, const char *xpath_base,
+				  const struct vty_cfg_change *change,
+				  char *xpath, size_t len)
 {
-	const struct lysc_node *snode =
-		lys_find_path(ly_native_ctx, NULL, xpath, 0);
+	xpath[0] = '\0';
+	if (vty->xpath_index > 0 &&
+	    (xpath_base[0] == '.' || change->xpath[0] == '.'))
+		strlcpy(xpath, VTY_CURR_XPATH, len);
+	if (xpath_base[0])
+		strlcat(xpath, xpath_base + (xpath_base[0] == '.'), len);
+	if (change->xpath[0] == '.')
+		strlcat(xpath, change->xpath + 1, len);
+	else
+		strlcpy(xpath, change->xpath, len);
+}
 
-	if (!snode)
-		return true;
-	if (lyd_value_validate(ly_native_ctx, snode, value, strlen(value), NULL,
-			       NULL, NULL) == LY_SUCCESS)
-		return true;
-	vty_out(vty, "%% %s\n", ly_errmsg(ly_native_ctx));
-	return false;
+/*
+ * Whether every change enqueued by the command can be made: each is made on
+ * a copy of the candidate, as nb_cli_apply_changes() would make it. If one
+ * cannot (a value YANG refuses, an unknown node), says why as YANG does.
+ */
+static bool iplb_cli_changes_valid(struct vty *vty, const char *xpath_base)
+{
+	struct nb_config *scratch = nb_config_dup(vty->candidate_config);
+	bool valid = true;
+
+	/* Only this command's errors are reported below. */
+	ly_err_clean(ly_native_ctx, NULL);
+	for (size_t i = 0; valid && i < vty->num_cfg_changes; i++) {
+		const struct vty_cfg_change *change = &vty->cfg_changes[i];
+		char xpath[XPATH_MAXLEN];
+		const struct nb_node *nb_node;
+		const char *value = change->value;
+		struct yang_data *data;
+		int ret;
+
+		iplb_cli_change_xpath(vty, xpath_base, change, xpath,
+				      sizeof(xpath));
+		nb_node = nb_node_find(xpath);
+		if (!nb_node) {
+			vty_out(vty, "%% unknown data path: %s\n", xpath);
+			valid = false;
+			break;
+		}
+		if (!value)
+			value = yang_snode_get_default(nb_node->snode);
+		data = yang_data_new(xpath, value);
+		ret = nb_candidate_edit(scratch, nb_node, change->operation,
+					xpath, NULL, data);
+		yang_data_free(data);
+		valid = ret == NB_OK || ret == NB_ERR_NOT_FOUND;
+	}
+	if (!valid) {
+		const struct ly_err_item *e = ly_err_first(ly_native_ctx);
+
+		/* Each message, without the schema path YANG appends. */
+		for (; e; e = e->next)
+			if (e->msg)
+				vty_out(vty, "%% %s\n", e->msg);
+		if (!ly_err_first(ly_native_ctx) && vty->num_cfg_changes)
+			vty_out(vty,
+				"%% the configuration could not be edited\n");
+	}
+	ly_err_clean(ly_native_ctx, NULL);
+	nb_config_free(scratch);
+	return valid;
+}
+
+/*
+ * nb_cli_apply_changes() for every iplbd command, all or nothing. FRR 8.4
+ * edits the candidate change by change, skips one it cannot make (a value
+ * YANG refuses: "% Failed to edit configuration"), commits the others and
+ * returns CMD_SUCCESS: `prefix P mode weighted weights 0` configured the
+ * mode and `vtysh -c` exited 0. Here a command with one change that cannot
+ * be made changes nothing and fails (CMD_WARNING_CONFIG_FAILED: vtysh
+ * exits 1, as for a refused commit). What only the whole candidate can say
+ * (YANG `must`, iplbd's pre_validate) is the commit's to refuse, and a
+ * commit is atomic.
+ */
+static int iplb_cli_apply(struct vty *vty, const char *xpath_base_fmt, ...)
+{
+	char xpath_base[XPATH_MAXLEN] = "";
+
+	if (xpath_base_fmt) {
+		va_list ap;
+
+		va_start(ap, xpath_base_fmt);
+		vsnprintf(xpath_base, sizeof(xpath_base), xpath_base_fmt, ap);
+		va_end(ap);
+	}
+	/* FRR returns CMD_WARNING here, which vtysh -c takes for success. */
+	if (vty->type != VTY_FILE && !vty->private_config &&
+	    vty->xpath_index > 0 &&
+	    !yang_dnode_exists(vty->candidate_config->dnode, VTY_CURR_XPATH)) {
+		vty_out(vty,
+			"%% Current configuration object was deleted by "
+			"another process.\n");
+		vty->num_cfg_changes = 0;
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	if (!iplb_cli_changes_valid(vty, xpath_base)) {
+		vty->num_cfg_changes = 0;
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	return nb_cli_apply_changes(vty, "%s", xpath_base);
 }
 
 /* XPath: /frr-iplbd:iplb */
@@ -59,7 +150,7 @@ DEFPY_YANG_NOSH(router_iplb, router_iplb_cmd, "router iplb",
 	int ret;
 
 	nb_cli_enqueue_change(vty, IPLB_XPATH, NB_OP_CREATE, NULL);
-	ret = nb_cli_apply_changes(vty, NULL);
+	ret = iplb_cli_apply(vty, NULL);
 	if (ret == CMD_SUCCESS)
 		VTY_PUSH_XPATH(IPLB_NODE, IPLB_XPATH);
 	return ret;
@@ -69,7 +160,7 @@ DEFPY_YANG(no_router_iplb, no_router_iplb_cmd, "no router iplb",
 	   NO_STR ROUTER_STR IPLB_STR)
 {
 	nb_cli_enqueue_change(vty, IPLB_XPATH, NB_OP_DESTROY, NULL);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 void cli_show_router_iplb(struct vty *vty, const struct lyd_node *dnode,
@@ -88,7 +179,7 @@ DEFPY_YANG(iplb_role, iplb_role_cmd, "role <host|mux|backend>$role",
 	   IPLB_ROLE_HELP)
 {
 	nb_cli_enqueue_change(vty, "./role", NB_OP_MODIFY, role);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(no_iplb_role, no_iplb_role_cmd, "no role [<host|mux|backend>]",
@@ -96,7 +187,7 @@ DEFPY_YANG(no_iplb_role, no_iplb_role_cmd, "no role [<host|mux|backend>]",
 {
 	/* No value: the northbound falls back to the YANG default. */
 	nb_cli_enqueue_change(vty, "./role", NB_OP_MODIFY, NULL);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 void cli_show_iplb_role(struct vty *vty, const struct lyd_node *dnode,
@@ -118,7 +209,7 @@ DEFPY_YANG(iplb_lsdb_api_server, iplb_lsdb_api_server_cmd,
 			      address_str);
 	nb_cli_enqueue_change(vty, "./lsdb/api-server-port", NB_OP_MODIFY,
 			      port_str);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(no_iplb_lsdb_api_server, no_iplb_lsdb_api_server_cmd,
@@ -133,7 +224,7 @@ DEFPY_YANG(no_iplb_lsdb_api_server, no_iplb_lsdb_api_server_cmd,
 			      NULL);
 	nb_cli_enqueue_change(vty, "./lsdb/api-server-port", NB_OP_MODIFY,
 			      NULL);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 void cli_show_iplb_lsdb(struct vty *vty, const struct lyd_node *dnode,
@@ -168,7 +259,7 @@ DEFPY_YANG(iplb_lsdb_debounce, iplb_lsdb_debounce_cmd,
 			      delay_str);
 	nb_cli_enqueue_change(vty, "./lsdb/debounce/max-hold", NB_OP_MODIFY,
 			      hold_str);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(no_iplb_lsdb_debounce, no_iplb_lsdb_debounce_cmd,
@@ -182,7 +273,7 @@ DEFPY_YANG(no_iplb_lsdb_debounce, no_iplb_lsdb_debounce_cmd,
 	nb_cli_enqueue_change(vty, "./lsdb/debounce/delay", NB_OP_MODIFY, NULL);
 	nb_cli_enqueue_change(vty, "./lsdb/debounce/max-hold", NB_OP_MODIFY,
 			      NULL);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 void cli_show_iplb_lsdb_debounce(struct vty *vty, const struct lyd_node *dnode,
@@ -226,7 +317,7 @@ DEFPY_YANG(iplb_path, iplb_path_cmd,
 	else
 		nb_cli_enqueue_change(vty, "./path/max-relays", NB_OP_MODIFY,
 				      relays_str);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(
@@ -251,7 +342,7 @@ DEFPY_YANG(
 				     : "./path/max-relays";
 
 	nb_cli_enqueue_change(vty, leaf, NB_OP_MODIFY, NULL);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 /* XPath: /frr-iplbd:iplb/datapath */
@@ -275,15 +366,12 @@ DEFPY_YANG(iplb_datapath_engine, iplb_datapath_engine_cmd,
 	   "Datapath instance (pins under /run/iplb/bpf)\n"
 	   "Instance name (default: the pathspace, else 'default')\n")
 {
-	/* Both or neither: FRR 8.4 would commit the engine alone. */
-	if (instance && !iplb_cli_value_valid(
-				vty, IPLB_XPATH "/datapath/instance", instance))
-		return CMD_WARNING_CONFIG_FAILED;
+	/* Both or neither (iplb_cli_apply()). */
 	nb_cli_enqueue_change(vty, "./datapath/engine", NB_OP_MODIFY, engine);
 	nb_cli_enqueue_change(vty, "./datapath/instance",
 			      instance ? NB_OP_MODIFY : NB_OP_DESTROY,
 			      instance);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(no_iplb_datapath_engine, no_iplb_datapath_engine_cmd,
@@ -297,7 +385,7 @@ DEFPY_YANG(no_iplb_datapath_engine, no_iplb_datapath_engine_cmd,
 	/* Detached from its interfaces; the table stays pinned. */
 	nb_cli_enqueue_change(vty, "./datapath/engine", NB_OP_MODIFY, NULL);
 	nb_cli_enqueue_change(vty, "./datapath/instance", NB_OP_DESTROY, NULL);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(iplb_datapath_interface, iplb_datapath_interface_cmd,
@@ -310,7 +398,7 @@ DEFPY_YANG(iplb_datapath_interface, iplb_datapath_interface_cmd,
 	 * northbound adds the [.='value'] predicate itself). */
 	nb_cli_enqueue_change(vty, "./datapath/interface",
 			      no ? NB_OP_DESTROY : NB_OP_CREATE, ifname);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(iplb_datapath_encap, iplb_datapath_encap_cmd,
@@ -319,7 +407,7 @@ DEFPY_YANG(iplb_datapath_encap, iplb_datapath_encap_cmd,
 {
 	nb_cli_enqueue_change(vty, "./datapath/encap", NB_OP_MODIFY,
 			      no ? NULL : encap);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(iplb_datapath_mode, iplb_datapath_mode_cmd,
@@ -328,7 +416,7 @@ DEFPY_YANG(iplb_datapath_mode, iplb_datapath_mode_cmd,
 {
 	nb_cli_enqueue_change(vty, "./datapath/mode", NB_OP_MODIFY,
 			      no ? NULL : mode);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(iplb_datapath_source, iplb_datapath_source_cmd,
@@ -342,7 +430,7 @@ DEFPY_YANG(iplb_datapath_source, iplb_datapath_source_cmd,
 
 	nb_cli_enqueue_change(vty, leaf, no ? NB_OP_DESTROY : NB_OP_MODIFY,
 			      v4_str ? v4_str : v6_str);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(iplb_datapath_mtu, iplb_datapath_mtu_cmd,
@@ -353,7 +441,7 @@ DEFPY_YANG(iplb_datapath_mtu, iplb_datapath_mtu_cmd,
 {
 	nb_cli_enqueue_change(vty, "./datapath/mtu", NB_OP_MODIFY,
 			      no ? NULL : mtu_str);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(iplb_datapath_flow_idle, iplb_datapath_flow_idle_cmd,
@@ -364,7 +452,7 @@ DEFPY_YANG(iplb_datapath_flow_idle, iplb_datapath_flow_idle_cmd,
 {
 	nb_cli_enqueue_change(vty, "./datapath/flow-idle", NB_OP_MODIFY,
 			      no ? NULL : idle_str);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 /*
@@ -413,7 +501,7 @@ DEFPY_YANG(iplb_destinations, iplb_destinations_cmd,
 	snprintf(xpath, sizeof(xpath), "./destinations/%s", which);
 	nb_cli_enqueue_change(vty, xpath, no ? NB_OP_DESTROY : NB_OP_CREATE,
 			      prefix_str);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(iplb_destinations_prefix_list, iplb_destinations_prefix_list_cmd,
@@ -425,7 +513,7 @@ DEFPY_YANG(iplb_destinations_prefix_list, iplb_destinations_prefix_list_cmd,
 {
 	nb_cli_enqueue_change(vty, "./destinations/prefix-list",
 			      no ? NB_OP_DESTROY : NB_OP_MODIFY, name);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 /* XPath: /frr-iplbd:iplb/prefix */
@@ -469,7 +557,7 @@ DEFPY_YANG(iplb_prefix, iplb_prefix_cmd,
 	IPLB_PREFIX_LEAF("mode", mode);
 	IPLB_PREFIX_LEAF("weights", weights);
 #undef IPLB_PREFIX_LEAF
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(no_iplb_prefix, no_iplb_prefix_cmd,
@@ -495,7 +583,7 @@ DEFPY_YANG(no_iplb_prefix, no_iplb_prefix_cmd,
 	snprintf(base, sizeof(base), "./prefix[prefix='%s']", prefix_str);
 	if (!any) {
 		nb_cli_enqueue_change(vty, base, NB_OP_DESTROY, NULL);
-		return nb_cli_apply_changes(vty, NULL);
+		return iplb_cli_apply(vty, NULL);
 	}
 #define IPLB_PREFIX_UNSET(leaf, given)                                         \
 	do {                                                                   \
@@ -511,7 +599,7 @@ DEFPY_YANG(no_iplb_prefix, no_iplb_prefix_cmd,
 	IPLB_PREFIX_UNSET("mode", mode);
 	IPLB_PREFIX_UNSET("weights", weights);
 #undef IPLB_PREFIX_UNSET
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 void cli_show_iplb_prefix(struct vty *vty, const struct lyd_node *dnode,
@@ -550,7 +638,7 @@ DEFPY_YANG(
 	strlcat(xpath, "/list", sizeof(xpath));
 	nb_cli_enqueue_change(vty, xpath, no ? NB_OP_DESTROY : NB_OP_CREATE,
 			      relays);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(iplb_static_route_options, iplb_static_route_options_cmd,
@@ -571,7 +659,7 @@ DEFPY_YANG(iplb_static_route_options, iplb_static_route_options_cmd,
 		snprintf(leaf, sizeof(leaf), "%s/mode", xpath);
 		nb_cli_enqueue_change(vty, leaf, NB_OP_MODIFY, mode);
 	}
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(no_iplb_static_route, no_iplb_static_route_cmd,
@@ -583,7 +671,7 @@ DEFPY_YANG(no_iplb_static_route, no_iplb_static_route_cmd,
 	snprintf(xpath, sizeof(xpath), "./static-route[prefix='%s']",
 		 prefix_str);
 	nb_cli_enqueue_change(vty, xpath, NB_OP_DESTROY, NULL);
-	return nb_cli_apply_changes(vty, NULL);
+	return iplb_cli_apply(vty, NULL);
 }
 
 static int show_static_list(const struct lyd_node *dnode, void *arg)
@@ -736,7 +824,7 @@ DEFPY_YANG(iplb_vip, iplb_vip_cmd,
 	nb_cli_enqueue_change(vty, ".", NB_OP_CREATE, NULL);
 	nb_cli_enqueue_change(vty, "./drain", NB_OP_MODIFY,
 			      drain ? "true" : "false");
-	return nb_cli_apply_changes(vty, IPLB_VIP_XPATH, key);
+	return iplb_cli_apply(vty, IPLB_VIP_XPATH, key);
 }
 
 DEFPY_YANG(no_iplb_vip, no_iplb_vip_cmd,
@@ -749,7 +837,7 @@ DEFPY_YANG(no_iplb_vip, no_iplb_vip_cmd,
 	prefix2str(prefix, key, sizeof(key));
 	if (!drain) {
 		nb_cli_enqueue_change(vty, ".", NB_OP_DESTROY, NULL);
-		return nb_cli_apply_changes(vty, IPLB_VIP_XPATH, key);
+		return iplb_cli_apply(vty, IPLB_VIP_XPATH, key);
 	}
 	/* Setting the leaf of a missing VIP would create the VIP. */
 	if (!yang_dnode_existsf(vty->candidate_config->dnode,
@@ -758,7 +846,7 @@ DEFPY_YANG(no_iplb_vip, no_iplb_vip_cmd,
 		return CMD_WARNING_CONFIG_FAILED;
 	}
 	nb_cli_enqueue_change(vty, "./drain", NB_OP_MODIFY, "false");
-	return nb_cli_apply_changes(vty, IPLB_VIP_XPATH, key);
+	return iplb_cli_apply(vty, IPLB_VIP_XPATH, key);
 }
 
 void cli_show_iplb_vip(struct vty *vty, const struct lyd_node *dnode,

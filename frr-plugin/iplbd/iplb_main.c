@@ -139,8 +139,16 @@ static const struct frr_yang_module_info *const iplbd_yang_modules[] = {
 	&frr_iplbd_info,
 };
 
+/*
+ * The TCP vty listens on the loopback only unless -A says otherwise: FRR's
+ * default (no address) binds 0.0.0.0 and ::, and this daemon's vty
+ * configures a datapath. libfrr applies -A over this value.
+ */
+static char iplb_vty_addr[] = "127.0.0.1";
+
 /* clang-format off */
 FRR_DAEMON_INFO(iplbd, IPLB,
+	.vty_addr = iplb_vty_addr,
 	.vty_port = IPLB_VTY_PORT,
 	.proghelp = "iplb: multipath source routing and load balancing.",
 	.signals = iplb_signals,

@@ -11,6 +11,12 @@ Status MuxPlane::check_vip(const IpPrefix &vip)
 	if (length != host_length)
 		return unexpected(
 			Error{"VIP " + to_string(vip) + ": an IPv4 /32 or an IPv6 /128 only"});
+	// Announced into BGP for others to reach: a unicast address of a node.
+	const IpAddress address = is_v6(vip) ? IpAddress{std::get<Ipv6Prefix>(vip).address}
+					     : IpAddress{std::get<Ipv4Prefix>(vip).address};
+	if (const std::string_view why = unusable_node_address(address); !why.empty())
+		return unexpected(Error{"VIP " + to_string(vip) + ": " + std::string(why) +
+					" cannot be a VIP"});
 	return ok();
 }
 

@@ -28,15 +28,8 @@ uint32_t mix32(uint32_t h)
 // Why a relay address cannot be one; empty if it can.
 std::string unusable(const IpAddress &relay)
 {
-	if (const Ipv4 *v4 = std::get_if<Ipv4>(&relay))
-		return v4->value == 0 || v4->value == ~uint32_t{0} || (v4->value >> 28) >= 0xe
-			       ? "cannot be a relay address"
-			       : "";
-	const auto &b = std::get<Ipv6>(relay).bytes;
-	const Ipv6 loopback{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
-	if (std::get<Ipv6>(relay) == Ipv6{} || std::get<Ipv6>(relay) == loopback || b[0] == 0xff)
-		return "cannot be a relay address";
-	return "";
+	const std::string_view why = unusable_node_address(relay);
+	return why.empty() ? "" : "cannot be a relay address (" + std::string(why) + ")";
 }
 
 } // namespace

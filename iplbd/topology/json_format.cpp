@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "topology/json_format.hpp"
 
+#include "util/read_file.hpp"
+
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace iplb {
 
@@ -234,12 +234,10 @@ Result<TopologySnapshot, Error> parse_topology_json(std::string_view text)
 
 Result<TopologySnapshot, Error> load_topology_file(const std::string &path)
 {
-	std::ifstream in(path);
-	if (!in)
-		return unexpected(Error{path + ": cannot open"});
-	std::stringstream buffer;
-	buffer << in.rdbuf();
-	auto topology = parse_topology_json(buffer.str());
+	auto text = read_file_bounded(path, max_topology_file_bytes, "a topology file");
+	if (!text)
+		return unexpected(text.error());
+	auto topology = parse_topology_json(*text);
 	if (!topology)
 		return unexpected(Error{path + ": " + topology.error().message});
 	return topology;

@@ -14,6 +14,7 @@
 #include "topology/topology.hpp"
 #include "util/result.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,13 @@ namespace iplb {
 // Errors name the line and column (syntax) or the element and field
 // (content), e.g. "links[3].cost: 0 is not in 1-65535".
 Result<TopologySnapshot, Error> parse_topology_json(std::string_view text);
+
+// The largest topology file load_topology_file() reads: twice the largest
+// fabric the generators make (`topology generate fattree --k 64`, 30.2 MB;
+// the k=48 fat-tree of docs/BENCHMARKS.md, 27,648 hosts, is 12.7 MB). A
+// larger input (/dev/zero, a wrong file) is refused, not read until memory
+// runs out.
+inline constexpr size_t max_topology_file_bytes = size_t{64} << 20;
 Result<TopologySnapshot, Error> load_topology_file(const std::string &path);
 
 // One element per line, in vertex order: stable across runs.

@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 namespace iplb {
 
 std::string to_string(const Ipv6 &address)
@@ -81,6 +83,45 @@ Result<IpPrefix, Error> parse_ip_prefix(std::string_view text)
 	if (!v4)
 		return unexpected(v4.error());
 	return IpPrefix{*v4};
+}
+
+std::string_view unusable_node_address(const IpAddress &address)
+{
+	if (const Ipv4 *v4 = std::get_if<Ipv4>(&address)) {
+		const uint32_t a = v4->value;
+		if (a == 0)
+			return "the unspecified address";
+		if (a == ~uint32_t{0})
+			return "the broadcast address";
+		switch (a >> 24) {
+		case 0:
+			return "a 'this network' address (0.0.0.0/8)";
+		case 127:
+			return "a loopback address";
+		default:
+			break;
+		}
+		if ((a >> 16) == 0xa9fe)
+			return "a link-local address";
+		if ((a >> 28) == 0xe)
+			return "a multicast address";
+		if ((a >> 28) == 0xf)
+			return "a reserved address (240.0.0.0/4)";
+		return "";
+	}
+	const Ipv6 &v6 = std::get<Ipv6>(address);
+	if (v6.is_unspecified())
+		return "the unspecified address";
+	if (v6.is_loopback())
+		return "a loopback address";
+	if (v6.is_multicast())
+		return "a multicast address";
+	if (v6.bytes[0] == 0xfe && (v6.bytes[1] & 0xc0) == 0x80)
+		return "a link-local address";
+	const std::array<uint8_t, 12> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (std::equal(mapped.begin(), mapped.end(), v6.bytes.begin()))
+		return "an IPv4-mapped address";
+	return "";
 }
 
 } // namespace iplb

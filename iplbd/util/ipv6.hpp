@@ -56,6 +56,13 @@ std::string to_string(const IpPrefix &prefix);
 Result<IpAddress, Error> parse_ip_address(std::string_view text);
 Result<IpPrefix, Error> parse_ip_prefix(std::string_view text);
 
+// Why `address` cannot stand for a node that others reach through the
+// network (a relay, a VIP): "the unspecified address", "a loopback address",
+// "a multicast address", ... (IPv4: 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16,
+// 224.0.0.0/4, 240.0.0.0/4 with 255.255.255.255; IPv6: ::, ::1,
+// ::ffff:0:0/96, fe80::/10, ff00::/8). Empty if it can.
+std::string_view unusable_node_address(const IpAddress &address);
+
 inline bool is_v6(const IpAddress &address)
 {
 	return std::holds_alternative<Ipv6>(address);

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -138,6 +139,105 @@ def test_help_and_usage_errors():
     assert "iplbctl relay source add|del PREFIX [PREFIX...]" in run("--help").stdout
     assert run().returncode == 2
     assert run("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize("where", ["first", "last", "middle"])
+def test_global_options_anywhere(fattree, where):
+    command = ["paths", "--topology", fattree, "--from", "10.1.2.2", "--to", "10.4.3.3",
+               "-k", "2"]
+    if where == "first":
+        args = ["-j"] + command
+    elif where == "last":
+        args = command + ["--json"]
+    else:
+        args = command[:3] + ["-j"] + command[3:]
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["paths"]) == 2
+
+
+@pytest.mark.parametrize("args", [
+    ["paths", "--help"], ["paths", "--topology", "x", "-h"], ["prefix", "add", "--help"],
+    ["srv6", "sid", "add", "-h"],
+])
+def test_help_anywhere(args):
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: iplbctl")
+
+
+def test_version_anywhere():
+    result = run("topology", "-V")
+    assert result.returncode == 0 and result.stdout.startswith("iplbctl "), result
+
+
+def test_instance_and_pin_root_anywhere(tmp_path):
+    result = run("show", "-n", "x1", "--pin-root", str(tmp_path / "none"))
+    assert result.returncode == 1
+    assert "x1" in result.stderr and "none" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["paths", "--topology", "F", "--from", "10.1.2.2", "--to", "10.4.3.3", "extra"],
+     "unexpected argument 'extra': expected --topology, --from, -k, --metric, --planner, "
+     "--relay-source or --to"),
+    (["paths", "--topology", "F", "--from", "10.1.2.2", "--to"], "option --to needs a value"),
+    (["paths", "--topology", "F", "--from", "10.1.2.2", "--to", "10.4.3.3", "--frm"],
+     "unknown option '--frm': expected --topology"),
+    (["table", "--topology", "F", "--from", "10.1.2.2", "apply"],
+     "unexpected argument 'apply': expected --topology, --from, -k, --metric, --planner, "
+     "--relay-source, --encap, --mode or --apply"),
+    (["topology", "generate", "fattree", "8"],
+     "unexpected argument '8': expected --k, --cost or --no-hosts"),
+    (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "extra"],
+     "unknown keyword 'extra': expected relay, weight, encap, mode or mtu"),
+    (["prefix", "add", "10.4.1.0/24", "relay"], "'relay' needs a value"),
+    (["config", "source", "10.0.0.1", "fib"],
+     "unknown keyword 'fib': expected source, source6, fib-redirect or flow-idle"),
+    (["srv6", "prefix", "add", "10.4.1.0/24", "segs", "fc00::1", "dev", "x", "extra"],
+     "unknown keyword 'extra': expected segs, weight or dev"),
+    (["srv6", "sid", "add", "fc00::e", "action", "end", "dev", "x", "extra"],
+     "unknown keyword 'extra': expected action, nh4, nh6 or dev"),
+    (["-n"], "option -n needs a value"),
+    (["paths", "--topology", "F", "-N"], "option -N needs a value"),
+])
+def test_a_stray_word_says_what_was_expected(fattree, tmp_path, args, message):
+    args = [fattree if a == "F" else a for a in args]
+    result = run("--pin-root", str(tmp_path / "none"), *args)
+    assert result.returncode == 2, result
+    assert result.stderr.startswith("iplbctl: ") and result.stderr.count("\n") == 1
+    assert message in result.stderr, result.stderr
+    assert "needs a value" not in result.stderr or "needs a value" in message
+
+
+def test_a_topology_file_that_never_ends_is_refused_quickly():
+    start = time.monotonic()
+    result = run("paths", "--topology", "/dev/zero", "--from", "10.1.2.2", "--to", "10.4.3.3")
+    assert time.monotonic() - start < 10
+    assert result.returncode == 1, result
+    assert result.stderr == ("iplbctl: /dev/zero: larger than 64 MiB (the most a topology "
+                             "file may have)\n")
+
+
+def test_a_topology_file_over_the_limit_is_refused_by_its_size(tmp_path):
+    big = tmp_path / "big.json"
+    with open(big, "wb") as f:
+        f.truncate(64 * 1024 * 1024 + 1)  # sparse: nothing is written
+    start = time.monotonic()
+    result = run("table", "--topology", str(big), "--from", "10.1.2.2")
+    assert time.monotonic() - start < 5
+    assert result.returncode == 1
+    assert "big.json: larger than 64 MiB" in result.stderr, result.stderr
+
+
+def test_the_largest_generated_fabric_fits_the_limit(tmp_path):
+    """The limit is twice the largest fabric the generator makes."""
+    topo = tmp_path / "ft64.json"
+    with open(topo, "w") as f:
+        result = subprocess.run([IPLBCTL, "topology", "generate", "fattree", "--k", "64"],
+                                stdout=f, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert 2 * topo.stat().st_size < 64 * 1024 * 1024
 
 
 if __name__ == "__main__":

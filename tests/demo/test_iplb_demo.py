@@ -15,6 +15,7 @@ TOP = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tools"))
 
 from iplb_demo import fabric as fabric_mod  # noqa: E402
+from iplb_demo import lab as lab_mod  # noqa: E402
 from iplb_demo import picture  # noqa: E402
 from iplb_demo.experiment import permutation, table  # noqa: E402
 
@@ -130,3 +131,32 @@ def test_cli_rejects_unknown_modes():
     out = subprocess.run([os.path.join(TOP, "tools", "iplb-demo"), "run", "--modes", "fast"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "unknown mode" in out.stderr
+
+
+def test_down_removes_the_frr_directories_of_its_processes_only(tmp_path):
+    # A daemon started with -d names its directory after its pid before the
+    # fork, and its main thread's buffer after its own pid.
+    for entry, buffers in (("watchfrr.4241", ["logbuf.4242"]), ("zebra.4240", ["logbuf.4243",
+                           "logbuf.4250"]), ("ospfd-2.4244", []), ("iplbd.4245", ["logbuf.4246"]),
+                           ("watchfrr.42", ["logbuf.43"]), ("zebra.4242", ["logbuf.4249"]),
+                           ("bgpd.14243", ["logbuf.4243"])):
+        (tmp_path / entry).mkdir()
+        for buffer in buffers:
+            (tmp_path / entry / buffer).touch()
+    found = lab_mod.frr_tmp_dirs({4242: "watchfrr", 4243: "zebra", 4244: "ospfd"},
+                                 base=str(tmp_path))
+    assert found == [str(tmp_path / e) for e in ("ospfd-2.4244", "watchfrr.4241", "zebra.4240")]
+    assert lab_mod.frr_tmp_dirs({1: "zebra"}, base=str(tmp_path / "none")) == []
+
+
+def test_every_daemon_vty_listens_on_the_loopback(tmp_path, monkeypatch):
+    fabric = fabric_mod.generate(IPLBCTL, "fattree", 4, 1, 4)
+    lab = lab_mod.Lab(fabric, "/sbin", "/bin", sysconfdir=str(tmp_path))
+    monkeypatch.setattr(lab_mod, "STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(lab_mod.shutil, "chown", lambda *args: None)
+    for node in ("h0", "s0", fabric_mod.LB_NODES[0], fabric_mod.UPSTREAM):
+        lab.write_config(node)
+        daemons = (tmp_path / lab.ns(node) / "daemons").read_text()
+        # frrcommon.sh starts zebra and staticd whatever the file says.
+        for daemon in ("zebra", "ospfd", "bgpd", "staticd", "iplbd"):
+            assert '%s_options="-A 127.0.0.1' % daemon in daemons, (node, daemon)

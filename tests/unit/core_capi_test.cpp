@@ -302,6 +302,10 @@ TEST(CoreCapi, TheCoreDecidesWhichVipsGoToZebra)
 	EXPECT_FALSE(iplb_mux_check_vip("10.99.0.0/24", err, sizeof(err)));
 	EXPECT_STREQ(err, "VIP 10.99.0.0/24: an IPv4 /32 or an IPv6 /128 only");
 	EXPECT_FALSE(iplb_mux_vip_set(core.get(), "10.99.0.0/24", false, err, sizeof(err)));
+	EXPECT_FALSE(iplb_mux_check_vip("127.0.0.1/32", err, sizeof(err)));
+	EXPECT_STREQ(err, "VIP 127.0.0.1/32: a loopback address cannot be a VIP");
+	EXPECT_FALSE(iplb_mux_vip_set(core.get(), "ff02::1/128", false, err, sizeof(err)));
+	EXPECT_STREQ(err, "VIP ff02::1/128: a multicast address cannot be a VIP");
 
 	ASSERT_TRUE(iplb_mux_vip_set(core.get(), "10.99.0.1/32", false, err, sizeof(err))) << err;
 	EXPECT_FALSE(iplb_mux_vip_advertised(core.get(), "10.99.0.1/32")) << "role host";

@@ -74,6 +74,48 @@ TEST(MuxPlane, RefusesWhatIsNotAHostRouteAndChangesNothing)
 	EXPECT_EQ(to_string(mux.vips(true).front().prefix), "fc00::1/128");
 }
 
+TEST(MuxPlane, RefusesAddressesNoOneCanReachAndChangesNothing)
+{
+	FakeZebra zebra;
+	MuxPlane mux;
+	mux.set_announcer(zebra.announcer());
+	mux.set_role(Role::mux);
+	const std::pair<const char *, const char *> refused[] = {
+		{"0.0.0.0/32", "VIP 0.0.0.0/32: the unspecified address cannot be a VIP"},
+		{"0.1.2.3/32",
+		 "VIP 0.1.2.3/32: a 'this network' address (0.0.0.0/8) cannot be a VIP"},
+		{"127.0.0.1/32", "VIP 127.0.0.1/32: a loopback address cannot be a VIP"},
+		{"127.9.9.9/32", "VIP 127.9.9.9/32: a loopback address cannot be a VIP"},
+		{"169.254.1.1/32", "VIP 169.254.1.1/32: a link-local address cannot be a VIP"},
+		{"224.1.1.1/32", "VIP 224.1.1.1/32: a multicast address cannot be a VIP"},
+		{"239.255.255.255/32",
+		 "VIP 239.255.255.255/32: a multicast address cannot be a VIP"},
+		{"240.0.0.1/32",
+		 "VIP 240.0.0.1/32: a reserved address (240.0.0.0/4) cannot be a VIP"},
+		{"255.255.255.255/32",
+		 "VIP 255.255.255.255/32: the broadcast address cannot be a VIP"},
+		{"::/128", "VIP ::/128: the unspecified address cannot be a VIP"},
+		{"::1/128", "VIP ::1/128: a loopback address cannot be a VIP"},
+		{"fe80::1/128", "VIP fe80::1/128: a link-local address cannot be a VIP"},
+		{"ff02::1/128", "VIP ff02::1/128: a multicast address cannot be a VIP"},
+		{"::ffff:10.0.0.1/128",
+		 "VIP ::ffff:10.0.0.1/128: an IPv4-mapped address cannot be a VIP"},
+	};
+	for (const auto &[text, message] : refused) {
+		auto set = mux.set_vip(vip(text), false);
+		ASSERT_FALSE(set) << text;
+		EXPECT_EQ(set.error().message, message);
+		EXPECT_FALSE(MuxPlane::check_vip(vip(text))) << text;
+	}
+	EXPECT_TRUE(mux.vips(true).empty());
+	EXPECT_TRUE(zebra.sent.empty());
+	// Their neighbours are ordinary addresses.
+	for (const char *text :
+	     {"1.0.0.0/32", "126.255.255.255/32", "128.0.0.1/32", "169.253.255.255/32",
+	      "223.255.255.255/32", "fc00::1/128", "fec0::1/128", "2001:db8::1/128", "::2/128"})
+		EXPECT_TRUE(MuxPlane::check_vip(vip(text))) << text;
+}
+
 TEST(MuxPlane, AVipZebraCouldNotTakeGoesWithTheNextSession)
 {
 	FakeZebra zebra;

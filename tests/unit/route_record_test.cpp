@@ -76,9 +76,15 @@ TEST(RouteRecord, RefusesWhatTheKernelTableCannotHold)
 		nine.relays.push_back(Ipv4{0x0aff0000u + static_cast<uint32_t>(i)});
 	EXPECT_EQ(error_of(spec_of({nine})), "10.4.1.0/24: relay list 1: 9 relays, at most 8");
 	EXPECT_EQ(error_of(spec_of({list_of({"224.0.0.5"})})),
-		  "10.4.1.0/24: relay list 1: 224.0.0.5 cannot be a relay address");
+		  "10.4.1.0/24: relay list 1: 224.0.0.5 cannot be a relay address (a multicast "
+		  "address)");
 	EXPECT_EQ(error_of(spec_of({list_of({"0.0.0.0"})})),
-		  "10.4.1.0/24: relay list 1: 0.0.0.0 cannot be a relay address");
+		  "10.4.1.0/24: relay list 1: 0.0.0.0 cannot be a relay address (the unspecified "
+		  "address)");
+	for (const char *bad : {"127.0.0.1", "255.255.255.255", "240.1.1.1", "169.254.0.1"})
+		EXPECT_NE(error_of(spec_of({list_of({bad})})).find("cannot be a relay address"),
+			  std::string::npos)
+			<< bad;
 	EXPECT_EQ(error_of(spec_of({list_of({"10.255.0.1"}), list_of({"10.255.0.1"})})),
 		  "10.4.1.0/24: relay list 2: the same relays as another list");
 	auto weightless = spec_of({list_of({"10.255.0.1"})});
@@ -151,7 +157,7 @@ TEST(RouteRecord, Ipv6RelaysAndDestinations)
 	EXPECT_EQ(error_of(spec),
 		  "10.4.1.0/24: relay list 3: 10.255.0.9: the relays of a prefix are "
 		  "all IPv4 or all IPv6");
-	for (const char *bad : {"ff02::1", "::1", "::"}) {
+	for (const char *bad : {"ff02::1", "::1", "::", "fe80::1"}) {
 		RouteSpec one;
 		one.prefix = spec.prefix;
 		one.lists.push_back(*parse_relay_list(bad));

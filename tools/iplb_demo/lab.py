@@ -13,6 +13,11 @@ from .fabric import LB_NODES, UPSTREAM, VIP, Fabric
 
 PREFIX = "dc-"
 STATE_DIR = "/run/iplb-demo"
+# FRR's per-process directories (log buffers, crash log), removed by the
+# process itself when it exits cleanly: <program>[-<instance>].<N>, N the pid
+# of the process before it daemonized (-d forks), each thread's buffer
+# logbuf.<tid> in it, the main thread's tid being the daemon's pid.
+FRR_TMPDIR = "/var/tmp/frr"
 BULK_PORT = 5201  # bulk.py's sink, plain TCP and MPTCP
 
 
@@ -104,9 +109,12 @@ class Lab:
         with open(os.path.join(confdir, "daemons"), "w") as f:
             f.write("# Written by iplb-demo: the daemons watchfrr starts in netns %s.\n"
                     "zebra=yes\nospfd=%s\nbgpd=%s\niplbd=%s\nstaticd=no\nvtysh_enable=yes\n"
+                    # Every vty on the loopback (staticd runs even when "no":
+                    # frrcommon.sh always starts zebra and staticd).
                     'zebra_options="-A 127.0.0.1 -s 90000000"\n'
                     'ospfd_options="-A 127.0.0.1 -a -l 127.0.0.1"\n'
                     'bgpd_options="-A 127.0.0.1"\n'
+                    'staticd_options="-A 127.0.0.1"\n'
                     'iplbd_options="-A 127.0.0.1"\n'
                     'watchfrr_options="--netns"\nfrr_profile="datacenter"\n'
                     % (self.ns(node), "yes" if self.runs_ospf(node) else "no",
@@ -221,9 +229,32 @@ class Lab:
         out = run("ip", "netns", "list", check=False)
         return [line.split()[0] for line in out.splitlines() if line.startswith(PREFIX)]
 
+    def node_processes(self, ns):
+        """FRR's processes of a node (pid -> program): watchfrr and its daemons,
+        by their pid files and by their command lines."""
+        processes = {}
+        piddir = os.path.join(self.statedir, ns)
+        for entry in os.listdir(piddir) if os.path.isdir(piddir) else []:
+            if entry.endswith(".pid"):
+                try:
+                    with open(os.path.join(piddir, entry)) as f:
+                        processes[int(f.read().split()[0])] = entry[:-len(".pid")]
+                except (OSError, ValueError, IndexError):
+                    pass
+        out = run("pgrep", "-a", "-f", "^%s/[a-z]+ -N %s( |$)" % (self.sbindir, ns), check=False)
+        for line in out.splitlines():
+            pid, _, command = line.partition(" ")
+            processes[int(pid)] = os.path.basename(command.split()[0])
+        return processes
+
     def down(self):
         namespaces = set(self.existing_namespaces())
         namespaces |= {self.ns(n) for n in self.fabric.nodes} if self.fabric else set()
+        # Their FRR directories in /var/tmp/frr go with them (watchfrr's was
+        # left by every stop before patch 0008, a killed daemon's always is).
+        stopped = {}
+        for ns in sorted(namespaces):
+            stopped.update(self.node_processes(ns))
         iplbctl = os.path.join(self.bindir, "iplbctl")
         frrinit = os.path.join(self.sbindir, "frrinit.sh")
         procs = [subprocess.Popen([frrinit, "stop", ns], stdout=subprocess.DEVNULL,
@@ -242,8 +273,43 @@ class Lab:
             run(iplbctl, "-n", ns, "purge", check=False)
             shutil.rmtree(os.path.join(self.sysconfdir, ns), ignore_errors=True)
             shutil.rmtree(os.path.join(self.statedir, ns), ignore_errors=True)
+        deadline = time.monotonic() + 5  # a SIGKILL'd process may still be exiting
+        while any(alive(pid) for pid in stopped) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        gone = {pid: name for pid, name in stopped.items() if not alive(pid)}
+        for path in frr_tmp_dirs(gone):
+            shutil.rmtree(path, ignore_errors=True)
         shutil.rmtree(STATE_DIR, ignore_errors=True)
         return sorted(namespaces)
+
+
+def frr_tmp_dirs(processes, base=FRR_TMPDIR):
+    """FRR's directories (base/<program>[-<instance>].<N>) of these processes
+    (pid -> program name), only theirs: named after the pid, or holding the
+    log buffer of the thread whose tid is the pid (a daemon started with -d)."""
+    try:
+        entries = os.listdir(base)
+    except OSError:
+        return []
+    found = set()
+    for pid, name in processes.items():
+        for entry in entries:
+            head, _, tail = entry.rpartition(".")
+            if head != name and not head.startswith(name + "-"):
+                continue
+            if tail == str(pid) or os.path.exists(os.path.join(base, entry, "logbuf.%d" % pid)):
+                found.add(os.path.join(base, entry))
+    return sorted(found)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def next_hops(route):

@@ -9,6 +9,7 @@
 #include "util/result.hpp"
 #include "util/status.hpp"
 
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -63,6 +64,9 @@ struct Options {
 };
 
 // "--name value" options after the command words; flags take no value.
+// Every option the command knows is asked for (value, required, number,
+// flag) before finish(), which refuses what is left, naming what was
+// expected.
 class Args {
 public:
 	Args(std::span<const std::string> words, std::vector<std::string_view> flags = {});
@@ -75,9 +79,21 @@ public:
 	void finish() const;
 
 private:
+	void known(std::string_view name);
+	std::string expected() const; // "--topology, --from or -k"
+
 	std::vector<std::pair<std::string, std::optional<std::string>>> options_;
 	std::vector<bool> used_;
+	std::vector<std::string> known_;   // the options asked for, in order
+	std::optional<std::string> stray_; // the first word that is no option
 };
+
+// "KEY VALUE ..." pairs, iproute2 style, each KEY one of `keywords` (it may
+// repeat; the caller says when it must not). A word that is no keyword is
+// refused first, naming the keywords ("unknown keyword 'x': expected relay,
+// weight or mtu"), then a keyword without its value ("'relay' needs a value").
+std::vector<std::pair<std::string, std::string>>
+keyword_pairs(std::span<const std::string> words, std::initializer_list<std::string_view> keywords);
 
 // What `paths` and `table` share: --topology FILE --from ROUTER [-k N]
 // [--metric cost|hops] [--planner exact|tree] [--relay-source POLICY].

@@ -76,11 +76,8 @@ iplb::RouteSpec parse_route(const IpPrefix &prefix, std::span<const std::string>
 	spec.prefix = prefix;
 	std::set<std::string> seen;
 	bool weighted = false; // the last list has its weight
-	for (size_t i = 0; i < words.size(); i += 2) {
-		const std::string &key = words[i];
-		if (i + 1 >= words.size())
-			throw UsageError("'" + key + "' needs a value");
-		const std::string &value = words[i + 1];
+	for (const auto &[key, value] :
+	     keyword_pairs(words, {"relay", "weight", "encap", "mode", "mtu"})) {
 		if (key != "relay" && key != "weight" && !seen.insert(key).second)
 			throw UsageError("'" + key + "' given twice");
 		if (key == "relay") {
@@ -293,10 +290,8 @@ int config_command(const Options &o, std::span<const std::string> words)
 	using Change = std::function<void(iplb::HostConfig &)>;
 	std::vector<Change> changes;
 	std::set<std::string> seen;
-	for (size_t i = 0; i < words.size(); i += 2) {
-		if (i + 1 >= words.size())
-			throw UsageError("'" + words[i] + "' needs a value");
-		const std::string &key = words[i], &value = words[i + 1];
+	for (const auto &[key, value] :
+	     keyword_pairs(words, {"source", "source6", "fib-redirect", "flow-idle"})) {
 		if (!seen.insert(key).second)
 			throw UsageError("'" + key + "' given twice");
 		if (key == "source") {

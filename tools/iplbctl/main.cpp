@@ -31,7 +31,9 @@ const char usage[] =
 	"      path under ECMP; tree is the seed paper's rule. 'pinned' says whether OSPF\n"
 	"      forwarding can only follow the path. Relays are shown by their relay\n"
 	"      address: the file's, or per --relay-source a router's id, its lowest /32\n"
-	"      stub prefix (loopback), or its /32 stub prefix inside a range.\n"
+	"      stub prefix (loopback), or its /32 stub prefix inside a range. A topology\n"
+	"      file (docs/TOPOLOGY-FORMAT.md) may have up to 64 MiB, twice the largest\n"
+	"      fabric 'topology generate' makes (fattree --k 64, 30 MB).\n"
 	"\n"
 	"  iplbctl table --topology FILE --from ROUTER [-k 8] [--metric cost|hops]\n"
 	"                [--planner exact|tree] [--relay-source POLICY] [--encap ipip|gre|gue]\n"
@@ -105,7 +107,8 @@ const char usage[] =
 	"      exit 0 if it has, 1 and what it lacks if not. Adds and removes one SID in\n"
 	"      a table of its own (0x69706c62), none a lookup uses.\n"
 	"\n"
-	"Options:\n"
+	"Options, anywhere on the command line (`iplbctl paths ... -j`; after `--`\n"
+	"every word is the command's):\n"
 	"  -j, --json     JSON output\n"
 	"  -n, --instance NAME  the datapath instance (default: default)\n"
 	"  -N, --netns NAME     work in network namespace NAME (/run/netns/NAME), like\n"
@@ -138,46 +141,66 @@ bool enter_netns(const std::string &name)
 int main(int argc, char **argv)
 {
 	iplbctl::Options options;
-	std::vector<std::string> words(argv + 1, argv + argc);
-	size_t i = 0;
-	for (; i < words.size() && !words[i].empty() && words[i][0] == '-'; i++) {
-		const std::string &w = words[i];
+	// The global options are taken wherever they are (`iplbctl paths ... -j`
+	// is `iplbctl -j paths ...`): no object has an option or a value of its
+	// own spelled like one. After "--", every word is the command's.
+	std::vector<std::string> words;
+	bool help = false, version = false;
+	std::vector<std::string> netns;
+	for (int i = 1; i < argc; i++) {
+		const std::string w = argv[i];
+		if (w == "--") {
+			words.insert(words.end(), argv + i + 1, argv + argc);
+			break;
+		}
 		if (w == "-j" || w == "--json") {
 			options.json = true;
 		} else if (w == "-n" || w == "--instance" || w == "--pin-root" || w == "-N" ||
 			   w == "--netns") {
-			if (i + 1 >= words.size()) {
+			if (i + 1 >= argc) {
 				std::fprintf(stderr, "iplbctl: option %s needs a value\n",
 					     w.c_str());
 				return 2;
 			}
-			const std::string &value = words[++i];
-			if (w == "--pin-root") {
+			const std::string value = argv[++i];
+			if (w == "--pin-root")
 				options.pin_root = value;
-			} else if (w == "-N" || w == "--netns") {
-				if (!enter_netns(value))
-					return 1;
-			} else {
+			else if (w == "-N" || w == "--netns")
+				netns.push_back(value);
+			else
 				options.instance = value;
-			}
 		} else if (w == "-h" || w == "--help") {
-			std::fputs(usage, stdout);
-			return 0;
+			help = true;
 		} else if (w == "-V" || w == "--version") {
-			std::printf("iplbctl %s\n", IPLB_VERSION);
-			return 0;
-		} else {
+			version = true;
+		} else if (words.empty() && w.size() > 1 && w[0] == '-') {
 			std::fprintf(stderr, "iplbctl: unknown option '%s' (see iplbctl --help)\n",
 				     w.c_str());
 			return 2;
+		} else {
+			words.push_back(w);
 		}
 	}
-	if (i == words.size()) {
+	if (help) {
+		std::fputs(usage, stdout);
+		return 0;
+	}
+	if (version) {
+		std::printf("iplbctl %s\n", IPLB_VERSION);
+		return 0;
+	}
+	if (netns.size() > 1) {
+		std::fprintf(stderr, "iplbctl: option -N given twice\n");
+		return 2;
+	}
+	if (words.empty()) {
 		std::fputs(usage, stderr);
 		return 2;
 	}
-	const std::string object = words[i];
-	const std::span<const std::string> rest(words.data() + i + 1, words.size() - i - 1);
+	if (!netns.empty() && !enter_netns(netns.front()))
+		return 1;
+	const std::string object = words[0];
+	const std::span<const std::string> rest(words.data() + 1, words.size() - 1);
 	try {
 		if (object == "paths")
 			return iplbctl::paths_command(options, rest);

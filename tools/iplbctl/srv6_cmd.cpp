@@ -55,11 +55,7 @@ iplb::Seg6Route parse_route(const iplb::Ipv4Prefix &prefix, std::span<const std:
 	iplb::Seg6Route route;
 	route.prefix = prefix;
 	bool weighted = false, has_dev = false;
-	for (size_t i = 0; i < words.size(); i += 2) {
-		const std::string &key = words[i];
-		if (i + 1 >= words.size())
-			throw UsageError("'" + key + "' needs a value");
-		const std::string &value = words[i + 1];
+	for (const auto &[key, value] : keyword_pairs(words, {"segs", "weight", "dev"})) {
 		if (key == "segs") {
 			route.paths.push_back({.segments = segment_list(value)});
 			weighted = false;
@@ -160,11 +156,7 @@ iplb::Seg6Sid parse_sid(const std::string &address, std::span<const std::string>
 	iplb::Seg6Sid sid;
 	sid.sid = usage_take(iplb::parse_ipv6(address));
 	std::set<std::string> seen;
-	for (size_t i = 0; i < words.size(); i += 2) {
-		const std::string &key = words[i];
-		if (i + 1 >= words.size())
-			throw UsageError("'" + key + "' needs a value");
-		const std::string &value = words[i + 1];
+	for (const auto &[key, value] : keyword_pairs(words, {"action", "nh4", "nh6", "dev"})) {
 		if (!seen.insert(key).second)
 			throw UsageError("'" + key + "' given twice");
 		if (key == "action")

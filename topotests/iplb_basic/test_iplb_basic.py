@@ -16,8 +16,10 @@ iplbd as an FRR daemon, beside zebra and ospfd:
 - The API server answers every sync request when no OSPF instance exists
   (it crashed before patches 0004 and 0005), to a probe and to iplbd.
 - Configuration goes through the northbound: invalid values are rejected
-  and change nothing; `write memory` persists iplbd's section and a
-  restarted iplbd comes back with it.
+  and change nothing, a command with one refused value changes nothing at
+  all and `vtysh -c` exits 1, an error message is only its own; `write
+  memory` persists iplbd's section and a restarted iplbd comes back with it.
+- iplbd's vty listens on 127.0.0.1 only, though started without -A.
 - bgpd accepts `redistribute iplb`, zebra knows the route type.
 - The eBPF table's capacity: static routes fill it; one static route more
   is refused at commit with the reason (vtysh exits non-zero, the running
@@ -242,6 +244,73 @@ def test_invalid_role_is_rejected_and_changes_nothing():
     assert "% Unknown command: role switch" in output, output
     assert iplb_status(router)["role"] == "mux"
     assert router.vtysh_cmd("show running-config") == before
+
+
+def vtysh_config(router, command):
+    """One command under 'router iplb' through `vtysh -c`: its output and
+    vtysh's exit status."""
+    output = router.cmd(
+        "vtysh -c 'configure terminal' -c 'router iplb' -c '{}'; echo rc=$?".format(command))
+    body, _, rc = output.rpartition("rc=")
+    return body, int(rc.split()[0])
+
+
+@pytest.mark.parametrize("command, message", [
+    ("prefix 10.2.2.0/24 mode weighted weights 0", "weights are numbers from 1"),
+    ("prefix 10.2.2.0/24 k 99 mode flow", "k must be in 1-64"),
+    ("prefix 10.2.2.0/24 k 2 weights 3,,1", "weights are numbers from 1"),
+    ("prefix 10.2.2.0/24 encap gre k 0", "k must be in 1-64"),
+    ("datapath bpf instance a/b", "an instance name is letters"),
+    ("path k 0", "k must be in 1-64"),
+    ("path max-relays 9", "max relays must be in 1-8"),
+    ("datapath mtu 100", "the path MTU is 0"),
+    ("static-route 10.5.5.0/24 list 224.0.0.1", "cannot be a relay address"),
+    ("static-route 10.5.5.0/24 list 10.0.0.1,,10.0.0.2", "a relay list is up to 8"),
+], ids=lambda v: v.replace(" ", "_").replace("/", "_"))
+def test_a_refused_command_changes_nothing_and_fails(command, message):
+    """FRR 8.4 committed the valid parts of a command whose other part YANG
+    refused, and `vtysh -c` exited 0 then: now nothing and exit 1."""
+    router = get_topogen().gears["r3"]
+    before = router.vtysh_cmd("show running-config")
+    output, rc = vtysh_config(router, command)
+    assert rc == 1, output
+    assert "% " in output and message in output, output
+    assert router.vtysh_cmd("show running-config") == before
+
+
+def test_an_error_message_is_only_its_own():
+    """A message of libyang's stayed in its context and was repeated in the
+    next, unrelated error."""
+    router = get_topogen().gears["r3"]
+    first, rc = vtysh_config(router, "datapath bpf instance a/b")
+    assert rc == 1 and "an instance name" in first, first
+    second, rc = vtysh_config(router, "path k 0")
+    assert rc == 1 and "k must be in 1-64" in second, second
+    assert "instance" not in second, second
+    third, rc = vtysh_config(router, "datapath interface nosuch0")
+    assert rc == 1 and "set 'datapath bpf' first" in third, third
+    assert "instance" not in third and "k must be" not in third, third
+
+
+def test_valid_commands_still_exit_0():
+    router = get_topogen().gears["r3"]
+    for command in ("prefix 10.2.2.0/24 k 2 weights 3,1", "no prefix 10.2.2.0/24",
+                    "path k 4", "no path k"):
+        output, rc = vtysh_config(router, command)
+        assert rc == 0 and "%" not in output, (command, output)
+    assert "prefix 10.2.2.0/24" not in router.vtysh_cmd("show running-config")
+
+
+def test_iplbd_vty_listens_on_loopback_only():
+    """The library starts iplbd without -A: its vty is on 127.0.0.1 anyway
+    (FRR's default is 0.0.0.0 and ::)."""
+    for name in ("r1", "r2", "r3"):
+        router = get_topogen().gears[name]
+        listeners = [line.split()[3] for line in router.cmd("ss -Hltnp").splitlines()
+                     if '"iplbd"' in line]
+        assert "127.0.0.1:2630" in listeners, "{}: {}".format(name, listeners)
+        assert all(a.startswith("127.0.0.1:") for a in listeners), "{}: {}".format(
+            name, listeners)
 
 
 def test_running_config_has_iplb_section():

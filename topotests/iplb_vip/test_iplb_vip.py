@@ -17,8 +17,10 @@ the VIP to zebra as a route of type iplb and bgpd announces it
   `no vip` and `no router iplb` withdraw; the VIP comes back after zebra
   restarts under a running iplbd and after iplbd restarts from its saved
   configuration.
-- Only host routes (/32, /128), and only under role mux: anything else is
-  rejected with a message and leaves the running configuration unchanged.
+- Only host routes (/32, /128) of addresses others can reach (not
+  unspecified, loopback, link-local, multicast, reserved or broadcast), and
+  only under role mux: anything else is rejected with a message and leaves
+  the running configuration unchanged.
 - `show iplb vip json` says whether each VIP is advertised, and if not why.
 """
 
@@ -206,6 +208,30 @@ def test_only_host_routes_are_accepted():
         output = configure("lb1", bad)
         assert HOST_ROUTE_MSG in output, "{}: {}".format(bad, output)
     assert running_config("lb1") == before
+    expect_vips("lb1", [advertised()])
+
+
+@pytest.mark.parametrize("bad, why", [
+    ("0.0.0.0/32", "the unspecified address"),
+    ("0.1.2.3/32", "a 'this network' address (0.0.0.0/8)"),
+    ("127.0.0.1/32", "a loopback address"),
+    ("169.254.0.1/32", "a link-local address"),
+    ("224.1.1.1/32", "a multicast address"),
+    ("240.0.0.1/32", "a reserved address (240.0.0.0/4)"),
+    ("255.255.255.255/32", "the broadcast address"),
+    ("::/128", "the unspecified address"),
+    ("::1/128", "a loopback address"),
+    ("fe80::1/128", "a link-local address"),
+    ("ff02::1/128", "a multicast address"),
+], ids=lambda v: v.replace("/", "_").replace(":", "c").replace(" ", "_"))
+def test_an_address_no_one_can_reach_is_not_a_vip(bad, why):
+    before = running_config("lb1")
+    output = router("lb1").cmd(
+        "vtysh -c 'configure terminal' -c 'router iplb' -c 'vip {}'; echo rc=$?".format(bad))
+    assert "VIP {}: {} cannot be a VIP".format(bad, why) in output, output
+    assert output.rstrip().endswith("rc=1"), output
+    assert running_config("lb1") == before
+    assert iplb_route_in_zebra("lb1", bad) == []
     expect_vips("lb1", [advertised()])
 
 

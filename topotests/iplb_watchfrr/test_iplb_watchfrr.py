@@ -15,7 +15,9 @@ the router's own.
   attached again, an interface that goes is reported and attached again when
   it is back, and a crash before `write memory` leaves no datapath that the
   restarted iplbd's configuration does not name (the orphan rule);
-- `frrinit.sh stop` stops everything.
+- every daemon's vty listens on 127.0.0.1 only (the daemons file's -A);
+- `frrinit.sh stop` stops everything, and each process removes its
+  directory in /var/tmp/frr (watchfrr's stayed before patch 0008).
 """
 
 import json
@@ -229,12 +231,40 @@ def test_a_crash_before_write_memory_leaves_no_datapath_behind():
     assert "prefixes" in r1.cmd("{} -n {} show".format(IPLBCTL, INSTANCES[1]))
 
 
+def test_every_daemon_listens_on_the_loopback_only():
+    """The daemons file gives every daemon -A 127.0.0.1 (staticd included:
+    frrcommon.sh starts it whatever the file says); watchfrr has no TCP vty."""
+    r1 = get_topogen().gears["r1"]
+    listeners = {}
+    for line in r1.cmd("ss -Hltnp").splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and '(("' in fields[5]:
+            name = fields[5].split('(("')[1].split('"')[0]
+            listeners.setdefault(name, []).append(fields[3])
+    for daemon in ("zebra", "ospfd", "staticd", "iplbd"):
+        assert daemon in listeners, listeners
+    for daemon, addresses in listeners.items():
+        assert all(a.startswith("127.0.0.1:") for a in addresses), (daemon, addresses)
+
+
 def test_frrinit_stops_everything():
     r1 = get_topogen().gears["r1"]
+    pids = {}
+    for line in r1.cmd("grep -H . /var/run/frr/*.pid").splitlines():
+        path, _, pid = line.partition(":")
+        pids[os.path.basename(path)[:-len(".pid")]] = pid.strip()
+    assert "watchfrr" in pids and "iplbd" in pids, pids
     output = r1.cmd("{} stop 2>&1; echo rc=$?".format(FRRINIT))
     assert "rc=0" in output, output
     test_func = lambda: r1.cmd("ls /var/run/frr/*.pid 2>/dev/null").strip()
     _, left = topotest.run_and_expect(test_func, "", count=20, wait=0.5)
+    assert left == "", left
+    # Each removed its /var/tmp/frr/<name>.<N> (N its pid before -d forked;
+    # its main thread's logbuf.<pid> in it): watchfrr left its own behind
+    # before patch 0008.
+    paths = " ".join("/var/tmp/frr/{0}.*/logbuf.{1} /var/tmp/frr/{0}.{1}".format(n, p)
+                     for n, p in sorted(pids.items()))
+    left = r1.cmd("ls -d {} 2>/dev/null".format(paths)).strip()
     assert left == "", left
 
 

@@ -5,7 +5,8 @@ k=4 fat-tree with FRR and iplbd, `run` routes the same traffic three ways, and
 `down` leaves nothing. Throughput is not asserted (it is a measurement, see
 docs/EVALUATION.md); what routing does to the traffic is: one core per pod pair
 with shortest path, every switch link with iplb, MPTCP subflows joined, the
-VIP over both LB nodes, the picture drawn."""
+VIP over both LB nodes, the picture drawn, every daemon's vty on the loopback, and
+no /var/tmp/frr directory of the lab's processes after `down`."""
 
 import json
 import os
@@ -25,6 +26,28 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (namespace
 def demo(*args, timeout=300):
     return subprocess.run([DEMO, "--sbindir", SBINDIR, "--bindir", BINDIR, *args],
                           capture_output=True, text=True, timeout=timeout)
+
+
+FRR_TMPDIR = "/var/tmp/frr"
+
+
+def lab_processes():
+    """The lab's FRR processes (pid -> program): watchfrr and its daemons."""
+    out = subprocess.run(["pgrep", "-a", "-f", "^%s/[a-z]+ -N dc-" % SBINDIR],
+                         capture_output=True, text=True).stdout
+    return {int(line.split()[0]): os.path.basename(line.split()[1])
+            for line in out.splitlines() if line.strip()}
+
+
+def frr_tmp_dirs(processes):
+    """FRR's directories of these processes: <program>[-<instance>].<N> with N
+    the pid, or (a daemon started with -d) holding its main thread's
+    logbuf.<pid>."""
+    entries = os.listdir(FRR_TMPDIR) if os.path.isdir(FRR_TMPDIR) else []
+    return [e for e in entries for pid, name in processes.items()
+            if (e.rpartition(".")[0] == name or e.startswith(name + "-"))
+            and (e.rpartition(".")[2] == str(pid)
+                 or os.path.exists(os.path.join(FRR_TMPDIR, e, "logbuf.%d" % pid)))]
 
 
 def leftovers():
@@ -132,7 +155,39 @@ def test_table_and_picture(results):
         assert f.read(4) == b"\x89PNG"
 
 
+def test_every_frr_daemon_listens_on_the_loopback_only(lab):
+    """Every vty (staticd's included: frrinit.sh starts it in every node)
+    is on 127.0.0.1; bgpd's BGP port is the one exception."""
+    namespaces = [line.split()[0] for line in subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True).stdout.splitlines()
+        if line.startswith("dc-")]
+    seen, exposed = set(), []
+    for ns in namespaces:
+        out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Hltnp"],
+                             capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) < 6 or '(("' not in fields[5]:
+                continue
+            program = fields[5].split('(("')[1].split('"')[0]
+            address = fields[3]
+            if program not in ("zebra", "ospfd", "bgpd", "staticd", "iplbd", "watchfrr"):
+                continue  # the traffic's sinks
+            seen.add(program)
+            if address.startswith("127.0.0.1:"):
+                continue
+            if program == "bgpd" and address.rpartition(":")[2] == "179":
+                continue
+            exposed.append((ns, program, address))
+    assert {"zebra", "ospfd", "bgpd", "staticd", "iplbd"} <= seen, seen
+    assert exposed == []
+
+
 def test_down_leaves_nothing(results):
+    processes = lab_processes()
+    assert processes and "watchfrr" in processes.values(), processes
     down = demo("down")
     assert down.returncode == 0, down.stderr
     assert leftovers() == []
+    # Not even FRR's per-process directories (watchfrr left its own behind).
+    assert frr_tmp_dirs(processes) == []
