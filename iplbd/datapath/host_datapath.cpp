@@ -28,6 +28,10 @@ std::string joined(const std::set<std::string> &names)
 
 std::set<std::string> HostDatapath::detach_all(const PinDir &pins)
 {
+	// Released: the table has no owner any more (iplbctl show says nothing
+	// of a lease), whoever attaches it next.
+	if (auto maps = HostMaps::from_pins(pins); maps)
+		(void)maps->set_owner_lease(std::nullopt);
 	std::set<std::string> detached;
 	auto found = attached_interfaces(pins);
 	if (!found)

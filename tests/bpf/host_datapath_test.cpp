@@ -308,7 +308,11 @@ TEST_F(ManagedDatapath, AnInstanceLeftByACrashIsReleasedOnceTheConfigurationIsLo
 	EXPECT_TRUE(eventually([&] { return egress_programs("d0").empty(); }))
 		<< "nothing encapsulates with an unowned table";
 	EXPECT_TRUE(restarted.orphans().empty());
-	EXPECT_TRUE(HostMaps::from_pins(pins("a"))) << "the table itself stays pinned";
+	auto maps = HostMaps::from_pins(pins("a"));
+	ASSERT_TRUE(maps) << "the table itself stays pinned";
+	auto lease = maps->owner_lease();
+	ASSERT_TRUE(lease);
+	EXPECT_FALSE(*lease) << "and has no owner";
 }
 
 TEST_F(ManagedDatapath, ARestartWithTheSameConfigurationKeepsItsInstanceAttached)
