@@ -65,6 +65,20 @@ LpmKey key_of(const IpPrefix &prefix, int v4_fd, int v6_fd)
 	return key;
 }
 
+// The prefix of an LPM key: key_of() undone.
+Ipv4Prefix prefix_of(const iplb_v4_key &key)
+{
+	return Ipv4Prefix{Ipv4{ntohl(key.addr)}, static_cast<uint8_t>(key.prefixlen)};
+}
+
+Ipv6Prefix prefix_of(const iplb_v6_key &key)
+{
+	Ipv6Prefix prefix;
+	std::memcpy(prefix.address.bytes.data(), key.addr, 16);
+	prefix.length = static_cast<uint8_t>(key.prefixlen);
+	return prefix;
+}
+
 // Every entry of a hash or LPM map, as key and value; an entry deleted
 // between two calls is simply not listed.
 template <typename Key, typename Value>
@@ -391,9 +405,8 @@ Result<uint32_t, Error> HostMaps::layout_version() const
 
 Result<std::vector<FlowEntry>, Error> HostMaps::flows() const
 {
-	timespec now_ts{};
-	::clock_gettime(CLOCK_MONOTONIC, &now_ts); // bpf_ktime_get_ns()'s clock
-	const uint64_t now = uint64_t(now_ts.tv_sec) * 1000000000u + uint64_t(now_ts.tv_nsec);
+	// bpf_ktime_get_ns()'s clock
+	const auto now = static_cast<uint64_t>(monotonic_now().count());
 	std::vector<FlowEntry> out;
 	iplb_flow_key key{}, next{};
 	const iplb_flow_key *previous = nullptr;
@@ -472,15 +485,9 @@ Result<std::vector<std::pair<IpPrefix, iplb_route>>, Error> HostMaps::routes() c
 		return unexpected(v6.error());
 	std::vector<std::pair<IpPrefix, iplb_route>> out;
 	for (const auto &[key, record] : *v4)
-		out.emplace_back(
-			Ipv4Prefix{Ipv4{ntohl(key.addr)}, static_cast<uint8_t>(key.prefixlen)},
-			record);
-	for (const auto &[key, record] : *v6) {
-		Ipv6Prefix prefix;
-		std::memcpy(prefix.address.bytes.data(), key.addr, 16);
-		prefix.length = static_cast<uint8_t>(key.prefixlen);
-		out.emplace_back(prefix, record);
-	}
+		out.emplace_back(prefix_of(key), record);
+	for (const auto &[key, record] : *v6)
+		out.emplace_back(prefix_of(key), record);
 	std::sort(out.begin(), out.end(),
 		  [](const auto &a, const auto &b) { return a.first < b.first; });
 	return out;
@@ -624,14 +631,9 @@ Result<std::vector<IpPrefix>, Error> RelayMaps::sources() const
 		return unexpected(v6.error());
 	std::vector<IpPrefix> out;
 	for (const auto &[key, present] : *v4)
-		out.push_back(
-			Ipv4Prefix{Ipv4{ntohl(key.addr)}, static_cast<uint8_t>(key.prefixlen)});
-	for (const auto &[key, present] : *v6) {
-		Ipv6Prefix prefix;
-		std::memcpy(prefix.address.bytes.data(), key.addr, 16);
-		prefix.length = static_cast<uint8_t>(key.prefixlen);
-		out.push_back(prefix);
-	}
+		out.push_back(prefix_of(key));
+	for (const auto &[key, present] : *v6)
+		out.push_back(prefix_of(key));
 	std::sort(out.begin(), out.end());
 	return out;
 }

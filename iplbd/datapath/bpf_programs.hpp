@@ -56,8 +56,13 @@ struct OwnerLease {
 	std::chrono::nanoseconds renewed{0}; // CLOCK_MONOTONIC
 	std::chrono::milliseconds length{0};
 
-	// Passed, by CLOCK_MONOTONIC (what a reader without jiffies can tell).
-	bool passed(std::chrono::nanoseconds now) const { return now > renewed + length; }
+	// Left of it at `now` (CLOCK_MONOTONIC: what a reader without jiffies
+	// can tell); negative: it has passed.
+	std::chrono::nanoseconds remaining(std::chrono::nanoseconds now) const
+	{
+		return renewed + length - now;
+	}
+	bool passed(std::chrono::nanoseconds now) const { return remaining(now).count() < 0; }
 	friend bool operator==(const OwnerLease &, const OwnerLease &) = default;
 };
 

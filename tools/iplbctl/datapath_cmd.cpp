@@ -600,8 +600,8 @@ int show_command(const Options &o, std::span<const std::string> words)
 	std::optional<double> lease;
 	if (host)
 		if (auto owner = take(host->owner_lease()))
-			lease = std::chrono::duration<double>(owner->renewed + owner->length -
-							      iplb::monotonic_now())
+			lease = std::chrono::duration<double>(
+					owner->remaining(iplb::monotonic_now()))
 					.count();
 	if (o.json) {
 		json out = {{"instance", o.instance},
