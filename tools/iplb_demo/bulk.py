@@ -6,10 +6,17 @@ protocol inside the connections.
     bulk.py serve PORT                  a sink: one MPTCP listener (it takes
                                         plain TCP too); reads every
                                         connection to its end, then closes it
-    bulk.py send DST PORT SECONDS --bind SRC [--flows N] [--mptcp]
+    bulk.py send DST PORT SECONDS --bind SRC [--flows N]
+                 [--mptcp [--subflows J]]
                                         N connections at once, each writing
                                         for SECONDS, then waiting until the
                                         sink has read everything; prints JSON
+
+With --subflows J, the timed writing starts once each MPTCP connection has
+J extra subflows (MPTCP_INFO), or after JOIN_WAIT seconds: the rate is then
+the rate of every subflow. Without that wait, a join SYN lost on a
+congested link (retransmitted after 1 s, then 3 s) could miss a short run
+altogether, and the run measured fewer subflows than it claims.
 
 The rate is what the receiver had acknowledged when the SECONDS were over
 (what was written less what the kernel still held unacknowledged,
@@ -43,6 +50,9 @@ import threading
 import time
 
 CHUNK = 64 * 1024
+JOIN_WAIT = 10.0
+SOL_MPTCP = 284
+MPTCP_INFO = 1
 
 
 def serve(port):
@@ -70,7 +80,27 @@ def unsent(conn):
     return struct.unpack("i", fcntl.ioctl(conn, termios.TIOCOUTQ, b"\0" * 4))[0]
 
 
-def send(dst, port, seconds, bind, flows, mptcp):
+def extra_subflows(conn):
+    """The subflows the connection has besides its first one
+    (struct mptcp_info's first byte)."""
+    return conn.getsockopt(SOL_MPTCP, MPTCP_INFO, 64)[0]
+
+
+def wait_for_subflows(conns, wanted):
+    """Until every connection has `wanted` extra subflows, or JOIN_WAIT.
+    One byte first: the client opens its subflows once the connection is
+    fully established, which takes data acknowledged by the peer."""
+    for conn in conns:
+        conn.sendall(b"\0")
+    deadline = time.monotonic() + JOIN_WAIT
+    while time.monotonic() < deadline:
+        if all(extra_subflows(conn) >= wanted for conn in conns):
+            break
+        time.sleep(0.02)
+    return [extra_subflows(conn) for conn in conns]
+
+
+def send(dst, port, seconds, bind, flows, mptcp, subflows=0):
     proto = socket.IPPROTO_MPTCP if mptcp else socket.IPPROTO_TCP
     conns = []
     for _ in range(flows):
@@ -79,6 +109,7 @@ def send(dst, port, seconds, bind, flows, mptcp):
         conn.settimeout(seconds + 30)
         conn.connect((dst, port))
         conns.append(conn)
+    joined = wait_for_subflows(conns, subflows) if mptcp and subflows else []
     started = time.monotonic()
     deadline = started + seconds
     sent, delivered = [0] * flows, [0] * flows
@@ -117,7 +148,7 @@ def send(dst, port, seconds, bind, flows, mptcp):
         conn.close()
     return {"flows": flows, "mptcp": mptcp, "bytes": sum(delivered), "seconds": seconds,
             "bits_per_second": 8 * sum(delivered) / seconds, "bytes_sent": sum(sent),
-            "drained_seconds": drained, "errors": errors}
+            "drained_seconds": drained, "subflows_joined": joined, "errors": errors}
 
 
 def main():
@@ -132,12 +163,15 @@ def main():
     c.add_argument("--bind", required=True, help="the source address")
     c.add_argument("--flows", type=int, default=1)
     c.add_argument("--mptcp", action="store_true")
+    c.add_argument("--subflows", type=int, default=0,
+                   help="with --mptcp: extra subflows to wait for before the timed run")
     args = parser.parse_args()
     if args.command == "serve":
         serve(args.port)
         return 0
     try:
-        result = send(args.dst, args.port, args.seconds, args.bind, args.flows, args.mptcp)
+        result = send(args.dst, args.port, args.seconds, args.bind, args.flows, args.mptcp,
+                      args.subflows)
     except OSError as e:
         print(json.dumps({"error": "cannot connect to %s:%d: %s" % (args.dst, args.port, e)}))
         return 1

@@ -164,10 +164,11 @@ class Experiment:
                     self.fabric.loopback(dst), str(BULK_PORT), str(self.seconds),
                     "--bind", self.fabric.loopback(src)]
             # MPTCP: one connection, its subflows from the host's endpoints.
-            args += ["--mptcp"] if transport == "mptcp" else ["--flows", str(streams)]
+            args += (["--mptcp", "--subflows", str(streams - 1)] if transport == "mptcp"
+                     else ["--flows", str(streams)])
             procs.append((src, dst, subprocess.Popen(args, stdout=subprocess.PIPE,
                                                      stderr=subprocess.PIPE, text=True)))
-        pair_mbit, failed = {}, []
+        pair_mbit, failed, joined = {}, [], {}
         for src, dst, proc in procs:
             out, err = proc.communicate(timeout=self.seconds + 60)
             pair = "%s>%s" % (src, dst)
@@ -181,6 +182,7 @@ class Experiment:
                 failed.append("%s: %s" % (pair, "; ".join(problems)))
             else:
                 pair_mbit[pair] = result["bits_per_second"] / 1e6
+                joined[pair] = result.get("subflows_joined", [])
         after = self.link_bytes()
         load = {"%s>%s" % key: after[key] - before[key] for key in after}
         # A link "carried traffic" when it moved at least 2% of what it could.
@@ -193,6 +195,8 @@ class Experiment:
             "links_total": len(load),
             "link_bytes": load,
             "mptcp_joins": self.mptcp_joins() - joins_before,
+            # Extra subflows each connection had when its timed run began.
+            "subflows_joined": joined,
             "tunnelled_bytes": self.tunnelled_bytes() - tunnelled_before,
         }
 

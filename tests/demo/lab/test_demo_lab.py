@@ -141,9 +141,14 @@ def test_the_relays_take_the_hosts_tunnels_and_refuse_none(results):
 
 def test_mptcp_opened_its_subflows(results):
     runs = results[1]["results"]
-    # 16 connections, 3 joins each (4 subflows).
+    # 16 connections, 3 joins each (4 subflows), all of them joined before
+    # the timed run began (bulk.py --subflows).
     for mode in ("shortest", "ecmp", "iplb"):
-        assert runs["%s/mptcp" % mode]["mptcp_joins"] >= 16 * 3, mode
+        run = runs["%s/mptcp" % mode]
+        assert run["mptcp_joins"] >= 16 * 3, mode
+        assert len(run["subflows_joined"]) == 16, (mode, run["subflows_joined"])
+        assert all(joined == [3] for joined in run["subflows_joined"].values()), (
+            mode, run["subflows_joined"])
 
 
 def test_table_and_picture(results):
