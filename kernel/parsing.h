@@ -34,6 +34,19 @@
 
 #include "compat.h"
 
+/* The first 8 bytes of an ICMP or ICMPv6 error; the packet it quotes follows
+ * (linux/icmp.h is not for the BPF target: it includes libc's headers). */
+struct icmp_error {
+	__u8 type;
+	__u8 code;
+	__be16 checksum;
+	__be32 rest; /* unused, or the MTU */
+};
+
+#define IPLB_ICMP_DEST_UNREACH 3
+#define IPLB_ICMP_FRAG_NEEDED 4
+#define IPLB_ICMPV6_PKT_TOOBIG 2
+
 /* A flow, either family: what hashing and flow tables see. */
 struct flow_tuple {
 	__u32 saddr[4]; /* IPv4: [0], the rest 0 */
