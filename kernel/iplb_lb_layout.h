@@ -122,6 +122,33 @@ struct iplb_vip_address {
 	__u32 v6;
 };
 
+/* iplb_mux_pools: array of IPLB_LB_MAX_VIPS * 2, at id * 2 + slot: the pool
+ * each slot's map was made from, so that what is installed can be read back
+ * whole (the program does not read it). */
+#define IPLB_LB_MAX_BACKENDS 512 /* per VIP */
+
+enum iplb_backend_state {
+	IPLB_BACKEND_ACTIVE = 0,
+	IPLB_BACKEND_DRAINING = 1,
+	IPLB_BACKEND_DOWN = 2,
+	/* not in the pool, but some bucket names it as its previous DIP:
+	 * kept so that its DIP table entry is not reused */
+	IPLB_BACKEND_FORMER = 3,
+};
+
+struct iplb_lb_backend {
+	__u16 dip; /* index in iplb_mux_dips */
+	__u16 weight;
+	__u8 state; /* enum iplb_backend_state */
+	__u8 pad[3];
+};
+
+struct iplb_lb_pool {
+	__u32 backends; /* entries used in backend[] */
+	__u32 pad;
+	struct iplb_lb_backend backend[IPLB_LB_MAX_BACKENDS];
+};
+
 /* The single element of iplb_mux_config. */
 struct iplb_mux_config {
 	__u32 layout_version;

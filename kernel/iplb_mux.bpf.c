@@ -69,6 +69,14 @@ struct {
 	__type(value, struct iplb_mux_config);
 } iplb_mux_config SEC(".maps");
 
+/* For user space: what each slot's map was made from. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IPLB_LB_MAX_VIPS * 2);
+	__type(key, __u32);
+	__type(value, struct iplb_lb_pool);
+} iplb_mux_pools SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -248,7 +248,7 @@ private:
 // The pinned TCX links of this instance.
 struct AttachedInterface {
 	std::string ifname;
-	std::string program; // host, relay
+	std::string program; // host, relay, mux (XDP), backend
 	bool ingress = false;
 
 	friend auto operator<=>(const AttachedInterface &, const AttachedInterface &) = default;

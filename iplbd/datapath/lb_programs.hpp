@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The load balancer's eBPF programs (kernel/iplb_mux.bpf.c, XDP, and
+// kernel/iplb_backend.bpf.c, TCX ingress), loaded through their skeletons,
+// and typed access to their maps: the mux's VIPs with their two map slots,
+// the DIP table and the counters; the backend's VIPs and settings.
+//
+// As with the host program, a program opened on a pin directory pins its
+// maps there or re-adopts them, and its links are pinned there too; the maps
+// alone can be opened from the pins (iplbctl lb).
+//
+// A VIP's map is installed into the slot packets do not read, then the VIP's
+// record is replaced in one map update that names the other slot: a packet
+// reads the old map or the new one, never a mix. Which DIP table entries,
+// bucket ranges and VIP ids are free is worked out from what is installed
+// each time, so that no state outside the maps can disagree with them.
+#pragma once
+
+#include "datapath/pin_dir.hpp"
+#include "util/ipv4.hpp"
+#include "util/ipv6.hpp"
+#include "util/result.hpp"
+#include "util/status.hpp"
+#include "util/unique_fd.hpp"
+
+#include "iplb_lb_layout.h"
+
+#include <compare>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+struct iplb_mux;
+struct iplb_backend;
+
+namespace iplb {
+
+// A VIP: an address, a protocol and a port (0: every port).
+struct VipKey {
+	IpAddress address;
+	uint8_t protocol = 6; // IPPROTO_TCP or IPPROTO_UDP
+	uint16_t port = 0;    // host order
+
+	friend bool operator==(const VipKey &, const VipKey &) = default;
+	friend auto operator<=>(const VipKey &, const VipKey &) = default;
+};
+// "10.0.0.1 tcp port 80", "2001:db8::1 udp" (every port).
+std::string to_string(const VipKey &vip);
+
+enum class LbBackendState : uint8_t {
+	active = IPLB_BACKEND_ACTIVE,
+	draining = IPLB_BACKEND_DRAINING,
+	down = IPLB_BACKEND_DOWN,
+};
+std::string_view to_string(LbBackendState state);
+
+struct LbPoolEntry {
+	IpAddress dip;
+	uint16_t weight = 1;
+	LbBackendState state = LbBackendState::active;
+
+	friend bool operator==(const LbPoolEntry &, const LbPoolEntry &) = default;
+};
+
+struct LbBucketEntry {
+	std::optional<IpAddress> dip; // none: the mux drops (no backend)
+	std::optional<IpAddress> previous;
+	uint32_t changed_at = 0; // unix seconds, 0: never
+
+	friend bool operator==(const LbBucketEntry &, const LbBucketEntry &) = default;
+};
+
+// One version of a VIP's map, and the pool it was made from.
+struct LbMapVersion {
+	uint32_t generation = 0;
+	std::vector<LbPoolEntry> pool;
+	std::vector<LbBucketEntry> buckets;
+
+	friend bool operator==(const LbMapVersion &, const LbMapVersion &) = default;
+};
+
+// A VIP as the mux has it: the version packets read.
+struct InstalledVip {
+	VipKey key;
+	uint32_t id = 0;
+	uint32_t active_slot = 0;
+	LbMapVersion map;
+};
+
+struct MuxConfig {
+	std::optional<Ipv4> source;  // outer source towards IPv4 DIPs
+	std::optional<Ipv6> source6; // and IPv6 ones
+	bool fib = false;	     // FIB next hop, else back to the sender
+	uint32_t mtu = 0;	     // largest encapsulated IP packet; 0: any
+
+	friend bool operator==(const MuxConfig &, const MuxConfig &) = default;
+};
+
+class MuxMaps {
+public:
+	static Result<MuxMaps, Error> from_pins(const PinDir &dir);
+
+	Status set_config(const MuxConfig &config);
+	Result<MuxConfig, Error> config() const;
+	Result<uint32_t, Error> layout_version() const;
+
+	// Installs `next` for the VIP (creating it): into the slot packets do
+	// not read, then flipped. Refused, with nothing changed: a bucket count
+	// outside IPLB_LB_MIN_BUCKETS..IPLB_LB_MAX_BUCKETS or other than the
+	// VIP's, a generation not newer than the installed one, DIPs of two
+	// families, more than IPLB_LB_MAX_BACKENDS, no room left in the tables.
+	Status install(const VipKey &vip, const LbMapVersion &next);
+	// Stops balancing the VIP: its packets pass from now on.
+	Status remove(const VipKey &vip);
+
+	Result<std::optional<InstalledVip>, Error> vip(const VipKey &key) const;
+	Result<std::vector<InstalledVip>, Error> vips() const; // in key order
+
+	Result<iplb_mux_counters, Error> counters() const; // summed over CPUs
+	Result<iplb_mux_vip_counters, Error> vip_counters(uint32_t id) const;
+	// Packets per bucket of the VIP, summed over CPUs.
+	Result<std::vector<uint64_t>, Error> bucket_counters(const VipKey &key) const;
+
+private:
+	friend class MuxProgram;
+	struct Fds {
+		UniqueFd vips, addresses, buckets, dips, config, pools, counters, vip_counters,
+			bucket_counters;
+	};
+	explicit MuxMaps(Fds fds) : fds_(std::move(fds)) {}
+	Fds fds_;
+};
+
+enum class XdpMode { native, generic };
+std::string_view to_string(XdpMode mode);
+
+class MuxProgram {
+public:
+	// Maps of its own, gone with it (packet fixtures).
+	static Result<MuxProgram, Error> load();
+	// Maps pinned in dir, re-adopted if they are there and of this layout.
+	static Result<MuxProgram, Error> open(const PinDir &dir);
+
+	int prog_fd() const;
+	MuxMaps &maps() { return maps_; }
+	const MuxMaps &maps() const { return maps_; }
+
+	// XDP, link pinned in the pin directory: native where the driver has
+	// it, else generic; which one it got.
+	Result<XdpMode, Error> attach(const std::string &ifname);
+
+private:
+	struct Close {
+		void operator()(iplb_mux *skeleton) const;
+	};
+	MuxProgram(std::unique_ptr<iplb_mux, Close> skeleton, MuxMaps maps,
+		   std::optional<PinDir> pins)
+	    : skeleton_(std::move(skeleton)), maps_(std::move(maps)), pins_(std::move(pins))
+	{
+	}
+	static Result<MuxProgram, Error> make(std::optional<PinDir> pins);
+
+	std::unique_ptr<iplb_mux, Close> skeleton_;
+	MuxMaps maps_;
+	std::optional<PinDir> pins_;
+};
+
+struct BackendConfig {
+	uint32_t daisy_timeout = 240; // seconds
+
+	friend bool operator==(const BackendConfig &, const BackendConfig &) = default;
+};
+
+class BackendMaps {
+public:
+	static Result<BackendMaps, Error> from_pins(const PinDir &dir);
+
+	// Also sets the program's clock (CLOCK_REALTIME - CLOCK_BOOTTIME).
+	Status set_config(const BackendConfig &config);
+	Result<BackendConfig, Error> config() const;
+	Result<uint32_t, Error> layout_version() const;
+
+	// The VIPs whose mux traffic is decapsulated here.
+	Status add_vip(const VipKey &vip);
+	Status remove_vip(const VipKey &vip);
+	// With the newest map generation seen for each.
+	Result<std::vector<std::pair<VipKey, uint32_t>>, Error> vips() const;
+
+	Result<iplb_backend_counters, Error> counters() const; // summed over CPUs
+
+private:
+	friend class BackendProgram;
+	BackendMaps(UniqueFd vips, UniqueFd config, UniqueFd counters)
+	    : vips_(std::move(vips)), config_(std::move(config)), counters_(std::move(counters))
+	{
+	}
+	UniqueFd vips_, config_, counters_;
+};
+
+class BackendProgram {
+public:
+	static Result<BackendProgram, Error> load();
+	static Result<BackendProgram, Error> open(const PinDir &dir);
+
+	int prog_fd() const;
+	BackendMaps &maps() { return maps_; }
+	const BackendMaps &maps() const { return maps_; }
+
+	// TCX ingress, link pinned in the pin directory.
+	Status attach(const std::string &ifname);
+
+private:
+	struct Close {
+		void operator()(iplb_backend *skeleton) const;
+	};
+	BackendProgram(std::unique_ptr<iplb_backend, Close> skeleton, BackendMaps maps,
+		       std::optional<PinDir> pins)
+	    : skeleton_(std::move(skeleton)), maps_(std::move(maps)), pins_(std::move(pins))
+	{
+	}
+	static Result<BackendProgram, Error> make(std::optional<PinDir> pins);
+
+	std::unique_ptr<iplb_backend, Close> skeleton_;
+	BackendMaps maps_;
+	std::optional<PinDir> pins_;
+};
+
+// The mux's XDP link pin of an interface: <dir>/link-mux-xdp-<ifname>.
+std::string xdp_pin_path(const PinDir &dir, const std::string &ifname);
+
+} // namespace iplb
