@@ -115,5 +115,9 @@ bool is_datapath_object(const std::string &object);
 int datapath_command(const Options &options, const std::string &object,
 		     std::span<const std::string> words);
 int srv6_command(const Options &options, std::span<const std::string> words);
+int lb_command(const Options &options, std::span<const std::string> words);
+// attach mux|backend DEV...
+int attach_lb(const Options &options, const std::string &program,
+	      std::span<const std::string> devs);
 
 } // namespace iplbctl

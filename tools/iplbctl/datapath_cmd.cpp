@@ -534,8 +534,10 @@ int relay_command(const Options &o, std::span<const std::string> words)
 
 int attach_command(const Options &o, std::span<const std::string> words)
 {
+	if (words.size() >= 2 && (words[0] == "mux" || words[0] == "backend"))
+		return attach_lb(o, words[0], words.subspan(1));
 	if (words.size() < 2 || (words[0] != "host" && words[0] != "relay"))
-		throw UsageError("usage: iplbctl attach host|relay DEV [DEV...]");
+		throw UsageError("usage: iplbctl attach host|relay|mux|backend DEV [DEV...]");
 	const auto dir = prepared(o);
 	if (words[0] == "host") {
 		auto program = take(iplb::HostProgram::open(dir));
@@ -592,7 +594,9 @@ int show_command(const Options &o, std::span<const std::string> words)
 	for (size_t i = 0; i < attached.size(); i++)
 		devices.push_back({{"dev", attached[i].ifname},
 				   {"program", attached[i].program},
-				   {"hook", attached[i].ingress ? "tcx-ingress" : "tcx-egress"},
+				   {"hook", attached[i].program == "mux" ? "xdp"
+					    : attached[i].ingress	 ? "tcx-ingress"
+									 : "tcx-egress"},
 				   {"running", runs[i] ? json(*runs[i]) : json(nullptr)}});
 	auto host = iplb::HostMaps::from_pins(dir);
 	const size_t prefixes = host ? take(host->routes()).size() : 0;
@@ -615,8 +619,11 @@ int show_command(const Options &o, std::span<const std::string> words)
 	}
 	std::printf("instance %s (pins in %s)\n", o.instance.c_str(), dir.path.c_str());
 	for (size_t i = 0; i < attached.size(); i++)
-		std::printf("    %s: %s program, TCX %s%s\n", attached[i].ifname.c_str(),
-			    attached[i].program.c_str(), attached[i].ingress ? "ingress" : "egress",
+		std::printf("    %s: %s program, %s%s\n", attached[i].ifname.c_str(),
+			    attached[i].program.c_str(),
+			    attached[i].program == "mux" ? "XDP"
+			    : attached[i].ingress	 ? "TCX ingress"
+							 : "TCX egress",
 			    !runs[i] ? " (not an interface of this network namespace: -N NS tells)"
 			    : *runs[i] ? ""
 				       : " (pinned, but the kernel does not run it there)");

@@ -53,6 +53,11 @@ const char usage[] =
 	"  iplbctl attach host DEV [DEV...]    encapsulate what leaves DEV (TCX egress), clamp\n"
 	"                                      the MSS of SYNs arriving from the table\n"
 	"  iplbctl attach relay DEV [DEV...]   decapsulate what arrives on DEV (TCX ingress)\n"
+	"  iplbctl attach mux DEV [DEV...]     load-balance what arrives on DEV for a VIP (XDP,\n"
+	"                                      native where the driver has it, else generic)\n"
+	"  iplbctl attach backend DEV [DEV...] take the muxes' tunnels for local VIPs (TCX\n"
+	"                                      ingress): deliver, or chain once to the previous "
+	"DIP\n"
 	"  iplbctl detach DEV [DEV...]\n"
 	"  iplbctl show                        attached interfaces (and whether the kernel runs\n"
 	"                                      the program there), table size\n"
@@ -91,6 +96,30 @@ const char usage[] =
 	"      decapsulated; with none allowed, every tunnel is refused. All or nothing.\n"
 	"  iplbctl relay show\n"
 	"      Addresses, allowed sources and counters (decapsulated, refused, passed on).\n"
+	"\n"
+	"The load balancer (docs/LB.md), in the same instance:\n"
+	"  iplbctl lb vip add|del ADDR [port P] [proto tcp|udp] [buckets B]\n"
+	"      A VIP: an IPv4 /32 or IPv6 /128, TCP (default) or UDP, one port or all (no\n"
+	"      port). On a mux: B buckets (100-65536, default 4096), none owned yet; a VIP\n"
+	"      keeps B for life, and takes at most B/100 backends (imbalance under 1%).\n"
+	"      On a backend: its tunnels are taken, and ADDR is bound on lo. del: by\n"
+	"      address alone when only one VIP has it.\n"
+	"  iplbctl lb backend add|del|set VIP [port P] [proto tcp|udp] ADDR [weight W]\n"
+	"                 [drain|active|down]\n"
+	"      Changes the VIP's pool; the buckets that must move move (to or from the\n"
+	"      backends whose share changed, no others), recording their previous DIP,\n"
+	"      and the new map replaces the old in one step. Weights 1-1000 (default 1);\n"
+	"      a draining or down backend owns no bucket.\n"
+	"  iplbctl lb show [VIP [port P] [proto tcp|udp]] [buckets]\n"
+	"      Per VIP: buckets, generation, runs, the pool with each backend's buckets and\n"
+	"      runs; 'buckets': every bucket, its DIP, previous DIP, change time, packets.\n"
+	"  iplbctl lb stats\n"
+	"      The mux's counters per VIP, the backend's by decision and drop reason.\n"
+	"  iplbctl lb config [source A.B.C.D|none] [source6 X:X::X|none] [fib on|off]\n"
+	"                    [mtu N] [daisy-timeout SECONDS]\n"
+	"      The mux's tunnel source (default: the first attached device's addresses),\n"
+	"      next hop (fib on: the FIB's; off: back to the router the packet came from),\n"
+	"      largest encapsulated packet; the backend's daisy timeout (default 240 s).\n"
 	"\n"
 	"The SRv6 backend: the same table as native kernel routes (seg6 multipath, protocol\n"
 	"200, main table; docs/SRV6.md), no eBPF:\n"
@@ -210,6 +239,8 @@ int main(int argc, char **argv)
 			return iplbctl::table_command(options, rest);
 		if (object == "srv6")
 			return iplbctl::srv6_command(options, rest);
+		if (object == "lb")
+			return iplbctl::lb_command(options, rest);
 		if (iplbctl::is_datapath_object(object))
 			return iplbctl::datapath_command(options, object, rest);
 		if (object == "help") {
