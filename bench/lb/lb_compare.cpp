@@ -103,6 +103,8 @@ Options parse_options(int argc, char **argv)
 			}
 		} else if (name == "--connections") {
 			options.connections = parse_number(value, name);
+			if (options.connections == 0)
+				fail("--connections must be at least 1");
 		} else if (name == "--maglev-size") {
 			const uint64_t m = parse_number(value, name);
 			if (m > UINT32_MAX || !is_prime(static_cast<uint32_t>(m)))
@@ -114,6 +116,10 @@ Options parse_options(int argc, char **argv)
 			fail("unknown option " + std::string(name));
 		}
 	}
+	for (const uint32_t n : options.sizes)
+		if (n + 1 >= options.maglev_size)
+			fail("Maglev's table (" + std::to_string(options.maglev_size) +
+			     ") must be larger than the pool (" + std::to_string(n + 1) + ")");
 	return options;
 }
 
@@ -323,7 +329,7 @@ void print_row(uint32_t n, const char *change, const char *algorithm, size_t tab
 int main(int argc, char **argv)
 {
 	const Options options = parse_options(argc, argv);
-	std::string command = "bench/lb/iplb-lb-compare";
+	std::string command = argv[0];
 	for (int i = 1; i < argc; i++)
 		command += std::string(" ") + argv[i];
 	std::printf("# iplb-lb-compare: bucket assignment (iplbd/lb) against Maglev (NSDI'16 3.4)\n"
