@@ -646,12 +646,11 @@ int attach_lb(const Options &o, const std::string &program, std::span<const std:
 	if (program == "mux") {
 		auto mux = take(iplb::MuxProgram::open(dir));
 		for (const auto &dev : devs) {
-			const auto mode = take(mux.attach(dev));
-			if (mode == iplb::XdpMode::generic)
+			const auto attached = take(mux.attach(dev));
+			if (attached.mode == iplb::XdpMode::generic)
 				std::fprintf(stderr,
-					     "iplbctl: %s: XDP in generic mode (the driver has no "
-					     "native XDP): slower\n",
-					     dev.c_str());
+					     "iplbctl: %s: XDP in generic mode, slower: %s\n",
+					     dev.c_str(), iplb::why_generic(attached).c_str());
 		}
 		default_mux_source(mux.maps(), devs.front());
 	} else {
