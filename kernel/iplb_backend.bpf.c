@@ -332,8 +332,15 @@ static __always_inline int chain(struct __sk_buff *skb,
 		const __u32 off =
 			sizeof(struct ethhdr) + offsetof(struct ipv6hdr, saddr);
 
+		/* A fresh hop limit, as IPv4's TTL below: this host sends
+		 * the packet anew. */
+		const __u32 hop_off = sizeof(struct ethhdr) +
+				      offsetof(struct ipv6hdr, hop_limit);
+		const __u8 hop_limit = 64;
+
 		if (bpf_skb_store_bytes(skb, off, t->outer.daddr, 16, 0) ||
-		    bpf_skb_store_bytes(skb, off + 16, t->previous, 16, 0))
+		    bpf_skb_store_bytes(skb, off + 16, t->previous, 16, 0) ||
+		    bpf_skb_store_bytes(skb, hop_off, &hop_limit, 1, 0))
 			return -1;
 		__builtin_memcpy(fib.ipv6_src, t->outer.daddr, 16);
 		__builtin_memcpy(fib.ipv6_dst, t->previous, 16);

@@ -370,6 +370,22 @@ static __always_inline int steer_to_bucket(struct xdp_md *ctx,
 		vc->errors++;
 		return XDP_DROP;
 	}
+	/* Entry 0 of the DIP table stays zero: no previous DIP. */
+	const int verdict =
+		vip->flags & IPLB_VIP_DIPS_V6
+			? encapsulate(ctx, s, config, dip, previous,
+				      vip->generation[slot], bucket->changed_at,
+				      hash, true, vc)
+			: encapsulate(ctx, s, config, dip, previous,
+				      vip->generation[slot], bucket->changed_at,
+				      hash, false, vc);
+
+	/* Counted once sent: a drop on the way (too big, no route, no room)
+	 * is counted by its reason alone, not as a packet of the VIP and its
+	 * bucket too. */
+	if (verdict == XDP_DROP)
+		return verdict;
+
 	__u32 counter = vip->counter_base + index;
 	__u64 *bucket_packets =
 		bpf_map_lookup_elem(&iplb_mux_bucket_counters, &counter);
@@ -380,13 +396,7 @@ static __always_inline int steer_to_bucket(struct xdp_md *ctx,
 	vc->bytes += s->l3_len;
 	if (s->icmp)
 		vc->icmp++;
-	/* Entry 0 of the DIP table stays zero: no previous DIP. */
-	if (vip->flags & IPLB_VIP_DIPS_V6)
-		return encapsulate(ctx, s, config, dip, previous,
-				   vip->generation[slot], bucket->changed_at,
-				   hash, true, vc);
-	return encapsulate(ctx, s, config, dip, previous, vip->generation[slot],
-			   bucket->changed_at, hash, false, vc);
+	return verdict;
 }
 
 /* An ICMPv4 "fragmentation needed" quoting a VIP flow's reply: the flow is

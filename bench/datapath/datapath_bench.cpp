@@ -37,6 +37,7 @@
 
 #include "iplb_host_layout.h"
 
+#include "bpf_bench.hpp"
 #include "packets.hpp"
 
 #include <bpf/bpf.h>
@@ -63,9 +64,7 @@ using iplb::test::addr;
 using iplb::test::Bytes;
 using json = nlohmann::ordered_json;
 
-constexpr int tcx_next = -1;
-constexpr int tcx_pass = 0;
-constexpr int tc_act_shot = 2;
+using namespace iplb::bench;
 
 const char usage[] =
 	"usage: iplb-datapath-bench [--packets N] [--repeat N] [--rounds R] [--json FILE|-]\n"
@@ -135,70 +134,8 @@ iplb::RouteSpec route_of(std::vector<std::vector<uint32_t>> lists, iplb::Encap e
 }
 
 // ---------------------------------------------------------------------------
-// Small tc programs of our own, assembled here: an empty one, and the
-// wrappers of the kernel loop.
-
-class Assembler {
-public:
-	void mov(int dst, int32_t imm) { add(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
-	void mov_reg(int dst, int src) { add(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0); }
-	void add_imm(int dst, int32_t imm) { add(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm); }
-	void store_word(int16_t off, int32_t imm) // *(u32 *)(r10 + off) = imm
-	{
-		add(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, off, imm);
-	}
-	void load_map(int dst, int map_fd)
-	{
-		add(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, map_fd);
-		add(0, 0, 0, 0, 0);
-	}
-	void call(bpf_func_id helper) { add(BPF_JMP | BPF_CALL, 0, 0, 0, helper); }
-	void exit() { add(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
-
-	iplb::UniqueFd load(const char *name) const
-	{
-		std::vector<char> log(1 << 16);
-		bpf_prog_load_opts opts;
-		std::memset(&opts, 0, sizeof(opts));
-		opts.sz = sizeof(opts);
-		opts.log_size = static_cast<uint32_t>(log.size());
-		opts.log_buf = log.data();
-		iplb::UniqueFd fd(bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, name, "GPL", insns_.data(),
-						insns_.size(), &opts));
-		if (!fd) {
-			const std::string why = std::strerror(errno);
-			opts.log_level = 1;
-			bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, name, "GPL", insns_.data(),
-				      insns_.size(), &opts);
-			throw std::runtime_error(std::string("cannot load ") + name + ": " + why +
-						 " (root needed?)\n" + log.data());
-		}
-		return fd;
-	}
-
-private:
-	void add(uint8_t code, int dst, int src, int16_t off, int32_t imm)
-	{
-		bpf_insn insn;
-		std::memset(&insn, 0, sizeof(insn));
-		insn.code = code;
-		insn.dst_reg = static_cast<uint8_t>(dst & 0xf);
-		insn.src_reg = static_cast<uint8_t>(src & 0xf);
-		insn.off = off;
-		insn.imm = imm;
-		insns_.push_back(insn);
-	}
-	std::vector<bpf_insn> insns_;
-};
-
-// A program that only returns TCX_NEXT: the floor of the kernel's timing.
-iplb::UniqueFd load_empty_program()
-{
-	Assembler a;
-	a.mov(BPF_REG_0, tcx_next);
-	a.exit();
-	return a.load("iplb_bench_nop");
-}
+// A small tc program of our own (bench/bpf_bench.hpp assembles it):
+// bpf_skb_adjust_room() alone.
 
 // For reference: what making room for one IPIP header costs alone.
 iplb::UniqueFd load_adjust_room_program()
@@ -213,152 +150,6 @@ iplb::UniqueFd load_adjust_room_program()
 	return a.load("iplb_bench_room");
 }
 
-// Gives the packet back what the target program takes from it, then
-// tail-calls the target.
-class Wrapper {
-public:
-	// Writes `header` after the Ethernet header (what the target removes).
-	// Without BPF_F_ADJ_ROOM_ENCAP_L3_IPV4: that marks the skb as
-	// encapsulated and refuses the second run's push.
-	static Wrapper push(int target, const Bytes &header)
-	{
-		if (header.size() % 4 || header.size() > 64)
-			throw std::logic_error("header of 4-byte words, at most 64");
-		Wrapper w(target);
-		Assembler a;
-		const auto len = static_cast<int32_t>(header.size());
-		a.mov_reg(BPF_REG_6, BPF_REG_1);
-		a.mov(BPF_REG_2, len);
-		a.mov(BPF_REG_3, BPF_ADJ_ROOM_MAC);
-		a.mov(BPF_REG_4, 0);
-		a.call(BPF_FUNC_skb_adjust_room);
-		for (int32_t i = 0; i < len; i += 4) {
-			uint32_t word; // the bytes in memory order
-			std::memcpy(&word, header.data() + i, 4);
-			a.store_word(static_cast<int16_t>(i - len), static_cast<int32_t>(word));
-		}
-		a.mov_reg(BPF_REG_1, BPF_REG_6);
-		a.mov(BPF_REG_2, 14);
-		a.mov_reg(BPF_REG_3, BPF_REG_10);
-		a.add_imm(BPF_REG_3, -len);
-		a.mov(BPF_REG_4, len);
-		a.mov(BPF_REG_5, 0);
-		a.call(BPF_FUNC_skb_store_bytes);
-		w.tail_call(a);
-		w.prog_ = a.load("iplb_bench_push");
-		return w;
-	}
-
-	int fd() const { return prog_.get(); }
-
-private:
-	explicit Wrapper(int target)
-	    : slots_(bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "iplb_bench_tail", 4, 4, 1, nullptr))
-	{
-		const uint32_t zero = 0;
-		if (!slots_ || bpf_map_update_elem(slots_.get(), &zero, &target, BPF_ANY) != 0)
-			throw std::runtime_error(std::string("cannot make a program array: ") +
-						 std::strerror(errno));
-	}
-
-	void tail_call(Assembler &a) const
-	{
-		a.mov_reg(BPF_REG_1, BPF_REG_6);
-		a.load_map(BPF_REG_2, slots_.get());
-		a.mov(BPF_REG_3, 0);
-		a.call(BPF_FUNC_tail_call);
-		a.mov(BPF_REG_0, 2); // TC_ACT_SHOT: the tail call failed
-		a.exit();
-	}
-
-	iplb::UniqueFd slots_, prog_;
-};
-
-// ---------------------------------------------------------------------------
-// Measuring
-
-bpf_test_run_opts run_opts(const Bytes &frame, uint32_t repeat)
-{
-	bpf_test_run_opts opts;
-	std::memset(&opts, 0, sizeof(opts));
-	opts.sz = sizeof(opts);
-	opts.data_in = frame.data();
-	opts.data_size_in = static_cast<uint32_t>(frame.size());
-	opts.repeat = repeat;
-	return opts;
-}
-
-// How one program is run: on which frame, and what must come out.
-struct Run {
-	int prog_fd = -1;
-	Bytes frame, expected;
-	int verdict = tcx_next;
-	std::function<uint64_t()> done; // the program's count of its work, if any
-};
-
-// One run, compared with what the fixtures say; with repeat > 1 (the kernel
-// loop), the program must also have counted each run's work.
-void verify(const std::string &name, const Run &r, uint32_t repeat)
-{
-	const uint64_t before = r.done ? r.done() : 0;
-	Bytes out(r.frame.size() + 256);
-	bpf_test_run_opts opts = run_opts(r.frame, repeat);
-	opts.data_out = out.data();
-	opts.data_size_out = static_cast<uint32_t>(out.size());
-	if (int rc = bpf_prog_test_run_opts(r.prog_fd, &opts); rc != 0)
-		throw std::runtime_error(name + ": BPF_PROG_TEST_RUN: " + std::strerror(-rc));
-	out.resize(opts.data_size_out);
-	const int verdict = static_cast<int>(opts.retval);
-	if (verdict != r.verdict || out != r.expected)
-		throw std::runtime_error(
-			name + " (repeat " + std::to_string(repeat) +
-			"): not the expected output (verdict " + std::to_string(verdict) +
-			", expected " + std::to_string(r.verdict) + "); got\n" +
-			iplb::test::hex(out) + "\nexpected\n" + iplb::test::hex(r.expected) +
-			"\ndo the tests/bpf fixtures pass?");
-	if (r.done && r.done() - before != repeat)
-		throw std::runtime_error(name + ": " + std::to_string(r.done() - before) +
-					 " runs of " + std::to_string(repeat) +
-					 " did the work: the loop does not measure it");
-}
-
-// Mean of the kernel's duration over `packets` single runs, in ns.
-double single_runs(const Run &r, uint64_t packets)
-{
-	bpf_test_run_opts opts = run_opts(r.frame, 1);
-	uint64_t total = 0;
-	for (uint64_t i = 0; i < packets; i++) {
-		if (int rc = bpf_prog_test_run_opts(r.prog_fd, &opts); rc != 0)
-			throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") +
-						 std::strerror(-rc));
-		total += opts.duration;
-	}
-	return static_cast<double>(total) / static_cast<double>(packets);
-}
-
-// The kernel's own loop over one skb: its mean duration per run, in ns
-// (whole ns: that is what the kernel reports).
-double kernel_loop(const Run &r, uint32_t repeat)
-{
-	bpf_test_run_opts opts = run_opts(r.frame, repeat);
-	if (int rc = bpf_prog_test_run_opts(r.prog_fd, &opts); rc != 0)
-		throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") + std::strerror(-rc));
-	return opts.duration;
-}
-
-struct Stats {
-	double min = 0, median = 0, max = 0;
-};
-
-Stats stats(std::vector<double> v)
-{
-	if (v.empty())
-		return {};
-	std::sort(v.begin(), v.end());
-	const size_t n = v.size();
-	return {v.front(), n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v.back()};
-}
-
 struct Case {
 	std::string name, program;
 	Run single;		 // single runs
@@ -366,13 +157,6 @@ struct Case {
 	std::string loop_note;	 // what the loop adds to the program
 	std::vector<double> single_ns, loop_ns;
 };
-
-std::string fixed(double v, int digits = 1)
-{
-	char buf[32];
-	std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-	return buf;
-}
 
 Options parse(int argc, char **argv)
 {
@@ -442,7 +226,7 @@ int run(const Options &o)
 	iplb::RelayProgram relay = must(iplb::RelayProgram::load(), "relay program");
 	must(relay.maps().add_local(Ipv4{r1}), "relay address");
 	must(relay.maps().add_source(iplb::Ipv4Prefix{Ipv4{source}, 32}), "tunnel source");
-	const iplb::UniqueFd empty = load_empty_program();
+	const iplb::UniqueFd empty = load_empty_program(tcx_next);
 	const iplb::UniqueFd room = load_adjust_room_program();
 
 	using iplb::test::ethernet;

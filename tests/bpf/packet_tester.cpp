@@ -15,6 +15,26 @@ std::string verdict_name(int verdict)
 		return "TCX_PASS";
 	case tc_act_shot:
 		return "TC_ACT_SHOT";
+	case tc_act_redirect:
+		return "TC_ACT_REDIRECT";
+	default:
+		return std::to_string(verdict);
+	}
+}
+
+std::string xdp_verdict_name(int verdict)
+{
+	switch (verdict) {
+	case 0:
+		return "XDP_ABORTED";
+	case xdp_drop:
+		return "XDP_DROP";
+	case xdp_pass:
+		return "XDP_PASS";
+	case xdp_tx:
+		return "XDP_TX";
+	case xdp_redirect:
+		return "XDP_REDIRECT";
 	default:
 		return std::to_string(verdict);
 	}
@@ -60,9 +80,10 @@ std::string test_name(const std::string &description)
 	return name;
 }
 
-void expect_output(const TestRun &out, const ExpectedFrame &expected, int verdict)
+void expect_output(const TestRun &out, const ExpectedFrame &expected, int verdict,
+		   std::string (*name)(int))
 {
-	EXPECT_EQ(verdict_name(out.verdict), verdict_name(verdict));
+	EXPECT_EQ(name(out.verdict), name(verdict));
 	const FlowHashFields chosen = flow_hash_fields(out.frame);
 	if (expected.uses_flow_hash() && chosen.gue_source_port) {
 		EXPECT_EQ(chosen.gue_source_port & 0xc000, 0xc000)

@@ -31,11 +31,20 @@
 namespace iplb::test {
 
 // A tc program's verdicts (TCX_NEXT and TCX_PASS are kernel/compat.h's).
-inline constexpr int tcx_next = -1;   // not handled, or handled and on its way
-inline constexpr int tcx_pass = 0;    // handled: the chain ends, the stack takes it
-inline constexpr int tc_act_shot = 2; // dropped
+inline constexpr int tcx_next = -1;	  // not handled, or handled and on its way
+inline constexpr int tcx_pass = 0;	  // handled: the chain ends, the stack takes it
+inline constexpr int tc_act_shot = 2;	  // dropped
+inline constexpr int tc_act_redirect = 7; // bpf_redirect*() took it
+
+// An XDP program's (linux/bpf.h): the numbers overlap the tc ones, so each
+// family's cases are printed with their own names.
+inline constexpr int xdp_drop = 1;
+inline constexpr int xdp_pass = 2;
+inline constexpr int xdp_tx = 3;
+inline constexpr int xdp_redirect = 4;
 
 std::string verdict_name(int verdict);
+std::string xdp_verdict_name(int verdict);
 
 // Values of the outermost header the program derives from the flow hash;
 // 0 where the frame has none.
@@ -95,24 +104,43 @@ void PrintTo(const PacketCase<Setup, Counters> &c, std::ostream *os)
 
 // The verdict, then the frame against what was expected (and a GUE source
 // port the program chose in its range: 0xc000 | 14 bits of the flow hash).
-void expect_output(const TestRun &out, const ExpectedFrame &expected, int verdict);
+void expect_output(const TestRun &out, const ExpectedFrame &expected, int verdict,
+		   std::string (*name)(int) = verdict_name);
 
 // The runner. A Target is one program family's side of it:
 //   using Setup = ...; using Counters = ...;
 //   void set_up(const Setup &);       // load the program, fill its maps
 //   int prog_fd() const;              // the program to run
 //   void expect_counters(const Counters &) const;
+// and, where the family needs them:
+//   Result<TestRun, Error> run(const Bytes &) const;  // instead of test_run()
+//                                     // (a context: the ingress interface)
+//   void expect_counters(const Counters &, const TestRun &) const;
+//                                     // counters that depend on the output
+//   static std::string verdict_name(int);
 template <typename Target>
 void run_packet_case(const PacketCase<typename Target::Setup, typename Target::Counters> &c)
 {
 	SCOPED_TRACE(c.description);
 	Target target;
 	ASSERT_NO_FATAL_FAILURE(target.set_up(c.setup));
-	const auto out = test_run(target.prog_fd(), c.input);
+	const auto out = [&] {
+		if constexpr (requires { target.run(c.input); })
+			return target.run(c.input);
+		else
+			return test_run(target.prog_fd(), c.input);
+	}();
 	ASSERT_TRUE(out) << out.error().message;
-	expect_output(*out, c.expected, c.verdict);
-	if (c.counters)
-		target.expect_counters(*c.counters);
+	if constexpr (requires { Target::verdict_name(0); })
+		expect_output(*out, c.expected, c.verdict, Target::verdict_name);
+	else
+		expect_output(*out, c.expected, c.verdict);
+	if (c.counters) {
+		if constexpr (requires { target.expect_counters(*c.counters, *out); })
+			target.expect_counters(*c.counters, *out);
+		else
+			target.expect_counters(*c.counters);
+	}
 }
 
 } // namespace iplb::test

@@ -209,10 +209,175 @@ Bytes icmp_echo(uint16_t id, uint16_t seq)
 
 Bytes ethernet(std::span<const uint8_t> payload, uint16_t ethertype)
 {
-	Bytes out{0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01}; // dst, src
+	return ethernet_between(frame_dst, frame_src, payload, ethertype);
+}
+
+Bytes ethernet_between(const Mac &dst, const Mac &src, std::span<const uint8_t> payload,
+		       uint16_t ethertype)
+{
+	Bytes out(dst.begin(), dst.end());
+	out.insert(out.end(), src.begin(), src.end());
 	put16(out, ethertype);
 	out.insert(out.end(), payload.begin(), payload.end());
 	return out;
+}
+
+namespace {
+
+// The one's complement checksum of a message over IPv6's pseudo-header.
+uint16_t checksum6(std::span<const uint8_t> message, uint8_t next_header, const Addr6 &src,
+		   const Addr6 &dst)
+{
+	Bytes pseudo(src.begin(), src.end());
+	pseudo.insert(pseudo.end(), dst.begin(), dst.end());
+	put32(pseudo, static_cast<uint32_t>(message.size()));
+	put32(pseudo, next_header);
+	pseudo.insert(pseudo.end(), message.begin(), message.end());
+	if (pseudo.size() % 2)
+		pseudo.push_back(0);
+	return ipv4_checksum(pseudo); // the same one's complement sum
+}
+
+void store16(Bytes &out, size_t at, uint16_t v)
+{
+	out[at] = static_cast<uint8_t>(v >> 8);
+	out[at + 1] = static_cast<uint8_t>(v);
+}
+
+Bytes tcp_header(const TcpSpec &spec)
+{
+	Bytes out;
+	put16(out, spec.src_port);
+	put16(out, spec.dst_port);
+	put32(out, spec.seq);
+	put32(out, spec.ack);
+	out.push_back(0x50); // data offset 5 words: no options
+	out.push_back(spec.flags);
+	put16(out, spec.window);
+	put16(out, 0); // checksum, by the caller
+	put16(out, 0); // urgent
+	return out;
+}
+
+} // namespace
+
+Bytes tcp_segment(const TcpSpec &spec, uint32_t src, uint32_t dst)
+{
+	Bytes out = tcp_header(spec);
+	Bytes pseudo;
+	put32(pseudo, src);
+	put32(pseudo, dst);
+	put16(pseudo, proto_tcp);
+	put16(pseudo, static_cast<uint16_t>(out.size()));
+	pseudo.insert(pseudo.end(), out.begin(), out.end());
+	store16(out, 16, ipv4_checksum(pseudo));
+	return out;
+}
+
+Bytes tcp_segment6(const TcpSpec &spec, const Addr6 &src, const Addr6 &dst)
+{
+	Bytes out = tcp_header(spec);
+	store16(out, 16, checksum6(out, proto_tcp, src, dst));
+	return out;
+}
+
+Bytes icmp_frag_needed(uint16_t mtu, std::span<const uint8_t> quoted)
+{
+	Bytes out{3, 4, 0, 0, 0, 0}; // type, code, checksum, unused
+	put16(out, mtu);
+	out.insert(out.end(), quoted.begin(), quoted.end());
+	Bytes even = out;
+	if (even.size() % 2)
+		even.push_back(0);
+	store16(out, 2, ipv4_checksum(even));
+	return out;
+}
+
+Bytes icmp6_packet_too_big(uint32_t mtu, std::span<const uint8_t> quoted, const Addr6 &src,
+			   const Addr6 &dst)
+{
+	Bytes out{2, 0, 0, 0};
+	put32(out, mtu);
+	out.insert(out.end(), quoted.begin(), quoted.end());
+	store16(out, 2, checksum6(out, proto_icmpv6, src, dst));
+	return out;
+}
+
+Bytes icmp6_echo(uint16_t id, uint16_t seq, const Addr6 &src, const Addr6 &dst)
+{
+	Bytes out{128, 0, 0, 0};
+	put16(out, id);
+	put16(out, seq);
+	store16(out, 2, checksum6(out, proto_icmpv6, src, dst));
+	return out;
+}
+
+Bytes ipv6_fragment(uint8_t next_header, uint16_t offset, bool more, uint32_t id,
+		    std::span<const uint8_t> payload)
+{
+	Bytes out{next_header, 0};
+	put16(out, static_cast<uint16_t>(offset << 3 | (more ? 1 : 0)));
+	put32(out, id);
+	out.insert(out.end(), payload.begin(), payload.end());
+	return out;
+}
+
+Bytes address_bytes(uint32_t v4)
+{
+	Bytes out;
+	put32(out, v4);
+	return out;
+}
+
+Bytes address_bytes(const Addr6 &v6)
+{
+	return Bytes(v6.begin(), v6.end());
+}
+
+Bytes lb_gue(const LbGueSpec &spec, std::span<const uint8_t> inner)
+{
+	Bytes out;
+	// Version 0 and C 0 are the top three bits: hlen alone is the byte.
+	out.push_back(
+		spec.first_byte.value_or(static_cast<uint8_t>((12 + spec.previous.size()) / 4)));
+	out.push_back(spec.proto.value_or(spec.inner_v6 ? proto_ipv6 : proto_ipip));
+	put16(out, 0); // GUE flags
+	out.push_back(spec.kind);
+	out.push_back(spec.flags);
+	put16(out, 0); // reserved
+	put32(out, spec.generation);
+	put32(out, spec.changed_at);
+	out.insert(out.end(), spec.previous.begin(), spec.previous.end());
+	out.insert(out.end(), inner.begin(), inner.end());
+	return out;
+}
+
+Bytes lb_tunnel4(uint32_t src, uint32_t dst, uint16_t source_port, const LbGueSpec &spec,
+		 std::span<const uint8_t> inner, uint8_t tos, uint16_t id, bool df, uint8_t ttl)
+{
+	Ipv4Spec outer;
+	outer.src = src;
+	outer.dst = dst;
+	outer.protocol = proto_udp;
+	outer.tos = tos;
+	outer.id = id;
+	outer.df = df;
+	outer.ttl = ttl;
+	return ipv4(outer, udp(source_port, gue_port, lb_gue(spec, inner)));
+}
+
+Bytes lb_tunnel6(const Addr6 &src, const Addr6 &dst, uint16_t source_port, uint32_t flow_label,
+		 uint8_t traffic_class, const LbGueSpec &spec, std::span<const uint8_t> inner,
+		 uint8_t hop_limit)
+{
+	Ipv6Spec outer;
+	outer.src = src;
+	outer.dst = dst;
+	outer.next_header = proto_udp;
+	outer.traffic_class = traffic_class;
+	outer.flow_label = flow_label;
+	outer.hop_limit = hop_limit;
+	return ipv6(outer, udp(source_port, gue_port, lb_gue(spec, inner)));
 }
 
 Bytes ipip(uint32_t src, uint32_t relay, std::span<const uint8_t> inner, const Ipv4Spec &original)

@@ -640,6 +640,29 @@ void default_mux_source(iplb::MuxMaps &maps, const std::string &dev)
 	check(maps.set_config(config));
 }
 
+// The chain's FIB lookup (bpf_fib_lookup) answers "forwarding disabled" on an
+// interface that does not forward, whatever the lookup's flags.
+void warn_without_forwarding(const std::string &dev)
+{
+	for (const char *family : {"ipv4", "ipv6"}) {
+		const std::string path =
+			std::string("/proc/sys/net/") + family + "/conf/" + dev + "/forwarding";
+		std::FILE *f = std::fopen(path.c_str(), "r");
+		if (!f)
+			continue;
+		int on = 1;
+		if (std::fscanf(f, "%d", &on) != 1)
+			on = 1;
+		std::fclose(f);
+		if (!on)
+			std::fprintf(stderr,
+				     "iplbctl: %s: %s forwarding is off: packets chained to a "
+				     "previous backend cannot leave (sysctl net.%s.conf.%s."
+				     "forwarding=1)\n",
+				     dev.c_str(), family, family, dev.c_str());
+	}
+}
+
 int attach_lb(const Options &o, const std::string &program, std::span<const std::string> devs)
 {
 	const auto dir = pins(o, true);
@@ -655,8 +678,10 @@ int attach_lb(const Options &o, const std::string &program, std::span<const std:
 		default_mux_source(mux.maps(), devs.front());
 	} else {
 		auto backend = take(iplb::BackendProgram::open(dir));
-		for (const auto &dev : devs)
+		for (const auto &dev : devs) {
 			check(backend.attach(dev));
+			warn_without_forwarding(dev);
+		}
 	}
 	return 0;
 }

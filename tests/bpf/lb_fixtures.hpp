@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What the load balancer's packet tests (mux_test.cpp, backend_test.cpp)
+// share: the programs loaded from their skeletons and owned, per-CPU counters
+// summed, a network namespace of a test's own (interfaces, routes and
+// neighbours for the FIB lookups, sockets for the backend's lookups), and
+// BPF_PROG_TEST_RUN with the context that names the interface a frame
+// arrived on.
+#pragma once
+
+#include "datapath/bpf_programs.hpp"
+#include "util/ipv6.hpp"
+#include "util/unique_fd.hpp"
+
+#include "iplb_lb_layout.h"
+
+#include "packets.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace iplb::test {
+
+// A loaded skeleton (iplb_mux, iplb_backend), destroyed with its maps.
+template <typename Skeleton>
+struct SkeletonDeleter {
+	void operator()(Skeleton *s) const { Skeleton::destroy(s); }
+};
+template <typename Skeleton>
+using SkeletonPtr = std::unique_ptr<Skeleton, SkeletonDeleter<Skeleton>>;
+
+// Opens and loads; on failure, the verifier's last lines in `error`.
+template <typename Skeleton>
+SkeletonPtr<Skeleton> load_skeleton(std::string &error)
+{
+	SkeletonPtr<Skeleton> skeleton(Skeleton::open());
+	if (!skeleton) {
+		error = std::string("cannot open the skeleton: ") + std::strerror(errno);
+		return nullptr;
+	}
+	if (int rc = Skeleton::load(skeleton.get()); rc != 0) {
+		error = std::string("cannot load the program (root?): ") + std::strerror(-rc);
+		return nullptr;
+	}
+	return skeleton;
+}
+
+// A per-CPU array's element, summed over CPUs. Through memcpy: the fields
+// are __u64 (unsigned long long), and reading them as uint64_t is undefined.
+template <typename Counters>
+Counters sum_per_cpu(int map_fd, uint32_t index)
+{
+	static_assert(sizeof(Counters) % sizeof(uint64_t) == 0);
+	const int cpus = libbpf_num_possible_cpus();
+	std::vector<Counters> per_cpu(static_cast<size_t>(cpus > 0 ? cpus : 1));
+	Counters total;
+	std::memset(&total, 0, sizeof(total));
+	if (bpf_map_lookup_elem(map_fd, &index, per_cpu.data()) != 0)
+		return total;
+	constexpr size_t fields = sizeof(Counters) / sizeof(uint64_t);
+	std::array<uint64_t, fields> sum{};
+	for (const Counters &c : per_cpu) {
+		std::array<uint64_t, fields> one;
+		std::memcpy(one.data(), &c, sizeof(c));
+		for (size_t i = 0; i < fields; i++)
+			sum[i] += one[i];
+	}
+	std::memcpy(&total, sum.data(), sizeof(total));
+	return total;
+}
+
+// An address as the maps hold it: 4 words in network order, IPv4 in [0].
+std::array<uint32_t, 4> address_words(const IpAddress &address);
+union iplb_addr lb_addr(const IpAddress &address);
+iplb_vip_key vip_key(const IpAddress &address, uint8_t protocol, uint16_t port);
+
+// The calling thread (the test's) in a network namespace of its own until
+// destroyed; the namespace, its interfaces and sockets go with it. Commands
+// run with std::system inherit it. Needs root.
+class PrivateNetns {
+public:
+	PrivateNetns();
+	~PrivateNetns();
+	PrivateNetns(const PrivateNetns &) = delete;
+	PrivateNetns &operator=(const PrivateNetns &) = delete;
+
+	bool entered() const { return entered_; }
+
+private:
+	UniqueFd home_;
+	bool entered_ = false;
+};
+
+// Runs shell commands (iproute2, sysctl) in the current namespace; the first
+// that fails is returned with its exit status, empty if all succeeded.
+std::string run_commands(const std::vector<std::string> &commands);
+
+// BPF_PROG_TEST_RUN of an XDP program as if the frame arrived on ifindex
+// (xdp_md.ingress_ifindex, receive queue 0); of a tc program with
+// __sk_buff.ifindex (and ingress_ifindex) set. 0: no context, the loopback.
+Result<TestRun, Error> run_xdp(int prog_fd, std::span<const uint8_t> frame, uint32_t ifindex);
+Result<TestRun, Error> run_tc(int prog_fd, std::span<const uint8_t> frame, uint32_t ifindex);
+
+// CLOCK_REALTIME and CLOCK_BOOTTIME now, in ns.
+int64_t realtime_ns();
+int64_t boottime_ns();
+
+} // namespace iplb::test
