@@ -55,7 +55,8 @@ Usage: ./quickstart.sh demo [--down | --no-wait]
   check           install missing packages, build, install, run every test suite:
                   unit tests (GoogleTest), iplbctl and simulator tests, the fuzz
                   regression, eBPF packet fixtures and namespace traffic, the
-                  demo lab end to end, and the topotests (FRR's topotest library)
+                  load balancer under real traffic, the demo lab end to end, and
+                  the topotests (FRR's topotest library)
 EOF
 }
 
@@ -130,6 +131,8 @@ run_check() {
 	grep -h -E '^[0-9]+ (passed|failed)' tests/cli/*.log || true
 	step "eBPF datapath: packet fixtures (BPF_PROG_TEST_RUN), traffic between namespaces"
 	make check-bpf BPF_TESTS_ARGS="--gtest_brief=1" DATAPATH_TESTS_ARGS="-v" || rc=1
+	step "Load balancer: 1,000 TCP connections through XDP muxes and TCX backends while the pool and ECMP change"
+	make check-lb LB_TESTS_ARGS="-v" || rc=1
 	step "The demo lab end to end (tools/iplb-demo up, run, down)"
 	make check-demo DEMO_TESTS_ARGS="-v" || rc=1
 	step "Topotests (pytest on FRR's topotest library, in network namespaces)"

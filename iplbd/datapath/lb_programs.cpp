@@ -126,6 +126,23 @@ std::string_view to_string(XdpMode mode)
 	return mode == XdpMode::native ? "native" : "generic";
 }
 
+std::string why_generic(const XdpAttachment &attachment)
+{
+	switch (attachment.native_error) {
+	case 0:
+		return "it was attached so before";
+	case EOPNOTSUPP:
+		return "the driver has no native XDP";
+	case ERANGE:
+		// veth: "Peer MTU is too large to set XDP"; other drivers refuse
+		// jumbo frames the same way.
+		return "the driver refused native XDP at this MTU (a veth: above about 3.5 KB on "
+		       "its peer)";
+	default:
+		return std::string("native XDP refused: ") + std::strerror(attachment.native_error);
+	}
+}
+
 std::string xdp_pin_path(const PinDir &dir, const std::string &ifname)
 {
 	return dir / ("link-mux-xdp-" + ifname);
@@ -654,7 +671,7 @@ int MuxProgram::prog_fd() const
 	return bpf_program__fd(skeleton_->progs.iplb_mux);
 }
 
-Result<XdpMode, Error> MuxProgram::attach(const std::string &ifname)
+Result<XdpAttachment, Error> MuxProgram::attach(const std::string &ifname)
 {
 	if (!pins_)
 		return unexpected(Error{"a program without pins cannot be attached"});
@@ -675,11 +692,13 @@ Result<XdpMode, Error> MuxProgram::attach(const std::string &ifname)
 			if (bpf_xdp_query(static_cast<int>(ifindex), XDP_FLAGS_DRV_MODE, &query) ==
 			    0)
 				native_id = query.drv_prog_id;
-			return native_id == info.prog_id ? XdpMode::native : XdpMode::generic;
+			return XdpAttachment{native_id == info.prog_id ? XdpMode::native
+								       : XdpMode::generic};
 		}
-		return XdpMode::native;
+		return XdpAttachment{};
 	}
 	int last_error = 0;
+	int native_error = 0;
 	for (const XdpMode mode : {XdpMode::native, XdpMode::generic}) {
 		LIBBPF_OPTS(bpf_link_create_opts, opts);
 		opts.flags = mode == XdpMode::native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
@@ -687,11 +706,13 @@ Result<XdpMode, Error> MuxProgram::attach(const std::string &ifname)
 			bpf_link_create(prog_fd(), static_cast<int>(ifindex), BPF_XDP, &opts));
 		if (!link) {
 			last_error = errno;
+			if (mode == XdpMode::native)
+				native_error = errno;
 			continue;
 		}
 		if (bpf_obj_pin(link.get(), pin.c_str()) != 0)
 			return unexpected(os_error("cannot pin " + pin, errno));
-		return mode;
+		return XdpAttachment{mode, mode == XdpMode::generic ? native_error : 0};
 	}
 	return unexpected(os_error("cannot attach the mux program to " + ifname, last_error));
 }

@@ -137,6 +137,18 @@ private:
 enum class XdpMode { native, generic };
 std::string_view to_string(XdpMode mode);
 
+// How the mux program was attached, and for generic why native was not.
+struct XdpAttachment {
+	XdpMode mode = XdpMode::native;
+	// errno of the refused native attach: EOPNOTSUPP, the driver has no
+	// native XDP; ERANGE, it has, but not at this MTU (a veth refuses it
+	// when its peer's MTU is above about 3.5 KB). 0: not tried (attached
+	// before).
+	int native_error = 0;
+};
+// What an operator reads about a generic attachment: why not native.
+std::string why_generic(const XdpAttachment &attachment);
+
 class MuxProgram {
 public:
 	// Maps of its own, gone with it (packet fixtures).
@@ -148,9 +160,9 @@ public:
 	MuxMaps &maps() { return maps_; }
 	const MuxMaps &maps() const { return maps_; }
 
-	// XDP, link pinned in the pin directory: native where the driver has
-	// it, else generic; which one it got.
-	Result<XdpMode, Error> attach(const std::string &ifname);
+	// XDP, link pinned in the pin directory: native where the driver takes
+	// it, else generic; which one it got, and why not native.
+	Result<XdpAttachment, Error> attach(const std::string &ifname);
 
 private:
 	struct Close {

@@ -285,6 +285,23 @@ if __name__ == "__main__":
     (["relay", "source", "add", "10.255.1.0/33"], "prefix length must be 0-32"),
     (["relay", "source", "del", "fc00::zz"], "is not an IPv6 address"),
     (["relay", "source", "add", "fc00:ff::/129"], "prefix length must be 0-128"),
+    (["lb", "vip", "add", "192.0.2.0/24"], "is not a host address"),
+    (["lb", "vip", "add", "127.0.0.1"], "cannot be a VIP: a loopback address"),
+    (["lb", "vip", "add", "192.0.2.10", "proto", "sctp"], "proto 'sctp': tcp or udp"),
+    (["lb", "vip", "add", "192.0.2.10", "port", "0"], "port must be 1-65535"),
+    (["lb", "vip", "add", "192.0.2.10", "buckets", "99"], "buckets must be 100-65536"),
+    (["lb", "vip", "add", "192.0.2.10", "buckets", "70000"], "buckets must be 100-65536"),
+    (["lb", "backend", "add", "192.0.2.10", "10.0.0.1", "weight", "0"],
+     "weight must be 1-1000, not '0'"),
+    (["lb", "backend", "add", "192.0.2.10", "10.0.0.1", "weight", "1001"],
+     "weight must be 1-1000"),
+    (["lb", "backend", "add", "192.0.2.10", "224.0.0.1"], "cannot be a backend"),
+    (["lb", "backend", "set", "192.0.2.10", "10.0.0.1"], "set what?"),
+    (["lb", "backend", "del", "192.0.2.10", "10.0.0.1", "weight", "2"], "unexpected 'weight'"),
+    (["lb", "frob"], "unknown lb object 'frob'"),
+    (["lb", "config", "fib", "maybe"], "fib 'maybe': on or off"),
+    (["lb", "config", "daisy-timeout", "0"], "daisy-timeout must be 1-86400"),
+    (["attach", "bridge", "eth0"], "usage: iplbctl attach host|relay|mux|backend"),
 ])
 def test_bad_datapath_input_is_refused_before_anything_is_touched(tmp_path, args, message):
     # The pin root does not even exist: a bad command must fail on its input.

@@ -176,11 +176,23 @@ std::optional<iplb::BackendMaps> backend_maps(const iplb::PinDir &dir)
 }
 
 // The VIP the words name; by address alone when only one VIP has it.
-iplb::InstalledVip find_vip(const iplb::MuxMaps &mux, std::span<const std::string> &words)
+// A VIP named on the command line: its words, parsed before anything is
+// opened, and whether they named its port or protocol.
+struct NamedVip {
+	VipKey key;
+	bool qualified = false;
+};
+
+NamedVip named_vip(std::span<const std::string> &words)
 {
 	const bool qualified = words.size() >= 3 && (words[1] == "port" || words[1] == "proto");
-	VipKey key = vip_key(words);
-	if (!qualified) {
+	return {vip_key(words), qualified};
+}
+
+iplb::InstalledVip find_vip(const iplb::MuxMaps &mux, const NamedVip &named)
+{
+	const VipKey &key = named.key;
+	if (!named.qualified) {
 		std::vector<iplb::InstalledVip> same;
 		for (auto &v : take(mux.vips()))
 			if (v.key.address == key.address)
@@ -286,9 +298,7 @@ int backend_command(const Options &o, std::span<const std::string> words)
 			"ADDR [weight W] [drain|active|down]");
 	const std::string verb = words[0];
 	words = words.subspan(1);
-	const auto dir = pins(o, false);
-	auto mux = take(iplb::MuxMaps::from_pins(dir));
-	const auto vip = find_vip(mux, words);
+	const NamedVip named = named_vip(words);
 	if (words.empty())
 		throw UsageError("the backend's address is missing");
 	const IpAddress address =
@@ -313,6 +323,10 @@ int backend_command(const Options &o, std::span<const std::string> words)
 			throw UsageError("unexpected '" + words[0] + "'");
 		}
 	}
+	if (verb == "set" && !weight && !state)
+		throw UsageError("set what? weight W, drain, active or down");
+	auto mux = take(iplb::MuxMaps::from_pins(pins(o, false)));
+	const auto vip = find_vip(mux, named);
 	auto pool = core_pool(vip.map);
 	auto it = std::find_if(pool.begin(), pool.end(),
 			       [&](const auto &b) { return b.dip.address == address; });
@@ -330,8 +344,6 @@ int backend_command(const Options &o, std::span<const std::string> words)
 		if (verb == "del") {
 			pool.erase(it);
 		} else {
-			if (!weight && !state)
-				throw UsageError("set what? weight W, drain, active or down");
 			if (weight)
 				it->weight = *weight;
 			if (state)
@@ -413,9 +425,10 @@ int show_command(const Options &o, std::span<const std::string> words)
 	std::vector<iplb::InstalledVip> vips;
 	if (mux) {
 		if (!words.empty()) {
-			vips.push_back(find_vip(*mux, words));
+			const NamedVip named = named_vip(words);
 			if (!words.empty())
 				throw UsageError("unexpected '" + words[0] + "'");
+			vips.push_back(find_vip(*mux, named));
 		} else {
 			vips = take(mux->vips());
 		}
@@ -578,47 +591,58 @@ int stats_command(const Options &o, std::span<const std::string> words)
 
 int config_command(const Options &o, std::span<const std::string> words)
 {
+	// Every value checked before anything is opened.
+	std::optional<std::optional<iplb::Ipv4>> source;
+	std::optional<std::optional<iplb::Ipv6>> source6;
+	std::optional<bool> fib;
+	std::optional<uint32_t> mtu, daisy_timeout;
+	for (const auto &[key, value] :
+	     keyword_pairs(words, {"source", "source6", "fib", "mtu", "daisy-timeout"})) {
+		if (key == "daisy-timeout")
+			daisy_timeout =
+				static_cast<uint32_t>(number_arg(key, value, 1, 86400, " s"));
+		else if (key == "source")
+			source = value == "none" ? std::optional<iplb::Ipv4>()
+						 : usage_take(iplb::parse_ipv4(value),
+							      "source '" + value + "': ");
+		else if (key == "source6")
+			source6 = value == "none" ? std::optional<iplb::Ipv6>()
+						  : usage_take(iplb::parse_ipv6(value),
+							       "source6 '" + value + "': ");
+		else if (key == "fib" && (value == "on" || value == "off"))
+			fib = value == "on";
+		else if (key == "fib")
+			throw UsageError("fib '" + value + "': on or off");
+		else
+			mtu = static_cast<uint32_t>(number_arg(key, value, 0, 65535));
+	}
 	const auto dir = pins(o, false);
 	auto mux = mux_maps(dir);
 	auto backend = backend_maps(dir);
 	if (!mux && !backend)
 		throw CommandError("instance '" + o.instance + "' has no mux or backend");
-	auto mux_config = mux ? take(mux->config()) : iplb::MuxConfig{};
-	auto backend_config = backend ? take(backend->config()) : iplb::BackendConfig{};
-	for (const auto &[key, value] :
-	     keyword_pairs(words, {"source", "source6", "fib", "mtu", "daisy-timeout"})) {
-		if (key == "daisy-timeout") {
-			if (!backend)
-				throw UsageError("daisy-timeout is a backend's setting");
-			backend_config.daisy_timeout =
-				static_cast<uint32_t>(number_arg(key, value, 1, 86400, " s"));
-			continue;
-		}
-		if (!mux)
-			throw UsageError(key + " is a mux's setting");
-		if (key == "source") {
-			mux_config.source = value == "none" ? std::nullopt
-							    : std::optional<iplb::Ipv4>(usage_take(
-								      iplb::parse_ipv4(value),
-								      "source '" + value + "': "));
-		} else if (key == "source6") {
-			mux_config.source6 =
-				value == "none" ? std::nullopt
-						: std::optional<iplb::Ipv6>(
-							  usage_take(iplb::parse_ipv6(value),
-								     "source6 '" + value + "': "));
-		} else if (key == "fib") {
-			if (value != "on" && value != "off")
-				throw UsageError("fib '" + value + "': on or off");
-			mux_config.fib = value == "on";
-		} else {
-			mux_config.mtu = static_cast<uint32_t>(number_arg(key, value, 0, 65535));
-		}
+	if (!mux && (source || source6 || fib || mtu))
+		throw UsageError("source, source6, fib and mtu are a mux's settings");
+	if (!backend && daisy_timeout)
+		throw UsageError("daisy-timeout is a backend's setting");
+	if (mux) {
+		auto config = take(mux->config());
+		if (source)
+			config.source = *source;
+		if (source6)
+			config.source6 = *source6;
+		if (fib)
+			config.fib = *fib;
+		if (mtu)
+			config.mtu = *mtu;
+		check(mux->set_config(config));
 	}
-	if (mux)
-		check(mux->set_config(mux_config));
-	if (backend)
-		check(backend->set_config(backend_config));
+	if (backend) {
+		auto config = take(backend->config());
+		if (daisy_timeout)
+			config.daisy_timeout = *daisy_timeout;
+		check(backend->set_config(config));
+	}
 	return 0;
 }
 
@@ -669,12 +693,11 @@ int attach_lb(const Options &o, const std::string &program, std::span<const std:
 	if (program == "mux") {
 		auto mux = take(iplb::MuxProgram::open(dir));
 		for (const auto &dev : devs) {
-			const auto mode = take(mux.attach(dev));
-			if (mode == iplb::XdpMode::generic)
+			const auto attached = take(mux.attach(dev));
+			if (attached.mode == iplb::XdpMode::generic)
 				std::fprintf(stderr,
-					     "iplbctl: %s: XDP in generic mode (the driver has no "
-					     "native XDP): slower\n",
-					     dev.c_str());
+					     "iplbctl: %s: XDP in generic mode, slower: %s\n",
+					     dev.c_str(), iplb::why_generic(attached).c_str());
 		}
 		default_mux_source(mux.maps(), devs.front());
 	} else {
