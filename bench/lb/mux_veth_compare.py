@@ -46,8 +46,10 @@ speed (-u -l 64 -b 0) for --seconds, then a tighter UDP sender for --seconds
 256 on a packet socket that bypasses g's IP stack and qdisc), take it down.
 Reported: TCP Gbit/s and, for both UDP senders, the packets/s received by
 s's UDP (`Udp: InDatagrams + RcvbufErrors` in s: what came through the whole
-path, whether a socket read it in time or not; the tight sender's go to a
-socket on the VIP's port 9 that is never read), median and range over the
+path, whether a socket read it in time or not; InDatagrams counts a datagram
+when it is read, so the few a socket still holds at the end are missed; the
+tight sender's go to a socket on the VIP's port 9 that is never read, whose
+buffer holds a handful), median and range over the
 repetitions, and each median as a ratio to plain's. What iperf3's server
 read is reported too: it reads on the other CPU, which other work shares, so
 it measures that CPU more than the path. In
@@ -582,7 +584,7 @@ def markdown(results, xdp, args, stats, notes):
     lines.append("Kernel %s, %d CPUs. Median (min-max) over repetitions; vs plain = median "
                  "/ plain's median. UDP: 64-byte datagrams at full speed, packets/s received "
                  "by s's UDP (InDatagrams + RcvbufErrors: the datagrams that made it through the "
-                 "whole path, read by a socket or not)." % (
+                 "whole path, read by a socket or dropped for a full buffer)." % (
                      platform.release(), os.cpu_count()))
     lines.append("")
     lines.append("| mode | XDP | TCP Gbit/s | vs plain | UDP kpps, iperf3 | vs plain | "
@@ -767,8 +769,9 @@ def main():
         "the g - m link has MTU %d in that mode only (the route keeps 1500)." % GENERIC_MTU,
         "Tight sender: this script in g, sendmmsg() of %d Ethernet frames per call (64-byte "
         "UDP payload, %d source ports, UDP checksum 0) on an AF_PACKET socket with "
-        "PACKET_QDISC_BYPASS; counted by s's UDP (InDatagrams + RcvbufErrors of a socket on "
-        "port %d that is never read)." % (FLOWS, FLOWS, SINK_PORT),
+        "PACKET_QDISC_BYPASS; counted by s's UDP (RcvbufErrors of a socket on port %d that "
+        "is never read: its buffer holds a handful, the rest is counted)." % (
+            FLOWS, FLOWS, SINK_PORT),
         "Checked in every mux run: the mux's VIP packets and the backend's deliveries "
         "(`iplbctl -j lb stats`) at least what s received; no checksum errors at s in any "
         "run. Per run (TCP, iperf3 UDP, tight) in JSON (--json).",
