@@ -29,8 +29,9 @@ PACKAGES=(
 	libreadline-dev libyang2-dev python3 python3-dev lsb-base
 	# topotests, the lab, and the benchmarks' baselines
 	python3-pytest gdb iproute2 procps psmisc python3-networkx python3-igraph
-	# the demo's picture; iperf3 for the datapath benchmark
-	graphviz iperf3
+	# the demo's picture; iperf3 for the datapath benchmarks, ethtool for the
+	# load balancer's (veth offloads and GRO)
+	graphviz iperf3 ethtool
 )
 
 step() { printf '\n==> %s\n' "$*"; }
