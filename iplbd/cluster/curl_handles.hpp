@@ -27,7 +27,8 @@ using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 // safe to race with other threads' first handles.
 void curl_global_once();
 
-// The header list every request to the gateway sends.
+// The header list every request to the gateway sends (http_transport.cpp
+// says why each one).
 CurlSlist json_headers();
 
 } // namespace iplb::cluster

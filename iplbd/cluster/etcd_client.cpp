@@ -192,6 +192,22 @@ Status EtcdClient::revoke(LeaseId lease)
 	return ok();
 }
 
+Result<MemberStatus, Error> EtcdClient::member_status(std::string_view endpoint)
+{
+	std::lock_guard lock(mutex_);
+	const std::string where(endpoint);
+	const std::string path = "/v3/maintenance/status";
+	auto reply = transport_->post(where + path, "{}");
+	if (!reply)
+		return unexpected(
+			Error{"etcd at " + where + ": " + path + ": " + reply.error().message});
+	auto status = decode_status(reply->body);
+	if (!status)
+		return unexpected(
+			Error{"etcd at " + where + ": " + path + ": " + status.error().message});
+	return status;
+}
+
 std::unique_ptr<EtcdWatch> EtcdClient::watch_prefix(std::string_view prefix,
 						    Revision start_revision, WatchCallback on_event,
 						    WatchErrorCallback on_error)

@@ -72,6 +72,10 @@ public:
 	Result<int64_t, Error> keep_alive(LeaseId lease);
 	Status revoke(LeaseId lease);
 
+	// What the member at endpoint (one of endpoints()) says of itself: its
+	// ID and its leader's. Asks that endpoint only, no failover.
+	Result<MemberStatus, Error> member_status(std::string_view endpoint);
+
 	// Delivers every put and delete under prefix from start_revision on
 	// (0: from now), in revision order, on a thread of the watch's own,
 	// until the watch is stopped or destroyed. When its endpoint fails it

@@ -38,6 +38,25 @@ Result<int64_t, Error> int64_field(const json &object, const char *name)
 		Error{std::string("field '") + name + "' is not an integer: " + it->dump()});
 }
 
+Result<uint64_t, Error> uint64_field(const json &object, const char *name)
+{
+	const auto it = object.find(name);
+	if (it == object.end() || it->is_null())
+		return uint64_t{0};
+	if (it->is_number_unsigned())
+		return it->get<uint64_t>();
+	if (it->is_string()) {
+		const auto &text = it->get_ref<const std::string &>();
+		uint64_t value = 0;
+		const auto [end, ec] =
+			std::from_chars(text.data(), text.data() + text.size(), value);
+		if (ec == std::errc{} && end == text.data() + text.size())
+			return value;
+	}
+	return unexpected(Error{std::string("field '") + name +
+				"' is not an unsigned integer: " + it->dump()});
+}
+
 Result<std::string, Error> bytes_field(const json &object, const char *name)
 {
 	const auto it = object.find(name);
@@ -394,6 +413,34 @@ Result<WatchResponse, Error> decode_watch_message(const json &message)
 			out.events.push_back(std::move(event));
 		}
 	}
+	return out;
+}
+
+Result<MemberStatus, Error> decode_status(std::string_view body)
+{
+	auto object = parse_object(body);
+	if (!object)
+		return unexpected(object.error());
+	const auto header = object->find("header");
+	if (header == object->end() || !header->is_object())
+		return unexpected(Error{"no header in '" + std::string(body.substr(0, 200)) + "'"});
+	MemberStatus out;
+	auto member = uint64_field(*header, "member_id");
+	auto leader = uint64_field(*object, "leader");
+	auto term = int64_field(*object, "raftTerm"); // camelCase in rpc.proto
+	auto revision = int64_field(*header, "revision");
+	if (!member || !leader || !term || !revision)
+		return unexpected(!member   ? member.error()
+				  : !leader ? leader.error()
+				  : !term   ? term.error()
+					    : revision.error());
+	out.member_id = *member;
+	out.leader = *leader;
+	out.raft_term = *term;
+	out.revision = *revision;
+	if (const auto version = object->find("version");
+	    version != object->end() && version->is_string())
+		out.version = version->get<std::string>();
 	return out;
 }
 

@@ -91,6 +91,18 @@ struct LeaseGrant {
 	int64_t ttl = 0; // seconds
 };
 
+// What one member says of itself (/v3/maintenance/status). Member IDs are
+// unsigned 64-bit: they do not fit an int64.
+struct MemberStatus {
+	uint64_t member_id = 0;
+	uint64_t leader = 0; // 0: the member knows no leader
+	int64_t raft_term = 0;
+	Revision revision = 0;
+	std::string version; // etcd's, e.g. "3.4.23"
+
+	bool is_leader() const { return member_id != 0 && member_id == leader; }
+};
+
 // One event of a watch (mvccpb.Event): kv of a delete carries the key and
 // the deletion's revision as mod_revision.
 struct WatchEvent {
@@ -138,6 +150,7 @@ Result<LeaseGrant, Error> decode_lease_grant(std::string_view body);
 // comes back with TTL 0 or none, and is an error here.
 Result<int64_t, Error> decode_lease_keepalive(std::string_view body);
 Result<WatchResponse, Error> decode_watch_message(const nlohmann::json &message);
+Result<MemberStatus, Error> decode_status(std::string_view body);
 
 // The error text of an error body from the gateway, if the body is one:
 // unary calls answer {"error": "...", "code": N, "message": "..."},

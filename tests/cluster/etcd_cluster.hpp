@@ -28,7 +28,7 @@ public:
 		std::string log_path;
 	};
 
-	// The etcd binary on PATH (or /usr/bin/etcd), if there is one.
+	// The etcd binary: $IPLB_ETCD if set, else on PATH or /usr/bin/etcd.
 	static std::optional<std::string> find_etcd();
 
 	// Starts `members` members and waits, up to timeout, until each one

@@ -233,6 +233,28 @@ TEST(EtcdCodec, DecodesWatchMessages)
 	EXPECT_FALSE(decode_watch_message(json::parse(R"({"result":{}})")));
 }
 
+TEST(EtcdCodec, DecodesAMemberStatusWithUnsignedIds)
+{
+	// As etcd 3.4.23 answered; both IDs are past INT64_MAX.
+	auto status = decode_status(
+		R"({"header":{"cluster_id":"1395101893889673623","member_id":"14538934382248363345",)"
+		R"("revision":"1","raft_term":"2"},"version":"3.4.23","dbSize":"20480",)"
+		R"("leader":"14538934382248363345","raftIndex":"8","raftTerm":"2",)"
+		R"("raftAppliedIndex":"8","dbSizeInUse":"16384"})");
+	ASSERT_TRUE(status) << status.error().message;
+	EXPECT_EQ(status->member_id, 14538934382248363345u);
+	EXPECT_EQ(status->leader, 14538934382248363345u);
+	EXPECT_TRUE(status->is_leader());
+	EXPECT_EQ(status->raft_term, 2);
+	EXPECT_EQ(status->revision, 1);
+	EXPECT_EQ(status->version, "3.4.23");
+	auto follower =
+		decode_status(R"({"header":{"member_id":"7","revision":"1"},"leader":"9"})");
+	ASSERT_TRUE(follower);
+	EXPECT_FALSE(follower->is_leader());
+	EXPECT_FALSE(decode_status(R"({"header":{"member_id":"-7"}})"));
+}
+
 TEST(JsonStreamSplitter, SplitsObjectsCutAnywhere)
 {
 	const std::string stream = "{\"result\":{\"a\":\"x}{\\\"y\",\"b\":[1,{\"c\":2}]}}\n"
