@@ -137,7 +137,7 @@ run_check() {
 	step "eBPF datapath: packet fixtures (BPF_PROG_TEST_RUN), traffic between namespaces"
 	make check-bpf BPF_TESTS_ARGS="--gtest_brief=1" DATAPATH_TESTS_ARGS="-v" || rc=1
 	step "etcd client against a 3-member etcd cluster"
-	make check-etcd ETCD_TESTS_ARGS="--gtest_brief=0" || rc=1
+	make check-etcd || rc=1
 	step "Load balancer: 1,000 TCP connections through XDP muxes and TCX backends while the pool and ECMP change"
 	make check-lb LB_TESTS_ARGS="-v" || rc=1
 	step "The demo lab end to end (tools/iplb-demo up, run, down)"

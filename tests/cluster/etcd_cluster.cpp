@@ -199,8 +199,8 @@ EtcdCluster::~EtcdCluster()
 }
 
 // The data is thrown away, so no graceful stop: etcd's SIGTERM took 1.7 s
-// for a lone member and over 5 s for a cluster's last two (the leader
-// tries to hand its leadership over to a member that is stopping too).
+// for a lone member and over 5 s for a cluster's last two (presumably the
+// leader handing over to a member that is stopping too).
 void EtcdCluster::stop_all()
 {
 	for (size_t i = 0; i < members_.size(); ++i)
