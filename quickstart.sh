@@ -22,6 +22,9 @@ PACKAGES=(
 	libbpf-dev bpftool
 	# the SRv6 backend (rtnetlink through libnl-3)
 	libnl-3-dev libnl-route-3-dev
+	# the load balancer's control plane: etcd (server and etcdctl) and the
+	# client's HTTP library (etcd's JSON gateway)
+	etcd-server etcd-client libcurl4-openssl-dev
 	# FRR 8.4.4 from Debian's source package (its build dependencies for
 	# zebra, ospfd, bgpd, staticd, watchfrr, vtysh)
 	dpkg-dev bison flex gawk install-info libc-ares-dev libcap-dev
@@ -56,6 +59,7 @@ Usage: ./quickstart.sh demo [--down | --no-wait]
   check           install missing packages, build, install, run every test suite:
                   unit tests (GoogleTest), iplbctl and simulator tests, the fuzz
                   regression, eBPF packet fixtures and namespace traffic, the
+                  etcd client against a 3-member etcd cluster, the
                   load balancer under real traffic, the demo lab end to end, and
                   the topotests (FRR's topotest library)
 EOF
@@ -132,6 +136,8 @@ run_check() {
 	grep -h -E '^[0-9]+ (passed|failed)' tests/cli/*.log || true
 	step "eBPF datapath: packet fixtures (BPF_PROG_TEST_RUN), traffic between namespaces"
 	make check-bpf BPF_TESTS_ARGS="--gtest_brief=1" DATAPATH_TESTS_ARGS="-v" || rc=1
+	step "etcd client against a 3-member etcd cluster"
+	make check-etcd || rc=1
 	step "Load balancer: 1,000 TCP connections through XDP muxes and TCX backends while the pool and ECMP change"
 	make check-lb LB_TESTS_ARGS="-v" || rc=1
 	step "The demo lab end to end (tools/iplb-demo up, run, down)"
