@@ -22,7 +22,8 @@ The rate is what the receiver had acknowledged when the SECONDS were over
 (what was written less what the kernel still held unacknowledged,
 SIOCOUTQ) divided by SECONDS: what a receiver counting for that long sees,
 as iperf3's receiver rate. The bytes still buffered then are delivered
-(the sender waits for the sink to close) but not counted.
+(the sender waits for the sink to close) but not counted; SEND_BUFFER bounds
+them, so that the wait is short.
 
 Why not iperf3 (as the demo used before): iperf3 runs a control protocol
 over the same kind of socket, and under `mptcpize` that is an MPTCP
@@ -50,6 +51,12 @@ import threading
 import time
 
 CHUNK = 64 * 1024
+# What a connection may hold unsent or unacknowledged (the kernel doubles it).
+# Without a bound, autotuning let each flow queue megabytes behind the 20
+# Mbit/s links; 16 flows sharing a shortest path then took longer than the
+# sender's 30 s to drain after the run (CI: "flow 1: timed out"). 256 KiB is
+# still far above these links' bandwidth-delay product.
+SEND_BUFFER = 256 * 1024
 JOIN_WAIT = 10.0
 SOL_MPTCP = 284
 MPTCP_INFO = 1
@@ -105,6 +112,7 @@ def send(dst, port, seconds, bind, flows, mptcp, subflows=0):
     conns = []
     for _ in range(flows):
         conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         conn.bind((bind, 0))
         conn.settimeout(seconds + 30)
         conn.connect((dst, port))
