@@ -4,6 +4,7 @@
 #include "util/base64.hpp"
 
 #include <charconv>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -19,42 +20,38 @@ std::string int64_text(int64_t value)
 	return std::to_string(value);
 }
 
-Result<int64_t, Error> int64_field(const json &object, const char *name)
+// etcd's gateway writes 64-bit integers as JSON strings (proto3's JSON
+// mapping), and leaves zero fields out; a number is taken too.
+template <typename Integer>
+Result<Integer, Error> integer_field(const json &object, const char *name)
 {
 	const auto it = object.find(name);
 	if (it == object.end() || it->is_null())
-		return int64_t{0};
-	if (it->is_number_integer())
-		return it->get<int64_t>();
+		return Integer{0};
+	if (std::is_signed_v<Integer> ? it->is_number_integer() : it->is_number_unsigned())
+		return it->get<Integer>();
 	if (it->is_string()) {
 		const auto &text = it->get_ref<const std::string &>();
-		int64_t value = 0;
-		const auto [end, ec] =
-			std::from_chars(text.data(), text.data() + text.size(), value);
-		if (ec == std::errc{} && end == text.data() + text.size())
-			return value;
-	}
-	return unexpected(
-		Error{std::string("field '") + name + "' is not an integer: " + it->dump()});
-}
-
-Result<uint64_t, Error> uint64_field(const json &object, const char *name)
-{
-	const auto it = object.find(name);
-	if (it == object.end() || it->is_null())
-		return uint64_t{0};
-	if (it->is_number_unsigned())
-		return it->get<uint64_t>();
-	if (it->is_string()) {
-		const auto &text = it->get_ref<const std::string &>();
-		uint64_t value = 0;
+		Integer value = 0;
 		const auto [end, ec] =
 			std::from_chars(text.data(), text.data() + text.size(), value);
 		if (ec == std::errc{} && end == text.data() + text.size())
 			return value;
 	}
 	return unexpected(Error{std::string("field '") + name +
-				"' is not an unsigned integer: " + it->dump()});
+				(std::is_signed_v<Integer> ? "' is not an integer: "
+							   : "' is not an unsigned integer: ") +
+				it->dump()});
+}
+
+Result<int64_t, Error> int64_field(const json &object, const char *name)
+{
+	return integer_field<int64_t>(object, name);
+}
+
+Result<uint64_t, Error> uint64_field(const json &object, const char *name)
+{
+	return integer_field<uint64_t>(object, name);
 }
 
 Result<std::string, Error> bytes_field(const json &object, const char *name)

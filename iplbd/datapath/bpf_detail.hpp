@@ -5,10 +5,13 @@
 #pragma once
 
 #include "datapath/pin_dir.hpp"
+#include "util/ipv4.hpp"
+#include "util/ipv6.hpp"
 #include "util/result.hpp"
 #include "util/status.hpp"
 #include "util/unique_fd.hpp"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -176,6 +179,16 @@ void pin_maps(Skeleton *skeleton, const PinDir &dir)
 		const std::string path = dir / bpf_map__name(map);
 		bpf_map__set_pin_path(map, path.c_str());
 	}
+}
+
+// An address as the maps hold it (4 words in network order, IPv4 in [0]).
+inline IpAddress address_of(const uint32_t (&words)[4], bool v6)
+{
+	if (!v6)
+		return Ipv4{ntohl(words[0])};
+	Ipv6 a;
+	std::memcpy(a.bytes.data(), words, 16);
+	return a;
 }
 
 } // namespace iplb::bpf_detail

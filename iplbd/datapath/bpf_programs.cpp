@@ -68,15 +68,6 @@ Ipv6Prefix prefix_of(const iplb_v6_key &key)
 	return prefix;
 }
 
-IpAddress address_of(const uint32_t (&words)[4], bool v6)
-{
-	if (!v6)
-		return Ipv4{ntohl(words[0])};
-	Ipv6 a;
-	std::memcpy(a.bytes.data(), words, 16);
-	return a;
-}
-
 Result<iplb_config, Error> read_config(int map_fd)
 {
 	iplb_config config;

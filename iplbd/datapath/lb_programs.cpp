@@ -38,15 +38,6 @@ void address_words(const IpAddress &address, uint32_t (&words)[4])
 		std::memcpy(words, std::get<Ipv6>(address).bytes.data(), 16);
 }
 
-IpAddress address_from(const uint32_t (&words)[4], bool v6)
-{
-	if (!v6)
-		return Ipv4{ntohl(words[0])};
-	Ipv6 a;
-	std::memcpy(a.bytes.data(), words, 16);
-	return a;
-}
-
 iplb_vip_key key_of(const VipKey &vip)
 {
 	iplb_vip_key key;
@@ -60,7 +51,7 @@ iplb_vip_key key_of(const VipKey &vip)
 
 VipKey vip_of(const iplb_vip_key &key)
 {
-	return {address_from(key.addr, key.v6), key.protocol, ntohs(key.port)};
+	return {address_of(key.addr, key.v6), key.protocol, ntohs(key.port)};
 }
 
 iplb_vip_address address_key(const IpAddress &address)
@@ -343,7 +334,7 @@ Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
 				return unexpected(os_error(
 					"cannot read DIP " + std::to_string(index), errno));
 			used_dips.insert(static_cast<uint16_t>(index));
-			dip_index.emplace(address_from(addr.v6, v.flags & IPLB_VIP_DIPS_V6),
+			dip_index.emplace(address_of(addr.v6, v.flags & IPLB_VIP_DIPS_V6),
 					  static_cast<uint16_t>(index));
 		}
 	}
@@ -509,7 +500,7 @@ Result<InstalledVip, Error> read_vip(int buckets_fd, int dips_fd, int pools_fd,
 		union iplb_addr addr;
 		if (bpf_map_lookup_elem(dips_fd, &at, &addr) != 0)
 			return unexpected(os_error("cannot read DIP " + std::to_string(at), errno));
-		const IpAddress a = address_from(addr.v6, v6);
+		const IpAddress a = address_of(addr.v6, v6);
 		dips.emplace(index, a);
 		return std::optional<IpAddress>{a};
 	};

@@ -29,6 +29,18 @@ Error netlink_error(const std::string &what, int err)
 	return Error{what + ": " + nl_geterror(err)};
 }
 
+using Socket = std::unique_ptr<nl_sock, SocketFree>;
+
+Result<Socket, Error> open_rtnetlink()
+{
+	Socket socket(nl_socket_alloc());
+	if (!socket)
+		return unexpected(Error{"cannot allocate a netlink socket"});
+	if (int err = nl_connect(socket.get(), NETLINK_ROUTE); err < 0)
+		return unexpected(netlink_error("cannot open rtnetlink", err));
+	return socket;
+}
+
 } // namespace
 
 Result<std::vector<IpAddress>, Error> interface_addresses(const std::string &ifname)
@@ -36,13 +48,11 @@ Result<std::vector<IpAddress>, Error> interface_addresses(const std::string &ifn
 	const unsigned ifindex = ::if_nametoindex(ifname.c_str());
 	if (ifindex == 0)
 		return unexpected(Error{"no interface " + ifname});
-	std::unique_ptr<nl_sock, SocketFree> socket(nl_socket_alloc());
+	auto socket = open_rtnetlink();
 	if (!socket)
-		return unexpected(Error{"cannot allocate a netlink socket"});
-	if (int err = nl_connect(socket.get(), NETLINK_ROUTE); err < 0)
-		return unexpected(netlink_error("cannot open rtnetlink", err));
+		return unexpected(socket.error());
 	nl_cache *raw = nullptr;
-	if (int err = rtnl_addr_alloc_cache(socket.get(), &raw); err < 0)
+	if (int err = rtnl_addr_alloc_cache(socket->get(), &raw); err < 0)
 		return unexpected(netlink_error("cannot read the addresses", err));
 	std::unique_ptr<nl_cache, CacheFree> cache(raw);
 
@@ -85,11 +95,9 @@ Status change_host_address(const std::string &ifname, const IpAddress &address, 
 	const unsigned ifindex = ::if_nametoindex(ifname.c_str());
 	if (ifindex == 0)
 		return unexpected(Error{"no interface " + ifname});
-	std::unique_ptr<nl_sock, SocketFree> socket(nl_socket_alloc());
+	auto socket = open_rtnetlink();
 	if (!socket)
-		return unexpected(Error{"cannot allocate a netlink socket"});
-	if (int err = nl_connect(socket.get(), NETLINK_ROUTE); err < 0)
-		return unexpected(netlink_error("cannot open rtnetlink", err));
+		return unexpected(socket.error());
 	uint8_t bytes[16];
 	int family, length;
 	if (const Ipv4 *v4 = std::get_if<Ipv4>(&address)) {
@@ -114,8 +122,8 @@ Status change_host_address(const std::string &ifname, const IpAddress &address, 
 	rtnl_addr_set_prefixlen(request.get(), length * 8);
 	if (family == AF_INET6) // no duplicate address detection for a VIP
 		rtnl_addr_set_flags(request.get(), IFA_F_NODAD);
-	const int err = bind ? rtnl_addr_add(socket.get(), request.get(), 0)
-			     : rtnl_addr_delete(socket.get(), request.get(), 0);
+	const int err = bind ? rtnl_addr_add(socket->get(), request.get(), 0)
+			     : rtnl_addr_delete(socket->get(), request.get(), 0);
 	if (err < 0 && !(bind && err == -NLE_EXIST) &&
 	    !(!bind && (err == -NLE_NOADDR || err == -NLE_OBJ_NOTFOUND)))
 		return unexpected(

@@ -7,6 +7,7 @@
 // arrived on.
 #pragma once
 
+#include "datapath/bpf_detail.hpp"
 #include "datapath/bpf_programs.hpp"
 #include "util/ipv6.hpp"
 #include "util/unique_fd.hpp"
@@ -17,6 +18,8 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+#include <gtest/gtest.h>
 
 #include <array>
 #include <cstdint>
@@ -51,28 +54,19 @@ SkeletonPtr<Skeleton> load_skeleton(std::string &error)
 	return skeleton;
 }
 
-// A per-CPU array's element, summed over CPUs. Through memcpy: the fields
-// are __u64 (unsigned long long), and reading them as uint64_t is undefined.
+// A per-CPU array's element, summed over CPUs by the loader's own sum; a read
+// that fails fails the test (and reads as zeros).
 template <typename Counters>
 Counters sum_per_cpu(int map_fd, uint32_t index)
 {
-	static_assert(sizeof(Counters) % sizeof(uint64_t) == 0);
-	const int cpus = libbpf_num_possible_cpus();
-	std::vector<Counters> per_cpu(static_cast<size_t>(cpus > 0 ? cpus : 1));
-	Counters total;
-	std::memset(&total, 0, sizeof(total));
-	if (bpf_map_lookup_elem(map_fd, &index, per_cpu.data()) != 0)
-		return total;
-	constexpr size_t fields = sizeof(Counters) / sizeof(uint64_t);
-	std::array<uint64_t, fields> sum{};
-	for (const Counters &c : per_cpu) {
-		std::array<uint64_t, fields> one;
-		std::memcpy(one.data(), &c, sizeof(c));
-		for (size_t i = 0; i < fields; i++)
-			sum[i] += one[i];
+	auto total = bpf_detail::sum_per_cpu<Counters>(map_fd, index);
+	if (!total) {
+		ADD_FAILURE() << total.error().message;
+		Counters none;
+		std::memset(&none, 0, sizeof(none));
+		return none;
 	}
-	std::memcpy(&total, sum.data(), sizeof(total));
-	return total;
+	return *total;
 }
 
 // An address as the maps hold it: 4 words in network order, IPv4 in [0].
