@@ -96,29 +96,21 @@ class EtcdCluster3 : public ::testing::Test {
 protected:
 	static void SetUpTestSuite()
 	{
-		const auto etcd = EtcdCluster::find_etcd();
-		if (!etcd) {
-			skip_reason_ =
-				::getenv("IPLB_ETCD")
-					? std::string("IPLB_ETCD=") + ::getenv("IPLB_ETCD") +
-						  " is not an executable"
-					: "etcd is not installed (apt-get install etcd-server; "
-					  "./quickstart.sh installs it)";
+		auto started = testing::start_suite_cluster(3);
+		skip_reason_ = started.skip_reason;
+		start_error_ = started.start_error;
+		cluster_ = std::move(started.cluster);
+		if (!skip_reason_.empty()) {
 			say("SKIP: %s", skip_reason_.c_str());
 			return;
 		}
-		const auto start = Clock::now();
-		auto cluster = EtcdCluster::start(*etcd, 3, 30s);
-		if (!cluster) {
-			start_error_ = cluster.error().message;
+		if (!cluster_)
 			return;
-		}
-		cluster_ = std::move(cluster).value();
 		std::string endpoints;
 		for (const auto &endpoint : cluster_->endpoints())
 			endpoints += " " + endpoint;
-		say("started 3 members of %s in %.2f s:%s (data and logs in %s)", etcd->c_str(),
-		    seconds_since(start), endpoints.c_str(), cluster_->directory().c_str());
+		say("started 3 members of etcd in %.2f s:%s (data and logs in %s)",
+		    started.start_seconds, endpoints.c_str(), cluster_->directory().c_str());
 	}
 
 	static void TearDownTestSuite()

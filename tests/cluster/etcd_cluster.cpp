@@ -4,6 +4,7 @@
 #include "cluster/etcd_client.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -134,32 +135,9 @@ EtcdCluster::start(const std::string &etcd, size_t members, std::chrono::seconds
 			"--logger=zap",
 			"--log-outputs=stderr",
 		};
-		const int log = ::open(member.log_path.c_str(),
-				       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (log < 0)
-			return unexpected(Error{member.log_path + ": " + strerror(errno)});
-		std::vector<char *> argv;
-		for (const auto &arg : args)
-			argv.push_back(const_cast<char *>(arg.c_str()));
-		argv.push_back(nullptr);
-		const pid_t parent = ::getpid();
-		const pid_t pid = ::fork();
-		if (pid < 0) {
-			::close(log);
-			return unexpected(Error{std::string("fork: ") + strerror(errno)});
-		}
-		if (pid == 0) {
-			// Die with the test, whatever ends it.
-			::prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (::getppid() != parent)
-				::_exit(127);
-			::dup2(log, STDOUT_FILENO);
-			::dup2(log, STDERR_FILENO);
-			::execv(argv[0], argv.data());
-			::_exit(127);
-		}
-		::close(log);
-		member.pid = pid;
+		member.args = args;
+		if (auto spawned = spawn(member, O_TRUNC); !spawned)
+			return unexpected(spawned.error());
 	}
 	// Ready when each member serves a linearizable read (needs a leader).
 	const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -187,6 +165,49 @@ EtcdCluster::start(const std::string &etcd, size_t members, std::chrono::seconds
 		}
 	}
 	return cluster;
+}
+
+Result<pid_t, Error> EtcdCluster::spawn(Member &member, int log_mode)
+{
+	const int log =
+		::open(member.log_path.c_str(), O_WRONLY | O_CREAT | log_mode | O_CLOEXEC, 0644);
+	if (log < 0)
+		return unexpected(Error{member.log_path + ": " + strerror(errno)});
+	std::vector<char *> argv;
+	for (const auto &arg : member.args)
+		argv.push_back(const_cast<char *>(arg.c_str()));
+	argv.push_back(nullptr);
+	const pid_t parent = ::getpid();
+	const pid_t pid = ::fork();
+	if (pid < 0) {
+		::close(log);
+		return unexpected(Error{std::string("fork: ") + strerror(errno)});
+	}
+	if (pid == 0) {
+		// Die with the test, whatever ends it.
+		::prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (::getppid() != parent)
+			::_exit(127);
+		::dup2(log, STDOUT_FILENO);
+		::dup2(log, STDERR_FILENO);
+		::execv(argv[0], argv.data());
+		::_exit(127);
+	}
+	::close(log);
+	member.pid = pid;
+	return pid;
+}
+
+Status EtcdCluster::restart(size_t index)
+{
+	auto &member = members_.at(index);
+	if (member.pid > 0)
+		return ok();
+	// Its data directory is still there: it rejoins with its log.
+	auto spawned = spawn(member, O_APPEND);
+	if (!spawned)
+		return unexpected(spawned.error());
+	return ok();
 }
 
 EtcdCluster::~EtcdCluster()
@@ -234,6 +255,29 @@ std::string EtcdCluster::log_tail(size_t index, size_t lines) const
 	std::string out;
 	for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
 		out += all[i] + "\n";
+	return out;
+}
+
+SuiteCluster start_suite_cluster(size_t members)
+{
+	SuiteCluster out;
+	const auto etcd = EtcdCluster::find_etcd();
+	if (!etcd) {
+		out.skip_reason = ::getenv("IPLB_ETCD")
+					  ? std::string("IPLB_ETCD=") + ::getenv("IPLB_ETCD") +
+						    " is not an executable"
+					  : "etcd is not installed (apt-get install etcd-server; "
+					    "./quickstart.sh installs it)";
+		return out;
+	}
+	const auto start = std::chrono::steady_clock::now();
+	auto cluster = EtcdCluster::start(*etcd, members, std::chrono::seconds(30));
+	out.start_seconds =
+		std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+	if (!cluster)
+		out.start_error = cluster.error().message;
+	else
+		out.cluster = std::move(cluster).value();
 	return out;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "util/result.hpp"
+#include "util/status.hpp"
 
 #include <chrono>
 #include <memory>
@@ -26,6 +27,7 @@ public:
 		pid_t pid = -1; // -1 once stopped
 		std::string endpoint;
 		std::string log_path;
+		std::vector<std::string> args; // its command line
 	};
 
 	// The etcd binary: $IPLB_ETCD if set, else on PATH or /usr/bin/etcd.
@@ -44,6 +46,8 @@ public:
 	const std::string &directory() const { return directory_; }
 	// SIGKILL, as a crash would: no goodbye to the peers.
 	void kill(size_t member);
+	// Starts a killed member again on its data (it rejoins the cluster).
+	Status restart(size_t member);
 	// The last lines of a member's log, for failure messages.
 	std::string log_tail(size_t member, size_t lines = 15) const;
 
@@ -58,9 +62,20 @@ public:
 
 private:
 	void stop_all();
+	static Result<pid_t, Error> spawn(Member &member, int log_mode);
 
 	std::string directory_;
 	std::vector<Member> members_;
 };
+
+// A cluster for a test suite: started, or why the suite skips (no etcd)
+// or fails (it did not start).
+struct SuiteCluster {
+	std::unique_ptr<EtcdCluster> cluster;
+	std::string skip_reason;
+	std::string start_error;
+	double start_seconds = 0;
+};
+SuiteCluster start_suite_cluster(size_t members);
 
 } // namespace iplb::cluster::testing

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "lbcontrol/plan.hpp"
+
+#include "lb/assign.hpp"
+
+#include <algorithm>
+
+namespace iplb::lbcontrol {
+namespace {
+
+bool drain_expired(const VipConfig &config, const BackendStatus &status, uint32_t now)
+{
+	return status.drain_since != 0 &&
+	       uint64_t{now} >= uint64_t{status.drain_since} + config.drain_timeout;
+}
+
+bool serving(const std::optional<MapVersion> &committed, const lb::Dip &dip)
+{
+	if (!committed)
+		return false;
+	return std::any_of(committed->pool.begin(), committed->pool.end(), [&](const auto &b) {
+		return b.dip == dip && b.state == lb::BackendState::active;
+	});
+}
+
+} // namespace
+
+VipStatus next_status(const VipConfig &config, const VipStatus &stored,
+		      const std::map<lb::Dip, Health> &observed, uint32_t now)
+{
+	VipStatus out;
+	for (const auto &backend : config.backends) {
+		BackendStatus status;
+		if (const auto it = stored.backends.find(backend.dip); it != stored.backends.end())
+			status = it->second;
+		if (const auto it = observed.find(backend.dip);
+		    it != observed.end() && it->second != Health::unknown)
+			status.health = it->second;
+		if (config.health_check.kind == HealthCheckConfig::Kind::none)
+			status.health = Health::unknown;
+		if (!backend.drain)
+			status.drain_since = 0;
+		else if (status.drain_since == 0)
+			status.drain_since = now;
+		out.backends[backend.dip] = status;
+	}
+	return out;
+}
+
+std::vector<lb::Backend> effective_pool(const VipConfig &config, const VipStatus &status,
+					const std::optional<MapVersion> &committed, uint32_t now)
+{
+	const bool checked = config.health_check.kind != HealthCheckConfig::Kind::none;
+	std::vector<lb::Backend> pool;
+	for (const auto &backend : config.backends) {
+		BackendStatus observed;
+		if (const auto it = status.backends.find(backend.dip); it != status.backends.end())
+			observed = it->second;
+		auto state = lb::BackendState::active;
+		if (checked && observed.health == Health::down)
+			state = lb::BackendState::down;
+		else if (checked && observed.health == Health::unknown &&
+			 !serving(committed, backend.dip))
+			state = lb::BackendState::down;
+		else if (backend.drain)
+			state = drain_expired(config, observed, now) ? lb::BackendState::down
+								     : lb::BackendState::draining;
+		pool.push_back({backend.dip, backend.weight, state});
+	}
+	std::sort(pool.begin(), pool.end(),
+		  [](const auto &a, const auto &b) { return a.dip < b.dip; });
+	return pool;
+}
+
+std::optional<uint32_t> next_deadline(const VipConfig &config, const VipStatus &status,
+				      uint32_t now)
+{
+	std::optional<uint32_t> earliest;
+	for (const auto &backend : config.backends) {
+		const auto it = status.backends.find(backend.dip);
+		if (!backend.drain || it == status.backends.end() || it->second.drain_since == 0)
+			continue;
+		const uint64_t deadline = uint64_t{it->second.drain_since} + config.drain_timeout;
+		if (deadline <= now || deadline > UINT32_MAX)
+			continue;
+		if (!earliest || deadline < *earliest)
+			earliest = static_cast<uint32_t>(deadline);
+	}
+	return earliest;
+}
+
+Result<std::optional<MapVersion>, Error> next_version(const VipConfig &config,
+						      const std::vector<lb::Backend> &pool,
+						      const std::optional<MapVersion> &committed,
+						      uint32_t now)
+{
+	if (committed && committed->pool == pool)
+		return std::optional<MapVersion>{};
+	const lb::BucketMap empty;
+	const auto &current = committed ? committed->map : empty;
+	auto map = lb::assign(pool, current, config.bucket_count, now);
+	if (!map)
+		return unexpected(
+			Error{"VIP " + to_string(config.vip) + ": " + map.error().message});
+	MapVersion next{pool, std::move(*map)};
+	if (committed && next.map.generation == committed->map.generation)
+		next.map.generation = committed->map.generation + 1;
+	if (next.map.generation == 0) // wrapped: 0 means "no map"
+		next.map.generation = 1;
+	return std::optional<MapVersion>{std::move(next)};
+}
+
+} // namespace iplb::lbcontrol

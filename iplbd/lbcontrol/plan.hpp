@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The controller's decisions as pure functions (no I/O, no clock: the caller
+// passes `now`), so that a standby that takes over computes exactly what the
+// leader would have from what etcd holds.
+//
+// A backend's state in the map:
+//   down      the health check says down, or it was drained drain_timeout ago;
+//             also a backend that has never served (not active in the
+//             committed map) while its health check has not yet said up;
+//   draining  drained by configuration, within its drain timeout: no new
+//             buckets, its connections live on through the daisy chain;
+//   active    otherwise: a backend that is serving keeps serving while its
+//             health is unknown (a new leader, a new check), so that a
+//             controller failover or a changed check never empties a VIP.
+#pragma once
+
+#include "lbcontrol/schema.hpp"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace iplb::lbcontrol {
+
+// The status the leader should store: the observed health of each
+// configured backend (a backend the checker has no opinion of yet keeps
+// its stored health), drain_since set when first seen drained and cleared
+// when undrained; removed backends forgotten.
+VipStatus next_status(const VipConfig &config, const VipStatus &stored,
+		      const std::map<lb::Dip, Health> &observed, uint32_t now);
+
+// The pool the VIP's map should serve now (in DIP order).
+std::vector<lb::Backend> effective_pool(const VipConfig &config, const VipStatus &status,
+					const std::optional<MapVersion> &committed, uint32_t now);
+
+// The earliest time after `now` at which effective_pool() changes by itself
+// (a drain timeout running out), if any: the leader's next wake-up.
+std::optional<uint32_t> next_deadline(const VipConfig &config, const VipStatus &status,
+				      uint32_t now);
+
+// The version that follows `committed` for `pool`, or nullopt when the
+// committed version already serves it. A new VIP starts at generation 1.
+// A pool change that moves no bucket still makes a new version (generation
+// + 1), so that the stored pool always says what the map serves.
+Result<std::optional<MapVersion>, Error> next_version(const VipConfig &config,
+						      const std::vector<lb::Backend> &pool,
+						      const std::optional<MapVersion> &committed,
+						      uint32_t now);
+
+} // namespace iplb::lbcontrol

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The load balancer's control plane without etcd: what it stores (names,
+// keys, JSON both ways, refusals of malformed values) and the controller's
+// decisions (plan.hpp). The controller and the agents against a real etcd
+// are in tests/cluster/lb_control_test.cpp.
+#include "lb/assign.hpp"
+#include "lbcontrol/plan.hpp"
+#include "lbcontrol/schema.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace iplb::lbcontrol {
+namespace {
+
+lb::Dip dip(const char *text)
+{
+	return lb::parse_dip(text).value();
+}
+
+VipId vip4()
+{
+	return VipId{parse_ip_address("192.0.2.10").value(), 6, 80};
+}
+
+VipConfig config_of(std::initializer_list<const char *> dips)
+{
+	VipConfig config;
+	config.vip = vip4();
+	config.bucket_count = 1000;
+	for (const auto *d : dips)
+		config.backends.push_back({dip(d), 1, false});
+	return config;
+}
+
+TEST(LbSchema, VipNamesRoundTrip)
+{
+	for (const auto &vip : {vip4(), VipId{parse_ip_address("2001:db8::1").value(), 17, 0}}) {
+		const auto name = vip_name(vip);
+		EXPECT_EQ(name.find('/'), std::string::npos) << name;
+		const auto parsed = parse_vip_name(name);
+		ASSERT_TRUE(parsed) << parsed.error().message;
+		EXPECT_EQ(*parsed, vip);
+	}
+	EXPECT_EQ(vip_name(vip4()), "192.0.2.10-tcp-80");
+	EXPECT_EQ(to_string(VipId{parse_ip_address("2001:db8::1").value(), 17, 0}),
+		  "2001:db8::1 udp");
+	for (const auto *bad :
+	     {"", "192.0.2.10", "192.0.2.10-tcp", "192.0.2.10-sctp-80", "192.0.2.10-tcp-65536",
+	      "192.0.2.10-tcp-x", "nope-tcp-80", "192.0.2.10-tcp-"})
+		EXPECT_FALSE(parse_vip_name(bad)) << bad;
+}
+
+TEST(LbSchema, KeysParseBackToTheirKind)
+{
+	const Keys keys{"/iplb/lb/"};
+	const auto vip = vip4();
+	const struct {
+		std::string key;
+		ParsedKey::Kind kind;
+		std::string member;
+	} cases[] = {
+		{keys.config(vip), ParsedKey::Kind::config, ""},
+		{keys.status(vip), ParsedKey::Kind::status, ""},
+		{keys.prepared(vip), ParsedKey::Kind::prepared, ""},
+		{keys.map(vip), ParsedKey::Kind::map, ""},
+		{keys.ack(vip, "m1"), ParsedKey::Kind::ack, "m1"},
+		{keys.mux("m-2.a"), ParsedKey::Kind::mux, "m-2.a"},
+		{keys.backend("b1"), ParsedKey::Kind::backend, "b1"},
+		{keys.leader(), ParsedKey::Kind::leader, ""},
+	};
+	for (const auto &c : cases) {
+		const auto parsed = parse_key(keys, c.key);
+		EXPECT_EQ(parsed.kind, c.kind) << c.key;
+		EXPECT_EQ(parsed.member, c.member) << c.key;
+		EXPECT_EQ(parsed.vip.has_value(), c.member != "m-2.a" && c.member != "b1" &&
+							  c.kind != ParsedKey::Kind::leader)
+			<< c.key;
+	}
+	for (const auto *other : {"/iplb/lb/map/bad-name", "/iplb/lb/muxes/a b", "/other/leader",
+				  "/iplb/lb/acks/192.0.2.10-tcp-80", "/iplb/lb/unknown/x",
+				  "/iplb/lb/acks/192.0.2.10-tcp-80/a/b"})
+		EXPECT_EQ(parse_key(keys, other).kind, ParsedKey::Kind::other) << other;
+}
+
+TEST(LbSchema, ConfigRoundTripsAndIsSorted)
+{
+	VipConfig config = config_of({"10.0.1.2", "10.0.1.1"});
+	config.backends[0].weight = 7;
+	config.backends[1].drain = true;
+	config.health_check = {HealthCheckConfig::Kind::http, 8080, "/health", 500, 200, 2, 4};
+	const auto decoded = decode_vip_config(encode(config));
+	ASSERT_TRUE(decoded) << decoded.error().message;
+	EXPECT_EQ(decoded->backends[0].dip, dip("10.0.1.1")) << "backends come back in DIP order";
+	EXPECT_TRUE(decoded->backends[0].drain);
+	EXPECT_EQ(decoded->backends[1].weight, 7u);
+	EXPECT_EQ(decoded->health_check, config.health_check);
+	EXPECT_EQ(decoded->vip, config.vip);
+	EXPECT_EQ(decoded->bucket_count, 1000u);
+}
+
+TEST(LbSchema, ConfigRefusals)
+{
+	const auto refused = [](VipConfig config, const char *expected) {
+		const auto checked = check_vip_config(config);
+		ASSERT_FALSE(checked) << expected;
+		EXPECT_NE(checked.error().message.find(expected), std::string::npos)
+			<< checked.error().message;
+		// Stored as is, the decoder refuses it the same way.
+		const auto decoded = decode_vip_config(encode(config));
+		EXPECT_FALSE(decoded) << expected;
+	};
+	auto twice = config_of({"10.0.1.1", "10.0.1.1"});
+	refused(twice, "configured twice");
+	auto heavy = config_of({"10.0.1.1"});
+	heavy.backends[0].weight = 1001;
+	refused(heavy, "weight");
+	auto small = config_of({"10.0.1.1"});
+	small.bucket_count = 99;
+	refused(small, "99");
+	auto crowded = config_of({"10.0.1.1", "10.0.1.2", "10.0.1.3"});
+	crowded.bucket_count = 200;
+	refused(crowded, "200");
+	auto loopback = config_of({"10.0.1.1"});
+	loopback.vip.address = parse_ip_address("127.0.0.1").value();
+	refused(loopback, "loopback");
+	auto mixed = config_of({"10.0.1.1", "2001:db8::2"});
+	refused(mixed, "2001:db8::2");
+	auto interval = config_of({"10.0.1.1"});
+	interval.health_check = {HealthCheckConfig::Kind::tcp, 0, "/", 100, 200, 3, 3};
+	refused(interval, "shorter than the timeout");
+	auto path = config_of({"10.0.1.1"});
+	path.health_check = {HealthCheckConfig::Kind::http, 0, "health", 2000, 1000, 3, 3};
+	refused(path, "must start with '/'");
+	auto rise = config_of({"10.0.1.1"});
+	rise.health_check = {HealthCheckConfig::Kind::tcp, 0, "/", 2000, 1000, 0, 3};
+	refused(rise, "rise and fall");
+}
+
+TEST(LbSchema, MalformedValuesAreRefusedWithTheirField)
+{
+	const auto refused = [](const Result<MapVersion, Error> &decoded, const char *expected) {
+		ASSERT_FALSE(decoded) << expected;
+		EXPECT_NE(decoded.error().message.find(expected), std::string::npos)
+			<< decoded.error().message;
+	};
+	refused(decode_map_version("[]"), "not a JSON object");
+	refused(decode_map_version("{\"generation\":1"), "not a JSON object");
+	const std::string pool = R"("pool":[{"address":"10.0.1.1","weight":1,"state":"active"}],)";
+	refused(decode_map_version(R"({"generation":0,"buckets":100,)" + pool +
+				   R"("dips":["10.0.1.1"],"runs":[[100,0,-1,0]]})"),
+		"generation 0");
+	refused(decode_map_version(R"({"generation":1,"buckets":100,)" + pool +
+				   R"("dips":["10.0.1.1"],"runs":[[99,0,-1,0]]})"),
+		"hold 99 buckets, not 100");
+	refused(decode_map_version(R"({"generation":1,"buckets":100,)" + pool +
+				   R"("dips":["10.0.1.1"],"runs":[[100,1,-1,0]]})"),
+		"out of range");
+	refused(decode_map_version(R"({"generation":1,"buckets":100,)" + pool +
+				   R"("dips":["10.0.1.1"],"runs":[[60,0,-1,0],[60,0,-1,0]]})"),
+		"out of range");
+	refused(decode_map_version(R"({"generation":1,"buckets":100,"pool":[],)"
+				   R"("dips":["10.0.1.1"],"runs":[[100,0,-1,0]]})"),
+		"not in the pool");
+	refused(decode_map_version(R"({"generation":1,"buckets":100,)" + pool +
+				   R"("dips":["10.0.1.1"],"runs":[[100,0,-1,"x"]]})"),
+		"a run is not");
+	EXPECT_FALSE(decode_ack(R"({"ok":true})"));
+	EXPECT_FALSE(decode_ack(R"({"generation":"2","ok":true})"));
+	EXPECT_FALSE(decode_member(R"({"name":"a/b"})"));
+	EXPECT_FALSE(decode_vip_status(R"({"backends":{"nope":{}}})"));
+	EXPECT_FALSE(decode_vip_status(R"({"backends":{"10.0.1.1":{"health":"sick"}}})"));
+	EXPECT_FALSE(decode_vip_config(R"({"vip":"192.0.2.10","buckets":1000,"backends":[1]})"));
+}
+
+TEST(LbSchema, MapVersionRoundTripsAsRuns)
+{
+	const auto config = config_of({"10.0.1.1", "10.0.1.2", "10.0.1.3"});
+	const auto first = next_version(config, effective_pool(config, {}, std::nullopt, 100),
+					std::nullopt, 100);
+	ASSERT_TRUE(first && *first);
+	auto second_config = config;
+	second_config.backends.pop_back();
+	const auto second = next_version(
+		second_config, effective_pool(second_config, {}, **first, 200), **first, 200);
+	ASSERT_TRUE(second && *second);
+	for (const auto &version : {**first, **second}) {
+		const auto text = encode(version);
+		const auto decoded = decode_map_version(text);
+		ASSERT_TRUE(decoded) << decoded.error().message;
+		EXPECT_EQ(*decoded, version);
+		// Runs, not buckets: a few runs for a thousand buckets.
+		const auto runs = nlohmann::json::parse(text)["runs"].size();
+		EXPECT_LT(runs, 10u) << text;
+	}
+	EXPECT_EQ((*second)->map.buckets[999].previous.has_value() ||
+			  (*second)->map.buckets[0].previous.has_value() ||
+			  std::any_of((*second)->map.buckets.begin(), (*second)->map.buckets.end(),
+				      [](const auto &b) { return b.previous.has_value(); }),
+		  true)
+		<< "moved buckets remember their previous owner";
+}
+
+TEST(LbPlan, EffectivePoolStates)
+{
+	auto config = config_of({"10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.1.4"});
+	config.drain_timeout = 60;
+	config.backends[1].drain = true;
+	config.backends[2].drain = true;
+	config.health_check.kind = HealthCheckConfig::Kind::tcp;
+	VipStatus status;
+	status.backends[dip("10.0.1.1")] = {Health::down, 0};
+	status.backends[dip("10.0.1.2")] = {Health::up, 1000};
+	status.backends[dip("10.0.1.3")] = {Health::up, 900};
+	// .4: never checked, and serving in the committed map.
+	MapVersion committed;
+	committed.pool = {{dip("10.0.1.4"), 1, lb::BackendState::active}};
+	const auto pool = effective_pool(config, status, committed, 1000 + 30);
+	ASSERT_EQ(pool.size(), 4u);
+	EXPECT_EQ(pool[0].state, lb::BackendState::down) << "health down";
+	EXPECT_EQ(pool[1].state, lb::BackendState::draining) << "drained 30 s ago";
+	EXPECT_EQ(pool[2].state, lb::BackendState::down) << "drained 130 s ago, timeout 60";
+	EXPECT_EQ(pool[3].state, lb::BackendState::active) << "serving, health unknown";
+	// Not serving yet and unknown: it waits for the check.
+	const auto fresh = effective_pool(config, status, std::nullopt, 1030);
+	EXPECT_EQ(fresh[3].state, lb::BackendState::down);
+	// Without a check, health does not count.
+	config.health_check.kind = HealthCheckConfig::Kind::none;
+	EXPECT_EQ(effective_pool(config, status, std::nullopt, 1030)[0].state,
+		  lb::BackendState::active);
+	// The next change by itself: .2's drain runs out at 1060.
+	config.health_check.kind = HealthCheckConfig::Kind::tcp;
+	EXPECT_EQ(next_deadline(config, status, 1030), 1060u);
+	EXPECT_EQ(next_deadline(config, status, 1060), std::nullopt);
+}
+
+TEST(LbPlan, NextStatusRecordsDrainsAndObservations)
+{
+	auto config = config_of({"10.0.1.1", "10.0.1.2", "10.0.1.3"});
+	config.health_check.kind = HealthCheckConfig::Kind::tcp;
+	config.backends[0].drain = true;
+	VipStatus stored;
+	stored.backends[dip("10.0.1.2")] = {Health::up, 500}; // undrained since
+	stored.backends[dip("10.0.1.9")] = {Health::up, 0};   // removed from the pool
+	const auto status = next_status(
+		config, stored,
+		{{dip("10.0.1.2"), Health::unknown}, {dip("10.0.1.3"), Health::down}}, 700);
+	ASSERT_EQ(status.backends.size(), 3u);
+	EXPECT_EQ(status.backends.at(dip("10.0.1.1")), (BackendStatus{Health::unknown, 700}));
+	EXPECT_EQ(status.backends.at(dip("10.0.1.2")), (BackendStatus{Health::up, 0}))
+		<< "an observation of unknown keeps the stored health";
+	EXPECT_EQ(status.backends.at(dip("10.0.1.3")), (BackendStatus{Health::down, 0}));
+	// A drain keeps its first time.
+	EXPECT_EQ(next_status(config, status, {}, 800).backends.at(dip("10.0.1.1")).drain_since,
+		  700u);
+}
+
+TEST(LbPlan, NextVersionOnlyWhenThePoolChanges)
+{
+	auto config = config_of({"10.0.1.1", "10.0.1.2"});
+	const auto pool = effective_pool(config, {}, std::nullopt, 100);
+	const auto first = next_version(config, pool, std::nullopt, 100);
+	ASSERT_TRUE(first && *first);
+	EXPECT_EQ((*first)->generation(), 1u);
+	// A standby computing from the stored version finds nothing to do.
+	const auto again =
+		next_version(config, effective_pool(config, {}, **first, 500), **first, 500);
+	ASSERT_TRUE(again);
+	EXPECT_FALSE(*again) << "no reshuffle without a pool change";
+	// Weights change the map; a weight change of a down backend changes
+	// the pool only, and still makes a version.
+	config.backends[1].weight = 3;
+	const auto weighted =
+		next_version(config, effective_pool(config, {}, **first, 600), **first, 600);
+	ASSERT_TRUE(weighted && *weighted);
+	EXPECT_EQ((*weighted)->generation(), 2u);
+	config.health_check.kind = HealthCheckConfig::Kind::tcp;
+	VipStatus down;
+	down.backends[dip("10.0.1.1")] = {Health::down, 0};
+	const auto without = next_version(config, effective_pool(config, down, **weighted, 700),
+					  **weighted, 700);
+	ASSERT_TRUE(without && *without);
+	for (const auto &bucket : (*without)->map.buckets)
+		EXPECT_EQ(bucket.owner, dip("10.0.1.2"));
+	config.backends[0].weight = 5;
+	const auto pool_only =
+		next_version(config, effective_pool(config, down, **without, 800), **without, 800);
+	ASSERT_TRUE(pool_only && *pool_only);
+	EXPECT_EQ((*pool_only)->map.buckets, (*without)->map.buckets);
+	EXPECT_EQ((*pool_only)->generation(), (*without)->generation() + 1);
+	// Same inputs, same version: every controller computes the same.
+	const auto twice =
+		next_version(config, effective_pool(config, down, **without, 800), **without, 800);
+	EXPECT_EQ(**twice, **pool_only);
+}
+
+} // namespace
+} // namespace iplb::lbcontrol
