@@ -265,6 +265,11 @@ Status check_vip_config(const VipConfig &config)
 	if (config.drain_timeout > 86400)
 		return unexpected(Error{"VIP " + to_string(config.vip) + ": drain timeout " +
 					std::to_string(config.drain_timeout) + " s is over a day"});
+	if (config.health_check.kind != HealthCheckConfig::Kind::none &&
+	    config.health_check.port == 0 && config.vip.port == 0)
+		return unexpected(
+			Error{"VIP " + to_string(config.vip) +
+			      ": the health check needs a port (the VIP takes every port)"});
 	if (auto check = check_health_check(config.health_check); !check)
 		return unexpected(
 			Error{"VIP " + to_string(config.vip) + ": " + check.error().message});

@@ -4,6 +4,7 @@
 // decisions (plan.hpp). The controller and the agents against a real etcd
 // are in tests/cluster/lb_control_test.cpp.
 #include "lb/assign.hpp"
+#include "lbcontrol/checker_monitor.hpp"
 #include "lbcontrol/plan.hpp"
 #include "lbcontrol/schema.hpp"
 
@@ -133,6 +134,10 @@ TEST(LbSchema, ConfigRefusals)
 	auto path = config_of({"10.0.1.1"});
 	path.health_check = {HealthCheckConfig::Kind::http, 0, "health", 2000, 1000, 3, 3};
 	refused(path, "must start with '/'");
+	auto every_port = config_of({"10.0.1.1"});
+	every_port.vip.port = 0;
+	every_port.health_check.kind = HealthCheckConfig::Kind::tcp;
+	refused(every_port, "needs a port");
 	auto rise = config_of({"10.0.1.1"});
 	rise.health_check = {HealthCheckConfig::Kind::tcp, 0, "/", 2000, 1000, 0, 3};
 	refused(rise, "rise and fall");
@@ -293,6 +298,35 @@ TEST(LbPlan, NextVersionOnlyWhenThePoolChanges)
 	const auto twice =
 		next_version(config, effective_pool(config, down, **without, 800), **without, 800);
 	EXPECT_EQ(**twice, **pool_only);
+}
+
+TEST(LbHealthTargets, OnePerBackendOfEachCheckedVip)
+{
+	auto http = config_of({"10.0.1.1", "10.0.1.2"});
+	http.health_check = {HealthCheckConfig::Kind::http, 0, "/ping", 500, 250, 2, 4};
+	auto unchecked = config_of({"10.0.2.1"});
+	unchecked.vip.port = 443;
+	auto tcp = config_of({"10.0.3.1"});
+	tcp.vip.port = 8443;
+	tcp.health_check.kind = HealthCheckConfig::Kind::tcp;
+	tcp.health_check.port = 9000;
+	const auto targets =
+		check_targets({{http.vip, http}, {unchecked.vip, unchecked}, {tcp.vip, tcp}});
+	ASSERT_EQ(targets.size(), 3u);
+	const auto &first = targets.at("192.0.2.10-tcp-80/10.0.1.1");
+	EXPECT_EQ(first.kind, health::CheckSpec::Kind::http);
+	EXPECT_EQ(first.port, 80) << "the VIP's port when the check has none";
+	EXPECT_EQ(first.http_path, "/ping");
+	EXPECT_EQ(first.interval, std::chrono::milliseconds(500));
+	EXPECT_EQ(first.timeout, std::chrono::milliseconds(250));
+	EXPECT_EQ(first.rise, 2u);
+	EXPECT_EQ(first.fall, 4u);
+	EXPECT_TRUE(targets.contains("192.0.2.10-tcp-80/10.0.1.2"));
+	const auto &third = targets.at("192.0.2.10-tcp-8443/10.0.3.1");
+	EXPECT_EQ(third.kind, health::CheckSpec::Kind::tcp);
+	EXPECT_EQ(third.port, 9000);
+	for (const auto &[id, spec] : targets)
+		EXPECT_TRUE(health::validate(spec)) << id;
 }
 
 } // namespace
