@@ -90,7 +90,7 @@ struct iplb_vip_key {
 	__u32 addr[4]; /* IPv4 in addr[0], the rest 0 */
 	__be16 port;   /* 0: every port */
 	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 v6;       /* 0 or 1, | IPLB_VIP_KEY_STAGED */
+	__u8 v6;       /* 0 or 1; in iplb_mux_vips also | IPLB_VIP_KEY_STAGED */
 };
 
 /* A VIP staged and never activated has its record under its key with this
