@@ -16,6 +16,8 @@
  * the DIP that had it before, and when it changed. A VIP has two slots of B
  * buckets; the program reads the active one, user space writes the other and
  * then flips the VIP's record, so that no packet sees a mix of two maps.
+ * Writing and flipping can be two calls (a controller's two-phase commit):
+ * the written slot is then "staged" until the flip.
  */
 #ifndef IPLB_LB_LAYOUT_H
 #define IPLB_LB_LAYOUT_H
@@ -26,7 +28,7 @@
 
 #include "iplb_common_layout.h"
 
-#define IPLB_LB_LAYOUT_VERSION 1
+#define IPLB_LB_LAYOUT_VERSION 2
 
 #define IPLB_LB_MAX_VIPS 256
 /* DIPs, every VIP's, in one table; entry 0 is "none" */
@@ -88,8 +90,14 @@ struct iplb_vip_key {
 	__u32 addr[4]; /* IPv4 in addr[0], the rest 0 */
 	__be16 port;   /* 0: every port */
 	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 v6;
+	__u8 v6;       /* 0 or 1; in iplb_mux_vips also | IPLB_VIP_KEY_STAGED */
 };
+
+/* A VIP staged and never activated has its record under its key with this
+ * bit set in v6, which no packet's key has: its slots and ids are held, its
+ * packets pass as to an unknown VIP. Activating it moves the record to the
+ * plain key. (Layout 2.) */
+#define IPLB_VIP_KEY_STAGED 0x80
 
 struct iplb_mux_vip {
 	__u32 id;	     /* index of its counters, 0..IPLB_LB_MAX_VIPS-1 */
@@ -97,7 +105,9 @@ struct iplb_mux_vip {
 	__u32 active;	     /* the slot packets read: 0 or 1 */
 	__u32 flags;	     /* IPLB_VIP_* */
 	__u32 base[2];	     /* each slot's first entry in iplb_mux_buckets */
-	__u32 generation[2]; /* each slot's map generation */
+	__u32 generation[2]; /* each slot's map generation; the slot packets do
+				not read is staged while its generation is
+				newer than the active one's */
 	__u32 counter_base;  /* its first entry in iplb_mux_bucket_counters */
 	__u32 pad;
 };
@@ -145,7 +155,8 @@ struct iplb_lb_backend {
 
 struct iplb_lb_pool {
 	__u32 backends; /* entries used in backend[] */
-	__u32 pad;
+	__u32 flags;	/* IPLB_VIP_DIPS_V6 of this slot's DIPs: the VIP's
+			   flags once the slot is active (layout 2) */
 	struct iplb_lb_backend backend[IPLB_LB_MAX_BACKENDS];
 };
 

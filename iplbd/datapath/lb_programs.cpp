@@ -51,7 +51,7 @@ iplb_vip_key key_of(const VipKey &vip)
 
 VipKey vip_of(const iplb_vip_key &key)
 {
-	return {address_of(key.addr, key.v6), key.protocol, ntohs(key.port)};
+	return {address_of(key.addr, key.v6 & 1), key.protocol, ntohs(key.port)};
 }
 
 iplb_vip_address address_key(const IpAddress &address)
@@ -245,7 +245,48 @@ Result<iplb_lb_pool, Error> read_pool(int fd, uint32_t id, uint32_t slot)
 
 } // namespace
 
-Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
+namespace {
+
+// The key of a VIP that is staged and was never active: packets never look
+// it up (kernel/iplb_lb_layout.h).
+iplb_vip_key staged_key_of(const VipKey &vip)
+{
+	iplb_vip_key key = key_of(vip);
+	key.v6 |= IPLB_VIP_KEY_STAGED;
+	return key;
+}
+
+bool is_staged_key(const iplb_vip_key &key)
+{
+	return key.v6 & IPLB_VIP_KEY_STAGED;
+}
+
+// The slot of a record holding a staged version, if any: a record under a
+// staged key holds nothing else; a VIP's other slot is staged while its
+// generation is newer than the active one's (after a flip the old slot's is
+// older).
+std::optional<uint32_t> staged_slot(const iplb_vip_key &key, const iplb_mux_vip &record)
+{
+	const uint32_t active = record.active & 1, other = 1 - active;
+	if (is_staged_key(key) || record.generation[other] > record.generation[active])
+		return other;
+	return std::nullopt;
+}
+
+std::optional<iplb_mux_vip> lookup_record(int fd, const iplb_vip_key &key, int &error)
+{
+	iplb_mux_vip record;
+	if (bpf_map_lookup_elem(fd, &key, &record) != 0) {
+		error = errno == ENOENT ? 0 : errno;
+		return std::nullopt;
+	}
+	error = 0;
+	return record;
+}
+
+} // namespace
+
+Status MuxMaps::stage(const VipKey &vip, const LbMapVersion &next)
 {
 	const std::string name = to_string(vip);
 	const auto bucket_count = static_cast<uint32_t>(next.buckets.size());
@@ -290,11 +331,22 @@ Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
 	auto records = vip_records(fds_.vips.get());
 	if (!records)
 		return unexpected(records.error());
-	const iplb_vip_key key = key_of(vip);
+	// The VIP's record: its own (active, maybe staged) or, staged and never
+	// active, the one under its staged key.
+	const iplb_vip_key plain_key = key_of(vip), staged_key = staged_key_of(vip);
 	const VipRecord *existing = nullptr;
-	for (const VipRecord &r : *records)
-		if (std::memcmp(&r.key, &key, sizeof(key)) == 0)
+	bool only_staged = false;
+	for (const VipRecord &r : *records) {
+		if (std::memcmp(&r.key, &plain_key, sizeof(plain_key)) == 0) {
 			existing = &r;
+			only_staged = false;
+			break;
+		}
+		if (std::memcmp(&r.key, &staged_key, sizeof(staged_key)) == 0) {
+			existing = &r;
+			only_staged = true;
+		}
+	}
 	if (existing) {
 		const auto &r = existing->record;
 		if (r.buckets != bucket_count)
@@ -303,15 +355,17 @@ Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
 				      " buckets, not " + std::to_string(bucket_count) +
 				      " (a VIP keeps its bucket count: another would move "
 				      "every flow; delete and add it again)"});
-		if (next.generation <= r.generation[r.active & 1])
+		if (!only_staged && next.generation <= r.generation[r.active & 1])
 			return unexpected(Error{name + ": generation " +
 						std::to_string(next.generation) +
 						" is not newer than the installed " +
 						std::to_string(r.generation[r.active & 1])});
 	}
 
-	// What the installed maps use: DIP entries named by every VIP's active
-	// pool (FORMER entries included), bucket and counter ranges, ids.
+	// What the maps use: DIP entries named by every VIP's active pool and
+	// by every staged one (FORMER entries included), bucket and counter
+	// ranges, ids. A staged version is as good as installed: a controller
+	// may flip to it at any time.
 	std::map<IpAddress, uint16_t> dip_index;
 	std::set<uint16_t> used_dips;
 	std::vector<Range> used_buckets, used_counters;
@@ -322,20 +376,32 @@ Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
 		for (uint32_t s = 0; s < 2; s++)
 			used_buckets.push_back({v.base[s], v.base[s] + v.buckets});
 		used_counters.push_back({v.counter_base, v.counter_base + v.buckets});
-		auto pool = read_pool(fds_.pools.get(), v.id, v.active & 1);
-		if (!pool)
-			return unexpected(pool.error());
-		for (uint32_t i = 0; i < std::min<uint32_t>(pool->backends, IPLB_LB_MAX_BACKENDS);
-		     i++) {
-			uint32_t index = pool->backend[i].dip;
-			union iplb_addr addr;
-			std::memset(&addr, 0, sizeof(addr));
-			if (bpf_map_lookup_elem(fds_.dips.get(), &index, &addr) != 0)
-				return unexpected(os_error(
-					"cannot read DIP " + std::to_string(index), errno));
-			used_dips.insert(static_cast<uint16_t>(index));
-			dip_index.emplace(address_of(addr.v6, v.flags & IPLB_VIP_DIPS_V6),
-					  static_cast<uint16_t>(index));
+		std::vector<uint32_t> slots;
+		if (!is_staged_key(r.key))
+			slots.push_back(v.active & 1);
+		if (auto staged = staged_slot(r.key, v))
+			slots.push_back(*staged);
+		for (uint32_t slot : slots) {
+			auto pool = read_pool(fds_.pools.get(), v.id, slot);
+			if (!pool)
+				return unexpected(pool.error());
+			// The active slot's family is the record's; a staged
+			// one's its pool's (the record's turns to it on flip).
+			const bool v6 = slot == (v.active & 1) && !is_staged_key(r.key)
+						? v.flags & IPLB_VIP_DIPS_V6
+						: pool->flags & IPLB_VIP_DIPS_V6;
+			for (uint32_t i = 0;
+			     i < std::min<uint32_t>(pool->backends, IPLB_LB_MAX_BACKENDS); i++) {
+				uint32_t index = pool->backend[i].dip;
+				union iplb_addr addr;
+				std::memset(&addr, 0, sizeof(addr));
+				if (bpf_map_lookup_elem(fds_.dips.get(), &index, &addr) != 0)
+					return unexpected(os_error(
+						"cannot read DIP " + std::to_string(index), errno));
+				used_dips.insert(static_cast<uint16_t>(index));
+				dip_index.emplace(address_of(addr.v6, v6),
+						  static_cast<uint16_t>(index));
+			}
 		}
 	}
 	// New DIPs take the lowest free entries (0 is "none").
@@ -357,10 +423,8 @@ Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
 
 	iplb_mux_vip record;
 	std::memset(&record, 0, sizeof(record));
-	uint32_t slot = 0;
 	if (existing) {
 		record = existing->record;
-		slot = 1 - (record.active & 1);
 	} else {
 		if (records->size() >= IPLB_LB_MAX_VIPS)
 			return unexpected(Error{name + ": the mux has " +
@@ -388,9 +452,25 @@ Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
 		if (!counter_base)
 			return unexpected(Error{name + ": no room for its bucket counters"});
 		record.counter_base = *counter_base;
+		// Never active: slot 1 stands for the active one (empty, of
+		// generation 0), slot 0 is staged.
+		record.active = 1;
+		record.flags = dips_v6 ? IPLB_VIP_DIPS_V6 : 0;
 	}
+	const uint32_t slot = 1 - (record.active & 1);
 
-	// 1. The DIP entries the new version adds (no installed map names them).
+	// 0. A version staged before is being replaced: unstage it first, so
+	// that a half-written slot is never one that can be activated.
+	if (existing && only_staged) {
+		if (bpf_map_delete_elem(fds_.vips.get(), &staged_key) != 0)
+			return unexpected(os_error("cannot unstage " + name, errno));
+	} else if (existing && staged_slot(plain_key, record)) {
+		record.generation[slot] = record.generation[record.active & 1];
+		if (bpf_map_update_elem(fds_.vips.get(), &plain_key, &record, BPF_EXIST) != 0)
+			return unexpected(os_error("cannot unstage " + name, errno));
+	}
+	// 1. The DIP entries the new version adds (no installed or staged map
+	// names them).
 	for (const auto &[index, address] : new_dips) {
 		uint32_t at = index;
 		union iplb_addr addr;
@@ -413,9 +493,11 @@ Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
 	if (bpf_map_update_batch(fds_.buckets.get(), keys.data(), values.data(), &count, nullptr) !=
 	    0)
 		return unexpected(os_error("cannot write the buckets of " + name, errno));
-	// 3. The pool it was made from, and the former backends it still names.
+	// 3. The pool it was made from, and the former backends it still names;
+	// with its family, which the record takes on at the flip.
 	iplb_lb_pool pool;
 	std::memset(&pool, 0, sizeof(pool));
+	pool.flags = dips_v6 ? IPLB_VIP_DIPS_V6 : 0;
 	for (const IpAddress &a : named) {
 		iplb_lb_backend &b = pool.backend[pool.backends++];
 		b.dip = dip_index.at(a);
@@ -429,26 +511,83 @@ Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
 	if (bpf_map_update_elem(fds_.pools.get(), &pool_index, &pool, BPF_ANY) != 0)
 		return unexpected(os_error("cannot write the pool of " + name, errno));
 
+	// 4. Staged: the record names the slot's generation, packets still
+	// read the other slot (or, never active, do not find the record).
 	record.generation[slot] = next.generation;
-	record.active = slot;
-	record.flags = dips_v6 ? IPLB_VIP_DIPS_V6 : 0;
-	if (existing) {
-		// 4. The flip: one update of the VIP's record.
-		if (bpf_map_update_elem(fds_.vips.get(), &key, &record, BPF_EXIST) != 0)
+	if (existing && !only_staged) {
+		if (bpf_map_update_elem(fds_.vips.get(), &plain_key, &record, BPF_EXIST) != 0)
+			return unexpected(os_error("cannot stage the new map of " + name, errno));
+		return ok();
+	}
+	record.flags = pool.flags;
+	if (bpf_map_update_elem(fds_.vips.get(), &staged_key, &record, BPF_NOEXIST) != 0)
+		return unexpected(os_error("cannot stage " + name, errno));
+	return ok();
+}
+
+Status MuxMaps::activate(const VipKey &vip, uint32_t generation)
+{
+	const std::string name = to_string(vip);
+	const iplb_vip_key plain_key = key_of(vip), staged_key = staged_key_of(vip);
+	int error = 0;
+	auto record = lookup_record(fds_.vips.get(), plain_key, error);
+	if (error)
+		return unexpected(os_error("cannot read " + name, error));
+	const bool only_staged = !record;
+	if (only_staged) {
+		record = lookup_record(fds_.vips.get(), staged_key, error);
+		if (error)
+			return unexpected(os_error("cannot read " + name, error));
+		if (!record)
+			return unexpected(Error{name + ": cannot activate generation " +
+						std::to_string(generation) +
+						": no such VIP, active or staged"});
+	}
+	const uint32_t active = record->active & 1;
+	const auto staged = staged_slot(only_staged ? staged_key : plain_key, *record);
+	if (!only_staged && record->generation[active] == generation)
+		return ok(); // done before: a controller may repeat itself
+	if (!staged || record->generation[*staged] != generation)
+		return unexpected(Error{name + ": cannot activate generation " +
+					std::to_string(generation) + ": active " +
+					(only_staged ? std::string("none")
+						     : std::to_string(record->generation[active])) +
+					", staged " +
+					(staged ? std::to_string(record->generation[*staged])
+						: std::string("none"))});
+
+	auto pool = read_pool(fds_.pools.get(), record->id, *staged);
+	if (!pool)
+		return unexpected(pool.error());
+	record->active = *staged;
+	record->flags = pool->flags & IPLB_VIP_DIPS_V6;
+	if (!only_staged) {
+		// The flip: one update of the VIP's record (slot, flags and
+		// generation together).
+		if (bpf_map_update_elem(fds_.vips.get(), &plain_key, &*record, BPF_EXIST) != 0)
 			return unexpected(
 				os_error("cannot switch " + name + " to its new map", errno));
 		return ok();
 	}
-	// A new VIP: its counters from zero, then the VIP, then its address.
-	if (auto s = zero_per_cpu<iplb_mux_vip_counters>(fds_.vip_counters.get(), record.id); !s)
+	// A new VIP: its counters from zero, then the VIP (moved from its staged
+	// key: removed first, as the VIP table has room for one record per id),
+	// then its address.
+	if (auto s = zero_per_cpu<iplb_mux_vip_counters>(fds_.vip_counters.get(), record->id); !s)
 		return s;
-	for (uint32_t i = 0; i < bucket_count; i++)
+	for (uint32_t i = 0; i < record->buckets; i++)
 		if (auto s = zero_per_cpu<uint64_t>(fds_.bucket_counters.get(),
-						    record.counter_base + i);
+						    record->counter_base + i);
 		    !s)
 			return s;
-	if (bpf_map_update_elem(fds_.vips.get(), &key, &record, BPF_NOEXIST) != 0)
-		return unexpected(os_error("cannot add " + name, errno));
+	iplb_mux_vip was = *record;
+	was.active = 1 - *staged;
+	if (bpf_map_delete_elem(fds_.vips.get(), &staged_key) != 0)
+		return unexpected(os_error("cannot activate " + name, errno));
+	if (bpf_map_update_elem(fds_.vips.get(), &plain_key, &*record, BPF_NOEXIST) != 0) {
+		const int failed = errno;
+		bpf_map_update_elem(fds_.vips.get(), &staged_key, &was, BPF_NOEXIST);
+		return unexpected(os_error("cannot add " + name, failed));
+	}
 	const iplb_vip_address address = address_key(vip.address);
 	uint32_t users = 0;
 	bpf_map_lookup_elem(fds_.addresses.get(), &address, &users);
@@ -458,12 +597,40 @@ Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
 	return ok();
 }
 
+Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
+{
+	if (auto s = stage(vip, next); !s)
+		return s;
+	return activate(vip, next.generation);
+}
+
+Result<std::optional<uint32_t>, Error> MuxMaps::staged_generation(const VipKey &vip) const
+{
+	for (const iplb_vip_key &key : {key_of(vip), staged_key_of(vip)}) {
+		int error = 0;
+		auto record = lookup_record(fds_.vips.get(), key, error);
+		if (error)
+			return unexpected(os_error("cannot read " + to_string(vip), error));
+		if (!record)
+			continue;
+		if (auto slot = staged_slot(key, *record))
+			return std::optional<uint32_t>{record->generation[*slot]};
+		return std::optional<uint32_t>{};
+	}
+	return std::optional<uint32_t>{};
+}
+
 Status MuxMaps::remove(const VipKey &vip)
 {
+	// Staged and never active: only its staged record to drop.
+	const iplb_vip_key staged_key = staged_key_of(vip);
+	const bool was_staged = bpf_map_delete_elem(fds_.vips.get(), &staged_key) == 0;
+	if (!was_staged && errno != ENOENT)
+		return unexpected(os_error("cannot delete " + to_string(vip), errno));
 	const iplb_vip_key key = key_of(vip);
 	if (bpf_map_delete_elem(fds_.vips.get(), &key) != 0) {
 		if (errno == ENOENT)
-			return unexpected(Error{"no VIP " + to_string(vip)});
+			return was_staged ? ok() : unexpected(Error{"no VIP " + to_string(vip)});
 		return unexpected(os_error("cannot delete " + to_string(vip), errno));
 	}
 	const iplb_vip_address address = address_key(vip.address);
@@ -489,6 +656,8 @@ Result<InstalledVip, Error> read_vip(int buckets_fd, int dips_fd, int pools_fd,
 	out.id = record.id;
 	out.active_slot = record.active & 1;
 	out.map.generation = record.generation[out.active_slot];
+	if (record.generation[1 - out.active_slot] > out.map.generation)
+		out.staged = record.generation[1 - out.active_slot];
 	const bool v6 = record.flags & IPLB_VIP_DIPS_V6;
 	std::map<uint16_t, IpAddress> dips;
 	auto dip = [&](uint16_t index) -> Result<std::optional<IpAddress>, Error> {
@@ -560,6 +729,8 @@ Result<std::vector<InstalledVip>, Error> MuxMaps::vips() const
 		return unexpected(records.error());
 	std::vector<InstalledVip> out;
 	for (const VipRecord &r : *records) {
+		if (is_staged_key(r.key))
+			continue; // not a VIP yet: its packets pass
 		auto one = read_vip(fds_.buckets.get(), fds_.dips.get(), fds_.pools.get(), r.key,
 				    r.record);
 		if (!one)

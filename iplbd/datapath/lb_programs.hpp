@@ -10,9 +10,13 @@
 //
 // A VIP's map is installed into the slot packets do not read, then the VIP's
 // record is replaced in one map update that names the other slot: a packet
-// reads the old map or the new one, never a mix. Which DIP table entries,
-// bucket ranges and VIP ids are free is worked out from what is installed
-// each time, so that no state outside the maps can disagree with them.
+// reads the old map or the new one, never a mix. The two steps can be two
+// calls, stage and activate, for a controller's two-phase commit: every mux
+// stages version v+1, and flips only once all have. Which DIP table entries,
+// bucket ranges and VIP ids are free is worked out from what is installed or
+// staged each time, so that no state outside the maps can disagree with them
+// (a VIP staged and never active is a record under a key no packet has,
+// kernel/iplb_lb_layout.h).
 #pragma once
 
 #include "datapath/pin_dir.hpp"
@@ -88,6 +92,7 @@ struct InstalledVip {
 	uint32_t id = 0;
 	uint32_t active_slot = 0;
 	LbMapVersion map;
+	std::optional<uint32_t> staged; // the generation in the other slot, not active yet
 };
 
 struct MuxConfig {
@@ -107,13 +112,28 @@ public:
 	Result<MuxConfig, Error> config() const;
 	Result<uint32_t, Error> layout_version() const;
 
-	// Installs `next` for the VIP (creating it): into the slot packets do
-	// not read, then flipped. Refused, with nothing changed: a bucket count
-	// outside IPLB_LB_MIN_BUCKETS..IPLB_LB_MAX_BUCKETS or other than the
-	// VIP's, a generation not newer than the installed one, DIPs of two
-	// families, more than IPLB_LB_MAX_BACKENDS, no room left in the tables.
+	// Writes `next` for the VIP (creating it) into the slot packets do not
+	// read, and records it there as staged: packets go on reading the
+	// active map, or, to a VIP never active, pass as to no VIP. Staging
+	// again before activate replaces the staged version. Refused, with
+	// nothing changed: a bucket count outside
+	// IPLB_LB_MIN_BUCKETS..IPLB_LB_MAX_BUCKETS or other than the VIP's
+	// (staged or active), a generation not newer than the active one, DIPs
+	// of two families, more than IPLB_LB_MAX_BACKENDS, no room left in the
+	// tables. The DIPs may be of another family than the active map's: the
+	// record takes the staged slot's family when it flips to it.
+	Status stage(const VipKey &vip, const LbMapVersion &next);
+	// Flips the VIP to its staged version if that is of `generation` (one
+	// update of its record); a no-op if `generation` is active already.
+	// Refused otherwise, naming the active and the staged generations.
+	Status activate(const VipKey &vip, uint32_t generation);
+	// stage, then activate.
 	Status install(const VipKey &vip, const LbMapVersion &next);
-	// Stops balancing the VIP: its packets pass from now on.
+	// The generation staged and not active yet (none: nothing staged, or
+	// no such VIP).
+	Result<std::optional<uint32_t>, Error> staged_generation(const VipKey &vip) const;
+	// Stops balancing the VIP, and drops what is staged for it: its packets
+	// pass from now on.
 	Status remove(const VipKey &vip);
 
 	Result<std::optional<InstalledVip>, Error> vip(const VipKey &key) const;

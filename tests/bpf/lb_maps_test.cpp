@@ -3,13 +3,17 @@
 // VIP's map version reads back whole as installed, a new version goes into
 // the other slot and the VIP flips to it, a refused version changes nothing,
 // VIPs never share bucket ranges and DIP entries are reused only when no
-// installed map names them. Needs root (CAP_BPF).
+// installed map names them; a staged version is read by no packet until
+// activated, and its entries are not handed out meanwhile. Needs root
+// (CAP_BPF).
 #include "datapath/lb_programs.hpp"
 
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
 
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -148,6 +152,240 @@ TEST(MuxMaps, VipsKeepTheirOwnBucketsAndDipEntriesAreReusedOnlyWhenFree)
 		else
 			EXPECT_EQ(v.map, other_map);
 	}
+}
+
+// What vips() reads, whole, to tell that a refusal changed nothing.
+struct Seen {
+	VipKey key;
+	uint32_t id, active_slot;
+	LbMapVersion map;
+	std::optional<uint32_t> staged;
+
+	friend bool operator==(const Seen &, const Seen &) = default;
+};
+
+std::vector<Seen> seen(const MuxMaps &maps)
+{
+	auto vips = maps.vips();
+	EXPECT_TRUE(vips) << vips.error().message;
+	std::vector<Seen> out;
+	if (vips)
+		for (const auto &v : *vips)
+			out.push_back({v.key, v.id, v.active_slot, v.map, v.staged});
+	return out;
+}
+
+std::optional<uint32_t> staged_of(const MuxMaps &maps, const VipKey &vip)
+{
+	auto staged = maps.staged_generation(vip);
+	EXPECT_TRUE(staged) << staged.error().message;
+	return staged ? *staged : std::nullopt;
+}
+
+TEST(MuxMaps, AStagedVersionIsReadOnlyOnceActivated)
+{
+	auto mux = MuxProgram::load();
+	ASSERT_TRUE(mux) << mux.error().message;
+	auto &maps = mux->maps();
+	const auto a = v4("10.1.0.1"), b = v4("10.1.0.2"), c = v4("10.1.0.3");
+	const auto first = version_of(1, {a, b});
+	ASSERT_TRUE(maps.install(web, first));
+	EXPECT_EQ(staged_of(maps, web), std::nullopt);
+
+	const auto second = version_of(2, {c});
+	ASSERT_TRUE(maps.stage(web, second));
+	auto now = maps.vip(web);
+	ASSERT_TRUE(now && *now);
+	EXPECT_EQ((*now)->map, first) << "staging flipped the VIP";
+	EXPECT_EQ((*now)->active_slot, 0u);
+	EXPECT_EQ((*now)->staged, std::optional<uint32_t>(2));
+	EXPECT_EQ(staged_of(maps, web), std::optional<uint32_t>(2));
+
+	// A generation not staged: refused, naming both, nothing changed.
+	const auto before = seen(maps);
+	for (uint32_t wrong : {3u, 0u}) {
+		auto s = maps.activate(web, wrong);
+		ASSERT_FALSE(s) << wrong;
+		EXPECT_NE(s.error().message.find("192.0.2.10 tcp port 80"), std::string::npos)
+			<< s.error().message;
+		EXPECT_NE(s.error().message.find("active 1, staged 2"), std::string::npos)
+			<< s.error().message;
+		EXPECT_EQ(seen(maps), before) << wrong;
+	}
+	EXPECT_FALSE(maps.activate(dns, 1)) << "no such VIP";
+	// The active generation: nothing to do.
+	ASSERT_TRUE(maps.activate(web, 1));
+	EXPECT_EQ(seen(maps), before);
+
+	ASSERT_TRUE(maps.activate(web, 2));
+	now = maps.vip(web);
+	ASSERT_TRUE(now && *now);
+	EXPECT_EQ((*now)->map, second);
+	EXPECT_EQ((*now)->active_slot, 1u);
+	EXPECT_EQ((*now)->staged, std::nullopt);
+	EXPECT_EQ(staged_of(maps, web), std::nullopt);
+	const auto after = seen(maps);
+	ASSERT_TRUE(maps.activate(web, 2)) << "twice: a no-op";
+	EXPECT_EQ(seen(maps), after);
+	auto back = maps.activate(web, 1);
+	ASSERT_FALSE(back) << "the old slot is not staged";
+	EXPECT_NE(back.error().message.find("active 2, staged none"), std::string::npos)
+		<< back.error().message;
+	EXPECT_EQ(seen(maps), after);
+}
+
+TEST(MuxMaps, StagingAgainReplacesTheStagedVersion)
+{
+	auto mux = MuxProgram::load();
+	ASSERT_TRUE(mux) << mux.error().message;
+	auto &maps = mux->maps();
+	const auto a = v4("10.1.0.1"), b = v4("10.1.0.2"), c = v4("10.1.0.3");
+	ASSERT_TRUE(maps.install(web, version_of(1, {a})));
+	ASSERT_TRUE(maps.stage(web, version_of(5, {b})));
+	// An older generation than the one staged, but newer than the active.
+	const auto third = version_of(3, {c, a});
+	ASSERT_TRUE(maps.stage(web, third));
+	EXPECT_EQ(staged_of(maps, web), std::optional<uint32_t>(3));
+	EXPECT_FALSE(maps.activate(web, 5)) << "replaced";
+	ASSERT_TRUE(maps.activate(web, 3));
+	auto now = maps.vip(web);
+	ASSERT_TRUE(now && *now);
+	EXPECT_EQ((*now)->map, third);
+}
+
+// A VIP staged and never active is no VIP yet; activating it adds it.
+TEST(MuxMaps, AVipOnlyStagedIsAddedByActivate)
+{
+	auto mux = MuxProgram::load();
+	ASSERT_TRUE(mux) << mux.error().message;
+	auto &maps = mux->maps();
+	const auto a = v4("10.1.0.1"), b = v4("10.1.0.2");
+	ASSERT_TRUE(maps.install(dns, version_of(1, {a})));
+	const auto before = seen(maps);
+
+	ASSERT_TRUE(maps.stage(web, version_of(7, {a}, 32)));
+	EXPECT_EQ(seen(maps), before) << "a staged VIP is listed";
+	EXPECT_FALSE(*maps.vip(web));
+	EXPECT_EQ(staged_of(maps, web), std::optional<uint32_t>(7));
+	// Restaged: any generation (nothing is active), the same bucket count.
+	const auto staged = version_of(4, {a, b}, 32);
+	ASSERT_TRUE(maps.stage(web, staged));
+	EXPECT_FALSE(maps.stage(web, version_of(8, {a}, 64)));
+	EXPECT_EQ(staged_of(maps, web), std::optional<uint32_t>(4));
+	auto refused = maps.activate(web, 7);
+	ASSERT_FALSE(refused);
+	EXPECT_NE(refused.error().message.find("active none, staged 4"), std::string::npos)
+		<< refused.error().message;
+	EXPECT_EQ(seen(maps), before);
+
+	ASSERT_TRUE(maps.activate(web, 4));
+	auto now = maps.vip(web);
+	ASSERT_TRUE(now && *now);
+	EXPECT_EQ((*now)->map, staged);
+	EXPECT_EQ(staged_of(maps, web), std::nullopt);
+	EXPECT_EQ(maps.vips()->size(), 2u);
+	ASSERT_TRUE(maps.activate(web, 4)) << "twice: a no-op";
+
+	// Removing a VIP only staged drops what was staged.
+	const VipKey other{v4("192.0.2.11"), IPPROTO_TCP, 443};
+	ASSERT_TRUE(maps.stage(other, version_of(1, {b})));
+	ASSERT_TRUE(maps.remove(other));
+	EXPECT_EQ(staged_of(maps, other), std::nullopt);
+	EXPECT_FALSE(maps.activate(other, 1));
+	EXPECT_FALSE(maps.remove(other));
+}
+
+// A staged version's DIP entries and buckets are in use: a VIP installed
+// meanwhile gets others, and both read back as given once activated.
+TEST(MuxMaps, AStagedVersionKeepsItsDipEntriesAndBuckets)
+{
+	auto mux = MuxProgram::load();
+	ASSERT_TRUE(mux) << mux.error().message;
+	auto &maps = mux->maps();
+	const auto a = v4("10.1.0.1"), b = v4("10.1.0.2"), c = v4("10.1.0.3"), d = v4("10.1.0.4"),
+		   e = v4("10.1.0.5"), f = v4("10.1.0.6");
+	const VipKey other{v4("192.0.2.11"), IPPROTO_TCP, 443};
+	ASSERT_TRUE(maps.install(web, version_of(1, {a, b}, 64)));
+	const auto web_next = version_of(2, {c, d}, 64);
+	ASSERT_TRUE(maps.stage(web, web_next));
+	const auto other_first = version_of(1, {d, e}, 32);
+	ASSERT_TRUE(maps.stage(other, other_first));
+	// e and f are new: had the staged maps' entries been free, they would
+	// have taken c's and d's.
+	const auto dns_map = version_of(1, {e, f, a}, 64);
+	ASSERT_TRUE(maps.install(dns, dns_map));
+	ASSERT_TRUE(maps.activate(web, 2));
+	ASSERT_TRUE(maps.activate(other, 1));
+	auto vips = maps.vips();
+	ASSERT_TRUE(vips) << vips.error().message;
+	ASSERT_EQ(vips->size(), 3u);
+	std::set<uint32_t> ids;
+	for (const auto &v : *vips) {
+		ids.insert(v.id);
+		if (v.key == web)
+			EXPECT_EQ(v.map, web_next);
+		else if (v.key == dns)
+			EXPECT_EQ(v.map, dns_map);
+		else
+			EXPECT_EQ(v.map, other_first);
+	}
+	EXPECT_EQ(ids.size(), 3u) << "two VIPs share an id";
+	// Once web flipped, b's entry is free again: a new DIP may take it,
+	// web keeps reading c and d.
+	ASSERT_TRUE(maps.install(dns, version_of(2, {f, v4("10.1.0.7")}, 64)));
+	EXPECT_EQ(maps.vip(dns)->value().map, version_of(2, {f, v4("10.1.0.7")}, 64));
+	EXPECT_EQ(maps.vip(web)->value().map, web_next);
+}
+
+// The staged version may change the DIPs' family: the record takes it on
+// when it flips, in the same update.
+TEST(MuxMaps, AStagedVersionMayChangeTheDipFamily)
+{
+	auto mux = MuxProgram::load();
+	ASSERT_TRUE(mux) << mux.error().message;
+	auto &maps = mux->maps();
+	const auto first = version_of(1, {v4("10.1.0.1")});
+	ASSERT_TRUE(maps.install(web, first));
+	const auto second = version_of(2, {v4("2001:db8:1::1"), v4("2001:db8:1::2")});
+	ASSERT_TRUE(maps.stage(web, second));
+	EXPECT_EQ(maps.vip(web)->value().map, first);
+	ASSERT_TRUE(maps.activate(web, 2));
+	EXPECT_EQ(maps.vip(web)->value().map, second);
+}
+
+TEST(MuxMaps, ARefusedStageChangesNothing)
+{
+	auto mux = MuxProgram::load();
+	ASSERT_TRUE(mux) << mux.error().message;
+	auto &maps = mux->maps();
+	const auto a = v4("10.1.0.1"), b = v4("10.1.0.2");
+	ASSERT_TRUE(maps.install(web, version_of(5, {a, b})));
+	ASSERT_TRUE(maps.stage(web, version_of(7, {b})));
+	const auto before = seen(maps);
+	ASSERT_EQ(before.size(), 1u);
+	EXPECT_EQ(before[0].staged, std::optional<uint32_t>(7));
+
+	auto mixed = version_of(6, {a, b});
+	mixed.buckets[3].dip = v4("2001:db8::1");
+	auto twice = version_of(6, {a, b});
+	twice.pool.push_back(twice.pool.front());
+	const std::pair<LbMapVersion, const char *> cases[] = {
+		{version_of(5, {a}), "not newer than the installed 5"},
+		{version_of(4, {a}), "not newer"},
+		{version_of(6, {a}, 32), "keeps its bucket count"},
+		{version_of(6, {a}, 8), "16 to 65536"},
+		{mixed, "another family"},
+		{twice, "listed twice"},
+	};
+	for (const auto &[version, message] : cases) {
+		auto s = maps.stage(web, version);
+		ASSERT_FALSE(s) << message;
+		EXPECT_NE(s.error().message.find(message), std::string::npos) << s.error().message;
+		EXPECT_EQ(seen(maps), before) << message;
+		EXPECT_EQ(staged_of(maps, web), std::optional<uint32_t>(7)) << message;
+	}
+	ASSERT_TRUE(maps.activate(web, 7)) << "the staged version survived the refusals";
+	EXPECT_EQ(maps.vip(web)->value().map, version_of(7, {b}));
 }
 
 TEST(MuxMaps, ConfigReadsBackAsWritten)

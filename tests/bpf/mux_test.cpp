@@ -11,6 +11,7 @@
 // bits of the same hash, so with B a power of two up to 2^14 the bucket a
 // packet took is its source port modulo B: how the cases tell, without
 // recomputing the hash, which bucket's counter must have moved.
+#include "datapath/lb_programs.hpp"
 #include "lb_fixtures.hpp"
 #include "packet_tester.hpp"
 #include "packets.hpp"
@@ -1159,6 +1160,93 @@ TEST_F(MuxDatapath, AnIcmpv6ErrorGoesToTheDipOfTheFlowItQuotes)
 			icmp6_packet_too_big(1400, reply6_quoted(80, port), router6, vip6));
 		EXPECT_EQ(dip_of(run(ethernet(error, ethertype_ipv6))), forward) << "port " << port;
 	}
+}
+
+// ---------------------------------------------------------------------------
+// Two-phase commit through MuxMaps (iplbd/datapath/lb_programs): packets
+// read the active map while another is staged, and the staged one once
+// activated; to a VIP only staged they pass as to no VIP.
+
+class MuxStaging : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		auto loaded = MuxProgram::load();
+		ASSERT_TRUE(loaded) << loaded.error().message;
+		mux_.emplace(std::move(*loaded));
+		MuxConfig config;
+		config.source = Ipv4{mux_source};
+		ASSERT_TRUE(mux_->maps().set_config(config));
+	}
+
+	// Every bucket to DIP n.
+	static LbMapVersion all_to_dip(uint32_t generation, uint16_t n)
+	{
+		LbMapVersion v;
+		v.generation = generation;
+		v.pool.push_back({Ipv4{dip(n)}, 1, LbBackendState::active});
+		v.buckets.assign(16, LbBucketEntry{Ipv4{dip(n)}, std::nullopt, 0});
+		return v;
+	}
+
+	// Where a few flows to the VIP go: the DIP number, 0 if passed.
+	std::set<uint16_t> sent_to(uint16_t dport = 80)
+	{
+		std::set<uint16_t> to;
+		for (uint16_t port = 40000; port < 40016; port++) {
+			auto out = run_xdp(mux_->prog_fd(), ethernet(tcp_to(dport, port)), 0);
+			EXPECT_TRUE(out) << out.error().message;
+			if (!out)
+				continue;
+			if (out->verdict == xdp_pass) {
+				to.insert(0);
+				continue;
+			}
+			EXPECT_EQ(out->verdict, xdp_tx);
+			if (out->frame.size() < 34)
+				continue;
+			const uint32_t d = uint32_t{out->frame[30]} << 24 |
+					   uint32_t{out->frame[31]} << 16 |
+					   uint32_t{out->frame[32]} << 8 | out->frame[33];
+			to.insert(static_cast<uint16_t>(d - dip(0)));
+		}
+		return to;
+	}
+
+	const VipKey web{Ipv4{vip}, IPPROTO_TCP, 80};
+	std::optional<MuxProgram> mux_;
+};
+
+TEST_F(MuxStaging, PacketsReadTheActiveMapUntilTheStagedOneIsActivated)
+{
+	auto &maps = mux_->maps();
+	ASSERT_TRUE(maps.install(web, all_to_dip(1, 1)));
+	EXPECT_EQ(sent_to(), std::set<uint16_t>{1});
+	ASSERT_TRUE(maps.stage(web, all_to_dip(2, 2)));
+	EXPECT_EQ(sent_to(), std::set<uint16_t>{1}) << "staged, and already read";
+	ASSERT_TRUE(maps.stage(web, all_to_dip(3, 3)));
+	EXPECT_EQ(sent_to(), std::set<uint16_t>{1});
+	EXPECT_FALSE(maps.activate(web, 2)) << "replaced by 3";
+	EXPECT_EQ(sent_to(), std::set<uint16_t>{1});
+	ASSERT_TRUE(maps.activate(web, 3));
+	EXPECT_EQ(sent_to(), std::set<uint16_t>{3});
+	ASSERT_TRUE(maps.activate(web, 3));
+	EXPECT_EQ(sent_to(), std::set<uint16_t>{3});
+}
+
+TEST_F(MuxStaging, PacketsToAVipOnlyStagedPassUntilItIsActivated)
+{
+	auto &maps = mux_->maps();
+	EXPECT_EQ(sent_to(), std::set<uint16_t>{0}) << "no VIP yet";
+	ASSERT_TRUE(maps.stage(web, all_to_dip(1, 2)));
+	EXPECT_EQ(sent_to(), std::set<uint16_t>{0}) << "staged, and already balanced";
+	ASSERT_TRUE(maps.activate(web, 1));
+	EXPECT_EQ(sent_to(), std::set<uint16_t>{2});
+	// Another port of the same address: still not a VIP.
+	EXPECT_EQ(sent_to(443), std::set<uint16_t>{0});
+	const auto counted = maps.vip_counters(maps.vip(web)->value().id);
+	ASSERT_TRUE(counted);
+	EXPECT_EQ(counted->packets, 16u) << "the counters start at activation";
 }
 
 } // namespace
