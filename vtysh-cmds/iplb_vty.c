@@ -456,6 +456,129 @@ DEFPY_YANG(iplb_datapath_flow_idle, iplb_datapath_flow_idle_cmd,
 }
 
 /*
+ * XPath: /frr-iplbd:iplb/lb: etcd and the controller (pools are not here:
+ * they live in etcd).
+ */
+#define IPLB_LB_HELP "The load balancer's control plane\n"
+
+static int enqueue_endpoint_removal(const struct lyd_node *dnode, void *arg)
+{
+	nb_cli_enqueue_change(arg, "./lb/etcd-endpoint", NB_OP_DESTROY,
+			      yang_dnode_get_string(dnode, NULL));
+	return YANG_ITER_CONTINUE;
+}
+
+/* The endpoints as a whole: what was there goes, the new list in order. */
+static void enqueue_endpoints_cleared(struct vty *vty)
+{
+	const struct lyd_node *iplb =
+		yang_dnode_get(vty->candidate_config->dnode, VTY_CURR_XPATH);
+
+	if (iplb)
+		yang_dnode_iterate(enqueue_endpoint_removal, vty, iplb,
+				   "./lb/etcd-endpoint");
+}
+
+DEFPY_YANG(iplb_lb_etcd_endpoints, iplb_lb_etcd_endpoints_cmd,
+	   "lb etcd endpoints URL...",
+	   IPLB_LB_HELP
+	   "etcd, where pools and maps live\n"
+	   "etcd's client URLs, tried in order (replaces the list)\n"
+	   "http://HOST:PORT\n")
+{
+	int idx = 0;
+
+	argv_find(argv, argc, "endpoints", &idx);
+	/* A leaf-list holds a value once: a duplicate would vanish silently. */
+	for (int i = idx + 1; i < argc; i++)
+		for (int j = idx + 1; j < i; j++)
+			if (strcmp(argv[i]->arg, argv[j]->arg) == 0) {
+				vty_out(vty,
+					"%% etcd endpoint %s is given twice\n",
+					argv[i]->arg);
+				return CMD_WARNING_CONFIG_FAILED;
+			}
+	enqueue_endpoints_cleared(vty);
+	for (int i = idx + 1; i < argc; i++)
+		nb_cli_enqueue_change(vty, "./lb/etcd-endpoint", NB_OP_CREATE,
+				      argv[i]->arg);
+	return iplb_cli_apply(vty, NULL);
+}
+
+DEFPY_YANG(no_iplb_lb_etcd_endpoints, no_iplb_lb_etcd_endpoints_cmd,
+	   "no lb etcd endpoints",
+	   NO_STR IPLB_LB_HELP
+	   "etcd, where pools and maps live\n"
+	   "etcd's client URLs\n")
+{
+	enqueue_endpoints_cleared(vty);
+	return iplb_cli_apply(vty, NULL);
+}
+
+ALIAS_YANG(no_iplb_lb_etcd_endpoints, no_iplb_lb_etcd_endpoints_list_cmd,
+	   "no lb etcd endpoints URL...",
+	   NO_STR IPLB_LB_HELP
+	   "etcd, where pools and maps live\n"
+	   "etcd's client URLs\n"
+	   "http://HOST:PORT\n")
+
+DEFPY_YANG(iplb_lb_etcd_prefix, iplb_lb_etcd_prefix_cmd,
+	   "[no$no] lb etcd prefix ![WORD$prefix]",
+	   NO_STR IPLB_LB_HELP
+	   "etcd, where pools and maps live\n"
+	   "Where the load balancer's keys live (default /iplb/lb/)\n"
+	   "A path that starts and ends with '/'\n")
+{
+	nb_cli_enqueue_change(vty, "./lb/etcd-prefix", NB_OP_MODIFY,
+			      no ? NULL : prefix);
+	return iplb_cli_apply(vty, NULL);
+}
+
+DEFPY_YANG(iplb_lb_name, iplb_lb_name_cmd, "[no$no] lb name ![WORD$name]",
+	   NO_STR IPLB_LB_HELP
+	   "This node's name in etcd (default: the host name)\n"
+	   "1-64 letters, digits, '.', '_' or '-'\n")
+{
+	nb_cli_enqueue_change(vty, "./lb/name",
+			      no ? NB_OP_DESTROY : NB_OP_MODIFY, name);
+	return iplb_cli_apply(vty, NULL);
+}
+
+DEFPY_YANG(iplb_lb_controller, iplb_lb_controller_cmd, "[no$no] lb controller",
+	   NO_STR IPLB_LB_HELP
+	   "Run the controller (the nodes that do elect one leader)\n")
+{
+	nb_cli_enqueue_change(vty, "./lb/controller", NB_OP_MODIFY,
+			      no ? "false" : "true");
+	return iplb_cli_apply(vty, NULL);
+}
+
+static int print_endpoint(const struct lyd_node *dnode, void *arg)
+{
+	vty_out(arg, " %s", yang_dnode_get_string(dnode, NULL));
+	return YANG_ITER_CONTINUE;
+}
+
+void cli_show_iplb_lb(struct vty *vty, const struct lyd_node *dnode,
+		      bool show_defaults)
+{
+	if (yang_dnode_exists(dnode, "./etcd-endpoint")) {
+		vty_out(vty, " lb etcd endpoints");
+		yang_dnode_iterate(print_endpoint, vty, dnode,
+				   "./etcd-endpoint");
+		vty_out(vty, "\n");
+	}
+	if (show_defaults || !yang_dnode_is_default(dnode, "./etcd-prefix"))
+		vty_out(vty, " lb etcd prefix %s\n",
+			yang_dnode_get_string(dnode, "./etcd-prefix"));
+	if (yang_dnode_exists(dnode, "./name"))
+		vty_out(vty, " lb name %s\n",
+			yang_dnode_get_string(dnode, "./name"));
+	if (yang_dnode_get_bool(dnode, "./controller"))
+		vty_out(vty, " lb controller\n");
+}
+
+/*
  * A leaf whose command is its container's name, its own and its value
  * (' path k 4', ' datapath encap gre', ' datapath interface eth0').
  */
@@ -729,6 +852,20 @@ static int show_core_output(struct vty *vty, char *text, const char *err,
 	return CMD_SUCCESS;
 }
 
+DEFPY(show_iplb_lb_controller, show_iplb_lb_controller_cmd,
+      "show iplb lb controller [json]$json",
+      SHOW_STR IPLB_STR "The load balancer\n"
+      "Its controller on this node: leader, etcd, each VIP's versions\n"
+      JSON_STR)
+{
+	char err[256] = "";
+
+	return show_core_output(vty,
+				iplb_show_lb_controller(iplb_g.core, !!json,
+							err, sizeof(err)),
+				err, !!json);
+}
+
 DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
       SHOW_STR IPLB_STR "Daemon status\n" JSON_STR)
 {
@@ -974,6 +1111,15 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &iplb_vip_cmd);
 	install_element(IPLB_NODE, &no_iplb_vip_cmd);
 	install_element(VIEW_NODE, &show_iplb_vip_cmd);
+
+	/* The load balancer's control plane */
+	install_element(IPLB_NODE, &iplb_lb_etcd_endpoints_cmd);
+	install_element(IPLB_NODE, &no_iplb_lb_etcd_endpoints_cmd);
+	install_element(IPLB_NODE, &no_iplb_lb_etcd_endpoints_list_cmd);
+	install_element(IPLB_NODE, &iplb_lb_etcd_prefix_cmd);
+	install_element(IPLB_NODE, &iplb_lb_name_cmd);
+	install_element(IPLB_NODE, &iplb_lb_controller_cmd);
+	install_element(VIEW_NODE, &show_iplb_lb_controller_cmd);
 
 	install_element(VIEW_NODE, &show_iplb_status_cmd);
 }

@@ -29,6 +29,8 @@ void cli_show_iplb_prefix(struct vty *vty, const struct lyd_node *dnode,
 			  bool show_defaults);
 void cli_show_iplb_static_route(struct vty *vty, const struct lyd_node *dnode,
 				bool show_defaults);
+void cli_show_iplb_lb(struct vty *vty, const struct lyd_node *dnode,
+		      bool show_defaults);
 void cli_show_iplb_vip(struct vty *vty, const struct lyd_node *dnode,
 		       bool show_defaults);
 

@@ -271,6 +271,39 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			},
 		},
 		{
+			.xpath = IPLB_XPATH "/lb",
+			.cbs = {
+				.cli_show = cli_show_iplb_lb,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/lb/etcd-endpoint",
+			.cbs = {
+				.create = iplb_applied_at_finish_create,
+				.destroy = iplb_applied_at_finish_destroy,
+				.move = iplb_applied_at_finish_move,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/lb/etcd-prefix",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/lb/name",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.destroy = iplb_applied_at_finish_destroy,
+			},
+		},
+		{
+			.xpath = IPLB_XPATH "/lb/controller",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+			},
+		},
+		{
 			.xpath = NULL,
 		},
 	}

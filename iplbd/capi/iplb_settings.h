@@ -64,6 +64,13 @@ void iplb_settings_static_options(struct iplb_settings *config, const char *pref
 void iplb_settings_static_list(struct iplb_settings *config, const char *prefix,
 			       const char *relays);
 /* Whether the configuration can run here; if not, why. */
+/* The load balancer's control plane: this node's name in etcd (NULL or
+ * "": the host name), the etcd key prefix (NULL: /iplb/lb/), whether it
+ * runs the controller; then etcd's endpoints, one call each, in order. */
+void iplb_settings_lb(struct iplb_settings *config, const char *name, const char *prefix,
+		      bool controller);
+void iplb_settings_lb_endpoint(struct iplb_settings *config, const char *url);
+
 bool iplb_settings_check(const struct iplb_settings *config, char *errbuf, size_t errlen);
 /*
  * Applies it: the table is recomputed and the datapath brought to it. False

@@ -35,6 +35,10 @@ char *iplb_show_topology(const struct iplb_core *core, bool json, char *errbuf, 
 char *iplb_show_vips(const struct iplb_core *core, const struct iplb_glue_facts *glue, bool json,
 		     char *errbuf, size_t errlen);
 
+/* The load balancer's controller on this node (`show iplb lb controller`). */
+char *iplb_show_lb_controller(const struct iplb_core *core, bool json, char *errbuf,
+			      size_t errlen);
+
 /* `clear iplb counters`. */
 void iplb_clear_counters(struct iplb_core *core);
 

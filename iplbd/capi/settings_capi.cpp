@@ -4,6 +4,7 @@
 #include "capi/core_handle.hpp"
 #include "capi/iplb_settings.h"
 #include "roles/host_config.hpp"
+#include "roles/lb_plane.hpp"
 #include "util/ipv4.hpp"
 
 #include <memory>
@@ -18,6 +19,7 @@ using iplb::capi::text_of;
 
 struct iplb_settings {
 	iplb::HostPlaneConfigBuilder builder;
+	iplb::LbPlaneConfig lb;
 	// A leaf whose call failed inside the core: the whole configuration is
 	// refused, never applied without it.
 	std::optional<std::string> failed;
@@ -39,6 +41,10 @@ bool finished(const iplb_settings *config, iplb::HostPlaneConfig &out, char *err
 {
 	if (config->failed) {
 		copy_text(*config->failed, errbuf, errlen);
+		return false;
+	}
+	if (auto lb = iplb::check_lb_config(config->lb); !lb) {
+		copy_text(lb.error().message, errbuf, errlen);
 		return false;
 	}
 	return iplb::capi::take(config->builder.finish(), out, errbuf, errlen);
@@ -190,6 +196,22 @@ void iplb_settings_static_list(struct iplb_settings *config, const char *prefix,
 	      [&] { config->builder.static_list(text_of(prefix), text_of(relays)); });
 }
 
+void iplb_settings_lb(struct iplb_settings *config, const char *name, const char *prefix,
+		      bool controller)
+{
+	build(config, __func__, [&] {
+		config->lb.name = std::string(text_of(name));
+		if (prefix != nullptr)
+			config->lb.prefix = std::string(text_of(prefix));
+		config->lb.controller = controller;
+	});
+}
+
+void iplb_settings_lb_endpoint(struct iplb_settings *config, const char *url)
+{
+	build(config, __func__, [&] { config->lb.endpoints.emplace_back(text_of(url)); });
+}
+
 bool iplb_settings_check(const struct iplb_settings *config, char *errbuf, size_t errlen)
 {
 	return guarded(failure_of(nullptr, __func__, errbuf, errlen), false, [&] {
@@ -206,9 +228,15 @@ bool iplb_core_configure(struct iplb_core *core, const struct iplb_settings *con
 		if (!finished(config, built, errbuf, errlen))
 			return false;
 		auto applied = core->daemon.configure(built);
-		if (!applied)
+		if (!applied) {
 			copy_text(applied.error().message, errbuf, errlen);
-		return applied.has_value();
+			return false;
+		}
+		// Checked with the rest by finished(): it cannot be refused here.
+		auto lb = core->daemon.configure_lb(config->lb);
+		if (!lb)
+			copy_text(lb.error().message, errbuf, errlen);
+		return lb.has_value();
 	});
 }
 

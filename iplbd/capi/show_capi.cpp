@@ -44,6 +44,15 @@ char *iplb_show_status(const struct iplb_core *core, const struct iplb_glue_fact
 	});
 }
 
+char *iplb_show_lb_controller(const struct iplb_core *core, bool json, char *errbuf, size_t errlen)
+{
+	return guarded(failure_of(core, __func__, errbuf, errlen), none, [&] {
+		const auto controller = iplb::lb_controller_json(core->daemon);
+		return handed_over(json ? controller.dump() : iplb::lb_controller_text(controller),
+				   errbuf, errlen);
+	});
+}
+
 char *iplb_show_table(const struct iplb_core *core, bool json, char *errbuf, size_t errlen)
 {
 	return guarded(failure_of(core, __func__, errbuf, errlen), none, [&] {

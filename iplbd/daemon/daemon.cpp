@@ -9,14 +9,15 @@ Daemon::Daemon(IoDriver &io, LogSink log, Clock::time_point started)
     : log_(std::move(log)), started_(started), timers_(io),
       session_io_(timers_.client([this] { lsdb_.on_timer(); })),
       debounce_io_(timers_.client([this] { debounce_.on_timer(); })),
-      datapath_io_(timers_.client([this] { host_.on_timer(); })),
+      datapath_io_(timers_.client([this] { host_.on_timer(); })), lb_io_(timers_.client([] {})),
       lsdb_(session_io_, ApiSessionConfig{}), debounce_(debounce_io_, [this] { rebuild(); }),
       topology_(*TopologyBuilder().build()),
       host_(
 	      datapath_io_, topology_, [this] { return lsdb_.status().router_id; },
 	      [this](LogLevel level, const std::string &message) { this->log(level, message); },
 	      filtered(&DebugFlags::paths), filtered(&DebugFlags::datapath)),
-      mux_([this](LogLevel level, const std::string &message) { this->log(level, message); })
+      mux_([this](LogLevel level, const std::string &message) { this->log(level, message); }),
+      lb_(lb_io_, [this](LogLevel level, const std::string &message) { this->log(level, message); })
 {
 	lsdb_.set_log(filtered(&DebugFlags::lsdb));
 	lsdb_.set_on_change([this] {

@@ -9,6 +9,7 @@
 #include "lsdb/api_session.hpp"
 #include "lsdb/topology_builder.hpp"
 #include "roles/host_plane.hpp"
+#include "roles/lb_plane.hpp"
 #include "roles/mux_plane.hpp"
 #include "roles/role.hpp"
 #include "topology/relay_policy.hpp"
@@ -70,7 +71,13 @@ public:
 	Daemon(const Daemon &) = delete;
 	Daemon &operator=(const Daemon &) = delete;
 
-	void on_io(int fd, bool readable, bool writable) { lsdb_.on_io(fd, readable, writable); }
+	void on_io(int fd, bool readable, bool writable)
+	{
+		if (fd == lb_.inbox_fd())
+			lb_.on_inbox();
+		else
+			lsdb_.on_io(fd, readable, writable);
+	}
 	void on_timer() { timers_.on_timer(); }
 
 	Role role() const { return role_; }
@@ -99,6 +106,10 @@ public:
 
 	// The host plane's paths, destinations and datapath (see HostPlane).
 	Status configure(const HostPlaneConfig &config);
+	// The load balancer's etcd and controller (see LbPlane).
+	Status configure_lb(const LbPlaneConfig &config) { return lb_.configure(config); }
+	LbPlane &lb() { return lb_; }
+	const LbPlane &lb() const { return lb_; }
 	// The datapath is configured and attached everywhere it should be, or
 	// none is configured.
 	bool healthy() const { return host_.healthy(); }
@@ -144,6 +155,7 @@ private:
 	TimerMux::Client &session_io_;
 	TimerMux::Client &debounce_io_;
 	TimerMux::Client &datapath_io_;
+	TimerMux::Client &lb_io_;
 	ApiSession lsdb_;
 	Debouncer debounce_;
 	RelayPolicy relays_;
@@ -155,6 +167,7 @@ private:
 
 	HostPlane host_;
 	MuxPlane mux_;
+	LbPlane lb_;
 	std::function<void(bool)> health_listener_;
 	std::optional<std::chrono::steady_clock::time_point> first_change_;
 	UpdateTiming timing_;

@@ -57,4 +57,9 @@ std::string topology_json(const Daemon &daemon);
 std::string vips_text(const Daemon &daemon, const GlueFacts &glue);
 nlohmann::ordered_json vips_json(const Daemon &daemon, const GlueFacts &glue);
 
+// `show iplb lb controller [json]`: whether this node runs the controller,
+// leads, sees etcd, and each VIP's committed and prepared versions.
+nlohmann::ordered_json lb_controller_json(const Daemon &daemon);
+std::string lb_controller_text(const nlohmann::ordered_json &controller);
+
 } // namespace iplb

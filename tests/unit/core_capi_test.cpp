@@ -373,4 +373,71 @@ TEST(CoreCapi, NoExceptionCrossesIntoC)
 	EXPECT_FALSE(iplb_mux_vip_advertised(core.get(), "10.99.0.1/32"));
 }
 
+// The load balancer's part of the settings is checked with the rest, and
+// the controller's thread reports through show; its inbox is watched only
+// while it runs.
+TEST(CoreCapi, LbSettingsAreCheckedWholeAndTheControllerShows)
+{
+	Glue glue;
+	CorePtr core = glue.make_core();
+	using Settings = std::unique_ptr<iplb_settings, decltype(&iplb_settings_free)>;
+	const auto settings_of = [](const char *name, bool controller,
+				    std::initializer_list<const char *> endpoints) {
+		Settings settings(iplb_settings_new(), &iplb_settings_free);
+		iplb_settings_lb(settings.get(), name, nullptr, controller);
+		for (const auto *endpoint : endpoints)
+			iplb_settings_lb_endpoint(settings.get(), endpoint);
+		return settings;
+	};
+	const struct {
+		Settings settings;
+		const char *expected;
+	} refused[] = {
+		{settings_of("", true, {}), "lb controller needs etcd endpoints"},
+		{settings_of("", false, {"ftp://127.0.0.1:2379"}), "etcd endpoint 'ftp://"},
+		{settings_of("", false, {"http://127.0.0.1:2379", "http://127.0.0.1:2379"}),
+		 "given twice"},
+		{settings_of("a/b", false, {"http://127.0.0.1:2379"}), "'a/b'"},
+	};
+	char err[256] = "";
+	for (const auto &c : refused) {
+		EXPECT_FALSE(iplb_settings_check(c.settings.get(), err, sizeof(err))) << c.expected;
+		EXPECT_NE(std::string(err).find(c.expected), std::string::npos) << err;
+		EXPECT_FALSE(iplb_core_configure(core.get(), c.settings.get(), err, sizeof(err)));
+	}
+	Text off(iplb_show_lb_controller(core.get(), true, err, sizeof(err)), &std::free);
+	ASSERT_NE(off, nullptr) << err;
+	EXPECT_EQ(nlohmann::json::parse(off.get())["controller"], false) << off.get();
+	EXPECT_EQ(glue.loop.watched(), 0u);
+
+	// etcd on a port nothing listens on: the controller runs, says so.
+	const auto on = settings_of("c1", true, {"http://127.0.0.1:1"});
+	ASSERT_TRUE(iplb_core_configure(core.get(), on.get(), err, sizeof(err))) << err;
+	EXPECT_EQ(glue.loop.watched(), 1u) << "the controller's inbox";
+	nlohmann::json shown;
+	ASSERT_TRUE(glue.loop.run_until(
+		[&] {
+			Text text(iplb_show_lb_controller(core.get(), true, err, sizeof(err)),
+				  &std::free);
+			shown = nlohmann::json::parse(text.get());
+			return !shown["etcd"]["error"].get<std::string>().empty();
+		},
+		5s))
+		<< shown.dump();
+	EXPECT_EQ(shown["name"], "c1");
+	EXPECT_EQ(shown["leader"], false);
+	EXPECT_EQ(shown["etcd"]["connected"], false);
+	EXPECT_EQ(shown["etcd"]["endpoints"], nlohmann::json::array({"http://127.0.0.1:1"}));
+	Text text(iplb_show_lb_controller(core.get(), false, err, sizeof(err)), &std::free);
+	ASSERT_NE(text, nullptr) << err;
+	EXPECT_NE(std::string(text.get()).find("Controller c1: standby, no leader"),
+		  std::string::npos)
+		<< text.get();
+	EXPECT_NE(std::string(text.get()).find("unreachable"), std::string::npos) << text.get();
+
+	const auto stopped = settings_of("c1", false, {"http://127.0.0.1:1"});
+	ASSERT_TRUE(iplb_core_configure(core.get(), stopped.get(), err, sizeof(err))) << err;
+	EXPECT_EQ(glue.loop.watched(), 0u);
+}
+
 } // namespace

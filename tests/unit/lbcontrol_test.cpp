@@ -7,10 +7,15 @@
 #include "lbcontrol/checker_monitor.hpp"
 #include "lbcontrol/plan.hpp"
 #include "lbcontrol/schema.hpp"
+#include "util/inbox.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+
+#include <poll.h>
+
+#include <thread>
 
 namespace iplb::lbcontrol {
 namespace {
@@ -327,6 +332,25 @@ TEST(LbHealthTargets, OnePerBackendOfEachCheckedVip)
 	EXPECT_EQ(third.port, 9000);
 	for (const auto &[id, spec] : targets)
 		EXPECT_TRUE(health::validate(spec)) << id;
+}
+
+TEST(Inbox, OtherThreadsWorkRunsInOrderOnDrain)
+{
+	Inbox inbox;
+	std::vector<int> ran;
+	std::thread poster([&] {
+		for (int i = 0; i < 100; ++i)
+			inbox.post([&ran, i] { ran.push_back(i); });
+	});
+	poster.join();
+	pollfd readable{inbox.fd(), POLLIN, 0};
+	ASSERT_EQ(::poll(&readable, 1, 1000), 1) << "posting wakes the loop";
+	EXPECT_TRUE(ran.empty()) << "nothing runs before drain()";
+	inbox.drain();
+	ASSERT_EQ(ran.size(), 100u);
+	for (int i = 0; i < 100; ++i)
+		EXPECT_EQ(ran[static_cast<size_t>(i)], i);
+	EXPECT_EQ(::poll(&readable, 1, 0), 0) << "drained: no wake-up left";
 }
 
 } // namespace
