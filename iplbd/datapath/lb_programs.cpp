@@ -620,6 +620,32 @@ Result<std::optional<uint32_t>, Error> MuxMaps::staged_generation(const VipKey &
 	return std::optional<uint32_t>{};
 }
 
+Result<std::map<VipKey, VipGenerations>, Error> MuxMaps::generations() const
+{
+	auto records = vip_records(fds_.vips.get());
+	if (!records)
+		return unexpected(records.error());
+	std::map<VipKey, VipGenerations> out;
+	std::set<VipKey> active; // those with a plain record
+	for (const VipRecord &r : *records) {
+		const VipKey vip = vip_of(r.key); // without the staged bit
+		const auto slot = staged_slot(r.key, r.record);
+		const std::optional<uint32_t> staged =
+			slot ? std::optional<uint32_t>(r.record.generation[*slot]) : std::nullopt;
+		if (is_staged_key(r.key)) {
+			// Never both records (activate drops this one before it
+			// adds the plain one); were both there, the plain one
+			// is what packets read.
+			if (!active.count(vip))
+				out[vip] = {0, staged};
+			continue;
+		}
+		active.insert(vip);
+		out[vip] = {r.record.generation[r.record.active & 1], staged};
+	}
+	return out;
+}
+
 Status MuxMaps::remove(const VipKey &vip)
 {
 	// Staged and never active: only its staged record to drop.

@@ -30,6 +30,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -95,6 +96,14 @@ struct InstalledVip {
 	std::optional<uint32_t> staged; // the generation in the other slot, not active yet
 };
 
+// Which generations a VIP holds, without its map.
+struct VipGenerations {
+	uint32_t active = 0; // the generation packets read; 0: staged only, never active
+	std::optional<uint32_t> staged;
+
+	friend bool operator==(const VipGenerations &, const VipGenerations &) = default;
+};
+
 struct MuxConfig {
 	std::optional<Ipv4> source;  // outer source towards IPv4 DIPs
 	std::optional<Ipv6> source6; // and IPv6 ones
@@ -132,6 +141,11 @@ public:
 	// The generation staged and not active yet (none: nothing staged, or
 	// no such VIP).
 	Result<std::optional<uint32_t>, Error> staged_generation(const VipKey &vip) const;
+	// Every VIP's generations, those staged and never active included
+	// (which vips() leaves out, as no packet reaches them). One pass over
+	// the VIP records, no pool or bucket read: a mux's agent asks at every
+	// event, and vips() reads every bucket of every VIP.
+	Result<std::map<VipKey, VipGenerations>, Error> generations() const;
 	// Stops balancing the VIP, and drops what is staged for it: its packets
 	// pass from now on.
 	Status remove(const VipKey &vip);

@@ -12,6 +12,7 @@
 
 #include <netinet/in.h>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -386,6 +387,54 @@ TEST(MuxMaps, ARefusedStageChangesNothing)
 	}
 	ASSERT_TRUE(maps.activate(web, 7)) << "the staged version survived the refusals";
 	EXPECT_EQ(maps.vip(web)->value().map, version_of(7, {b}));
+}
+
+// generations() lists what the agent needs of every VIP, staged-only ones
+// included, and agrees with vip() and staged_generation().
+TEST(MuxMaps, GenerationsListEveryVipStagedOnlyOnesIncluded)
+{
+	auto mux = MuxProgram::load();
+	ASSERT_TRUE(mux) << mux.error().message;
+	auto &maps = mux->maps();
+	const auto a = v4("10.1.0.1"), b = v4("10.1.0.2");
+	const VipKey other{v4("2001:db8::11"), IPPROTO_TCP, 443};
+	using Generations = std::map<VipKey, VipGenerations>;
+	auto generations = [&] {
+		auto g = maps.generations();
+		EXPECT_TRUE(g) << g.error().message;
+		return g ? *g : Generations{};
+	};
+	EXPECT_EQ(generations(), Generations{});
+
+	// Active only.
+	ASSERT_TRUE(maps.install(web, version_of(3, {a, b})));
+	EXPECT_EQ(generations(), (Generations{{web, {3, std::nullopt}}}));
+	// Staged over active.
+	ASSERT_TRUE(maps.stage(web, version_of(4, {b})));
+	EXPECT_EQ(generations(), (Generations{{web, {3, 4}}}));
+	// Staged only: not in vips(), in generations() with active 0.
+	ASSERT_TRUE(maps.stage(other, version_of(9, {v4("2001:db8:1::1")}, 32)));
+	EXPECT_EQ(maps.vips()->size(), 1u);
+	EXPECT_EQ(generations(), (Generations{{web, {3, 4}}, {other, {0, 9}}}));
+	// Restaged: the newer staged generation replaces the other.
+	ASSERT_TRUE(maps.stage(web, version_of(5, {a})));
+	EXPECT_EQ(generations(), (Generations{{web, {3, 5}}, {other, {0, 9}}}));
+	// After activate: the staged one is active, nothing staged.
+	ASSERT_TRUE(maps.activate(web, 5));
+	ASSERT_TRUE(maps.activate(other, 9));
+	EXPECT_EQ(generations(),
+		  (Generations{{web, {5, std::nullopt}}, {other, {9, std::nullopt}}}));
+	for (const auto &[key, g] : generations()) {
+		EXPECT_EQ(maps.vip(key)->value().map.generation, g.active) << to_string(key);
+		EXPECT_EQ(staged_of(maps, key), g.staged) << to_string(key);
+	}
+	// After remove: gone, active or staged only.
+	ASSERT_TRUE(maps.stage(dns, version_of(1, {a})));
+	ASSERT_TRUE(maps.remove(web));
+	EXPECT_EQ(generations(), (Generations{{dns, {0, 1}}, {other, {9, std::nullopt}}}));
+	ASSERT_TRUE(maps.remove(dns));
+	ASSERT_TRUE(maps.remove(other));
+	EXPECT_EQ(generations(), Generations{});
 }
 
 TEST(MuxMaps, ConfigReadsBackAsWritten)

@@ -123,7 +123,12 @@ def setup_module(mod):
     tgen.start_router()
     # After zebra has put the addresses on; iplbd's controllers wait for it
     # (they retry every second).
-    start_etcd(tgen)
+    try:
+        start_etcd(tgen)
+    except BaseException:
+        # pytest skips teardown_module when setup_module fails.
+        teardown_module(mod)
+        raise
 
 
 def teardown_module(mod):
@@ -132,6 +137,7 @@ def teardown_module(mod):
     for proc in etcd_members.values():
         proc.kill()
         proc.wait(timeout=10)
+    etcd_members.clear()
 
 
 @pytest.fixture(autouse=True)

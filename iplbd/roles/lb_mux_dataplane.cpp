@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "roles/lb_mux_dataplane.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+namespace iplb {
+namespace {
+
+LbBackendState to_lb_state(lb::BackendState state)
+{
+	switch (state) {
+	case lb::BackendState::active:
+		return LbBackendState::active;
+	case lb::BackendState::draining:
+		return LbBackendState::draining;
+	case lb::BackendState::down:
+		return LbBackendState::down;
+	}
+	return LbBackendState::down;
+}
+
+lb::BackendState to_backend_state(LbBackendState state)
+{
+	switch (state) {
+	case LbBackendState::active:
+		return lb::BackendState::active;
+	case LbBackendState::draining:
+		return lb::BackendState::draining;
+	case LbBackendState::down:
+		return lb::BackendState::down;
+	}
+	return lb::BackendState::down;
+}
+
+std::optional<IpAddress> address_of(const std::optional<lb::Dip> &dip)
+{
+	return dip ? std::optional<IpAddress>(dip->address) : std::nullopt;
+}
+
+std::optional<lb::Dip> dip_of(const std::optional<IpAddress> &address)
+{
+	return address ? std::optional<lb::Dip>(lb::Dip{*address}) : std::nullopt;
+}
+
+} // namespace
+
+VipKey to_vip_key(const lbcontrol::VipId &vip)
+{
+	return {vip.address, vip.protocol, vip.port};
+}
+
+lbcontrol::VipId to_vip_id(const VipKey &vip)
+{
+	return {vip.address, vip.protocol, vip.port};
+}
+
+LbMapVersion to_lb_map_version(const lbcontrol::MapVersion &version)
+{
+	LbMapVersion out;
+	out.generation = version.generation();
+	out.pool.reserve(version.pool.size());
+	for (const lb::Backend &b : version.pool)
+		out.pool.push_back({b.dip.address,
+				    static_cast<uint16_t>(std::min<uint32_t>(
+					    b.weight, std::numeric_limits<uint16_t>::max())),
+				    to_lb_state(b.state)});
+	out.buckets.reserve(version.map.buckets.size());
+	for (const lb::Bucket &b : version.map.buckets)
+		out.buckets.push_back({address_of(b.owner), address_of(b.previous), b.changed_at});
+	return out;
+}
+
+lbcontrol::MapVersion to_map_version(const LbMapVersion &version)
+{
+	lbcontrol::MapVersion out;
+	out.map.generation = version.generation;
+	out.pool.reserve(version.pool.size());
+	for (const LbPoolEntry &b : version.pool)
+		out.pool.push_back({lb::Dip{b.dip}, b.weight, to_backend_state(b.state)});
+	out.map.buckets.reserve(version.buckets.size());
+	for (const LbBucketEntry &b : version.buckets)
+		out.map.buckets.push_back({dip_of(b.dip), dip_of(b.previous), b.changed_at});
+	return out;
+}
+
+Status MuxMapsDataplane::stage(const lbcontrol::VipId &vip, const lbcontrol::MapVersion &version)
+{
+	return maps_.stage(to_vip_key(vip), to_lb_map_version(version));
+}
+
+Status MuxMapsDataplane::activate(const lbcontrol::VipId &vip, uint32_t generation)
+{
+	return maps_.activate(to_vip_key(vip), generation);
+}
+
+Status MuxMapsDataplane::remove(const lbcontrol::VipId &vip)
+{
+	return maps_.remove(to_vip_key(vip));
+}
+
+Result<std::map<lbcontrol::VipId, lbcontrol::InstalledGenerations>, Error>
+MuxMapsDataplane::installed() const
+{
+	auto generations = maps_.generations();
+	if (!generations)
+		return unexpected(generations.error());
+	std::map<lbcontrol::VipId, lbcontrol::InstalledGenerations> out;
+	for (const auto &[key, g] : *generations)
+		out.emplace(to_vip_id(key), lbcontrol::InstalledGenerations{g.active, g.staged});
+	return out;
+}
+
+} // namespace iplb

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The mux's datapath as its agent sees it (lbcontrol::MuxDataplane) over the
+// mux program's maps (datapath::MuxMaps): the agent's stage, activate and
+// remove are MuxMaps' own, with lbcontrol's values converted to the maps'.
+// The conversions are pure functions of their own so that they can be
+// tested without the kernel.
+//
+// MuxMaps keeps no state outside the maps, so the adapter keeps none
+// either: what installed() answers is read from the maps each time (through
+// MuxMaps::generations(), one pass over the VIP records), and a mux
+// restarted on its pins answers what it holds.
+#pragma once
+
+#include "datapath/lb_programs.hpp"
+#include "lbcontrol/mux_agent.hpp"
+#include "lbcontrol/schema.hpp"
+
+#include <map>
+
+namespace iplb {
+
+VipKey to_vip_key(const lbcontrol::VipId &vip);
+lbcontrol::VipId to_vip_id(const VipKey &vip);
+// Weights above 65535 (the maps' field) are saturated; the schema's decoders
+// accept lb::min_weight..lb::max_weight only, far below.
+LbMapVersion to_lb_map_version(const lbcontrol::MapVersion &version);
+// What the maps read back (MuxMaps::vip()) as lbcontrol's value.
+lbcontrol::MapVersion to_map_version(const LbMapVersion &version);
+
+// Calls MuxMaps on the caller's thread (the agent's); `maps` outlives it.
+// The VIPs the agent handles must be handled by nothing else on this mux
+// (another writer's generations would confuse the agent's decisions).
+class MuxMapsDataplane final : public lbcontrol::MuxDataplane {
+public:
+	explicit MuxMapsDataplane(MuxMaps &maps) : maps_(maps) {}
+
+	Status stage(const lbcontrol::VipId &vip, const lbcontrol::MapVersion &version) override;
+	Status activate(const lbcontrol::VipId &vip, uint32_t generation) override;
+	Status remove(const lbcontrol::VipId &vip) override;
+	Result<std::map<lbcontrol::VipId, lbcontrol::InstalledGenerations>, Error>
+	installed() const override;
+
+private:
+	MuxMaps &maps_;
+};
+
+} // namespace iplb
