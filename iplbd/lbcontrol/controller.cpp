@@ -142,7 +142,7 @@ bool Controller::campaign()
 		log(LogLevel::warning, "cannot campaign: " + lease.error().message);
 		return false;
 	}
-	const auto record = encode(MemberRecord{options_.name, now(), std::nullopt});
+	const auto record = encode(member_record(options_.name, now()));
 	auto won = client_.put_if_absent(keys_.leader(), record, *lease);
 	if (!won || !won->succeeded) {
 		(void)client_.revoke(*lease);

@@ -96,7 +96,7 @@ bool MuxAgent::register_self()
 		return false;
 	}
 	auto put = client_.put(keys_.mux(options_.name),
-			       encode(MemberRecord{options_.name, now(), std::nullopt}), *lease);
+			       encode(member_record(options_.name, now())), *lease);
 	if (!put) {
 		(void)client_.revoke(*lease);
 		counters_.etcd_error = put.error().message;

@@ -373,6 +373,24 @@ std::string encode(const MemberRecord &member)
 	json out = {{"name", member.name}, {"since", member.since}};
 	if (member.address)
 		out["address"] = to_string(*member.address);
+	if (!member.addresses.empty()) {
+		json addresses = json::array();
+		for (const auto &address : member.addresses)
+			addresses.push_back(to_string(address));
+		out["addresses"] = std::move(addresses);
+	}
+	if (member.healthy)
+		out["healthy"] = *member.healthy;
+	// A backend that reports its health says which VIPs it has even when
+	// it has none ("vips": []), so that a reader need not guess.
+	if (!member.vips.empty() || member.healthy) {
+		json vips = json::array();
+		for (const auto &vip : member.vips)
+			vips.push_back(vip_name(vip));
+		out["vips"] = std::move(vips);
+	}
+	if (!member.error.empty())
+		out["error"] = member.error;
 	return out.dump();
 }
 
@@ -603,6 +621,40 @@ Result<MemberRecord, Error> decode_member(std::string_view text)
 		if (address)
 			member.address = *address;
 	}
+	if (object->contains("addresses")) {
+		if (const auto *addresses = in.member("addresses", json::value_t::array)) {
+			for (const auto &entry : *addresses) {
+				if (!entry.is_string()) {
+					in.fail("an address is not a string");
+					break;
+				}
+				auto address =
+					parse_ip_address(entry.get_ref<const std::string &>());
+				in.check(address);
+				if (!address)
+					break;
+				member.addresses.push_back(*address);
+			}
+		}
+	}
+	if (object->contains("healthy"))
+		member.healthy = in.boolean("healthy", false);
+	if (object->contains("vips")) {
+		if (const auto *vips = in.member("vips", json::value_t::array)) {
+			for (const auto &entry : *vips) {
+				if (!entry.is_string()) {
+					in.fail("a VIP is not a string");
+					break;
+				}
+				auto vip = parse_vip_name(entry.get_ref<const std::string &>());
+				in.check(vip);
+				if (!vip)
+					break;
+				member.vips.push_back(*vip);
+			}
+		}
+	}
+	member.error = in.text("error");
 	if (auto name = check_member_name(member.name); !name)
 		in.fail(name.error().message);
 	if (in.error())

@@ -13,7 +13,8 @@
 //   map/<vip>             version v, committed                leader
 //   acks/<vip>/<mux>      "mux loaded version g" (lease)      each mux
 //   muxes/<mux>           a live mux (lease)                  each mux
-//   backends/<name>       a live backend (lease)              each backend
+//   backends/<name>       a live backend and its health       each backend
+//                         (lease)
 //   leader                the controller's leader (lease)     the leader
 //
 // <vip> is vip_name(): "192.0.2.10-tcp-80", "2001:db8::1-udp-0" (0: every
@@ -33,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace iplb::lbcontrol {
@@ -135,10 +137,25 @@ struct Ack {
 struct MemberRecord {
 	std::string name;
 	uint32_t since = 0;		  // unix seconds
-	std::optional<IpAddress> address; // a backend's DIP
+	std::optional<IpAddress> address; // a backend's DIP (its first, if several)
+	// A backend's report of itself (docs/LB.md, "The backend's agent"); a
+	// mux or a controller leaves these empty and they are not written.
+	std::vector<IpAddress> addresses; // every DIP it serves as
+	std::optional<bool> healthy;	  // every VIP it must serve is in its datapath
+	std::vector<VipId> vips;	  // the VIPs its datapath decapsulates, in order
+	std::string error;		  // why it is not healthy
 
 	friend bool operator==(const MemberRecord &, const MemberRecord &) = default;
 };
+
+// A mux's or a controller's record: a name and a time.
+inline MemberRecord member_record(std::string name, uint32_t since)
+{
+	MemberRecord record;
+	record.name = std::move(name);
+	record.since = since;
+	return record;
+}
 
 std::string encode(const VipConfig &config);
 std::string encode(const VipStatus &status);

@@ -106,6 +106,36 @@ TEST(LbSchema, ConfigRoundTripsAndIsSorted)
 	EXPECT_EQ(decoded->bucket_count, 1000u);
 }
 
+TEST(LbSchema, MemberRecordsRoundTrip)
+{
+	// A mux's or a controller's record: no backend fields written.
+	const MemberRecord mux{"m1", 1700000000, std::nullopt, {}, std::nullopt, {}, ""};
+	EXPECT_EQ(encode(mux), R"({"name":"m1","since":1700000000})");
+	// A backend's: its DIPs, its health, its VIPs, why it is not healthy.
+	MemberRecord backend{"b1",  1700000000, parse_ip_address("10.0.1.1").value(),	      {},
+			     false, {},		"192.0.2.11 tcp port 80: cannot add: no room"};
+	backend.addresses = {parse_ip_address("10.0.1.1").value(),
+			     parse_ip_address("2001:db8::1").value()};
+	backend.vips = {vip4(), VipId{parse_ip_address("2001:db8::10").value(), 17, 0}};
+	for (const auto &member : {mux, backend}) {
+		const auto decoded = decode_member(encode(member));
+		ASSERT_TRUE(decoded) << decoded.error().message;
+		EXPECT_EQ(*decoded, member) << encode(member);
+	}
+	const auto json = nlohmann::json::parse(encode(backend));
+	EXPECT_EQ(json["vips"][0], "192.0.2.10-tcp-80");
+	EXPECT_EQ(json["healthy"], false);
+	// A healthy backend with no VIP says so: "vips": [].
+	const MemberRecord idle{"b2", 1, std::nullopt, {}, true, {}, ""};
+	EXPECT_EQ(encode(idle), R"({"healthy":true,"name":"b2","since":1,"vips":[]})");
+	EXPECT_EQ(decode_member(encode(idle)).value(), idle);
+	EXPECT_FALSE(decode_member(R"({"name":"b1","healthy":"yes"})"));
+	EXPECT_FALSE(decode_member(R"({"name":"b1","vips":["192.0.2.10-sctp-80"]})"));
+	EXPECT_FALSE(decode_member(R"({"name":"b1","vips":"192.0.2.10-tcp-80"})"));
+	EXPECT_FALSE(decode_member(R"({"name":"b1","addresses":["10.0.1.x"]})"));
+	EXPECT_FALSE(decode_member(R"({"name":"b1","error":1})"));
+}
+
 TEST(LbSchema, ConfigRefusals)
 {
 	const auto refused = [](VipConfig config, const char *expected) {
