@@ -15,6 +15,7 @@
 
 #include "iplbd/iplbd.h"
 #include "iplbd/iplb_debug.h"
+#include "iplbd/iplb_lb.h"
 #include "iplbd/iplb_nb.h"
 #include "iplbd/iplb_show.h"
 #include "iplbd/iplb_vty.h"
@@ -579,6 +580,164 @@ void cli_show_iplb_lb(struct vty *vty, const struct lyd_node *dnode,
 }
 
 /*
+ * Pools: etcd's, not this node's configuration (docs/LB.md, "Configuring
+ * pools"). Each command is one transaction on etcd's copy, refused with a
+ * message (and nothing changed) when it is invalid or etcd cannot be
+ * reached; `write memory` does not save them, `show iplb lb` shows them.
+ */
+#define IPLB_LB_VIP_STR                                                        \
+	"lb vip <A.B.C.D|X:X::X:X>$address [port (0-65535)$port] [proto <tcp|udp>$proto]"
+#define IPLB_LB_VIP_HELP                                                       \
+	IPLB_LB_HELP                                                           \
+	"A VIP service, in etcd\n"                                             \
+	"Its IPv4 address\n"                                                   \
+	"Its IPv6 address\n"                                                   \
+	"Its port (default 0: every port)\n"                                   \
+	"Port\n"                                                               \
+	"Its protocol (default tcp)\n"                                         \
+	"TCP\n"                                                                \
+	"UDP\n"
+
+static struct iplb_lb_edit lb_edit_of(enum iplb_lb_edit_op op,
+				      const char *address, long port,
+				      const char *proto)
+{
+	struct iplb_lb_edit edit = {
+		.op = op,
+		.vip = {.address = address,
+			.port = (uint16_t)port,
+			.protocol = proto},
+		.weight = -1,
+		.drain = -1,
+	};
+	return edit;
+}
+
+static int lb_apply(struct vty *vty, const struct iplb_lb_edit *edit)
+{
+	char err[512] = "";
+
+	if (!iplb_lb_apply_edit(iplb_g.core, edit, err, sizeof(err))) {
+		vty_out(vty, "%% %s\n", err);
+		return CMD_WARNING_CONFIG_FAILED;
+	}
+	return CMD_SUCCESS;
+}
+
+DEFPY(iplb_lb_vip, iplb_lb_vip_cmd,
+      IPLB_LB_VIP_STR " [buckets (0-4294967295)$buckets]",
+      IPLB_LB_VIP_HELP
+      "Its bucket count, fixed for its life (default: 4096)\n"
+      "Buckets (100 per backend at least)\n")
+{
+	struct iplb_lb_edit edit =
+		lb_edit_of(IPLB_LB_VIP_ADD, address_str, port, proto);
+
+	edit.buckets = buckets_str ? (uint32_t)buckets : 0;
+	return lb_apply(vty, &edit);
+}
+
+DEFPY(no_iplb_lb_vip, no_iplb_lb_vip_cmd, "no " IPLB_LB_VIP_STR,
+      NO_STR IPLB_LB_VIP_HELP)
+{
+	struct iplb_lb_edit edit =
+		lb_edit_of(IPLB_LB_VIP_REMOVE, address_str, port, proto);
+
+	return lb_apply(vty, &edit);
+}
+
+DEFPY(iplb_lb_vip_backend, iplb_lb_vip_backend_cmd,
+      IPLB_LB_VIP_STR
+      " backend <A.B.C.D|X:X::X:X>$backend [weight (0-4294967295)$weight] [<drain$drain|undrain$undrain>]",
+      IPLB_LB_VIP_HELP
+      "A backend (added, or its weight or drain changed)\n"
+      "Its IPv4 address (DIP)\n"
+      "Its IPv6 address (DIP)\n"
+      "Its weight (default 1)\n"
+      "1-1000\n"
+      "Drain it: no new connections, its own live on\n"
+      "Undrain it\n")
+{
+	struct iplb_lb_edit edit =
+		lb_edit_of(IPLB_LB_BACKEND_SET, address_str, port, proto);
+
+	edit.backend = backend_str;
+	edit.weight = weight_str ? weight : -1;
+	edit.drain = drain ? 1 : undrain ? 0 : -1;
+	return lb_apply(vty, &edit);
+}
+
+DEFPY(no_iplb_lb_vip_backend, no_iplb_lb_vip_backend_cmd,
+      "no " IPLB_LB_VIP_STR " backend <A.B.C.D|X:X::X:X>$backend",
+      NO_STR IPLB_LB_VIP_HELP
+      "A backend (removed: its connections break)\n"
+      "Its IPv4 address\n"
+      "Its IPv6 address\n")
+{
+	struct iplb_lb_edit edit =
+		lb_edit_of(IPLB_LB_BACKEND_REMOVE, address_str, port, proto);
+
+	edit.backend = backend_str;
+	return lb_apply(vty, &edit);
+}
+
+DEFPY(iplb_lb_vip_health_check, iplb_lb_vip_health_check_cmd,
+      IPLB_LB_VIP_STR
+      " health-check <tcp|http>$kind [port (1-65535)$check_port] [path WORD$path] [interval (1-3600000)$interval] [timeout (1-3600000)$timeout] [rise (1-100)$rise] [fall (1-100)$fall]",
+      IPLB_LB_VIP_HELP
+      "The controller's check of each backend\n"
+      "A TCP connect\n"
+      "An HTTP GET: healthy on a 2xx or 3xx status\n"
+      "The port checked (default: the VIP's)\n"
+      "Port\n"
+      "The HTTP path (default /)\n"
+      "Path\n"
+      "Between two checks (default 2000)\n"
+      "Milliseconds\n"
+      "How long a check may take (default 1000)\n"
+      "Milliseconds\n"
+      "Successes in a row to come up (default 3)\n"
+      "Count\n"
+      "Failures in a row to go down (default 3)\n"
+      "Count\n")
+{
+	struct iplb_lb_edit edit =
+		lb_edit_of(IPLB_LB_HEALTH_CHECK_SET, address_str, port, proto);
+
+	edit.check = kind;
+	edit.check_port = check_port_str ? (uint16_t)check_port : 0;
+	edit.check_path = path;
+	edit.check_interval_ms = interval_str ? (uint32_t)interval : 0;
+	edit.check_timeout_ms = timeout_str ? (uint32_t)timeout : 0;
+	edit.check_rise = rise_str ? (uint32_t)rise : 0;
+	edit.check_fall = fall_str ? (uint32_t)fall : 0;
+	return lb_apply(vty, &edit);
+}
+
+DEFPY(no_iplb_lb_vip_health_check, no_iplb_lb_vip_health_check_cmd,
+      "no " IPLB_LB_VIP_STR " health-check",
+      NO_STR IPLB_LB_VIP_HELP "The controller's check of each backend\n")
+{
+	struct iplb_lb_edit edit = lb_edit_of(IPLB_LB_HEALTH_CHECK_REMOVE,
+					      address_str, port, proto);
+
+	return lb_apply(vty, &edit);
+}
+
+DEFPY(iplb_lb_vip_drain_timeout, iplb_lb_vip_drain_timeout_cmd,
+      IPLB_LB_VIP_STR " drain-timeout (0-86400)$seconds",
+      IPLB_LB_VIP_HELP
+      "How long a drained backend keeps its connections (default 240)\n"
+      "Seconds\n")
+{
+	struct iplb_lb_edit edit =
+		lb_edit_of(IPLB_LB_DRAIN_TIMEOUT_SET, address_str, port, proto);
+
+	edit.drain_timeout = (uint32_t)seconds;
+	return lb_apply(vty, &edit);
+}
+
+/*
  * A leaf whose command is its container's name, its own and its value
  * (' path k 4', ' datapath encap gre', ' datapath interface eth0').
  */
@@ -866,6 +1025,52 @@ DEFPY(show_iplb_lb_controller, show_iplb_lb_controller_cmd,
 				err, !!json);
 }
 
+DEFPY(show_iplb_lb, show_iplb_lb_cmd,
+      "show iplb lb [vip <A.B.C.D|X:X::X:X>$address [port (0-65535)$port] [proto <tcp|udp>$proto]] [json]$json",
+      SHOW_STR IPLB_STR
+      "The load balancer, as etcd holds it now\n"
+      "One VIP\n"
+      "Its IPv4 address\n"
+      "Its IPv6 address\n"
+      "Its port\n"
+      "Port\n"
+      "Its protocol\n"
+      "TCP\n"
+      "UDP\n" JSON_STR)
+{
+	struct iplb_lb_vip vip = {
+		.address = address_str, .port = (uint16_t)port, .protocol = proto};
+	char err[512] = "";
+
+	return show_core_output(vty,
+				iplb_show_lb(iplb_g.core, address_str ? &vip : NULL,
+					     !!json, err, sizeof(err)),
+				err, !!json);
+}
+
+DEFPY(show_iplb_lb_buckets, show_iplb_lb_buckets_cmd,
+      "show iplb lb buckets <A.B.C.D|X:X::X:X>$address [port (0-65535)$port] [proto <tcp|udp>$proto] [json]$json",
+      SHOW_STR IPLB_STR
+      "The load balancer\n"
+      "A VIP's committed bucket map, as runs\n"
+      "Its IPv4 address\n"
+      "Its IPv6 address\n"
+      "Its port\n"
+      "Port\n"
+      "Its protocol\n"
+      "TCP\n"
+      "UDP\n" JSON_STR)
+{
+	struct iplb_lb_vip vip = {
+		.address = address_str, .port = (uint16_t)port, .protocol = proto};
+	char err[512] = "";
+
+	return show_core_output(vty,
+				iplb_show_lb_buckets(iplb_g.core, &vip, !!json,
+						     err, sizeof(err)),
+				err, !!json);
+}
+
 DEFPY(show_iplb_status, show_iplb_status_cmd, "show iplb status [json]$json",
       SHOW_STR IPLB_STR "Daemon status\n" JSON_STR)
 {
@@ -1120,6 +1325,15 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &iplb_lb_name_cmd);
 	install_element(IPLB_NODE, &iplb_lb_controller_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_controller_cmd);
+	install_element(IPLB_NODE, &iplb_lb_vip_cmd);
+	install_element(IPLB_NODE, &no_iplb_lb_vip_cmd);
+	install_element(IPLB_NODE, &iplb_lb_vip_backend_cmd);
+	install_element(IPLB_NODE, &no_iplb_lb_vip_backend_cmd);
+	install_element(IPLB_NODE, &iplb_lb_vip_health_check_cmd);
+	install_element(IPLB_NODE, &no_iplb_lb_vip_health_check_cmd);
+	install_element(IPLB_NODE, &iplb_lb_vip_drain_timeout_cmd);
+	install_element(VIEW_NODE, &show_iplb_lb_cmd);
+	install_element(VIEW_NODE, &show_iplb_lb_buckets_cmd);
 
 	install_element(VIEW_NODE, &show_iplb_status_cmd);
 }

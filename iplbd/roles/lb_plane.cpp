@@ -101,6 +101,36 @@ Status LbPlane::configure(const LbPlaneConfig &config)
 	return ok();
 }
 
+namespace {
+
+// Operators wait for these calls at the prompt: short timeouts.
+constexpr cluster::HttpTimeouts operator_timeouts{std::chrono::milliseconds(700),
+						  std::chrono::milliseconds(2000)};
+
+} // namespace
+
+Status LbPlane::edit(const lbcontrol::PoolEdit &edit) const
+{
+	if (config_.endpoints.empty())
+		return unexpected(
+			Error{"no etcd endpoints configured ('lb etcd endpoints URL...'): "
+			      "pools live in etcd"});
+	cluster::EtcdClient client(config_.endpoints, operator_timeouts);
+	return lbcontrol::edit_pool(client, lbcontrol::Keys{config_.prefix}, edit);
+}
+
+Result<cluster::RangeResult, Error> LbPlane::read() const
+{
+	if (config_.endpoints.empty())
+		return unexpected(
+			Error{"no etcd endpoints configured ('lb etcd endpoints URL...')"});
+	cluster::EtcdClient client(config_.endpoints, operator_timeouts);
+	auto range = client.get_prefix(config_.prefix);
+	if (!range)
+		return unexpected(Error{"etcd: " + range.error().message});
+	return range;
+}
+
 std::optional<lbcontrol::ControllerView> LbPlane::controller_view() const
 {
 	if (!controller_)

@@ -6,7 +6,9 @@
 // a snapshot of it.
 #pragma once
 
+#include "cluster/etcd_codec.hpp"
 #include "lbcontrol/controller.hpp"
+#include "lbcontrol/pool_edit.hpp"
 #include "util/inbox.hpp"
 #include "util/io_driver.hpp"
 #include "util/log.hpp"
@@ -55,6 +57,13 @@ public:
 
 	// The controller's view; nullopt when this node does not run it.
 	std::optional<lbcontrol::ControllerView> controller_view() const;
+
+	// An operator's change of a VIP's configuration in etcd, on the
+	// caller's thread: it blocks for at most about two seconds (etcd
+	// unreachable). Refused without endpoints.
+	Status edit(const lbcontrol::PoolEdit &edit) const;
+	// Everything under the prefix, read from etcd now (bounded as edit()).
+	Result<cluster::RangeResult, Error> read() const;
 
 	// At exit: resigns (a standby takes over at once).
 	void stop();

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,5 +62,19 @@ nlohmann::ordered_json vips_json(const Daemon &daemon, const GlueFacts &glue);
 // leads, sees etcd, and each VIP's committed and prepared versions.
 nlohmann::ordered_json lb_controller_json(const Daemon &daemon);
 std::string lb_controller_text(const nlohmann::ordered_json &controller);
+
+// `show iplb lb [vip ...] [json]`: what etcd holds now (read by this call,
+// bounded: LbPlane::read()): each VIP's configuration, committed and
+// prepared versions, its backends' states, health and buckets; the live
+// muxes, backends and the controller's leader. Error: etcd unreachable, or
+// an unknown VIP.
+Result<nlohmann::ordered_json, Error> lb_json(const Daemon &daemon,
+					      const std::optional<lbcontrol::VipId> &only);
+std::string lb_text(const nlohmann::ordered_json &lb);
+// `show iplb lb buckets VIP [json]`: the committed map as runs of buckets
+// with one owner, previous owner and change time.
+Result<nlohmann::ordered_json, Error> lb_buckets_json(const Daemon &daemon,
+						      const lbcontrol::VipId &vip);
+std::string lb_buckets_text(const nlohmann::ordered_json &buckets);
 
 } // namespace iplb

@@ -6,6 +6,7 @@
 #include "lb/assign.hpp"
 #include "lbcontrol/checker_monitor.hpp"
 #include "lbcontrol/plan.hpp"
+#include "lbcontrol/pool_edit.hpp"
 #include "lbcontrol/schema.hpp"
 #include "util/inbox.hpp"
 
@@ -381,6 +382,88 @@ TEST(Inbox, OtherThreadsWorkRunsInOrderOnDrain)
 	for (int i = 0; i < 100; ++i)
 		EXPECT_EQ(ran[static_cast<size_t>(i)], i);
 	EXPECT_EQ(::poll(&readable, 1, 0), 0) << "drained: no wake-up left";
+}
+
+TEST(LbPoolEdit, EditsAndRefusals)
+{
+	using Op = PoolEdit::Op;
+	PoolEdit edit;
+	edit.vip = vip4();
+	edit.op = Op::add_vip;
+	auto created = apply_edit(std::nullopt, edit);
+	ASSERT_TRUE(created && *created) << created.error().message;
+	EXPECT_EQ((*created)->bucket_count, 4096u) << "the default";
+	EXPECT_TRUE((*created)->backends.empty());
+	const auto refused = [](const std::optional<VipConfig> &current, const PoolEdit &e,
+				const char *expected) {
+		const auto result = apply_edit(current, e);
+		ASSERT_FALSE(result) << expected;
+		EXPECT_NE(result.error().message.find(expected), std::string::npos)
+			<< result.error().message;
+	};
+	refused(*created, edit, "exists already");
+
+	auto config = **created;
+	edit.op = Op::set_backend;
+	edit.backend = dip("10.0.1.2");
+	config = *apply_edit(config, edit).value();
+	edit.backend = dip("10.0.1.1");
+	edit.weight = 3;
+	config = *apply_edit(config, edit).value();
+	ASSERT_EQ(config.backends.size(), 2u);
+	EXPECT_EQ(config.backends[0], (BackendConfig{dip("10.0.1.1"), 3, false})) << "DIP order";
+	EXPECT_EQ(config.backends[1], (BackendConfig{dip("10.0.1.2"), 1, false}));
+	edit.weight.reset();
+	refused(config, edit, "in the pool of 192.0.2.10 tcp port 80 already");
+	edit.drain = true;
+	config = *apply_edit(config, edit).value();
+	EXPECT_EQ(config.backends[0], (BackendConfig{dip("10.0.1.1"), 3, true}))
+		<< "the weight is kept";
+	edit.drain.reset();
+	edit.weight = 1001;
+	refused(config, edit, "weight 1001 is out of range (1-1000)");
+	edit.weight = 0;
+	refused(config, edit, "weight 0 is out of range");
+	edit.weight.reset();
+
+	edit.op = Op::remove_backend;
+	edit.backend = dip("10.0.1.9");
+	refused(config, edit, "has no backend 10.0.1.9");
+	edit.backend = dip("10.0.1.2");
+	config = *apply_edit(config, edit).value();
+	EXPECT_EQ(config.backends.size(), 1u);
+
+	edit.op = Op::set_health_check;
+	edit.health_check = {HealthCheckConfig::Kind::http, 0, "no-slash", 2000, 1000, 3, 3};
+	refused(config, edit, "must start with '/'");
+	edit.health_check.path = "/ok";
+	config = *apply_edit(config, edit).value();
+	EXPECT_EQ(config.health_check.path, "/ok");
+	edit.op = Op::remove_health_check;
+	config = *apply_edit(config, edit).value();
+	EXPECT_EQ(config.health_check.kind, HealthCheckConfig::Kind::none);
+
+	edit.op = Op::set_backend;
+	edit.backend = dip("2001:db8::1");
+	edit.weight = 1;
+	refused(config, edit, "2001:db8::1");
+
+	// 100 buckets take one backend: a second one does not fit.
+	PoolEdit small;
+	small.vip = vip4();
+	small.bucket_count = 100;
+	auto tiny = *apply_edit(std::nullopt, small).value();
+	small.op = Op::set_backend;
+	small.backend = dip("10.0.1.1");
+	tiny = *apply_edit(tiny, small).value();
+	small.backend = dip("10.0.1.2");
+	refused(tiny, small, "100");
+
+	edit.op = Op::remove_vip;
+	refused(std::nullopt, edit, "unknown VIP 192.0.2.10 tcp port 80");
+	const auto removed = apply_edit(config, edit);
+	ASSERT_TRUE(removed);
+	EXPECT_FALSE(*removed);
 }
 
 } // namespace

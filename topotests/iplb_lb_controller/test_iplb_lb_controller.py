@@ -80,38 +80,50 @@ def etcdctl(name, *args):
     )
 
 
+def etcd_command(tgen, name, cluster):
+    data = os.path.join(tgen.logdir, name, "etcd-data")
+    os.makedirs(data, exist_ok=True)
+    address = ADDRESS[name]
+    # On an existing data directory etcd ignores the --initial-* flags: a
+    # restarted member rejoins with its log.
+    return [
+        ETCD,
+        "--name=" + name,
+        "--data-dir=" + data,
+        "--listen-client-urls=http://{}:2379".format(address),
+        "--advertise-client-urls=http://{}:2379".format(address),
+        "--listen-peer-urls=http://{}:2380".format(address),
+        "--initial-advertise-peer-urls=http://{}:2380".format(address),
+        "--initial-cluster=" + cluster,
+        "--initial-cluster-state=new",
+        "--initial-cluster-token=iplb-topotest",
+    ]
+
+
+def spawn_etcd(tgen, mode):
+    cluster = ",".join("{}=http://{}:2380".format(n, ADDRESS[n]) for n in NODES)
+    for name in NODES:
+        log = open(os.path.join(tgen.logdir, name, "etcd.log"), mode)
+        etcd_members[name] = router(name).popen(
+            etcd_command(tgen, name, cluster), stdout=log, stderr=subprocess.STDOUT
+        )
+    deadline = time.time() + 30
+    while "OK" not in etcdctl("c1", "put", "/iplb-ready", "1"):
+        assert time.time() < deadline, "etcd did not start: see etcd.log of each node"
+        time.sleep(0.5)
+
+
+def restart_etcd():
+    spawn_etcd(get_topogen(), "a")
+
+
 def start_etcd(tgen):
     """One etcd member per node, on its own address, until each answers."""
     assert os.access(ETCD, os.X_OK) and os.access(ETCDCTL, os.X_OK), (
         "etcd and etcdctl are needed (apt-get install etcd-server etcd-client; "
         "./quickstart.sh installs them)"
     )
-    cluster = ",".join("{}=http://{}:2380".format(n, ADDRESS[n]) for n in NODES)
-    for name in NODES:
-        data = os.path.join(tgen.logdir, name, "etcd-data")
-        os.makedirs(data, exist_ok=True)
-        log = open(os.path.join(tgen.logdir, name, "etcd.log"), "w")
-        address = ADDRESS[name]
-        etcd_members[name] = router(name).popen(
-            [
-                ETCD,
-                "--name=" + name,
-                "--data-dir=" + data,
-                "--listen-client-urls=http://{}:2379".format(address),
-                "--advertise-client-urls=http://{}:2379".format(address),
-                "--listen-peer-urls=http://{}:2380".format(address),
-                "--initial-advertise-peer-urls=http://{}:2380".format(address),
-                "--initial-cluster=" + cluster,
-                "--initial-cluster-state=new",
-                "--initial-cluster-token=iplb-topotest",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.time() + 30
-    while "OK" not in etcdctl("c1", "put", "/iplb-ready", "1"):
-        assert time.time() < deadline, "etcd did not start: see etcd.log of each node"
-        time.sleep(0.5)
+    spawn_etcd(tgen, "w")
 
 
 def setup_module(mod):
@@ -255,3 +267,99 @@ def test_bad_configuration_is_refused_and_changes_nothing():
         out = configure("c3", line)
         assert message in out, "{!r}: {}".format(line, out)
         assert running("c3") == before, line
+
+
+WEB = "192.0.2.20 tcp port 443"
+WEB_CMD = "lb vip 192.0.2.20 port 443"
+
+
+def lb_vip(name, shown=WEB):
+    out = json.loads(router(name).vtysh_cmd("show iplb lb json"))
+    for vip in out["vips"]:
+        if vip["vip"] == shown:
+            return vip
+    return None
+
+
+def expect_generation(generation, name="c1"):
+    test_func = lambda: (lb_vip(name) or {}).get("committed")
+    _, got = topotest.run_and_expect(test_func, generation, count=40, wait=0.5)
+    assert got == generation, "{}: {}".format(name, lb_vip(name))
+
+
+def stored_config():
+    return etcdctl("c1", "get", "--print-value-only", PREFIX + "config/192.0.2.20-tcp-443")
+
+
+def test_pools_are_edited_from_vtysh_into_etcd():
+    """Any node edits the pool; the leader commits; every node shows it."""
+    out = configure("c2", WEB_CMD)
+    assert "%" not in out.split("router iplb", 1)[1], out
+    expect_generation(1)
+    configure("c1", WEB_CMD + " backend 10.0.2.1")
+    expect_generation(2)
+    configure("c3", WEB_CMD + " backend 10.0.2.2 weight 3")
+    expect_generation(3, "c2")
+    vip = lb_vip("c3")
+    buckets = {b["address"]: b["buckets"] for b in vip["backends"]}
+    assert buckets == {"10.0.2.1": 1024, "10.0.2.2": 3072}, vip
+    assert all(b["state"] == "active" for b in vip["backends"]), vip
+    text = router("c1").vtysh_cmd("show iplb lb buckets 192.0.2.20 port 443")
+    assert "generation 3, 4096 buckets in" in text, text
+    assert "10.0.2.2" in text, text
+    # Not node configuration: nothing of it in any running configuration.
+    for name in NODES:
+        assert "192.0.2.20" not in running(name), running(name)
+
+    configure("c1", WEB_CMD + " backend 10.0.2.1 drain")
+    expect_generation(4)
+    vip = lb_vip("c1")
+    drained = [b for b in vip["backends"] if b["address"] == "10.0.2.1"][0]
+    assert drained["state"] == "draining" and drained["buckets"] == 0, vip
+    print("\n[lb] VIP created, 2 backends (weights 1 and 3: 1024/3072 buckets), one drained: "
+          "generations 1-4 committed by the leader")
+
+
+def test_bad_pool_edits_are_refused_and_change_nothing():
+    before = stored_config()
+    cases = [
+        ("lb vip 192.0.2.99 port 443 backend 10.0.2.1", "unknown VIP 192.0.2.99 tcp port 443"),
+        (WEB_CMD + " backend 10.0.2.2", "is in the pool of 192.0.2.20 tcp port 443 already"),
+        (WEB_CMD + " backend 10.0.2.2 weight 1001", "weight 1001 is out of range (1-1000)"),
+        (WEB_CMD, "exists already"),
+        ("no " + WEB_CMD + " backend 10.0.2.9", "has no backend 10.0.2.9"),
+        (WEB_CMD + " backend 2001:db8::5", "2001:db8::5"),
+        ("lb vip 127.0.0.1 port 443", "loopback"),
+        (WEB_CMD + " health-check http path nope", "must start with '/'"),
+    ]
+    for line, message in cases:
+        out = configure("c1", line)
+        assert message in out, "{!r}: {}".format(line, out)
+        assert stored_config() == before, line
+
+
+def test_without_etcd_edits_are_refused_and_the_map_stays():
+    members = list(etcd_members.items())
+    for name, proc in members:
+        proc.kill()
+        proc.wait(timeout=10)
+    try:
+        out = configure("c1", WEB_CMD + " backend 10.0.2.3")
+        assert "nothing changed" in out or "may not have been applied" in out, out
+        for name in NODES:
+            test_func = lambda: controller(name)["etcd"]["connected"]
+            _, got = topotest.run_and_expect(test_func, False, count=30, wait=0.5)
+            assert got is False, controller(name)
+        text = router("c1").vtysh_cmd("show iplb lb")
+        assert "etcd" in text and "%" in text, text
+    finally:
+        restart_etcd()
+    # Back: the refused edit was not applied, the map is where it was.
+    leader = expect_one_leader(NODES, timeout=40)
+    expect_generation(4)
+    vip = lb_vip(leader)
+    assert "10.0.2.3" not in [b["address"] for b in vip["backends"]], vip
+    configure("c1", WEB_CMD + " backend 10.0.2.3")
+    expect_generation(5)
+    print("\n[lb] etcd stopped: an edit was refused with a message; etcd back: "
+          "{} leads, the next edit committed".format(leader))
