@@ -545,6 +545,23 @@ DEFPY_YANG(iplb_lb_name, iplb_lb_name_cmd, "[no$no] lb name ![WORD$name]",
 	return iplb_cli_apply(vty, NULL);
 }
 
+DEFPY_YANG(iplb_lb_interface, iplb_lb_interface_cmd,
+	   "[no$no] lb interface IFNAME$ifname",
+	   NO_STR IPLB_LB_HELP
+	   "Attach the role's program here (role mux: XDP)\n"
+	   "Interface name\n")
+{
+	nb_cli_enqueue_change(vty, "./lb/interface",
+			      no ? NB_OP_DESTROY : NB_OP_CREATE, ifname);
+	return iplb_cli_apply(vty, NULL);
+}
+
+static int print_lb_interface(const struct lyd_node *dnode, void *arg)
+{
+	vty_out(arg, " lb interface %s\n", yang_dnode_get_string(dnode, NULL));
+	return YANG_ITER_CONTINUE;
+}
+
 DEFPY_YANG(iplb_lb_controller, iplb_lb_controller_cmd, "[no$no] lb controller",
 	   NO_STR IPLB_LB_HELP
 	   "Run the controller (the nodes that do elect one leader)\n")
@@ -577,6 +594,7 @@ void cli_show_iplb_lb(struct vty *vty, const struct lyd_node *dnode,
 			yang_dnode_get_string(dnode, "./name"));
 	if (yang_dnode_get_bool(dnode, "./controller"))
 		vty_out(vty, " lb controller\n");
+	yang_dnode_iterate(print_lb_interface, vty, dnode, "./interface");
 }
 
 /*
@@ -1025,6 +1043,17 @@ DEFPY(show_iplb_lb_controller, show_iplb_lb_controller_cmd,
 				err, !!json);
 }
 
+DEFPY(show_iplb_lb_mux, show_iplb_lb_mux_cmd, "show iplb lb mux [json]$json",
+      SHOW_STR IPLB_STR "The load balancer\n"
+      "This node's mux: its program, etcd, each VIP's generations\n" JSON_STR)
+{
+	char err[256] = "";
+
+	return show_core_output(
+		vty, iplb_show_lb_mux(iplb_g.core, !!json, err, sizeof(err)), err,
+		!!json);
+}
+
 DEFPY(show_iplb_lb, show_iplb_lb_cmd,
       "show iplb lb [vip <A.B.C.D|X:X::X:X>$address [port (0-65535)$port] [proto <tcp|udp>$proto]] [json]$json",
       SHOW_STR IPLB_STR
@@ -1324,6 +1353,7 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &iplb_lb_etcd_prefix_cmd);
 	install_element(IPLB_NODE, &iplb_lb_name_cmd);
 	install_element(IPLB_NODE, &iplb_lb_controller_cmd);
+	install_element(IPLB_NODE, &iplb_lb_interface_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_controller_cmd);
 	install_element(IPLB_NODE, &iplb_lb_vip_cmd);
 	install_element(IPLB_NODE, &no_iplb_lb_vip_cmd);
@@ -1333,6 +1363,7 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &no_iplb_lb_vip_health_check_cmd);
 	install_element(IPLB_NODE, &iplb_lb_vip_drain_timeout_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_cmd);
+	install_element(VIEW_NODE, &show_iplb_lb_mux_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_buckets_cmd);
 
 	install_element(VIEW_NODE, &show_iplb_status_cmd);

@@ -285,6 +285,13 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			},
 		},
 		{
+			.xpath = IPLB_XPATH "/lb/interface",
+			.cbs = {
+				.create = iplb_applied_at_finish_create,
+				.destroy = iplb_applied_at_finish_destroy,
+			},
+		},
+		{
 			.xpath = IPLB_XPATH "/lb/etcd-prefix",
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,

@@ -119,6 +119,12 @@ static int add_etcd_endpoint(const struct lyd_node *dnode, void *arg)
 	return YANG_ITER_CONTINUE;
 }
 
+static int add_lb_interface(const struct lyd_node *dnode, void *arg)
+{
+	iplb_settings_lb_interface(arg, yang_dnode_get_string(dnode, NULL));
+	return YANG_ITER_CONTINUE;
+}
+
 /*
  * The paths, destinations and datapath of the 'router iplb' tree as one
  * settings value for the core, which checks and applies it whole.
@@ -162,9 +168,11 @@ static struct iplb_settings *iplb_settings_of(const struct lyd_node *dnode)
 	yang_dnode_iterate(add_static_route, settings, dnode, "./static-route");
 	iplb_settings_lb(settings, leaf_or_null(dnode, "./lb/name"),
 			 yang_dnode_get_string(dnode, "./lb/etcd-prefix"),
-			 yang_dnode_get_bool(dnode, "./lb/controller"));
+			 yang_dnode_get_bool(dnode, "./lb/controller"), instance);
 	yang_dnode_iterate(add_etcd_endpoint, settings, dnode,
 			   "./lb/etcd-endpoint");
+	yang_dnode_iterate(add_lb_interface, settings, dnode,
+			   "./lb/interface");
 	return settings;
 }
 

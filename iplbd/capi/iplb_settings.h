@@ -66,10 +66,13 @@ void iplb_settings_static_list(struct iplb_settings *config, const char *prefix,
 /* Whether the configuration can run here; if not, why. */
 /* The load balancer's control plane: this node's name in etcd (NULL or
  * "": the host name), the etcd key prefix (NULL: /iplb/lb/), whether it
- * runs the controller; then etcd's endpoints, one call each, in order. */
+ * runs the controller, the datapath instance its role's program is pinned
+ * in (NULL or "": default); then etcd's endpoints and the interfaces the
+ * role's program attaches to, one call each, in order. */
 void iplb_settings_lb(struct iplb_settings *config, const char *name, const char *prefix,
-		      bool controller);
+		      bool controller, const char *instance);
 void iplb_settings_lb_endpoint(struct iplb_settings *config, const char *url);
+void iplb_settings_lb_interface(struct iplb_settings *config, const char *ifname);
 
 bool iplb_settings_check(const struct iplb_settings *config, char *errbuf, size_t errlen);
 /*

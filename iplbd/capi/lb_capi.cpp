@@ -171,4 +171,12 @@ char *iplb_show_lb_buckets(const struct iplb_core *core, const struct iplb_lb_vi
 	});
 }
 
+char *iplb_show_lb_mux(const struct iplb_core *core, bool json, char *errbuf, size_t errlen)
+{
+	return guarded(failure_of(core, __func__, errbuf, errlen), none, [&] {
+		const auto mux = iplb::lb_mux_json(core->daemon);
+		return handed_over(json ? mux.dump() : iplb::lb_mux_text(mux), errbuf, errlen);
+	});
+}
+
 } // extern "C"

@@ -197,14 +197,21 @@ void iplb_settings_static_list(struct iplb_settings *config, const char *prefix,
 }
 
 void iplb_settings_lb(struct iplb_settings *config, const char *name, const char *prefix,
-		      bool controller)
+		      bool controller, const char *instance)
 {
 	build(config, __func__, [&] {
 		config->lb.name = std::string(text_of(name));
 		if (prefix != nullptr)
 			config->lb.prefix = std::string(text_of(prefix));
 		config->lb.controller = controller;
+		if (instance != nullptr && *instance != '\0')
+			config->lb.instance = std::string(text_of(instance));
 	});
+}
+
+void iplb_settings_lb_interface(struct iplb_settings *config, const char *ifname)
+{
+	build(config, __func__, [&] { config->lb.interfaces.emplace_back(text_of(ifname)); });
 }
 
 void iplb_settings_lb_endpoint(struct iplb_settings *config, const char *url)

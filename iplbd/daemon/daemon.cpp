@@ -26,10 +26,15 @@ Daemon::Daemon(IoDriver &io, LogSink log, Clock::time_point started)
 		debounce_.poke();
 	});
 	host_.set_health_listener([this](bool healthy) {
-		mux_.set_datapath_healthy(healthy);
+		mux_.set_datapath_healthy(healthy && lb_.healthy());
 		if (health_listener_)
 			health_listener_(healthy);
 	});
+	// A mux's VIPs need its LB program attached too (role mux with `lb
+	// interface`), and etcd's VIPs come from its agent.
+	lb_.set_health_listener(
+		[this] { mux_.set_datapath_healthy(host_.healthy() && lb_.healthy()); });
+	lb_.set_vips_listener([this](const std::set<IpPrefix> &vips) { mux_.set_etcd_vips(vips); });
 }
 
 LogSink Daemon::filtered(const bool DebugFlags::*flag) const
@@ -46,6 +51,7 @@ void Daemon::set_role(Role role)
 {
 	role_ = role;
 	mux_.set_role(role);
+	lb_.set_role(role);
 }
 
 Status Daemon::configure(const HostPlaneConfig &config)

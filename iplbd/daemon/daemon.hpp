@@ -118,7 +118,11 @@ public:
 	{
 		health_listener_ = std::move(listener);
 	}
-	void set_privileges(Privileges privileges) { host_.set_privileges(std::move(privileges)); }
+	void set_privileges(Privileges privileges)
+	{
+		lb_.set_privileges(privileges);
+		host_.set_privileges(std::move(privileges));
+	}
 	// A prefix-list changed: the destinations may have.
 	void prefix_lists_changed();
 

@@ -3,29 +3,7 @@
 
 namespace iplb {
 
-namespace {
-
-// Holds the daemon's privileges raised for one scope.
-class Raised {
-public:
-	explicit Raised(const Privileges &p) : p_(p)
-	{
-		if (p_.raise)
-			p_.raise();
-	}
-	~Raised()
-	{
-		if (p_.lower)
-			p_.lower();
-	}
-	Raised(const Raised &) = delete;
-	Raised &operator=(const Raised &) = delete;
-
-private:
-	const Privileges &p_;
-};
-
-} // namespace
+using Raised = RaisedPrivileges;
 
 HostPlane::HostPlane(IoDriver &watch_timer, TopologySnapshot topology,
 		     std::function<std::optional<Ipv4>()> source, LogSink log, LogSink paths_log,

@@ -27,6 +27,26 @@ struct Privileges {
 	std::function<void()> raise, lower;
 };
 
+// Holds the daemon's privileges raised for one scope.
+class RaisedPrivileges {
+public:
+	explicit RaisedPrivileges(const Privileges &p) : p_(p)
+	{
+		if (p_.raise)
+			p_.raise();
+	}
+	~RaisedPrivileges()
+	{
+		if (p_.lower)
+			p_.lower();
+	}
+	RaisedPrivileges(const RaisedPrivileges &) = delete;
+	RaisedPrivileges &operator=(const RaisedPrivileges &) = delete;
+
+private:
+	const Privileges &p_;
+};
+
 class HostPlane {
 public:
 	// `watch_timer`: this plane's own timer. `log`: its info, warnings and

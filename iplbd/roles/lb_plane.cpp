@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <set>
 
 #include <unistd.h>
@@ -31,6 +32,20 @@ Status check_lb_config(const LbPlaneConfig &config)
 	if (config.controller && config.endpoints.empty())
 		return unexpected(Error{"lb controller needs etcd endpoints ('lb etcd endpoints "
 					"URL...')"});
+	std::set<std::string> interfaces;
+	for (const auto &ifname : config.interfaces) {
+		if (ifname.empty() || ifname.size() > 15 ||
+		    ifname.find_first_of("/ \t") != std::string::npos)
+			return unexpected(Error{"lb interface '" + ifname +
+						"': not an interface name (1-15 characters)"});
+		if (!interfaces.insert(ifname).second)
+			return unexpected(Error{"lb interface " + ifname + " is given twice"});
+	}
+	if (!config.interfaces.empty() && config.endpoints.empty())
+		return unexpected(Error{"lb interface needs etcd endpoints ('lb etcd endpoints "
+					"URL...'): the maps come from there"});
+	if (auto instance = check_instance(config.instance); !instance)
+		return instance;
 	return ok();
 }
 
@@ -56,11 +71,157 @@ LbPlane::~LbPlane()
 
 void LbPlane::stop()
 {
-	if (!controller_)
-		return;
-	controller_.reset(); // its thread posts to the inbox until it ends
+	// Their threads post to the inbox until they end.
+	controller_.reset();
+	if (mux_)
+		mux_->agent.reset();
 	inbox_.drain();
-	io_.watch(inbox_.fd(), Interest::none);
+	mux_.reset(); // the program's links stay pinned: the mux goes on forwarding
+	update_watch();
+}
+
+void LbPlane::update_watch()
+{
+	const bool threads = controller_ || (mux_ && mux_->agent);
+	io_.watch(inbox_.fd(), threads ? Interest::read : Interest::none);
+	if (mux_)
+		io_.arm_timer(std::chrono::seconds(1));
+	else
+		io_.cancel_timer();
+}
+
+void LbPlane::set_problems(std::vector<std::string> problems)
+{
+	const bool was = problems_.empty();
+	problems_ = std::move(problems);
+	if (was != problems_.empty() && health_listener_)
+		health_listener_();
+}
+
+void LbPlane::set_role(Role role)
+{
+	role_ = role;
+	apply_role();
+}
+
+void LbPlane::stop_mux()
+{
+	if (!mux_)
+		return;
+	mux_->agent.reset();
+	inbox_.drain();
+	// Leaving the role: its program must not go on balancing with a map
+	// nobody updates.
+	{
+		RaisedPrivileges raised(privileges_);
+		if (auto pins = existing_pin_dir(mux_->config.pin_root, mux_->config.instance))
+			for (const auto &ifname : mux_->config.interfaces)
+				std::remove(xdp_pin_path(*pins, ifname).c_str());
+	}
+	mux_.reset();
+	if (vips_listener_)
+		vips_listener_({});
+	set_problems({});
+	update_watch();
+}
+
+void LbPlane::apply_role()
+{
+	const bool wanted =
+		role_ == Role::mux && !config_.endpoints.empty() && !config_.interfaces.empty();
+	if (!wanted) {
+		stop_mux();
+		return;
+	}
+	if (mux_ && mux_->config == config_)
+		return;
+	stop_mux();
+	mux_.emplace();
+	mux_->config = config_;
+	attach_mux();
+	update_watch();
+}
+
+void LbPlane::attach_mux()
+{
+	std::vector<std::string> problems;
+	auto &mux = *mux_;
+	{
+		RaisedPrivileges raised(privileges_);
+		if (!mux.program) {
+			auto pins = prepare_pin_dir(mux.config.pin_root, mux.config.instance);
+			auto program = pins ? MuxProgram::open(*pins)
+					    : Result<MuxProgram, Error>(unexpected(pins.error()));
+			if (!program) {
+				set_problems({"cannot open the mux program: " +
+					      program.error().message});
+				return;
+			}
+			mux.program = std::make_unique<MuxProgram>(std::move(*program));
+		}
+		for (const auto &ifname : mux.config.interfaces) {
+			auto attached = mux.program->attach(ifname);
+			if (!attached)
+				problems.push_back("lb interface " + ifname + ": " +
+						   attached.error().message);
+		}
+	}
+	if (!mux.agent) {
+		mux.dataplane = std::make_unique<MuxMapsDataplane>(mux.program->maps());
+		lbcontrol::MuxAgentOptions options;
+		options.name = member_name_;
+		options.prefix = mux.config.prefix;
+		mux.agent = std::make_unique<lbcontrol::MuxAgent>(
+			mux.config.endpoints, options, *mux.dataplane,
+			[this] { inbox_.post([this] { publish_vips(); }); }, threaded_log());
+		if (log_)
+			log_(LogLevel::info, "lb mux " + member_name_ + " started on " +
+						     std::to_string(mux.config.interfaces.size()) +
+						     " interface(s)");
+	}
+	set_problems(std::move(problems));
+}
+
+void LbPlane::publish_vips()
+{
+	if (!vips_listener_)
+		return;
+	std::set<IpPrefix> announce;
+	if (mux_ && mux_->agent) {
+		// An address is announced when every service on it is servable:
+		// a mux that cannot follow one of its maps takes none of its
+		// traffic.
+		std::map<IpAddress, bool> addresses;
+		for (const auto &vip : mux_->agent->view().vips) {
+			auto [it, inserted] = addresses.emplace(vip.vip.address, vip.servable);
+			if (!inserted)
+				it->second = it->second && vip.servable;
+		}
+		for (const auto &[address, servable] : addresses)
+			if (servable)
+				announce.insert(
+					is_v6(address)
+						? IpPrefix{Ipv6Prefix{std::get<Ipv6>(address), 128}}
+						: IpPrefix{
+							  Ipv4Prefix{std::get<Ipv4>(address), 32}});
+	}
+	vips_listener_(announce);
+}
+
+void LbPlane::on_timer()
+{
+	if (!mux_)
+		return;
+	attach_mux();
+	publish_vips();
+	io_.arm_timer(std::chrono::seconds(1));
+}
+
+std::optional<lbcontrol::MuxAgentView> LbPlane::mux_view() const
+{
+	if (!mux_ || !mux_->agent)
+		return std::nullopt;
+	return mux_->agent->view();
 }
 
 LogSink LbPlane::threaded_log()
@@ -81,12 +242,13 @@ Status LbPlane::configure(const LbPlaneConfig &config)
 	const bool same = config == config_ && name == member_name_;
 	config_ = config;
 	member_name_ = name;
+	apply_role();
 	if (same && (controller_ != nullptr) == config.controller)
 		return ok();
-	stop(); // resigns first: the new one campaigns afresh
+	controller_.reset(); // resigns first: the new one campaigns afresh
+	inbox_.drain();
+	update_watch();
 	if (config.controller) {
-		// The inbox is watched while a thread may post to it.
-		io_.watch(inbox_.fd(), Interest::read);
 		lbcontrol::ControllerOptions options;
 		options.name = member_name_;
 		options.prefix = config.prefix;
@@ -97,6 +259,7 @@ Status LbPlane::configure(const LbPlaneConfig &config)
 		if (log_)
 			log_(LogLevel::info, "lb controller " + member_name_ + " started (etcd " +
 						     config.endpoints.front() + "...)");
+		update_watch();
 	}
 	return ok();
 }

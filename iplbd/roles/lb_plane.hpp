@@ -1,21 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The load balancer's control plane on this node: its etcd endpoints and
-// name, and whether it runs the controller (docs/LB.md, "Control plane:
-// the controller and the muxes' agents"). Any role may run the controller;
-// it works on a thread of its own (lbcontrol/controller.hpp), so show reads
-// a snapshot of it.
+// name, whether it runs the controller, and its role's part (docs/LB.md,
+// "Control plane: the controller and the muxes' agents"):
+//
+//   any role      the controller, when configured (`lb controller`);
+//   role mux      the mux program (XDP) on the `lb interface`s, and the mux's
+//                 agent, which loads etcd's maps into it; the addresses of
+//                 the VIPs it serves with the committed map go to the mux
+//                 plane to be announced.
+//
+// The controller and the agent work on threads of their own; what they
+// report reaches the loop's thread through the inbox.
 #pragma once
 
 #include "cluster/etcd_codec.hpp"
+#include "datapath/lb_programs.hpp"
+#include "datapath/pin_dir.hpp"
 #include "lbcontrol/controller.hpp"
+#include "lbcontrol/mux_agent.hpp"
 #include "lbcontrol/pool_edit.hpp"
+#include "roles/host_plane.hpp"
+#include "roles/lb_mux_dataplane.hpp"
+#include "roles/role.hpp"
 #include "util/inbox.hpp"
 #include "util/io_driver.hpp"
+#include "util/ipv6.hpp"
 #include "util/log.hpp"
 #include "util/status.hpp"
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,13 +43,19 @@ struct LbPlaneConfig {
 	std::string prefix = std::string(lbcontrol::default_prefix);
 	std::string name;	 // this node in etcd; the host name when empty
 	bool controller = false; // run the controller (one node of those leads)
+	// Where the role's program attaches (role mux: XDP), and the datapath
+	// instance its maps and links are pinned in.
+	std::vector<std::string> interfaces;
+	std::string pin_root = std::string(default_pin_root);
+	std::string instance = std::string(default_instance);
 
 	friend bool operator==(const LbPlaneConfig &, const LbPlaneConfig &) = default;
 };
 
 // Every endpoint a URL (http://host:port), no endpoint twice, a name of
 // [A-Za-z0-9._-] (1-64), a prefix that starts and ends with '/', and the
-// controller only with endpoints.
+// controller and interfaces only with endpoints, interface names of 1-15
+// characters, a valid instance.
 Status check_lb_config(const LbPlaneConfig &config);
 
 class LbPlane {
@@ -58,6 +81,32 @@ public:
 	// The controller's view; nullopt when this node does not run it.
 	std::optional<lbcontrol::ControllerView> controller_view() const;
 
+	// The role decides what else runs (role mux: the mux program and
+	// agent, when interfaces and endpoints are configured).
+	void set_role(Role role);
+	void set_privileges(Privileges privileges) { privileges_ = std::move(privileges); }
+	// The VIP addresses to announce for etcd's pools (role mux): an address
+	// whose every service this mux serves with the committed map. Called on
+	// the loop's thread, whenever the set may have changed.
+	void set_vips_listener(std::function<void(const std::set<IpPrefix> &)> listener)
+	{
+		vips_listener_ = std::move(listener);
+	}
+	// Called on the loop's thread when healthy() changes.
+	void set_health_listener(std::function<void()> listener)
+	{
+		health_listener_ = std::move(listener);
+	}
+	// The role's program is attached to every `lb interface` (true when it
+	// runs none).
+	bool healthy() const { return problems_.empty(); }
+	const std::vector<std::string> &problems() const { return problems_; }
+	// The mux's agent, while role mux runs one.
+	std::optional<lbcontrol::MuxAgentView> mux_view() const;
+	// The plane's timer (every second while a role program runs): attaches
+	// what is missing, publishes the VIPs again.
+	void on_timer();
+
 	// An operator's change of a VIP's configuration in etcd, on the
 	// caller's thread: it blocks for at most about two seconds (etcd
 	// unreachable). Refused without endpoints.
@@ -73,12 +122,36 @@ private:
 	// the inbox, on the loop's thread.
 	LogSink threaded_log();
 
+	// Starts, restarts or stops the role's program and agent.
+	void apply_role();
+	void stop_mux();
+	// Opens the program if it is not, attaches it to every interface;
+	// records what fails.
+	void attach_mux();
+	void publish_vips();
+	void set_problems(std::vector<std::string> problems);
+	void update_watch();
+
 	IoDriver &io_;
 	LogSink log_;
 	Inbox inbox_;
 	LbPlaneConfig config_;
 	std::string member_name_;
+	Role role_ = Role::host;
+	Privileges privileges_;
+	std::function<void(const std::set<IpPrefix> &)> vips_listener_;
+	std::function<void()> health_listener_;
+	std::vector<std::string> problems_;
 	std::unique_ptr<lbcontrol::Controller> controller_;
+
+	// Role mux. The agent goes before the datapath it writes to.
+	struct Mux {
+		LbPlaneConfig config; // what it was started with
+		std::unique_ptr<MuxProgram> program;
+		std::unique_ptr<MuxMapsDataplane> dataplane;
+		std::unique_ptr<lbcontrol::MuxAgent> agent;
+	};
+	std::optional<Mux> mux_;
 };
 
 // The host name, cut to what check_member_name() accepts.

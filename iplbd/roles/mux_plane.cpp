@@ -26,8 +26,38 @@ Status MuxPlane::set_vip(const IpPrefix &vip, bool drain)
 		return s;
 	Vip &entry = vips_[vip];
 	entry.drain = drain;
+	entry.configured = true;
 	evaluate(vip, entry);
 	return ok();
+}
+
+void MuxPlane::set_etcd_vips(const std::set<IpPrefix> &vips)
+{
+	for (auto it = vips_.begin(); it != vips_.end();) {
+		Vip &vip = it->second;
+		if (!vip.etcd || vips.contains(it->first)) {
+			++it;
+			continue;
+		}
+		vip.etcd = false;
+		if (vip.configured) {
+			++it;
+			continue;
+		}
+		if (vip.sent) {
+			send(it->first, false);
+			info("VIP " + to_string(it->first) +
+			     " withdrawn: not served from etcd's pools now");
+		}
+		it = vips_.erase(it);
+	}
+	for (const auto &prefix : vips) {
+		if (!check_vip(prefix))
+			continue;
+		Vip &vip = vips_[prefix];
+		vip.etcd = true;
+		evaluate(prefix, vip);
+	}
 }
 
 void MuxPlane::remove_vip(const IpPrefix &vip)
@@ -35,6 +65,13 @@ void MuxPlane::remove_vip(const IpPrefix &vip)
 	auto it = vips_.find(vip);
 	if (it == vips_.end())
 		return;
+	if (it->second.etcd) {
+		// Still one of etcd's: it stays, announced as those are.
+		it->second.configured = false;
+		it->second.drain = false;
+		evaluate(vip, it->second);
+		return;
+	}
 	if (it->second.sent) {
 		send(vip, false);
 		info("VIP " + to_string(vip) + " withdrawn: removed");
@@ -108,8 +145,11 @@ std::vector<VipView> MuxPlane::vips(bool zebra_up) const
 {
 	std::vector<VipView> out;
 	for (const auto &[prefix, vip] : vips_) {
-		VipView view{
-			.prefix = prefix, .drain = vip.drain, .advertised = false, .reason = {}};
+		VipView view{.prefix = prefix,
+			     .drain = vip.drain,
+			     .advertised = false,
+			     .reason = {},
+			     .etcd = vip.etcd};
 		if (auto why = blocker(vip))
 			view.reason = *why;
 		else if (!zebra_up)

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,7 @@ struct VipView {
 	bool drain = false;
 	bool advertised = false;
 	std::string reason; // why not advertised; empty when it is
+	bool etcd = false;  // a VIP of etcd's pools (the mux's agent serves it)
 };
 
 class MuxPlane {
@@ -48,6 +50,11 @@ public:
 	void remove_vip(const IpPrefix &vip);
 	// Withdraws and forgets every VIP (`no router iplb`); `why` is logged.
 	void remove_all(std::string_view why);
+	// The VIP addresses of etcd's pools this mux serves with the committed
+	// map (its agent decides): announced as configured ones are (role mux,
+	// datapath healthy), never drained. Replaces the previous set; a
+	// configured VIP in it stays configured when it leaves the set.
+	void set_etcd_vips(const std::set<IpPrefix> &vips);
 
 	// What the decisions depend on.
 	void set_role(Role role);
@@ -72,7 +79,9 @@ public:
 private:
 	struct Vip {
 		bool drain = false;
-		bool sent = false; // the last message to zebra for it was an announce
+		bool sent = false;	 // the last message to zebra for it was an announce
+		bool configured = false; // `vip PREFIX`
+		bool etcd = false;	 // set_etcd_vips()
 	};
 
 	std::optional<std::string_view> blocker(const Vip &vip) const;

@@ -462,3 +462,100 @@ std::string lb_buckets_text(const json &buckets)
 }
 
 } // namespace iplb
+
+// --- `show iplb lb mux [json]` ---------------------------------------------
+
+namespace iplb {
+
+json lb_mux_json(const Daemon &daemon)
+{
+	const auto &plane = daemon.lb();
+	json problems = json::array();
+	for (const auto &problem : plane.problems())
+		problems.push_back(problem);
+	json interfaces = json::array();
+	for (const auto &ifname : plane.config().interfaces)
+		interfaces.push_back(ifname);
+	const auto view = plane.mux_view();
+	if (!view)
+		return {{"running", false},
+			{"reason", daemon.role() != Role::mux ? "the role is not mux"
+				   : plane.config().interfaces.empty()
+					   ? "no 'lb interface'"
+					   : "the mux program is not open"},
+			{"interfaces", interfaces},
+			{"healthy", plane.healthy()},
+			{"problems", problems}};
+	json vips = json::array();
+	for (const auto &vip : view->vips)
+		vips.push_back({{"vip", lbcontrol::to_string(vip.vip)},
+				{"committed", vip.committed},
+				{"prepared", vip.prepared},
+				{"active", vip.active},
+				{"staged", vip.staged ? *vip.staged : 0},
+				{"servable", vip.servable},
+				{"reason", vip.reason}});
+	return {{"running", true},
+		{"name", view->name},
+		{"interfaces", interfaces},
+		{"instance", plane.config().instance},
+		{"healthy", plane.healthy()},
+		{"problems", problems},
+		{"etcd",
+		 {{"connected", view->etcd_connected},
+		  {"registered", view->registered},
+		  {"error", view->etcd_error},
+		  {"lostSince", view->etcd_lost_since}}},
+		{"vips", vips},
+		{"counters",
+		 {{"staged", view->staged},
+		  {"activated", view->activated},
+		  {"loadFailures", view->load_failures},
+		  {"malformed", view->malformed}}}};
+}
+
+std::string lb_mux_text(const json &mux)
+{
+	if (!mux.at("running").get<bool>())
+		return "Mux: not running: " + mux.at("reason").get<std::string>() + "\n" +
+		       (mux.at("problems").empty() ? "" : "  " + joined(mux.at("problems")) + "\n");
+	std::string out =
+		"Mux " + mux.at("name").get<std::string>() + " on " + joined(mux.at("interfaces")) +
+		" (instance " + mux.at("instance").get<std::string>() + "): " +
+		(mux.at("healthy").get<bool>() ? "healthy"
+					       : "NOT healthy: " + joined(mux.at("problems"))) +
+		"\n";
+	const auto &etcd = mux.at("etcd");
+	out += "etcd: ";
+	if (etcd.at("connected").get<bool>())
+		out += "connected, registered\n";
+	else
+		out += "unreachable since " + std::to_string(etcd.at("lostSince").get<uint32_t>()) +
+		       " (unix time): " + etcd.at("error").get<std::string>() +
+		       "; forwarding with the last committed maps\n";
+	char line[320];
+	std::snprintf(line, sizeof(line), "%-40s %-9s %-7s %-7s %-9s %s\n", "VIP", "Committed",
+		      "Active", "Staged", "Announced", "Reason");
+	out += line;
+	for (const auto &vip : mux.at("vips")) {
+		const auto staged = vip.at("staged").get<uint32_t>();
+		std::snprintf(line, sizeof(line), "%-40s %-9u %-7u %-7s %-9s %s\n",
+			      vip.at("vip").get<std::string>().c_str(),
+			      vip.at("committed").get<uint32_t>(), vip.at("active").get<uint32_t>(),
+			      staged == 0 ? "-" : std::to_string(staged).c_str(),
+			      vip.at("servable").get<bool>() ? "yes" : "no",
+			      vip.at("reason").get<std::string>().empty()
+				      ? "-"
+				      : vip.at("reason").get<std::string>().c_str());
+		out += line;
+	}
+	const auto &counters = mux.at("counters");
+	out += "Versions staged " + std::to_string(counters.at("staged").get<uint64_t>()) +
+	       ", activated " + std::to_string(counters.at("activated").get<uint64_t>()) +
+	       ", load failures " + std::to_string(counters.at("loadFailures").get<uint64_t>()) +
+	       ", malformed values " + std::to_string(counters.at("malformed").get<uint64_t>()) +
+	       "\n";
+	return out;
+}
+
+} // namespace iplb

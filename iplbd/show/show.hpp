@@ -76,5 +76,10 @@ std::string lb_text(const nlohmann::ordered_json &lb);
 Result<nlohmann::ordered_json, Error> lb_buckets_json(const Daemon &daemon,
 						      const lbcontrol::VipId &vip);
 std::string lb_buckets_text(const nlohmann::ordered_json &buckets);
+// `show iplb lb mux [json]`: this mux's agent (etcd connected or since when
+// not, each VIP's committed, active and staged generations, announced or
+// why not) and its program's interfaces.
+nlohmann::ordered_json lb_mux_json(const Daemon &daemon);
+std::string lb_mux_text(const nlohmann::ordered_json &mux);
 
 } // namespace iplb

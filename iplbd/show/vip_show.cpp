@@ -19,6 +19,8 @@ std::string vips_text(const Daemon &daemon, const GlueFacts &glue)
 			      to_string(vip.prefix).c_str(), vip.drain ? "yes" : "no",
 			      vip.advertised ? "yes" : "no",
 			      vip.reason.empty() ? "-" : vip.reason.c_str());
+		if (vip.etcd)
+			out.insert(out.size() - 1, " (etcd's pools)");
 		out += line;
 	}
 	return out;
@@ -31,7 +33,8 @@ json vips_json(const Daemon &daemon, const GlueFacts &glue)
 		vips.push_back({{"prefix", to_string(vip.prefix)},
 				{"drain", vip.drain},
 				{"advertised", vip.advertised},
-				{"reason", vip.reason}});
+				{"reason", vip.reason},
+				{"etcd", vip.etcd}});
 	return {{"vips", vips}};
 }
 

@@ -319,7 +319,7 @@ TEST(CoreCapi, TheCoreDecidesWhichVipsGoToZebra)
 	ASSERT_NE(json, nullptr) << err;
 	EXPECT_EQ(nlohmann::json::parse(json.get()),
 		  nlohmann::json::parse(R"({"vips": [{"prefix": "10.99.0.1/32", "drain": true,
-		                        "advertised": false, "reason": "drained"}]})"));
+		                        "advertised": false, "reason": "drained", "etcd": false}]})"));
 	Text text(iplb_show_vips(core.get(), &facts, false, err, sizeof(err)), &std::free);
 	ASSERT_NE(text, nullptr) << err;
 	EXPECT_NE(std::string(text.get()).find("10.99.0.1/32"), std::string::npos) << text.get();
@@ -384,7 +384,7 @@ TEST(CoreCapi, LbSettingsAreCheckedWholeAndTheControllerShows)
 	const auto settings_of = [](const char *name, bool controller,
 				    std::initializer_list<const char *> endpoints) {
 		Settings settings(iplb_settings_new(), &iplb_settings_free);
-		iplb_settings_lb(settings.get(), name, nullptr, controller);
+		iplb_settings_lb(settings.get(), name, nullptr, controller, nullptr);
 		for (const auto *endpoint : endpoints)
 			iplb_settings_lb_endpoint(settings.get(), endpoint);
 		return settings;

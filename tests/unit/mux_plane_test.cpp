@@ -160,5 +160,45 @@ TEST(MuxPlane, RemovingWithdrawsWhatWasAdvertisedOnly)
 	EXPECT_FALSE(mux.advertised(vip("10.99.0.1/32")));
 }
 
+// etcd's VIPs (the mux's agent serves them) are announced as configured
+// ones are, and a configured VIP outlives its leaving etcd's set (and the
+// other way round).
+TEST(MuxPlane, EtcdVipsJoinAndLeaveBesideConfiguredOnes)
+{
+	FakeZebra zebra;
+	MuxPlane mux;
+	mux.set_announcer(zebra.announcer());
+	mux.set_role(Role::mux);
+	ASSERT_TRUE(mux.set_vip(vip("10.99.0.1/32"), false));
+	mux.set_etcd_vips({vip("10.99.0.1/32"), vip("192.0.2.10/32"), vip("2001:db8::10/128")});
+	EXPECT_TRUE(mux.advertised(vip("192.0.2.10/32")));
+	EXPECT_TRUE(mux.advertised(vip("2001:db8::10/128")));
+	auto views = mux.vips(true);
+	ASSERT_EQ(views.size(), 3u);
+	EXPECT_TRUE(views[0].etcd) << to_string(views[0].prefix);
+
+	mux.set_datapath_healthy(false);
+	EXPECT_FALSE(mux.advertised(vip("192.0.2.10/32")));
+	EXPECT_EQ(mux.blocker(vip("192.0.2.10/32")), "datapath not healthy");
+	mux.set_datapath_healthy(true);
+
+	// Leaves etcd's set: withdrawn and forgotten; the configured one stays.
+	mux.set_etcd_vips({vip("192.0.2.10/32")});
+	EXPECT_FALSE(mux.advertised(vip("2001:db8::10/128")));
+	EXPECT_TRUE(mux.advertised(vip("10.99.0.1/32")));
+	EXPECT_EQ(mux.vips(true).size(), 2u);
+	// Removed from the configuration while etcd's: it stays announced.
+	mux.set_etcd_vips({vip("192.0.2.10/32"), vip("10.99.0.1/32")});
+	mux.remove_vip(vip("10.99.0.1/32"));
+	EXPECT_TRUE(mux.advertised(vip("10.99.0.1/32")));
+	mux.set_etcd_vips({});
+	EXPECT_TRUE(mux.vips(true).empty());
+	EXPECT_EQ(zebra.sent.back(), std::make_pair(std::string("192.0.2.10/32"), false))
+		<< "every etcd VIP withdrawn";
+	// An address that cannot be a VIP is never announced.
+	mux.set_etcd_vips({vip("127.0.0.1/32")});
+	EXPECT_TRUE(mux.vips(true).empty());
+}
+
 } // namespace
 } // namespace iplb

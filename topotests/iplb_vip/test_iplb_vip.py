@@ -119,7 +119,7 @@ def expect_vips(name, expected, count=20):
 
 
 def advertised(prefix=VIP):
-    return {"prefix": prefix, "drain": False, "advertised": True, "reason": ""}
+    return {"prefix": prefix, "drain": False, "advertised": True, "reason": "", "etcd": False}
 
 
 def iplb_route_in_zebra(name, prefix=VIP):
@@ -162,7 +162,8 @@ def test_drain_withdraws_one_path():
     assert "%" not in output, output
     expect_up_nexthops([LB_ADDRESS["lb2"]], "lb1 drained")
     expect_vips(
-        "lb1", [{"prefix": VIP, "drain": True, "advertised": False, "reason": "drained"}]
+        "lb1",
+        [{"prefix": VIP, "drain": True, "advertised": False, "reason": "drained", "etcd": False}],
     )
     expect_vips("lb2", [advertised()])
     assert iplb_route_in_zebra("lb1") == []
@@ -275,7 +276,8 @@ def test_zebra_restart_gets_the_vip_again():
     kill_router_daemons(tgen, "lb1", ["zebra"])
     expect_vips(
         "lb1",
-        [{"prefix": VIP, "drain": False, "advertised": False, "reason": "zebra not connected"}],
+        [{"prefix": VIP, "drain": False, "advertised": False, "reason": "zebra not connected",
+          "etcd": False}],
     )
     # (bgpd keeps what it redistributed while zebra is away.)
     start_router_daemons(tgen, "lb1", ["zebra"])
@@ -311,7 +313,8 @@ def test_write_memory_and_iplbd_restart():
         "lb1",
         [
             advertised(),
-            {"prefix": "10.99.0.2/32", "drain": True, "advertised": False, "reason": "drained"},
+            {"prefix": "10.99.0.2/32", "drain": True, "advertised": False, "reason": "drained",
+             "etcd": False},
         ],
         count=40,
     )
@@ -343,7 +346,7 @@ def test_an_unhealthy_datapath_withdraws_the_vip():
     expect_vips(
         "lb1",
         [{"prefix": VIP, "drain": False, "advertised": False,
-          "reason": "datapath not healthy"}],
+          "reason": "datapath not healthy", "etcd": False}],
     )
     expect_up_nexthops([LB_ADDRESS["lb2"]], "lb1's datapath lost its interface")
 
