@@ -142,6 +142,7 @@ private:
 	std::map<VipId, uint32_t> failed_generation_; // retried when it changes,
 	std::map<VipId, std::chrono::steady_clock::time_point> failed_at_; // or later
 	std::map<VipId, MuxVipView> vip_views_;
+	std::map<VipId, std::pair<Ack, cluster::LeaseId>> acked_; // the last ack written
 	MuxAgentView counters_;
 
 	mutable std::mutex mutex_;
