@@ -548,7 +548,7 @@ DEFPY_YANG(iplb_lb_name, iplb_lb_name_cmd, "[no$no] lb name ![WORD$name]",
 DEFPY_YANG(iplb_lb_interface, iplb_lb_interface_cmd,
 	   "[no$no] lb interface IFNAME$ifname",
 	   NO_STR IPLB_LB_HELP
-	   "Attach the role's program here (role mux: XDP)\n"
+	   "Attach the role's program here (mux: XDP, backend: TCX ingress)\n"
 	   "Interface name\n")
 {
 	nb_cli_enqueue_change(vty, "./lb/interface",
@@ -1054,6 +1054,18 @@ DEFPY(show_iplb_lb_mux, show_iplb_lb_mux_cmd, "show iplb lb mux [json]$json",
 		!!json);
 }
 
+DEFPY(show_iplb_lb_backend, show_iplb_lb_backend_cmd,
+      "show iplb lb backend [json]$json",
+      SHOW_STR IPLB_STR "The load balancer\n"
+      "This node's backend: its program, etcd, the VIPs it takes\n" JSON_STR)
+{
+	char err[256] = "";
+
+	return show_core_output(
+		vty, iplb_show_lb_backend(iplb_g.core, !!json, err, sizeof(err)), err,
+		!!json);
+}
+
 DEFPY(show_iplb_lb, show_iplb_lb_cmd,
       "show iplb lb [vip <A.B.C.D|X:X::X:X>$address [port (0-65535)$port] [proto <tcp|udp>$proto]] [json]$json",
       SHOW_STR IPLB_STR
@@ -1364,6 +1376,7 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &iplb_lb_vip_drain_timeout_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_mux_cmd);
+	install_element(VIEW_NODE, &show_iplb_lb_backend_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_buckets_cmd);
 
 	install_element(VIEW_NODE, &show_iplb_status_cmd);

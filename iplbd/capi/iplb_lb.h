@@ -64,6 +64,9 @@ char *iplb_show_lb_buckets(const struct iplb_core *core, const struct iplb_lb_vi
 
 /* `show iplb lb mux [json]`: this node's mux agent and program. */
 char *iplb_show_lb_mux(const struct iplb_core *core, bool json, char *errbuf, size_t errlen);
+/* `show iplb lb backend [json]`: this node's backend agent and program. */
+char *iplb_show_lb_backend(const struct iplb_core *core, bool json, char *errbuf,
+			   size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -179,4 +179,13 @@ char *iplb_show_lb_mux(const struct iplb_core *core, bool json, char *errbuf, si
 	});
 }
 
+char *iplb_show_lb_backend(const struct iplb_core *core, bool json, char *errbuf, size_t errlen)
+{
+	return guarded(failure_of(core, __func__, errbuf, errlen), none, [&] {
+		const auto backend = iplb::lb_backend_json(core->daemon);
+		return handed_over(json ? backend.dump() : iplb::lb_backend_text(backend), errbuf,
+				   errlen);
+	});
+}
+
 } // extern "C"

@@ -2,7 +2,9 @@
 #include "roles/lb_plane.hpp"
 
 #include "cluster/etcd_client.hpp"
+#include "datapath/tcx_link.hpp"
 #include "lbcontrol/checker_monitor.hpp"
+#include "netlink/interface_addresses.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -75,16 +77,20 @@ void LbPlane::stop()
 	controller_.reset();
 	if (mux_)
 		mux_->agent.reset();
+	if (backend_)
+		backend_->agent.reset();
 	inbox_.drain();
-	mux_.reset(); // the program's links stay pinned: the mux goes on forwarding
+	// The programs' links stay pinned: the node goes on forwarding.
+	mux_.reset();
+	backend_.reset();
 	update_watch();
 }
 
 void LbPlane::update_watch()
 {
-	const bool threads = controller_ || (mux_ && mux_->agent);
+	const bool threads = controller_ || (mux_ && mux_->agent) || (backend_ && backend_->agent);
 	io_.watch(inbox_.fd(), threads ? Interest::read : Interest::none);
-	if (mux_)
+	if (mux_ || backend_)
 		io_.arm_timer(std::chrono::seconds(1));
 	else
 		io_.cancel_timer();
@@ -125,10 +131,101 @@ void LbPlane::stop_mux()
 	update_watch();
 }
 
+void LbPlane::stop_backend()
+{
+	if (!backend_)
+		return;
+	backend_->agent.reset();
+	inbox_.drain();
+	{
+		RaisedPrivileges raised(privileges_);
+		if (auto pins =
+			    existing_pin_dir(backend_->config.pin_root, backend_->config.instance))
+			for (const auto &ifname : backend_->config.interfaces)
+				std::remove(tcx_pin_path(pins->path, "backend",
+							 TcxDirection::ingress, ifname)
+						    .c_str());
+	}
+	backend_.reset();
+	set_problems({});
+	update_watch();
+}
+
+void LbPlane::attach_backend()
+{
+	std::vector<std::string> problems;
+	auto &backend = *backend_;
+	std::vector<IpAddress> addresses;
+	{
+		RaisedPrivileges raised(privileges_);
+		if (!backend.program) {
+			auto pins =
+				prepare_pin_dir(backend.config.pin_root, backend.config.instance);
+			auto program =
+				pins ? BackendProgram::open(*pins)
+				     : Result<BackendProgram, Error>(unexpected(pins.error()));
+			if (!program) {
+				set_problems({"cannot open the backend program: " +
+					      program.error().message});
+				return;
+			}
+			backend.program = std::make_unique<BackendProgram>(std::move(*program));
+			// The daisy timeout as configured before, and the program's clock.
+			auto config = backend.program->maps().config();
+			if (auto set = backend.program->maps().set_config(config ? *config
+										 : BackendConfig{});
+			    !set)
+				problems.push_back("backend settings: " + set.error().message);
+		}
+		for (const auto &ifname : backend.config.interfaces) {
+			if (auto attached = backend.program->attach(ifname); !attached)
+				problems.push_back("lb interface " + ifname + ": " +
+						   attached.error().message);
+			if (auto own = interface_addresses(ifname))
+				addresses.insert(addresses.end(), own->begin(), own->end());
+		}
+	}
+	if (!backend.agent) {
+		if (addresses.empty()) {
+			problems.push_back("no address on the lb interfaces: a backend is known "
+					   "by its DIPs");
+			set_problems(std::move(problems));
+			return;
+		}
+		backend.dataplane = std::make_unique<BackendMapsDataplane>(backend.program->maps(),
+									   privileges_);
+		lbcontrol::BackendAgentOptions options;
+		options.name = member_name_;
+		options.prefix = backend.config.prefix;
+		options.addresses = addresses;
+		backend.agent = std::make_unique<lbcontrol::BackendAgent>(
+			backend.config.endpoints, options, *backend.dataplane, [] {},
+			threaded_log());
+		if (log_)
+			log_(LogLevel::info,
+			     "lb backend " + member_name_ + " started on " +
+				     std::to_string(backend.config.interfaces.size()) +
+				     " interface(s)");
+	}
+	set_problems(std::move(problems));
+}
+
 void LbPlane::apply_role()
 {
-	const bool wanted =
-		role_ == Role::mux && !config_.endpoints.empty() && !config_.interfaces.empty();
+	const bool configured = !config_.endpoints.empty() && !config_.interfaces.empty();
+	if (role_ == Role::backend && configured) {
+		stop_mux();
+		if (backend_ && backend_->config == config_)
+			return;
+		stop_backend();
+		backend_.emplace();
+		backend_->config = config_;
+		attach_backend();
+		update_watch();
+		return;
+	}
+	stop_backend();
+	const bool wanted = role_ == Role::mux && configured;
 	if (!wanted) {
 		stop_mux();
 		return;
@@ -165,6 +262,11 @@ void LbPlane::attach_mux()
 				problems.push_back("lb interface " + ifname + ": " +
 						   attached.error().message);
 		}
+		// The tunnels' source, unless set: the first interface's addresses.
+		if (auto source = set_default_mux_source(mux.program->maps(),
+							 mux.config.interfaces.front());
+		    !source)
+			problems.push_back("the tunnels' source: " + source.error().message);
 	}
 	if (!mux.agent) {
 		mux.dataplane = std::make_unique<MuxMapsDataplane>(mux.program->maps());
@@ -210,11 +312,22 @@ void LbPlane::publish_vips()
 
 void LbPlane::on_timer()
 {
-	if (!mux_)
+	if (backend_)
+		attach_backend();
+	if (!mux_ && !backend_)
 		return;
-	attach_mux();
-	publish_vips();
+	if (mux_) {
+		attach_mux();
+		publish_vips();
+	}
 	io_.arm_timer(std::chrono::seconds(1));
+}
+
+std::optional<lbcontrol::BackendAgentView> LbPlane::backend_view() const
+{
+	if (!backend_ || !backend_->agent)
+		return std::nullopt;
+	return backend_->agent->view();
 }
 
 std::optional<lbcontrol::MuxAgentView> LbPlane::mux_view() const

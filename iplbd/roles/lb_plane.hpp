@@ -7,7 +7,11 @@
 //   role mux      the mux program (XDP) on the `lb interface`s, and the mux's
 //                 agent, which loads etcd's maps into it; the addresses of
 //                 the VIPs it serves with the committed map go to the mux
-//                 plane to be announced.
+//                 plane to be announced;
+//   role backend  the backend program (TCX ingress) on the `lb interface`s,
+//                 and the backend's agent: registered under the interfaces'
+//                 addresses (its DIPs), it takes every VIP that names it (in
+//                 a pool, or as a bucket's previous owner) and binds it on lo.
 //
 // The controller and the agent work on threads of their own; what they
 // report reaches the loop's thread through the inbox.
@@ -16,10 +20,12 @@
 #include "cluster/etcd_codec.hpp"
 #include "datapath/lb_programs.hpp"
 #include "datapath/pin_dir.hpp"
+#include "lbcontrol/backend_agent.hpp"
 #include "lbcontrol/controller.hpp"
 #include "lbcontrol/mux_agent.hpp"
 #include "lbcontrol/pool_edit.hpp"
 #include "roles/host_plane.hpp"
+#include "roles/lb_backend_dataplane.hpp"
 #include "roles/lb_mux_dataplane.hpp"
 #include "roles/role.hpp"
 #include "util/inbox.hpp"
@@ -103,6 +109,8 @@ public:
 	const std::vector<std::string> &problems() const { return problems_; }
 	// The mux's agent, while role mux runs one.
 	std::optional<lbcontrol::MuxAgentView> mux_view() const;
+	// The backend's agent, while role backend runs one.
+	std::optional<lbcontrol::BackendAgentView> backend_view() const;
 	// The plane's timer (every second while a role program runs): attaches
 	// what is missing, publishes the VIPs again.
 	void on_timer();
@@ -125,6 +133,8 @@ private:
 	// Starts, restarts or stops the role's program and agent.
 	void apply_role();
 	void stop_mux();
+	void stop_backend();
+	void attach_backend();
 	// Opens the program if it is not, attaches it to every interface;
 	// records what fails.
 	void attach_mux();
@@ -152,6 +162,15 @@ private:
 		std::unique_ptr<lbcontrol::MuxAgent> agent;
 	};
 	std::optional<Mux> mux_;
+
+	// Role backend, likewise.
+	struct Backend {
+		LbPlaneConfig config;
+		std::unique_ptr<BackendProgram> program;
+		std::unique_ptr<BackendMapsDataplane> dataplane;
+		std::unique_ptr<lbcontrol::BackendAgent> agent;
+	};
+	std::optional<Backend> backend_;
 };
 
 // The host name, cut to what check_member_name() accepts.

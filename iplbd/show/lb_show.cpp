@@ -559,3 +559,75 @@ std::string lb_mux_text(const json &mux)
 }
 
 } // namespace iplb
+
+// --- `show iplb lb backend [json]` -----------------------------------------
+
+namespace iplb {
+
+json lb_backend_json(const Daemon &daemon)
+{
+	const auto &plane = daemon.lb();
+	json problems = json::array();
+	for (const auto &problem : plane.problems())
+		problems.push_back(problem);
+	json interfaces = json::array();
+	for (const auto &ifname : plane.config().interfaces)
+		interfaces.push_back(ifname);
+	const auto view = plane.backend_view();
+	if (!view)
+		return {{"running", false},
+			{"reason", daemon.role() != Role::backend ? "the role is not backend"
+				   : plane.config().interfaces.empty()
+					   ? "no 'lb interface'"
+					   : "the backend program or its addresses are missing"},
+			{"interfaces", interfaces},
+			{"problems", problems}};
+	json vips = json::array();
+	for (const auto &vip : view->vips)
+		vips.push_back({{"vip", lbcontrol::to_string(vip.vip)},
+				{"inDatapath", vip.in_datapath},
+				{"reason", vip.reason}});
+	return {{"running", true},
+		{"name", view->name},
+		{"interfaces", interfaces},
+		{"healthy", view->healthy && plane.healthy()},
+		{"error", view->error},
+		{"problems", problems},
+		{"etcd",
+		 {{"connected", view->etcd_connected},
+		  {"registered", view->registered},
+		  {"error", view->etcd_error},
+		  {"lostSince", view->etcd_lost_since}}},
+		{"vips", vips}};
+}
+
+std::string lb_backend_text(const json &backend)
+{
+	if (!backend.at("running").get<bool>())
+		return "Backend: not running: " + backend.at("reason").get<std::string>() + "\n" +
+		       (backend.at("problems").empty()
+				? ""
+				: "  " + joined(backend.at("problems")) + "\n");
+	std::string out =
+		"Backend " + backend.at("name").get<std::string>() + " on " +
+		joined(backend.at("interfaces")) + ": " +
+		(backend.at("healthy").get<bool>()
+			 ? std::string("healthy")
+			 : "NOT healthy: " + backend.at("error").get<std::string>() + " " +
+				   (backend.at("problems").empty()
+					    ? std::string()
+					    : joined(backend.at("problems")))) +
+		"\netcd: " +
+		(backend.at("etcd").at("connected").get<bool>()
+			 ? std::string("connected, registered")
+			 : "unreachable: " + backend.at("etcd").at("error").get<std::string>() +
+				   "; keeping every VIP") +
+		"\n";
+	for (const auto &vip : backend.at("vips"))
+		out += "  " + vip.at("vip").get<std::string>() +
+		       (vip.at("inDatapath").get<bool>() ? "" : " (NOT in the datapath)") + ": " +
+		       vip.at("reason").get<std::string>() + "\n";
+	return out;
+}
+
+} // namespace iplb

@@ -81,5 +81,9 @@ std::string lb_buckets_text(const nlohmann::ordered_json &buckets);
 // why not) and its program's interfaces.
 nlohmann::ordered_json lb_mux_json(const Daemon &daemon);
 std::string lb_mux_text(const nlohmann::ordered_json &mux);
+// `show iplb lb backend [json]`: this backend's agent (etcd, each VIP it
+// takes and why) and its program's interfaces.
+nlohmann::ordered_json lb_backend_json(const Daemon &daemon);
+std::string lb_backend_text(const nlohmann::ordered_json &backend);
 
 } // namespace iplb

@@ -435,3 +435,43 @@ def test_without_etcd_edits_are_refused_and_the_map_stays():
     expect_generation(generation + 1)
     print("\n[lb] etcd stopped: an edit was refused with a message; etcd back: "
           "{} leads, the next edit committed".format(leader))
+
+
+def backend_view(name):
+    return json.loads(router(name).vtysh_cmd("show iplb lb backend json"))
+
+
+def lo_has(name, address):
+    return address in router(name).cmd("ip -o addr show dev lo")
+
+
+def test_a_backend_takes_the_vips_that_name_it():
+    """c3 becomes a backend (its DIP: c3-eth0's 10.0.1.3): named in a pool, it
+    takes the VIP (the backend program's map, the address bound on lo) and
+    registers healthy; once no pool and no map names it, the VIP goes."""
+    out = configure("c3", "role backend", "datapath none instance lbt-c3", "lb interface c3-eth0")
+    assert "%" not in out.split("router iplb", 1)[1], out
+    test_func = lambda: backend_view("c3").get("etcd", {}).get("registered")
+    _, got = topotest.run_and_expect(test_func, True, count=40, wait=0.5)
+    assert got, backend_view("c3")
+    assert not lo_has("c3", "192.0.2.20")
+
+    configure("c1", WEB_CMD + " backend 10.0.1.3")
+    test_func = lambda: [v["vip"] for v in backend_view("c3")["vips"] if v["inDatapath"]]
+    _, got = topotest.run_and_expect(test_func, [WEB], count=40, wait=0.5)
+    assert got == [WEB], backend_view("c3")
+    assert lo_has("c3", "192.0.2.20/32"), router("c3").cmd("ip -o addr show dev lo")
+    installed = json.loads(iplbctl("c3", "-n", "lbt-c3", "-j", "lb", "show"))
+    assert installed, installed
+    registered = json.loads(router("c1").vtysh_cmd("show iplb lb json"))["backends"]
+    assert [(b["name"], b["healthy"], b["vips"]) for b in registered] == [("c3", True, [WEB])], registered
+
+    # The VIP deleted: nothing names c3 any more, the VIP leaves it.
+    configure("c2", "no " + WEB_CMD)
+    _, got = topotest.run_and_expect(lambda: lo_has("c3", "192.0.2.20/32"), False, count=40, wait=0.5)
+    assert got is False, router("c3").cmd("ip -o addr show dev lo")
+    assert [v for v in backend_view("c3")["vips"] if v["inDatapath"]] == [], backend_view("c3")
+    print("\n[lb] c3 (backend) took {} when a pool named it (lo and its program), "
+          "registered healthy, and let it go when the VIP was deleted".format(WEB))
+    configure("c3", "no lb interface c3-eth0", "no datapath", "no role")
+    iplbctl("c3", "-n", "lbt-c3", "purge")
