@@ -475,3 +475,81 @@ def test_a_backend_takes_the_vips_that_name_it():
           "registered healthy, and let it go when the VIP was deleted".format(WEB))
     configure("c3", "no lb interface c3-eth0", "no datapath", "no role")
     iplbctl("c3", "-n", "lbt-c3", "purge")
+
+
+CHECKED = "192.0.2.30 tcp port 8080"
+CHECKED_CMD = "lb vip 192.0.2.30 port 8080"
+http_servers = {}
+
+
+def start_http(name):
+    """A web server on the node's own address, port 8080 (the backend the
+    leader checks)."""
+    http_servers[name] = router(name).popen(
+        ["/usr/bin/python3", "-m", "http.server", "8080", "--bind", ADDRESS[name]],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_http(name):
+    proc = http_servers.pop(name)
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+def states(shown=CHECKED):
+    vip = lb_vip("c1", shown) or {}
+    return {b["address"]: (b["state"], b["health"]) for b in vip.get("backends", [])}
+
+
+def expect_states(expected, why, count=60):
+    _, got = topotest.run_and_expect(lambda: states(), expected, count=count, wait=0.5)
+    assert got == expected, "{}: {}".format(why, lb_vip("c1", CHECKED))
+
+
+def test_health_checks_take_backends_down_and_back():
+    """The leader checks every backend (HTTP GET, every 200 ms, 2 to rise or
+    fall): a node without a server never gets buckets, a server killed takes
+    its backend down and its buckets move, a server back brings it up; a
+    drained backend goes down after its drain timeout."""
+    for name in ("c1", "c2"):
+        start_http(name)
+    try:
+        for line in (
+            CHECKED_CMD + " buckets 1000",
+            CHECKED_CMD + " health-check http path / interval 200 timeout 150 rise 2 fall 2",
+            CHECKED_CMD + " drain-timeout 2",
+            CHECKED_CMD + " backend 10.0.1.1",
+            CHECKED_CMD + " backend 10.0.1.2",
+            CHECKED_CMD + " backend 10.0.1.3",
+        ):
+            out = configure("c1", line)
+            assert "%" not in out.split("router iplb", 1)[1], out
+        expect_states({"10.0.1.1": ("active", "up"), "10.0.1.2": ("active", "up"),
+                       "10.0.1.3": ("down", "down")}, "c3 runs no server")
+        buckets = {b["address"]: b["buckets"] for b in lb_vip("c1", CHECKED)["backends"]}
+        assert buckets == {"10.0.1.1": 500, "10.0.1.2": 500, "10.0.1.3": 0}, buckets
+
+        stop_http("c2")
+        expect_states({"10.0.1.1": ("active", "up"), "10.0.1.2": ("down", "down"),
+                       "10.0.1.3": ("down", "down")}, "c2's server killed")
+        buckets = {b["address"]: b["buckets"] for b in lb_vip("c1", CHECKED)["backends"]}
+        assert buckets == {"10.0.1.1": 1000, "10.0.1.2": 0, "10.0.1.3": 0}, buckets
+
+        start_http("c2")
+        expect_states({"10.0.1.1": ("active", "up"), "10.0.1.2": ("active", "up"),
+                       "10.0.1.3": ("down", "down")}, "c2's server back")
+
+        configure("c1", CHECKED_CMD + " backend 10.0.1.1 drain")
+        expect_states({"10.0.1.1": ("draining", "up"), "10.0.1.2": ("active", "up"),
+                       "10.0.1.3": ("down", "down")}, "c1 drained")
+        expect_states({"10.0.1.1": ("down", "up"), "10.0.1.2": ("active", "up"),
+                       "10.0.1.3": ("down", "down")}, "c1's 2 s drain timeout", count=20)
+        print("\n[lb] health checks: c3 (no server) never got buckets, c2 went down when its "
+              "server was killed (its 500 buckets to c1) and came back; c1 drained, then "
+              "down after its drain timeout")
+    finally:
+        for name in list(http_servers):
+            stop_http(name)
+        configure("c1", "no " + CHECKED_CMD)
