@@ -130,6 +130,7 @@ void Controller::step()
 	} else {
 		wake_at_.reset();
 		pending_.clear();
+		held_.clear();
 		if (health_)
 			health_->set_checks({});
 	}
@@ -179,6 +180,7 @@ void Controller::resign(const std::string &why)
 	(void)client_.revoke(lease_);
 	lease_ = 0;
 	pending_.clear();
+	held_.clear();
 	wake_at_.reset();
 	log(LogLevel::info, "no longer leads (" + why + ")");
 }
@@ -234,6 +236,8 @@ void Controller::reconcile()
 	wake_at_.reset();
 	for (auto it = pending_.begin(); it != pending_.end();)
 		it = vips.contains(it->first) ? std::next(it) : pending_.erase(it);
+	for (auto it = held_.begin(); it != held_.end();)
+		it = vips.contains(it->first) ? std::next(it) : held_.erase(it);
 	for (const auto &vip : vips) {
 		if (lease_ == 0)
 			return;
@@ -349,6 +353,25 @@ void Controller::reconcile_vip(const VipId &vip)
 		log(LogLevel::warning, next.error().message);
 		return;
 	}
+	const bool was_held = held_.erase(vip) > 0;
+	if (*next && committed && !urgent(*config, status, *committed)) {
+		if (const auto until =
+			    second_move_until(*committed, **next, config->drain_timeout, t)) {
+			// Held: it would break connections a one-hop chain still carries.
+			// Planned again then (or at the next event), from what holds then.
+			held_[vip] = *until;
+			const auto at = steady::now() + std::chrono::seconds(*until - t);
+			wake_at_ = wake_at_ ? std::min(*wake_at_, at) : at;
+			if (!was_held) {
+				counters_.holds++;
+				log(LogLevel::info,
+				    to_string(vip) + ": change held " + std::to_string(*until - t) +
+					    " s: it would move a bucket a second time within the "
+					    "drain timeout");
+			}
+			next = std::optional<MapVersion>{};
+		}
+	}
 	Txn txn;
 	if (*next) {
 		txn.compares.push_back(Compare::mod_revision_is(keys_.map(vip),
@@ -403,6 +426,8 @@ void Controller::publish()
 			if (const auto *kv = mirror_->find(keys_.status(vip)))
 				if (const auto &status = cache_.status(*kv))
 					out.status = *status;
+			if (const auto it = held_.find(vip); it != held_.end() && lease_ != 0)
+				out.held_until = it->second;
 			if (const auto *kv = mirror_->find(keys_.prepared(vip))) {
 				if (const auto &prepared = cache_.map(*kv)) {
 					out.prepared = prepared->generation();

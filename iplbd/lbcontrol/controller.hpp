@@ -76,6 +76,9 @@ struct ControllerVipView {
 	std::vector<lb::Backend> pool;	  // what the committed map serves
 	VipStatus status;
 	std::string error; // why the VIP is not being planned (a bad value)
+	// A change waiting so as not to move a bucket twice within the drain
+	// timeout (unix seconds; 0: none held).
+	uint32_t held_until = 0;
 };
 
 struct ControllerView {
@@ -91,6 +94,7 @@ struct ControllerView {
 	uint64_t commits_incomplete = 0; // committed at ack_timeout without every answer
 	uint64_t malformed = 0;		 // values refused by the decoders
 	uint64_t terms = 0;		 // times this node became leader
+	uint64_t holds = 0;		 // changes held back (a bucket's second move)
 };
 
 class Controller {
@@ -145,6 +149,7 @@ private:
 	std::chrono::steady_clock::time_point last_keepalive_ok_;
 	std::chrono::steady_clock::time_point next_retry_;
 	std::map<VipId, Pending> pending_;
+	std::map<VipId, uint32_t> held_; // changes held back, until when
 	std::optional<std::chrono::steady_clock::time_point> wake_at_;
 	ControllerView counters_;
 

@@ -4,6 +4,7 @@
 #include "lb/assign.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace iplb::lbcontrol {
 namespace {
@@ -98,7 +99,8 @@ Result<std::optional<MapVersion>, Error> next_version(const VipConfig &config,
 		return std::optional<MapVersion>{};
 	const lb::BucketMap empty;
 	const auto &current = committed ? committed->map : empty;
-	auto map = lb::assign(pool, current, config.bucket_count, now);
+	// Buckets moved within the drain timeout are the last to move again.
+	auto map = lb::assign(pool, current, config.bucket_count, now, config.drain_timeout);
 	if (!map)
 		return unexpected(
 			Error{"VIP " + to_string(config.vip) + ": " + map.error().message});
@@ -108,6 +110,49 @@ Result<std::optional<MapVersion>, Error> next_version(const VipConfig &config,
 	if (next.map.generation == 0) // wrapped: 0 means "no map"
 		next.map.generation = 1;
 	return std::optional<MapVersion>{std::move(next)};
+}
+
+std::optional<uint32_t> second_move_until(const MapVersion &committed, const MapVersion &next,
+					  uint32_t window, uint32_t now)
+{
+	std::optional<uint32_t> until;
+	const auto &before = committed.map.buckets;
+	const auto &after = next.map.buckets;
+	// A previous owner whose connections can still be chained: in the
+	// pool and not down (a dead one's connections are gone anyway).
+	std::set<lb::Dip> alive;
+	for (const auto &backend : committed.pool)
+		if (backend.state != lb::BackendState::down)
+			alive.insert(backend.dip);
+	for (size_t i = 0; i < before.size() && i < after.size(); ++i) {
+		const auto &bucket = before[i];
+		if (after[i].owner == bucket.owner || !bucket.previous || bucket.changed_at == 0 ||
+		    !alive.contains(*bucket.previous))
+			continue;
+		// Back to its previous owner: that one holds its connections itself.
+		if (after[i].owner == bucket.previous)
+			continue;
+		const uint64_t safe = uint64_t{bucket.changed_at} + window;
+		if (safe <= now)
+			continue;
+		const auto at = static_cast<uint32_t>(std::min<uint64_t>(safe, UINT32_MAX));
+		until = until ? std::max(*until, at) : at;
+	}
+	return until;
+}
+
+bool urgent(const VipConfig &config, const VipStatus &status, const MapVersion &committed)
+{
+	if (config.health_check.kind == HealthCheckConfig::Kind::none)
+		return false;
+	for (const auto &backend : committed.pool) {
+		if (backend.state != lb::BackendState::active)
+			continue;
+		const auto it = status.backends.find(backend.dip);
+		if (it != status.backends.end() && it->second.health == Health::down)
+			return true;
+	}
+	return false;
 }
 
 } // namespace iplb::lbcontrol

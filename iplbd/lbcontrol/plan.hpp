@@ -47,4 +47,19 @@ Result<std::optional<MapVersion>, Error> next_version(const VipConfig &config,
 						      const std::optional<MapVersion> &committed,
 						      uint32_t now);
 
+// A change that moves a bucket a second time within the window (the VIP's
+// drain timeout, which the backends' daisy timeout must not undercut)
+// breaks the connections of the bucket's owner from two moves ago: the
+// chain is one hop. Not counted: a bucket going back to its previous owner,
+// and one whose previous owner is down or gone (nothing left to chain to).
+// The time from which `next` moves no bucket that way, or nullopt when it is
+// safe now.
+std::optional<uint32_t> second_move_until(const MapVersion &committed, const MapVersion &next,
+					  uint32_t window, uint32_t now);
+
+// Whether the change cannot wait: a backend that serves in `committed` is
+// down by its health check now (its connections are gone anyway, and new
+// ones must not go to it).
+bool urgent(const VipConfig &config, const VipStatus &status, const MapVersion &committed);
+
 } // namespace iplb::lbcontrol

@@ -63,6 +63,7 @@ json lb_controller_json(const Daemon &daemon)
 				{"failed", names(vip.failed)},
 				{"waiting", names(vip.waiting)},
 				{"backends", backends},
+				{"heldUntil", vip.held_until},
 				{"error", vip.error}});
 	}
 	return {{"controller", true},
@@ -81,7 +82,8 @@ json lb_controller_json(const Daemon &daemon)
 		  {"prepares", view->prepares},
 		  {"commits", view->commits},
 		  {"commitsIncomplete", view->commits_incomplete},
-		  {"malformed", view->malformed}}}};
+		  {"malformed", view->malformed},
+		  {"holds", view->holds}}}};
 }
 
 std::string lb_controller_text(const json &controller)
@@ -114,6 +116,10 @@ std::string lb_controller_text(const json &controller)
 			       " prepared (loaded: " + joined(vip.at("acked")) +
 			       "; failed: " + joined(vip.at("failed")) +
 			       "; waiting for: " + joined(vip.at("waiting")) + ")";
+		if (const auto held = vip.at("heldUntil").get<uint32_t>(); held != 0)
+			out += ", next change held until " + std::to_string(held) +
+			       " (unix time): it would move a bucket twice within the drain "
+			       "timeout";
 		if (const auto error = vip.at("error").get<std::string>(); !error.empty())
 			out += "\n  error: " + error;
 		out += "\n";

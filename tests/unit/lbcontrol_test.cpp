@@ -466,5 +466,58 @@ TEST(LbPoolEdit, EditsAndRefusals)
 	EXPECT_FALSE(*removed);
 }
 
+// A bucket moved twice within the window breaks its first owner's
+// connections (the chain is one hop): such a change waits, unless it only
+// brings buckets back to their previous owner, their previous owner is
+// gone, or a serving backend is down (urgent).
+TEST(LbPlan, SecondMoveWithinTheWindowIsHeld)
+{
+	auto config = config_of({"10.0.1.1", "10.0.1.2", "10.0.1.3"});
+	config.drain_timeout = 60;
+	const auto first = *next_version(config, effective_pool(config, {}, std::nullopt, 100),
+					 std::nullopt, 100)
+				    .value();
+	// Drain .1 at 1000: its buckets move to .2 and .3 (previous .1).
+	config.backends[0].drain = true;
+	VipStatus drained;
+	drained.backends[dip("10.0.1.1")] = {Health::unknown, 1000};
+	const auto second =
+		*next_version(config, effective_pool(config, drained, first, 1000), first, 1000)
+			 .value();
+	EXPECT_EQ(second_move_until(first, second, 60, 1000), std::nullopt)
+		<< "buckets that never moved move freely";
+	// Remove .3 at 1010: some of its buckets came from .1 at 1000, and .1
+	// (draining) still has connections on them.
+	auto removed = config;
+	removed.backends.pop_back();
+	const auto third =
+		*next_version(removed, effective_pool(removed, drained, second, 1010), second, 1010)
+			 .value();
+	EXPECT_EQ(second_move_until(second, third, 60, 1010), 1060u);
+	EXPECT_EQ(second_move_until(second, third, 60, 1060), std::nullopt) << "window over";
+	// .1 down (its drain ran out): nothing left to chain to, safe now.
+	auto second_down = second;
+	for (auto &backend : second_down.pool)
+		if (backend.dip == dip("10.0.1.1"))
+			backend.state = lb::BackendState::down;
+	EXPECT_EQ(second_move_until(second_down, third, 60, 1010), std::nullopt);
+	// Back to the previous owner: undrain .1 at 1010.
+	config.backends[0].drain = false;
+	const auto back =
+		*next_version(config, effective_pool(config, {}, second, 1010), second, 1010)
+			 .value();
+	EXPECT_EQ(second_move_until(second, back, 60, 1010), std::nullopt)
+		<< "buckets going back to .1 break nothing";
+
+	// Urgent: a serving backend down by its check.
+	config.health_check.kind = HealthCheckConfig::Kind::tcp;
+	VipStatus dead;
+	dead.backends[dip("10.0.1.2")] = {Health::down, 0};
+	EXPECT_TRUE(urgent(config, dead, second));
+	EXPECT_FALSE(urgent(config, drained, second));
+	config.health_check.kind = HealthCheckConfig::Kind::none;
+	EXPECT_FALSE(urgent(config, dead, second)) << "no check, no health";
+}
+
 } // namespace
 } // namespace iplb::lbcontrol

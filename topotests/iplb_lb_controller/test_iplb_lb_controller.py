@@ -298,6 +298,10 @@ def test_pools_are_edited_from_vtysh_into_etcd():
     out = configure("c2", WEB_CMD)
     assert "%" not in out.split("router iplb", 1)[1], out
     expect_generation(1)
+    # Short, so that a drained backend goes down within the test and a change
+    # held for a bucket's second move waits at most that long.
+    out = configure("c2", WEB_CMD + " drain-timeout 5")
+    assert "%" not in out.split("router iplb", 1)[1], out
     configure("c1", WEB_CMD + " backend 10.0.2.1")
     expect_generation(2)
     configure("c3", WEB_CMD + " backend 10.0.2.2 weight 3")
@@ -318,8 +322,13 @@ def test_pools_are_edited_from_vtysh_into_etcd():
     vip = lb_vip("c1")
     drained = [b for b in vip["backends"] if b["address"] == "10.0.2.1"][0]
     assert drained["state"] == "draining" and drained["buckets"] == 0, vip
-    print("\n[lb] VIP created, 2 backends (weights 1 and 3: 1024/3072 buckets), one drained: "
-          "generations 1-4 committed by the leader")
+    # Down once its drain timeout (5 s) has run out: a version of its own.
+    test_func = lambda: [b["state"] for b in lb_vip("c1")["backends"] if b["address"] == "10.0.2.1"]
+    _, got = topotest.run_and_expect(test_func, ["down"], count=30, wait=0.5)
+    assert got == ["down"], lb_vip("c1")
+    expect_generation(5)
+    print("\n[lb] VIP created, 2 backends (weights 1 and 3: 1024/3072 buckets), one drained, "
+          "down after its drain timeout: generations 1-5 committed by the leader")
 
 
 def test_bad_pool_edits_are_refused_and_change_nothing():
@@ -390,13 +399,19 @@ def test_muxes_load_the_committed_maps_and_announce_their_vips():
 
     before = controller(leader)["counters"]["commitsIncomplete"]
     configure("c3", WEB_CMD + " backend 10.0.2.4")
+    test_func = lambda: "10.0.2.4" in [b["address"] for b in lb_vip("c1")["backends"]
+                                       if b["state"] == "active"]
+    _, got = topotest.run_and_expect(test_func, True, count=40, wait=0.5)
+    assert got, lb_vip("c1")
+    committed_after = lb_vip("c1")["committed"]
+    assert committed_after > committed_now, lb_vip("c1")
     for name in ("c1", "c2"):
-        _, got = topotest.run_and_expect(lambda: mux_generation(name), committed_now + 1,
+        _, got = topotest.run_and_expect(lambda: mux_generation(name), committed_after,
                                          count=40, wait=0.5)
-        assert got == committed_now + 1, router(name).vtysh_cmd("show iplb lb mux")
+        assert got == committed_after, router(name).vtysh_cmd("show iplb lb mux")
     assert controller(leader)["counters"]["commitsIncomplete"] == before, controller(leader)
     print("\n[lb] c1 and c2 run the mux program, load generation {} of {}, announce both "
-          "VIPs, and both acknowledged generation {}".format(committed_now, WEB, committed_now + 1))
+          "VIPs, and both acknowledged generation {}".format(committed_now, WEB, committed_after))
 
     # Leaving: the program is detached, the VIPs withdrawn.
     for name in ("c1", "c2"):
