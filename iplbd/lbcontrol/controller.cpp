@@ -286,7 +286,8 @@ void Controller::reconcile_vip(const VipId &vip)
 	}
 	const auto t = now();
 	const auto status = next_status(
-		*config, stored, health_ ? health_->observed(vip) : std::map<lb::Dip, Health>{}, t);
+		*config, stored, health_ ? health_->observed(vip) : std::map<lb::Dip, Health>{},
+		committed, t);
 	const bool status_changed = !status_kv || status != stored;
 	if (const auto deadline = next_deadline(*config, status, t)) {
 		const auto at = steady::now() + std::chrono::seconds(*deadline - t);

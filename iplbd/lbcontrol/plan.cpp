@@ -27,8 +27,16 @@ bool serving(const std::optional<MapVersion> &committed, const lb::Dip &dip)
 } // namespace
 
 VipStatus next_status(const VipConfig &config, const VipStatus &stored,
-		      const std::map<lb::Dip, Health> &observed, uint32_t now)
+		      const std::map<lb::Dip, Health> &observed,
+		      const std::optional<MapVersion> &committed, uint32_t now)
 {
+	const auto draining_in_map = [&](const lb::Dip &dip) {
+		return committed &&
+		       std::any_of(
+			       committed->pool.begin(), committed->pool.end(), [&](const auto &b) {
+				       return b.dip == dip && b.state == lb::BackendState::draining;
+			       });
+	};
 	VipStatus out;
 	for (const auto &backend : config.backends) {
 		BackendStatus status;
@@ -41,7 +49,7 @@ VipStatus next_status(const VipConfig &config, const VipStatus &stored,
 			status.health = Health::unknown;
 		if (!backend.drain)
 			status.drain_since = 0;
-		else if (status.drain_since == 0)
+		else if (status.drain_since == 0 && draining_in_map(backend.dip))
 			status.drain_since = now;
 		out.backends[backend.dip] = status;
 	}

@@ -24,10 +24,13 @@ namespace iplb::lbcontrol {
 
 // The status the leader should store: the observed health of each
 // configured backend (a backend the checker has no opinion of yet keeps
-// its stored health), drain_since set when first seen drained and cleared
-// when undrained; removed backends forgotten.
+// its stored health), drain_since set once the committed map has the
+// backend draining (the drain timeout counts from when the muxes stopped
+// giving it new connections, not from the operator's command, which may
+// be held) and cleared when undrained; removed backends forgotten.
 VipStatus next_status(const VipConfig &config, const VipStatus &stored,
-		      const std::map<lb::Dip, Health> &observed, uint32_t now);
+		      const std::map<lb::Dip, Health> &observed,
+		      const std::optional<MapVersion> &committed, uint32_t now);
 
 // The pool the VIP's map should serve now (in DIP order).
 std::vector<lb::Backend> effective_pool(const VipConfig &config, const VipStatus &status,

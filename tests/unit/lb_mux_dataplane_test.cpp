@@ -59,7 +59,7 @@ std::vector<lbcontrol::MapVersion> versions_of(const char *vip,
 	};
 	next(1'700'000'000);
 	config.backends[0].drain = true;
-	status = lbcontrol::next_status(config, status, {}, 1'700'000'100);
+	status = lbcontrol::next_status(config, status, {}, committed, 1'700'000'100);
 	status.backends[config.backends[1].dip].health = lbcontrol::Health::down;
 	config.backends[2].weight = 7;
 	next(1'700'000'100);

@@ -284,16 +284,25 @@ TEST(LbPlan, NextStatusRecordsDrainsAndObservations)
 	VipStatus stored;
 	stored.backends[dip("10.0.1.2")] = {Health::up, 500}; // undrained since
 	stored.backends[dip("10.0.1.9")] = {Health::up, 0};   // removed from the pool
-	const auto status = next_status(
-		config, stored,
-		{{dip("10.0.1.2"), Health::unknown}, {dip("10.0.1.3"), Health::down}}, 700);
+	// The drain clock starts once the committed map has .1 draining.
+	const auto before = next_status(config, stored, {}, std::nullopt, 650);
+	EXPECT_EQ(before.backends.at(dip("10.0.1.1")).drain_since, 0u)
+		<< "the draining version is not committed yet (it may be held)";
+	MapVersion committed;
+	committed.pool = {{dip("10.0.1.1"), 1, lb::BackendState::draining}};
+	const auto status =
+		next_status(config, stored,
+			    {{dip("10.0.1.2"), Health::unknown}, {dip("10.0.1.3"), Health::down}},
+			    committed, 700);
 	ASSERT_EQ(status.backends.size(), 3u);
 	EXPECT_EQ(status.backends.at(dip("10.0.1.1")), (BackendStatus{Health::unknown, 700}));
 	EXPECT_EQ(status.backends.at(dip("10.0.1.2")), (BackendStatus{Health::up, 0}))
 		<< "an observation of unknown keeps the stored health";
 	EXPECT_EQ(status.backends.at(dip("10.0.1.3")), (BackendStatus{Health::down, 0}));
 	// A drain keeps its first time.
-	EXPECT_EQ(next_status(config, status, {}, 800).backends.at(dip("10.0.1.1")).drain_since,
+	EXPECT_EQ(next_status(config, status, {}, committed, 800)
+			  .backends.at(dip("10.0.1.1"))
+			  .drain_since,
 		  700u);
 }
 
