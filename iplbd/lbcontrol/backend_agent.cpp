@@ -80,7 +80,7 @@ void BackendAgent::run()
 			std::unique_lock lock(mutex_);
 			auto deadline = steady::now() + std::chrono::seconds(1);
 			if (lease_ != 0)
-				deadline = std::min(deadline, next_keepalive_);
+				deadline = std::min(deadline, keepalive_.next());
 			if (lease_ == 0 || !mirror_->synced())
 				deadline = std::min(deadline, next_retry_);
 			cv_.wait_until(lock, deadline, [this] { return woken_ || stopping_; });
@@ -106,27 +106,22 @@ bool BackendAgent::grant_lease()
 	lease_ = *lease;
 	since_ = now();
 	written_.reset(); // the record is written under the new lease
-	last_keepalive_ok_ = steady::now();
-	next_keepalive_ = steady::now() + std::chrono::seconds(options_.lease_ttl) / 3;
+	keepalive_.granted();
 	return true;
 }
 
 void BackendAgent::keep_alive()
 {
-	auto ttl = client_.keep_alive(lease_);
-	if (ttl) {
-		last_keepalive_ok_ = steady::now();
-		next_keepalive_ = steady::now() + std::chrono::seconds(options_.lease_ttl) / 3;
+	std::string error;
+	const auto refreshed = keepalive_.refresh(client_, lease_, error);
+	if (refreshed == LeaseTimer::Refresh::kept)
 		return;
-	}
-	counters_.etcd_error = ttl.error().message;
-	next_keepalive_ = steady::now() + options_.retry_delay;
-	if (ttl.error().message.find("lease") != std::string::npos ||
-	    steady::now() - last_keepalive_ok_ >= std::chrono::seconds(options_.lease_ttl)) {
+	counters_.etcd_error = error;
+	if (refreshed == LeaseTimer::Refresh::lost) {
 		// The registration went with the lease: register again.
 		lease_ = 0;
 		written_.reset();
-		log(LogLevel::warning, "lost its lease: " + ttl.error().message);
+		log(LogLevel::warning, "lost its lease: " + error);
 	}
 }
 
@@ -145,7 +140,7 @@ void BackendAgent::step()
 	if (failed)
 		next_retry_ = steady::now() + options_.retry_delay;
 	mirror_->apply_pending();
-	if (lease_ != 0 && steady::now() >= next_keepalive_)
+	if (lease_ != 0 && keepalive_.due())
 		keep_alive();
 
 	const auto watch_error = mirror_->watch_error();

@@ -21,6 +21,7 @@
 
 #include "cluster/etcd_client.hpp"
 #include "lbcontrol/decoded.hpp"
+#include "lbcontrol/lease_timer.hpp"
 #include "lbcontrol/schema.hpp"
 #include "util/log.hpp"
 
@@ -136,8 +137,7 @@ private:
 	// The thread's own state.
 	cluster::LeaseId lease_ = 0;
 	uint32_t since_ = 0; // when the current lease was granted
-	std::chrono::steady_clock::time_point next_keepalive_;
-	std::chrono::steady_clock::time_point last_keepalive_ok_;
+	LeaseTimer keepalive_{options_.lease_ttl, options_.retry_delay};
 	std::chrono::steady_clock::time_point next_retry_;
 	bool reconciled_ = false;	     // the datapath was compared with a synced mirror
 	std::optional<std::string> written_; // the record last put under lease_

@@ -77,7 +77,7 @@ void Controller::run()
 			// also checked once a second whatever was scheduled.
 			auto deadline = steady::now() + std::chrono::seconds(1);
 			if (lease_ != 0)
-				deadline = std::min(deadline, next_keepalive_);
+				deadline = std::min(deadline, keepalive_.next());
 			if (!mirror_->synced())
 				deadline = std::min(deadline, next_retry_);
 			if (wake_at_)
@@ -106,7 +106,7 @@ void Controller::step()
 			counters_.etcd_connected = false;
 			counters_.etcd_error = synced.error().message;
 			next_retry_ = steady::now() + options_.retry_delay;
-			if (lease_ != 0 && steady::now() >= next_keepalive_)
+			if (lease_ != 0 && keepalive_.due())
 				keep_alive();
 			return;
 		}
@@ -116,7 +116,7 @@ void Controller::step()
 	counters_.etcd_connected = !watch_error;
 	counters_.etcd_error = watch_error.value_or("");
 
-	if (lease_ != 0 && steady::now() >= next_keepalive_)
+	if (lease_ != 0 && keepalive_.due())
 		keep_alive();
 
 	const auto *leader = mirror_->find(keys_.leader());
@@ -150,8 +150,7 @@ bool Controller::campaign()
 		return false;
 	}
 	lease_ = *lease;
-	last_keepalive_ok_ = steady::now();
-	next_keepalive_ = steady::now() + std::chrono::seconds(options_.lease_ttl) / 3;
+	keepalive_.granted();
 	counters_.terms++;
 	log(LogLevel::info, "leads the load balancer's controllers");
 	return true;
@@ -159,18 +158,10 @@ bool Controller::campaign()
 
 void Controller::keep_alive()
 {
-	auto ttl = client_.keep_alive(lease_);
-	if (ttl) {
-		last_keepalive_ok_ = steady::now();
-		next_keepalive_ = steady::now() + std::chrono::seconds(options_.lease_ttl) / 3;
-		return;
-	}
-	next_keepalive_ = steady::now() + options_.retry_delay;
-	// etcd says the lease is gone, or it has been silent for a whole TTL:
-	// either way another node may lead by now.
-	if (ttl.error().message.find("lease") != std::string::npos ||
-	    steady::now() - last_keepalive_ok_ >= std::chrono::seconds(options_.lease_ttl))
-		resign("lost its lease: " + ttl.error().message);
+	std::string error;
+	// Lost: another node may lead by now.
+	if (keepalive_.refresh(client_, lease_, error) == LeaseTimer::Refresh::lost)
+		resign("lost its lease: " + error);
 }
 
 void Controller::resign(const std::string &why)

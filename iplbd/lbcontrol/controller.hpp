@@ -22,6 +22,7 @@
 
 #include "cluster/etcd_client.hpp"
 #include "lbcontrol/decoded.hpp"
+#include "lbcontrol/lease_timer.hpp"
 #include "lbcontrol/schema.hpp"
 #include "util/log.hpp"
 
@@ -145,8 +146,7 @@ private:
 
 	// The thread's own state.
 	cluster::LeaseId lease_ = 0;
-	std::chrono::steady_clock::time_point next_keepalive_;
-	std::chrono::steady_clock::time_point last_keepalive_ok_;
+	LeaseTimer keepalive_{options_.lease_ttl, options_.retry_delay};
 	std::chrono::steady_clock::time_point next_retry_;
 	std::map<VipId, Pending> pending_;
 	std::map<VipId, uint32_t> held_; // changes held back, until when

@@ -72,7 +72,7 @@ void MuxAgent::run()
 			std::unique_lock lock(mutex_);
 			auto deadline = steady::now() + std::chrono::seconds(1);
 			if (lease_ != 0)
-				deadline = std::min(deadline, next_keepalive_);
+				deadline = std::min(deadline, keepalive_.next());
 			if (lease_ == 0 || !mirror_->synced())
 				deadline = std::min(deadline, next_retry_);
 			cv_.wait_until(lock, deadline, [this] { return woken_ || stopping_; });
@@ -103,28 +103,23 @@ bool MuxAgent::register_self()
 		return false;
 	}
 	lease_ = *lease;
-	last_keepalive_ok_ = steady::now();
-	next_keepalive_ = steady::now() + std::chrono::seconds(options_.lease_ttl) / 3;
+	keepalive_.granted();
 	log(LogLevel::info, "registered");
 	return true;
 }
 
 void MuxAgent::keep_alive()
 {
-	auto ttl = client_.keep_alive(lease_);
-	if (ttl) {
-		last_keepalive_ok_ = steady::now();
-		next_keepalive_ = steady::now() + std::chrono::seconds(options_.lease_ttl) / 3;
+	std::string error;
+	const auto refreshed = keepalive_.refresh(client_, lease_, error);
+	if (refreshed == LeaseTimer::Refresh::kept)
 		return;
-	}
-	counters_.etcd_error = ttl.error().message;
-	next_keepalive_ = steady::now() + options_.retry_delay;
-	if (ttl.error().message.find("lease") != std::string::npos ||
-	    steady::now() - last_keepalive_ok_ >= std::chrono::seconds(options_.lease_ttl)) {
+	counters_.etcd_error = error;
+	if (refreshed == LeaseTimer::Refresh::lost) {
 		// Our key and acknowledgements went with the lease: register
 		// again, and acknowledge again what is prepared.
 		lease_ = 0;
-		log(LogLevel::warning, "lost its lease: " + ttl.error().message);
+		log(LogLevel::warning, "lost its lease: " + error);
 	}
 }
 
@@ -143,7 +138,7 @@ void MuxAgent::step()
 	if (failed)
 		next_retry_ = steady::now() + options_.retry_delay;
 	mirror_->apply_pending();
-	if (lease_ != 0 && steady::now() >= next_keepalive_)
+	if (lease_ != 0 && keepalive_.due())
 		keep_alive();
 
 	const auto watch_error = mirror_->watch_error();
