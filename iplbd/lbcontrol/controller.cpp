@@ -346,6 +346,10 @@ void Controller::reconcile_vip(const VipId &vip)
 		return;
 	}
 	const bool was_held = held_.erase(vip) > 0;
+	// Planned again when the check concludes (a status change).
+	if (*next && first_checks_pending(*config, status, committed) &&
+	    !(committed && urgent(*config, status, *committed)))
+		next = std::optional<MapVersion>{};
 	if (*next && committed && !urgent(*config, status, *committed)) {
 		if (const auto until =
 			    second_move_until(*committed, **next, config->drain_timeout, t)) {

@@ -163,4 +163,17 @@ bool urgent(const VipConfig &config, const VipStatus &status, const MapVersion &
 	return false;
 }
 
+bool first_checks_pending(const VipConfig &config, const VipStatus &status,
+			  const std::optional<MapVersion> &committed)
+{
+	if (config.health_check.kind == HealthCheckConfig::Kind::none)
+		return false;
+	return std::any_of(config.backends.begin(), config.backends.end(), [&](const auto &b) {
+		if (b.drain || serving(committed, b.dip))
+			return false;
+		const auto it = status.backends.find(b.dip);
+		return it == status.backends.end() || it->second.health == Health::unknown;
+	});
+}
+
 } // namespace iplb::lbcontrol

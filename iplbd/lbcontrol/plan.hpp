@@ -65,4 +65,14 @@ std::optional<uint32_t> second_move_until(const MapVersion &committed, const Map
 // ones must not go to it).
 bool urgent(const VipConfig &config, const VipStatus &status, const MapVersion &committed);
 
+// Whether a backend that does not serve yet (not active in `committed`), and
+// is not drained, still waits for its first health verdict. The next version
+// waits for it, unless urgent: backends added together, whose checks
+// conclude a moment apart, then come up in one version. One version per
+// check would have each move buckets the one before had just moved, which
+// the hold rule then keeps back for the drain timeout. A check concludes
+// within rise (or fall) intervals, so the wait is bounded.
+bool first_checks_pending(const VipConfig &config, const VipStatus &status,
+			  const std::optional<MapVersion> &committed);
+
 } // namespace iplb::lbcontrol

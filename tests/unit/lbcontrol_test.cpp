@@ -528,5 +528,29 @@ TEST(LbPlan, SecondMoveWithinTheWindowIsHeld)
 	EXPECT_FALSE(urgent(config, dead, second)) << "no check, no health";
 }
 
+TEST(LbPlan, NewBackendsWaitForEachOthersFirstCheck)
+{
+	auto config = config_of({"10.0.1.1", "10.0.1.2", "10.0.1.3"});
+	EXPECT_FALSE(first_checks_pending(config, {}, std::nullopt)) << "no check configured";
+	config.health_check.kind = HealthCheckConfig::Kind::tcp;
+	VipStatus status;
+	status.backends[dip("10.0.1.1")] = {Health::up, 0};
+	status.backends[dip("10.0.1.2")] = {Health::down, 0};
+	EXPECT_TRUE(first_checks_pending(config, status, std::nullopt)) << ".3 never checked";
+	status.backends[dip("10.0.1.3")] = {Health::unknown, 0};
+	EXPECT_TRUE(first_checks_pending(config, status, std::nullopt)) << ".3 still unknown";
+	status.backends[dip("10.0.1.3")] = {Health::up, 0};
+	EXPECT_FALSE(first_checks_pending(config, status, std::nullopt)) << "every verdict in";
+	// Unknown but serving (a new leader's checks): nothing to wait for.
+	MapVersion committed;
+	committed.pool = {{dip("10.0.1.3"), 1, lb::BackendState::active}};
+	status.backends[dip("10.0.1.3")] = {Health::unknown, 0};
+	EXPECT_FALSE(first_checks_pending(config, status, committed));
+	// Drained before it ever served: it will get no buckets anyway.
+	committed.pool.clear();
+	config.backends[2].drain = true;
+	EXPECT_FALSE(first_checks_pending(config, status, committed));
+}
+
 } // namespace
 } // namespace iplb::lbcontrol
