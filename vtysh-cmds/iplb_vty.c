@@ -779,6 +779,24 @@ void cli_show_iplb_datapath_engine(struct vty *vty,
 	vty_out(vty, "\n");
 }
 
+/*
+ * The engine's line carries the instance, but running-config leaves out a
+ * leaf at its default: with engine none (the default) the instance would
+ * be lost by 'write memory' and a restart. It gets a line of its own then.
+ */
+void cli_show_iplb_datapath_instance(struct vty *vty,
+				     const struct lyd_node *dnode,
+				     bool show_defaults)
+{
+	const struct lyd_node *datapath = lyd_parent(dnode);
+
+	if (show_defaults || !yang_dnode_is_default(datapath, "./engine"))
+		return;
+	vty_out(vty, " datapath %s instance %s\n",
+		yang_dnode_get_string(datapath, "./engine"),
+		yang_dnode_get_string(dnode, NULL));
+}
+
 void cli_show_iplb_datapath_source(struct vty *vty,
 				   const struct lyd_node *dnode,
 				   bool show_defaults)

@@ -22,6 +22,9 @@ void cli_show_iplb_leaf(struct vty *vty, const struct lyd_node *dnode,
 void cli_show_iplb_datapath_engine(struct vty *vty,
 				    const struct lyd_node *dnode,
 				    bool show_defaults);
+void cli_show_iplb_datapath_instance(struct vty *vty,
+				    const struct lyd_node *dnode,
+				    bool show_defaults);
 void cli_show_iplb_datapath_source(struct vty *vty,
 				   const struct lyd_node *dnode,
 				   bool show_defaults);

@@ -105,6 +105,7 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			.cbs = {
 				.modify = iplb_applied_at_finish_modify,
 				.destroy = iplb_applied_at_finish_destroy,
+				.cli_show = cli_show_iplb_datapath_instance,
 			},
 		},
 		{
