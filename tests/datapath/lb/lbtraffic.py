@@ -4,12 +4,13 @@
 the test's namespaces:
 
   lbtraffic.py server NAME ADDR PORT
-      An echo server on ADDR:PORT (the VIP): every line "SEQ" gets "NAME SEQ"
-      back, so a client knows which backend holds its connection. Prints
-      {"ready": true} once listening; runs until stdin closes.
+      An echo server on ADDR:PORT (the VIP; "any": every address of both
+      families): every line "SEQ" gets "NAME SEQ" back, so a client knows
+      which backend holds its connection. Prints {"ready": true} once
+      listening; runs until stdin closes.
 
   lbtraffic.py client VIP PORT SRC[,SRC...]
-      Long-lived and short connections to VIP:PORT from the given source
+      (VIP and sources IPv4 or IPv6.) Long-lived and short connections to VIP:PORT from the given source
       addresses, driven by JSON commands on stdin, one per line, each
       answered by one JSON line on stdout:
         {"cmd": "open", "count": N}   N long-lived connections; each sends a
@@ -73,7 +74,8 @@ async def serve(name, addr, port):
         finally:
             writer.close()
 
-    server = await asyncio.start_server(handle, addr, port, backlog=4096, reuse_address=True)
+    server = await asyncio.start_server(handle, None if addr == "any" else addr, port,
+                                        backlog=4096, reuse_address=True)
     emit({"ready": True})
     loop = asyncio.get_running_loop()
     # Until the test closes our stdin (or dies).
@@ -96,7 +98,7 @@ class Connection:
 
 
 async def connect(vip, port, source):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET6 if ":" in vip else socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
     sock.bind((source, 0))
     loop = asyncio.get_running_loop()
@@ -109,7 +111,7 @@ async def connect(vip, port, source):
         sock.close()
         raise
     reader, writer = await asyncio.open_connection(sock=sock)
-    return reader, writer, sock.getsockname()
+    return reader, writer, sock.getsockname()[:2]
 
 
 async def echo(conn, reader, writer, seq):
