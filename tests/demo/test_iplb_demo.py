@@ -72,9 +72,13 @@ def test_relays_accept_the_hosts_tunnel_sources_and_nothing_else(kind, ports):
         assert all(accepted(a) for a in fabric.subflow_addresses(host)), host
     for node in fabric.switches + list(fabric_mod.LB_NODES) + [fabric_mod.UPSTREAM]:
         assert not accepted(fabric.loopback(node)), node
+    # Of the links' addresses, only the uplinks of the load balancer's hosts
+    # (backends, etcd member): their health-check answers and etcd sessions.
+    lb_hosts = set(fabric.backends()) | (set(fabric.etcd_nodes()) & set(fabric.hosts))
     for link in fabric.links:
         for end in (link.a, link.b):
-            assert not accepted(ipaddress.ip_interface(link.address(end)).ip), link
+            address = ipaddress.ip_interface(link.address(end)).ip
+            assert accepted(address) == (end in lb_hosts), (link, end)
 
 
 def test_fabric_survives_the_state_file():
@@ -160,3 +164,50 @@ def test_every_daemon_vty_listens_on_the_loopback(tmp_path, monkeypatch):
         # frrcommon.sh starts zebra and staticd whatever the file says.
         for daemon in ("zebra", "ospfd", "bgpd", "staticd", "iplbd"):
             assert '%s_options="-A 127.0.0.1' % daemon in daemons, (node, daemon)
+
+
+def test_the_vip_has_backends_spread_over_the_fabric(tmp_path, monkeypatch):
+    fabric = fabric_mod.generate(IPLBCTL, "fattree", 4, 1, 4)
+    backends = fabric.backends()
+    # One per pod of the k=4 fat-tree (4 hosts a pod), none an etcd member.
+    assert [int(h[1:]) // 4 for h in backends] == [0, 1, 2, 3], backends
+    assert len(set(fabric.etcd_nodes())) == 3
+    assert not set(fabric.etcd_nodes()) & set(backends)
+    for host in backends:
+        assert ipaddress.ip_address(fabric.dip(host)) in \
+            ipaddress.ip_interface(fabric.uplink(host).address(host)).network
+    # The client hangs off the upstream router, outside OSPF; the backends'
+    # replies leave tunnelled from the VIP, which the relays must accept.
+    assert {l.peer(fabric_mod.CLIENT) for l in fabric.links_of(fabric_mod.CLIENT)} == \
+        {fabric_mod.UPSTREAM}
+    assert fabric_mod.VIP in fabric.tunnel_sources()
+    for host in backends + [fabric.etcd_nodes()[2]]:
+        assert fabric.dip(host) + "/32" in fabric.tunnel_sources(), host
+    lab = lab_mod.Lab(fabric, "/sbin", "/bin", sysconfdir=str(tmp_path))
+    monkeypatch.setattr(lab_mod, "STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(lab_mod.shutil, "chown", lambda *args: None)
+    assert not lab.runs_ospf(fabric_mod.CLIENT)
+    for node in (backends[0], "lb1", fabric_mod.UPSTREAM, fabric_mod.CLIENT):
+        lab.write_config(node)
+    conf = lambda node: (tmp_path / lab.ns(node) / "frr.conf").read_text()  # noqa: E731
+    assert " role backend\n" in conf(backends[0])
+    assert " lb interface eth-%s\n" % fabric.uplink(backends[0]).peer(backends[0]) in \
+        conf(backends[0])
+    assert " lb controller\n lb interface eth-up\n" in conf("lb1")
+    assert " redistribute bgp\n" in conf("lb1")
+    assert "  network %s\n" % fabric.client_prefix() in conf(fabric_mod.UPSTREAM)
+    assert "router" not in conf(fabric_mod.CLIENT)
+    commands = lab.pool_commands()
+    assert commands[0] == "lb vip 10.99.0.1 port 80"
+    assert [c.rsplit(" ", 1)[1] for c in commands[2:]] == [fabric.dip(h) for h in backends]
+
+
+def test_the_picture_draws_the_vips_way(tmp_path):
+    fabric = fabric_mod.generate(IPLBCTL, "fattree", 4, 1, 4)
+    backend = fabric.backends()[0]
+    vip = {"served": {h: 50 for h in fabric.backends()}, "backend": backend,
+           "requests": [["cl", "up", "lb1", "s0", backend]], "replies": [[backend, "s1", "lb2"]]}
+    text = picture.dot(fabric, {}, [], set(), ("h0", "h1"), "t", vip)
+    assert '"cl" -- "up" [color="%s"' % picture.REQUEST_COLOUR in text
+    assert '"%s" -- "s1" [color="%s"' % (backend, picture.REPLY_COLOUR) in text
+    assert "%s\\n50 req" % backend in text

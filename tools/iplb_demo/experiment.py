@@ -19,10 +19,10 @@ import random
 import subprocess
 import time
 
-from .lab import BULK_PORT, log, next_hops, run
+from .fabric import CLIENT, VIP, VIP_PORT
+from .lab import BULK_PORT, PY, WEB, log, next_hops, run
 
 BULK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bulk.py")
-PY = "/usr/bin/python3"
 
 MODES = ("shortest", "ecmp", "iplb")
 TRANSPORTS = ("tcp", "mptcp")
@@ -199,6 +199,38 @@ class Experiment:
             "subflows_joined": joined,
             "tunnelled_bytes": self.tunnelled_bytes() - tunnelled_before,
         }
+
+    # --- the VIP ---------------------------------------------------------------
+    def replies_tunnelled(self):
+        """Per backend: what its iplb datapath tunnelled toward the client's
+        network (its replies), in bytes, and per relay list in packets."""
+        prefix = self.fabric.client_prefix()
+        out = {}
+        for host in self.fabric.backends():
+            shown = self.lab.iplbctl(host, "-j", "stats", check=False)
+            entry = next((p for p in json.loads(shown) if p["prefix"] == prefix),
+                         None) if shown.strip() else None
+            out[host] = {"bytes": entry["bytes"] if entry else 0,
+                         "lists": {l["relays"]: l["packets"] for l in entry.get("lists", [])}
+                         if entry else {}}
+        return out
+
+    def vip_requests(self, count):
+        """`count` HTTP requests from the client, outside the fabric, to the
+        VIP: through up's ECMP to lb1 and lb2, tunnelled by their muxes to
+        the backends, whose replies go straight back to the client (over
+        iplb's relay lists when its datapath is on)."""
+        before = self.replies_tunnelled()
+        out = self.lab.exec_in(CLIENT, PY, WEB, "get", VIP.split("/")[0], str(VIP_PORT),
+                               str(count))
+        result = json.loads(out)
+        after = self.replies_tunnelled()
+        result["replies_tunnelled"] = {
+            host: {"bytes": after[host]["bytes"] - before[host]["bytes"],
+                   "lists_used": sum(1 for relays, packets in after[host]["lists"].items()
+                                     if packets > before[host]["lists"].get(relays, 0))}
+            for host in after}
+        return result
 
     def run(self, modes=MODES, transports=TRANSPORTS):
         results = {}

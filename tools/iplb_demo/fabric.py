@@ -7,8 +7,13 @@ Names and addresses (every node is an OSPF router; router id = loopback):
     switches   s0, s1, ...  the generator's router ids (docs/TOPOLOGY-FORMAT.md)
     hosts      h0, h1, ...  the generator's ids; MPTCP subflow addresses
                             10.50.<j>.<n>/32 on host j
-    lb1, lb2   10.60.0.1, 10.60.0.2; VIP 10.99.0.1/32 advertised over BGP
+    lb1, lb2   10.60.0.1, 10.60.0.2: muxes of VIP 10.99.0.1 port 80, advertised
+               over BGP; controllers; etcd members (with the first host that
+               is not a backend)
     up         10.60.0.3 (bgpd only, ECMP over lb1 and lb2)
+    cl         10.60.0.4, the client outside the fabric, behind up
+    backends   4 hosts spread over the fabric (Fabric.backends), their DIP
+               the address of their uplink
 Link n (in the order below) is 10.(100 + n / 64).(n % 64 * 4)/30: .1 on its
 first node, .2 on its second. Node X's interface toward Y is eth-Y.
 The switches' relays accept tunnels from the hosts' sources only
@@ -21,9 +26,12 @@ import subprocess
 from dataclasses import dataclass, field
 
 VIP = "10.99.0.1/32"
+VIP_PORT = 80
 SUBFLOW_RANGE = "10.50.0.0/16"  # every host's MPTCP subflow addresses
 LB_NODES = ("lb1", "lb2")
 UPSTREAM = "up"
+CLIENT = "cl"
+BACKEND_COUNT = 4
 
 # A 3-level fat-tree of p-port switches, and the seed's Jellyfish of the
 # same size: 5p^2/4 switches, p^3/4 hosts.
@@ -63,7 +71,7 @@ class Fabric:
 
     @property
     def nodes(self):
-        return self.switches + self.hosts + list(LB_NODES) + [UPSTREAM]
+        return self.switches + self.hosts + list(LB_NODES) + [UPSTREAM, CLIENT]
 
     def links_of(self, node):
         return [link for link in self.links if node in (link.a, link.b)]
@@ -82,7 +90,29 @@ class Fabric:
             return "10.60.0.%d" % (LB_NODES.index(node) + 1)
         if node == UPSTREAM:
             return "10.60.0.3"
+        if node == CLIENT:
+            return "10.60.0.4"
         raise ValueError("unknown node %r" % node)
+
+    def backends(self):
+        """The VIP's backends: BACKEND_COUNT hosts spread over the fabric
+        (in a fat-tree, one per pod)."""
+        n = len(self.hosts)
+        return [self.hosts[(2 * i + 1) * n // (2 * BACKEND_COUNT)] for i in range(BACKEND_COUNT)]
+
+    def dip(self, host):
+        """A backend's address as the muxes tunnel to it: its uplink's."""
+        return self.uplink(host).address(host).split("/")[0]
+
+    def etcd_nodes(self):
+        """Three etcd members: the LB nodes and the first host that is not a
+        backend (all reachable over OSPF at their loopbacks)."""
+        return list(LB_NODES) + [next(h for h in self.hosts if h not in self.backends())]
+
+    def client_prefix(self):
+        """The client's network (its link to the upstream router)."""
+        link = next(l for l in self.links if CLIENT in (l.a, l.b))
+        return str(ipaddress.ip_interface(link.address(CLIENT)).network)
 
     def subflow_addresses(self, host):
         """The host's extra addresses (in SUBFLOW_RANGE): one more MPTCP
@@ -95,8 +125,14 @@ class Fabric:
         carries its packet's own source, which the traffic binds to a host's
         loopback or one of its subflow addresses. Each loopback as a /32 (a
         fat-tree host shares its /24 with its edge switch), and the subflow
-        range: at most 129 prefixes (8 ports), within a relay's 256."""
-        sources = [self.loopback(host) + "/32" for host in self.hosts]
+        range. And for the load balancer: the VIP (a backend's reply to the
+        client leaves from it), and the uplink addresses of the backends
+        (their DIPs) and of the etcd member's host, the sources of their
+        health-check answers and etcd sessions, tunnelled like the rest of
+        their traffic: at most 135 prefixes (8 ports), within a relay's 256."""
+        sources = [self.loopback(host) + "/32" for host in self.hosts] + [VIP]
+        sources += [self.dip(h) + "/32" for h in self.hosts
+                    if h in self.backends() or h in self.etcd_nodes()]
         if self.subflows > 1:
             sources.append(SUBFLOW_RANGE)
         return sources
@@ -162,6 +198,6 @@ def generate(iplbctl, kind, ports, seed, subflows, rate_mbit=20):
     spare = list(dict.fromkeys([s for s in fabric.switches if s not in with_hosts] +
                                fabric.switches))
     named += [(spare[0], LB_NODES[0]), (spare[1], LB_NODES[1]),
-              (UPSTREAM, LB_NODES[0]), (UPSTREAM, LB_NODES[1])]
+              (UPSTREAM, LB_NODES[0]), (UPSTREAM, LB_NODES[1]), (UPSTREAM, CLIENT)]
     fabric.links = [Link(a, b, n) for n, (a, b) in enumerate(named)]
     return fabric

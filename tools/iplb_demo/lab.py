@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 
-from .fabric import LB_NODES, UPSTREAM, VIP, Fabric
+from .fabric import CLIENT, LB_NODES, UPSTREAM, VIP, VIP_PORT, Fabric
 
 PREFIX = "dc-"
 STATE_DIR = "/run/iplb-demo"
@@ -19,6 +19,10 @@ STATE_DIR = "/run/iplb-demo"
 # logbuf.<tid> in it, the main thread's tid being the daemon's pid.
 FRR_TMPDIR = "/var/tmp/frr"
 BULK_PORT = 5201  # bulk.py's sink, plain TCP and MPTCP
+ETCD = "/usr/bin/etcd"
+ETCDCTL = "/usr/bin/etcdctl"
+WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web.py")
+PY = "/usr/bin/python3"
 
 
 def log(message):
@@ -63,7 +67,10 @@ class Lab:
         return run("ip", "netns", "exec", self.ns(node), *args, check=check)
 
     def runs_ospf(self, node):
-        return node != UPSTREAM
+        return node not in (UPSTREAM, CLIENT)
+
+    def etcd_endpoints(self):
+        return ["http://%s:2379" % self.fabric.loopback(n) for n in self.fabric.etcd_nodes()]
 
     # --- bring up ----------------------------------------------------------
     def create(self):
@@ -92,6 +99,13 @@ class Lab:
                     run("ip", "netns", "exec", self.ns(node), "tc", "qdisc", "replace", "dev",
                         dev, "root", "tbf", "rate", "%dmbit" % fabric.rate_mbit, "burst", "32kb",
                         "latency", "20ms")
+        # The client: its way out is the upstream router. Its TCP checksums
+        # are computed in full: the muxes' native XDP loses a veth packet's
+        # "checksum still to do" state, and the backends would see bad ones.
+        up_link = next(l for l in fabric.links if CLIENT in (l.a, l.b))
+        run("ip", "-n", self.ns(CLIENT), "route", "add", "default", "via",
+            up_link.address(UPSTREAM).split("/")[0])
+        self.exec_in(CLIENT, "ethtool", "-K", "eth-" + UPSTREAM, "tx", "off")
         for host in fabric.hosts:
             ns = self.ns(host)
             run("ip", "-n", ns, "mptcp", "limits", "set", "subflow", "8", "add_addr_accepted", "8")
@@ -106,6 +120,8 @@ class Lab:
         os.makedirs(logdir, exist_ok=True)
         shutil.chown(logdir, "frr", "frr")
         is_host, is_lb = node in fabric.hosts, node in LB_NODES
+        is_backend = node in fabric.backends()
+        etcd = " lb etcd endpoints " + " ".join(self.etcd_endpoints())
         with open(os.path.join(confdir, "daemons"), "w") as f:
             f.write("# Written by iplb-demo: the daemons watchfrr starts in netns %s.\n"
                     "zebra=yes\nospfd=%s\nbgpd=%s\niplbd=%s\nstaticd=no\nvtysh_enable=yes\n"
@@ -133,12 +149,22 @@ class Lab:
                           " ip ospf network point-to-point", " ip ospf cost 10",
                           " ip ospf hello-interval 1", " ip ospf dead-interval 4", "exit"]
             lines += ["router ospf", " ospf router-id %s" % fabric.loopback(node),
-                      " capability opaque", " timers throttle spf 0 50 500", "exit"]
+                      " capability opaque", " timers throttle spf 0 50 500"]
+            if is_lb:
+                # The client's network (from up, over BGP) into the fabric:
+                # the backends' replies find their way out, over iplb's paths.
+                lines += [" redistribute bgp"]
+            lines += ["exit"]
         if is_host:
-            lines += ["router iplb", " role host", " lsdb debounce 50 max-hold 500",
-                      " path k 4", "exit"]
+            lines += ["router iplb", " role %s" % ("backend" if is_backend else "host"),
+                      " lsdb debounce 50 max-hold 500", " path k 4"]
+            if is_backend:
+                lines += [etcd, " lb name %s" % node,
+                          " lb interface eth-%s" % fabric.uplink(node).peer(node)]
+            lines += ["exit"]
         if is_lb:
-            lines += ["router iplb", " role mux", " vip %s" % VIP, "exit"]
+            lines += ["router iplb", " role mux", etcd, " lb name %s" % node, " lb controller",
+                      " lb interface eth-%s" % UPSTREAM, "exit"]
             up_link = next(l for l in fabric.links_of(node) if UPSTREAM in (l.a, l.b))
             lines += ["router bgp %d" % (65000 + LB_NODES.index(node) + 1),
                       " bgp router-id %s" % fabric.loopback(node),
@@ -151,12 +177,14 @@ class Lab:
             lines += ["router bgp 65000", " bgp router-id %s" % fabric.loopback(node),
                       " no bgp ebgp-requires-policy", " bgp bestpath as-path multipath-relax"]
             for link in fabric.links_of(node):
+                if link.peer(node) not in LB_NODES:
+                    continue
                 peer = link.address(link.peer(node)).split("/")[0]
                 asn = 65001 + LB_NODES.index(link.peer(node))
                 lines += [" neighbor %s remote-as %d" % (peer, asn),
                           " neighbor %s timers 1 3" % peer]
-            lines += [" address-family ipv4 unicast", "  maximum-paths 4",
-                      " exit-address-family", "exit"]
+            lines += [" address-family ipv4 unicast", "  network %s" % fabric.client_prefix(),
+                      "  maximum-paths 4", " exit-address-family", "exit"]
         with open(os.path.join(confdir, "frr.conf"), "w") as f:
             f.write("\n".join(lines) + "\n")
         for name in os.listdir(confdir):
@@ -189,6 +217,92 @@ class Lab:
             self.iplbctl(switch, "attach", "relay", *devs)
             self.iplbctl(switch, "relay", "add", "dev", "lo")
             self.iplbctl(switch, "relay", "source", "add", *sources)
+
+    # --- the load balancer ---------------------------------------------------
+    def start_etcd(self, timeout=60):
+        """One etcd member per etcd node, on its loopback (OSPF must have
+        converged), until the cluster answers."""
+        nodes = self.fabric.etcd_nodes()
+        cluster = ",".join("%s=http://%s:2380" % (n, self.fabric.loopback(n)) for n in nodes)
+        for node in nodes:
+            address, data = self.fabric.loopback(node), os.path.join(STATE_DIR, node, "etcd")
+            os.makedirs(data, exist_ok=True)
+            with open(os.path.join(STATE_DIR, node, "etcd.log"), "w") as log_file:
+                subprocess.Popen(
+                    ["ip", "netns", "exec", self.ns(node), ETCD, "--name", node,
+                     "--data-dir", data,
+                     "--listen-client-urls", "http://%s:2379" % address,
+                     "--advertise-client-urls", "http://%s:2379" % address,
+                     "--listen-peer-urls", "http://%s:2380" % address,
+                     "--initial-advertise-peer-urls", "http://%s:2380" % address,
+                     "--initial-cluster", cluster, "--initial-cluster-state", "new",
+                     "--initial-cluster-token", "iplb-demo"],
+                    stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                    start_new_session=True)
+        self.wait_for("etcd members", lambda: [] if "OK" in self.etcdctl(
+            "put", "/iplb-demo-ready", "1") else ["etcd"], timeout=timeout)
+
+    def etcdctl(self, *args):
+        return self.exec_in(LB_NODES[0], "env", "ETCDCTL_API=3", ETCDCTL,
+                            "--endpoints=" + ",".join(self.etcd_endpoints()),
+                            "--dial-timeout=2s", "--command-timeout=5s", *args, check=False)
+
+    def start_web(self):
+        """A web server on every backend (port 80, every address: the VIP and
+        the DIP its health check connects to), answering with its name."""
+        for host in self.fabric.backends():
+            subprocess.Popen(["ip", "netns", "exec", self.ns(host), PY, WEB, "serve", host,
+                              str(VIP_PORT)], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+
+    def pool_commands(self):
+        vip = "lb vip %s port %d" % (VIP.split("/")[0], VIP_PORT)
+        return [vip, vip + " health-check http path / interval 1000 timeout 500 rise 2 fall 2"] + \
+            ["%s backend %s" % (vip, self.fabric.dip(h)) for h in self.fabric.backends()]
+
+    def configure_pool(self):
+        """The VIP's pool, written into etcd from lb1's vtysh."""
+        out = self.vtysh(LB_NODES[0], "configure terminal", "router iplb", *self.pool_commands())
+        if "%" in out:
+            raise RuntimeError("the VIP's pool was refused: %s" % out.strip())
+
+    def vip_view(self):
+        """The VIP as the controller shows it (show iplb lb json on lb1)."""
+        shown = "%s tcp port %d" % (VIP.split("/")[0], VIP_PORT)
+        for vip in self.vtysh_json(LB_NODES[0], "show iplb lb json").get("vips", []):
+            if vip["vip"] == shown:
+                return vip
+        return {}
+
+    def backends_not_serving(self):
+        states = {b["address"]: b["state"] for b in self.vip_view().get("backends", [])}
+        return [h for h in self.fabric.backends() if states.get(self.fabric.dip(h)) != "active"]
+
+    def muxes_forward_by_fib(self):
+        """The muxes send a tunnel to the backend's next hop in the fabric
+        (`lb config fib on`), not back to the upstream router, which has no
+        route into the fabric."""
+        for lb in LB_NODES:
+            self.iplbctl(lb, "lb", "config", "fib", "on")
+            # A frame the mux redirects into a veth is read by the peer only
+            # if the peer polls (NAPI): GRO on the switch's end (docs/LB.md).
+            for link in self.fabric.links_of(lb):
+                if link.peer(lb) in self.fabric.switches:
+                    self.exec_in(link.peer(lb), "ethtool", "-K", "eth-" + lb, "gro", "on")
+
+    def route_path(self, node, address, limit=16):
+        """The nodes a packet to `address` crosses from `node`, by each
+        node's kernel route (one next hop where there are several)."""
+        path = [node]
+        while len(path) <= limit:
+            routes = json.loads(run("ip", "-n", self.ns(path[-1]), "-j", "route", "get",
+                                    address, check=False) or "[]")
+            dev = routes[0].get("dev", "") if routes else ""
+            if not dev.startswith("eth-"):
+                return path  # delivered here (lo), or no route
+            path.append(dev[len("eth-"):])
+        return path
 
     # --- convergence ---------------------------------------------------------
     def kernel_routes(self, node, *selector):

@@ -87,6 +87,28 @@ def test_up_reports_the_vip_over_both_lb_nodes(lab):
     assert "The lab is up" in lab
 
 
+def test_the_vip_serves_the_client_and_replies_take_iplb(lab, results):
+    """200 requests from the client outside the fabric, through both LB nodes
+    (up's ECMP) to the 4 backends on fabric hosts; their replies tunnelled by
+    their iplb datapath (the last run's routing), over several relay lists."""
+    assert "backends not serving yet" in lab and "committed: generation" in lab
+    stdout, data = results
+    vip = data["vip"]
+    assert vip["failed"] == 0, vip["errors"]
+    assert sum(vip["backends"].values()) == 200
+    assert sorted(vip["backends"]) == sorted(data["fabric"]["hosts"][i] for i in (2, 6, 10, 14))
+    assert all(count > 0 for count in vip["backends"].values()), vip["backends"]
+    for host, replies in vip["replies_tunnelled"].items():
+        assert replies["bytes"] > 0 and replies["lists_used"] >= 1, (host, replies)
+    assert max(r["lists_used"] for r in vip["replies_tunnelled"].values()) >= 2
+    picture = vip["picture"]
+    assert [path[:3] for path in picture["requests"]] == [["cl", "up", "lb1"], ["cl", "up", "lb2"]]
+    assert all(path[-1] == picture["backend"] for path in picture["requests"])
+    assert picture["replies"] and all(path[0] == picture["backend"] and path[-1] == "cl"
+                                      for path in picture["replies"])
+    assert "requests; replies tunnelled by iplb" in stdout
+
+
 def test_every_pair_got_traffic_in_every_run(results):
     _, data = results
     assert set(data["results"]) == {"%s/%s" % (m, t) for m in ("shortest", "ecmp", "iplb")
@@ -135,7 +157,10 @@ def test_the_relays_take_the_hosts_tunnels_and_refuse_none(results):
     assert len(shown) == 20, "every switch of the k=4 fat-tree"
     for instance, relay in shown.items():
         assert relay["refusedSource"] == 0, (instance, relay)
-        assert "10.50.0.0/16" in relay["sources"] and len(relay["sources"]) == 16 + 1, relay
+        # Hosts' loopbacks, the subflow range, the VIP, the uplinks of the 4
+        # backends and of the etcd member's host.
+        assert "10.50.0.0/16" in relay["sources"] and len(relay["sources"]) == 16 + 1 + 1 + 5, \
+            relay
     assert sum(relay["decapsulated"] for relay in shown.values()) > 0
 
 
