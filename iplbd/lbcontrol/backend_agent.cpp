@@ -28,6 +28,9 @@ BackendAgent::BackendAgent(std::vector<std::string> endpoints, BackendAgentOptio
 BackendAgent::~BackendAgent()
 {
 	stop();
+	// Its watch thread wakes the worker: it goes first (members are
+	// destroyed after this body, the worker before the mirror).
+	mirror_.reset();
 }
 
 void BackendAgent::stop()

@@ -35,6 +35,9 @@ Controller::Controller(std::vector<std::string> endpoints, ControllerOptions opt
 Controller::~Controller()
 {
 	stop();
+	// Its watch thread wakes the worker: it goes first (members are
+	// destroyed after this body, the worker before the mirror).
+	mirror_.reset();
 }
 
 void Controller::stop()

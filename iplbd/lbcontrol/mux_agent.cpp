@@ -26,6 +26,9 @@ MuxAgent::MuxAgent(std::vector<std::string> endpoints, MuxAgentOptions options,
 MuxAgent::~MuxAgent()
 {
 	stop();
+	// Its watch thread wakes the worker: it goes first (members are
+	// destroyed after this body, the worker before the mirror).
+	mirror_.reset();
 }
 
 void MuxAgent::stop()

@@ -231,6 +231,8 @@ TEST_F(BackendAgentTest, HoldsTheVipsThatListItOrStillChainToIt)
 	ASSERT_TRUE(client_->erase(keys_.config(c)));
 	ASSERT_TRUE(eventually(5s, [&] { return !dataplane_.has(c); })) << describe();
 	EXPECT_FALSE(dataplane_.has(other));
+	// The view is published after the datapath changed: wait for it.
+	ASSERT_TRUE(eventually(5s, [&] { return agent_->view().removes == 2u; })) << describe();
 	const auto view = agent_->view();
 	EXPECT_EQ(view.adds, 2u);
 	EXPECT_EQ(view.removes, 2u);
