@@ -18,26 +18,24 @@ BackendAgent::BackendAgent(std::vector<std::string> endpoints, BackendAgentOptio
       client_(std::move(endpoints), cluster::HttpTimeouts{std::chrono::milliseconds(1000),
 							  std::chrono::milliseconds(3000)})
 {
-	mirror_ = std::make_unique<PrefixMirror>(client_, options_.prefix, [this] { wake(); });
+	mirror_ = std::make_unique<PrefixMirror>(client_, options_.prefix,
+						 [this] { worker_.wake(); });
 	counters_.name = options_.name;
 	view_.name = options_.name;
-	thread_ = std::thread([this] { run(); });
+	worker_.start([this] { run(); });
 }
 
 BackendAgent::~BackendAgent()
 {
 	stop();
+	// Its watch thread wakes the worker: it goes first (members are
+	// destroyed after this body, the worker before the mirror).
+	mirror_.reset();
 }
 
 void BackendAgent::stop()
 {
-	{
-		std::lock_guard lock(mutex_);
-		stopping_ = true;
-	}
-	cv_.notify_all();
-	if (thread_.joinable())
-		thread_.join();
+	worker_.stop();
 }
 
 BackendAgentView BackendAgent::view() const
@@ -50,15 +48,6 @@ std::set<VipId> BackendAgent::served() const
 {
 	std::lock_guard lock(mutex_);
 	return served_;
-}
-
-void BackendAgent::wake()
-{
-	{
-		std::lock_guard lock(mutex_);
-		woken_ = true;
-	}
-	cv_.notify_all();
 }
 
 uint32_t BackendAgent::now() const
@@ -76,18 +65,13 @@ void BackendAgent::run()
 {
 	next_retry_ = steady::now();
 	while (true) {
-		{
-			std::unique_lock lock(mutex_);
-			auto deadline = steady::now() + std::chrono::seconds(1);
-			if (lease_ != 0)
-				deadline = std::min(deadline, keepalive_.next());
-			if (lease_ == 0 || !mirror_->synced())
-				deadline = std::min(deadline, next_retry_);
-			cv_.wait_until(lock, deadline, [this] { return woken_ || stopping_; });
-			if (stopping_)
-				break;
-			woken_ = false;
-		}
+		auto deadline = steady::now() + std::chrono::seconds(1);
+		if (lease_ != 0)
+			deadline = std::min(deadline, keepalive_.next());
+		if (lease_ == 0 || !mirror_->synced())
+			deadline = std::min(deadline, next_retry_);
+		if (!worker_.wait_until(deadline))
+			break;
 		step();
 		publish();
 	}

@@ -23,10 +23,10 @@
 #include "lbcontrol/decoded.hpp"
 #include "lbcontrol/lease_timer.hpp"
 #include "lbcontrol/schema.hpp"
+#include "lbcontrol/worker.hpp"
 #include "util/log.hpp"
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,7 +34,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace iplb::lbcontrol {
@@ -109,7 +108,6 @@ private:
 	};
 
 	void run();
-	void wake();
 	void step();
 	bool grant_lease();
 	void keep_alive();
@@ -149,13 +147,11 @@ private:
 	std::map<VipId, BackendVipView> vip_views_;
 	BackendAgentView counters_;
 
+	// What other threads read (view(), served()).
 	mutable std::mutex mutex_;
-	std::condition_variable cv_;
-	bool woken_ = false;
-	bool stopping_ = false;
 	BackendAgentView view_;
 	std::set<VipId> served_;
-	std::thread thread_;
+	Worker worker_; // last: its thread uses everything above
 };
 
 } // namespace iplb::lbcontrol

@@ -23,43 +23,32 @@ Controller::Controller(std::vector<std::string> endpoints, ControllerOptions opt
       client_(std::move(endpoints), cluster::HttpTimeouts{std::chrono::milliseconds(1000),
 							  std::chrono::milliseconds(3000)})
 {
-	mirror_ = std::make_unique<PrefixMirror>(client_, options_.prefix, [this] { wake(); });
+	mirror_ = std::make_unique<PrefixMirror>(client_, options_.prefix,
+						 [this] { worker_.wake(); });
 	if (health_)
-		health_->set_on_change([this] { wake(); });
+		health_->set_on_change([this] { worker_.wake(); });
 	counters_.name = options_.name;
 	view_.name = options_.name;
-	thread_ = std::thread([this] { run(); });
+	worker_.start([this] { run(); });
 }
 
 Controller::~Controller()
 {
 	stop();
+	// Its watch thread wakes the worker: it goes first (members are
+	// destroyed after this body, the worker before the mirror).
+	mirror_.reset();
 }
 
 void Controller::stop()
 {
-	{
-		std::lock_guard lock(mutex_);
-		stopping_ = true;
-	}
-	cv_.notify_all();
-	if (thread_.joinable())
-		thread_.join();
+	worker_.stop();
 }
 
 ControllerView Controller::view() const
 {
 	std::lock_guard lock(mutex_);
 	return view_;
-}
-
-void Controller::wake()
-{
-	{
-		std::lock_guard lock(mutex_);
-		woken_ = true;
-	}
-	cv_.notify_all();
 }
 
 uint32_t Controller::now() const
@@ -71,22 +60,17 @@ void Controller::run()
 {
 	next_retry_ = steady::now();
 	while (true) {
-		{
-			std::unique_lock lock(mutex_);
-			// A bound on every wait: keepalives, retries and timeouts are
-			// also checked once a second whatever was scheduled.
-			auto deadline = steady::now() + std::chrono::seconds(1);
-			if (lease_ != 0)
-				deadline = std::min(deadline, keepalive_.next());
-			if (!mirror_->synced())
-				deadline = std::min(deadline, next_retry_);
-			if (wake_at_)
-				deadline = std::min(deadline, *wake_at_);
-			cv_.wait_until(lock, deadline, [this] { return woken_ || stopping_; });
-			if (stopping_)
-				break;
-			woken_ = false;
-		}
+		// A bound on every wait: keepalives, retries and timeouts are
+		// also checked once a second whatever was scheduled.
+		auto deadline = steady::now() + std::chrono::seconds(1);
+		if (lease_ != 0)
+			deadline = std::min(deadline, keepalive_.next());
+		if (!mirror_->synced())
+			deadline = std::min(deadline, next_retry_);
+		if (wake_at_)
+			deadline = std::min(deadline, *wake_at_);
+		if (!worker_.wait_until(deadline))
+			break;
 		step();
 		publish();
 	}

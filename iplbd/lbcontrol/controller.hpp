@@ -24,17 +24,16 @@
 #include "lbcontrol/decoded.hpp"
 #include "lbcontrol/lease_timer.hpp"
 #include "lbcontrol/schema.hpp"
+#include "lbcontrol/worker.hpp"
 #include "util/log.hpp"
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace iplb::lbcontrol {
@@ -118,7 +117,6 @@ private:
 	};
 
 	void run();
-	void wake();
 	void step();
 	bool campaign();
 	void keep_alive();
@@ -153,12 +151,10 @@ private:
 	std::optional<std::chrono::steady_clock::time_point> wake_at_;
 	ControllerView counters_;
 
+	// What other threads read (view()).
 	mutable std::mutex mutex_;
-	std::condition_variable cv_;
-	bool woken_ = false;
-	bool stopping_ = false;
 	ControllerView view_;
-	std::thread thread_;
+	Worker worker_; // last: its thread uses everything above
 };
 
 } // namespace iplb::lbcontrol

@@ -16,26 +16,24 @@ MuxAgent::MuxAgent(std::vector<std::string> endpoints, MuxAgentOptions options,
       client_(std::move(endpoints), cluster::HttpTimeouts{std::chrono::milliseconds(1000),
 							  std::chrono::milliseconds(3000)})
 {
-	mirror_ = std::make_unique<PrefixMirror>(client_, options_.prefix, [this] { wake(); });
+	mirror_ = std::make_unique<PrefixMirror>(client_, options_.prefix,
+						 [this] { worker_.wake(); });
 	counters_.name = options_.name;
 	view_.name = options_.name;
-	thread_ = std::thread([this] { run(); });
+	worker_.start([this] { run(); });
 }
 
 MuxAgent::~MuxAgent()
 {
 	stop();
+	// Its watch thread wakes the worker: it goes first (members are
+	// destroyed after this body, the worker before the mirror).
+	mirror_.reset();
 }
 
 void MuxAgent::stop()
 {
-	{
-		std::lock_guard lock(mutex_);
-		stopping_ = true;
-	}
-	cv_.notify_all();
-	if (thread_.joinable())
-		thread_.join();
+	worker_.stop();
 }
 
 MuxAgentView MuxAgent::view() const
@@ -50,15 +48,6 @@ std::set<VipId> MuxAgent::servable() const
 	return servable_;
 }
 
-void MuxAgent::wake()
-{
-	{
-		std::lock_guard lock(mutex_);
-		woken_ = true;
-	}
-	cv_.notify_all();
-}
-
 uint32_t MuxAgent::now() const
 {
 	return options_.clock ? options_.clock() : static_cast<uint32_t>(::time(nullptr));
@@ -68,18 +57,13 @@ void MuxAgent::run()
 {
 	next_retry_ = steady::now();
 	while (true) {
-		{
-			std::unique_lock lock(mutex_);
-			auto deadline = steady::now() + std::chrono::seconds(1);
-			if (lease_ != 0)
-				deadline = std::min(deadline, keepalive_.next());
-			if (lease_ == 0 || !mirror_->synced())
-				deadline = std::min(deadline, next_retry_);
-			cv_.wait_until(lock, deadline, [this] { return woken_ || stopping_; });
-			if (stopping_)
-				break;
-			woken_ = false;
-		}
+		auto deadline = steady::now() + std::chrono::seconds(1);
+		if (lease_ != 0)
+			deadline = std::min(deadline, keepalive_.next());
+		if (lease_ == 0 || !mirror_->synced())
+			deadline = std::min(deadline, next_retry_);
+		if (!worker_.wait_until(deadline))
+			break;
 		step();
 		publish();
 	}

@@ -25,10 +25,10 @@
 #include "lbcontrol/decoded.hpp"
 #include "lbcontrol/lease_timer.hpp"
 #include "lbcontrol/schema.hpp"
+#include "lbcontrol/worker.hpp"
 #include "util/log.hpp"
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,7 +36,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace iplb::lbcontrol {
@@ -110,7 +109,6 @@ public:
 
 private:
 	void run();
-	void wake();
 	void step();
 	bool register_self();
 	void keep_alive();
@@ -145,13 +143,11 @@ private:
 	std::map<VipId, std::pair<Ack, cluster::LeaseId>> acked_; // the last ack written
 	MuxAgentView counters_;
 
+	// What other threads read (view(), servable()).
 	mutable std::mutex mutex_;
-	std::condition_variable cv_;
-	bool woken_ = false;
-	bool stopping_ = false;
 	MuxAgentView view_;
 	std::set<VipId> servable_;
-	std::thread thread_;
+	Worker worker_; // last: its thread uses everything above
 };
 
 } // namespace iplb::lbcontrol

@@ -64,6 +64,19 @@ std::string default_member_name()
 	return name.empty() ? "iplbd" : name;
 }
 
+namespace {
+
+// What the role's program and agent are started with: everything but the
+// controller flag, which is not theirs (turning the controller on or off
+// leaves them running).
+LbPlaneConfig role_config(LbPlaneConfig config)
+{
+	config.controller = false;
+	return config;
+}
+
+} // namespace
+
 LbPlane::LbPlane(IoDriver &io, LogSink log) : io_(io), log_(std::move(log)) {}
 
 LbPlane::~LbPlane()
@@ -215,11 +228,11 @@ void LbPlane::apply_role()
 	const bool configured = !config_.endpoints.empty() && !config_.interfaces.empty();
 	if (role_ == Role::backend && configured) {
 		stop_mux();
-		if (backend_ && backend_->config == config_)
+		if (backend_ && backend_->config == role_config(config_))
 			return;
 		stop_backend();
 		backend_.emplace();
-		backend_->config = config_;
+		backend_->config = role_config(config_);
 		attach_backend();
 		update_watch();
 		return;
@@ -230,11 +243,11 @@ void LbPlane::apply_role()
 		stop_mux();
 		return;
 	}
-	if (mux_ && mux_->config == config_)
+	if (mux_ && mux_->config == role_config(config_))
 		return;
 	stop_mux();
 	mux_.emplace();
-	mux_->config = config_;
+	mux_->config = role_config(config_);
 	attach_mux();
 	update_watch();
 }

@@ -12,54 +12,23 @@
 // whether it is healthy and which VIPs it has, a failed add makes it
 // unhealthy with the reason, stopping revokes its key, and a backend that
 // loses etcd keeps every VIP and catches up when etcd returns.
-#include "etcd_cluster.hpp"
+#include "lb_test_support.hpp"
 #include "lbcontrol/backend_agent.hpp"
 #include "lbcontrol/plan.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdio>
 #include <mutex>
-#include <thread>
 
 namespace iplb::lbcontrol {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-using cluster::testing::EtcdCluster;
-
-template <typename... Args>
-void say(const char *format, Args... args)
-{
-	std::printf("[lb backend] ");
-	std::printf(format, args...);
-	std::printf("\n");
-	std::fflush(stdout);
-}
-
-double seconds_since(Clock::time_point start)
-{
-	return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-template <typename F>
-bool eventually(std::chrono::milliseconds timeout, F condition)
-{
-	const auto deadline = Clock::now() + timeout;
-	while (!condition()) {
-		if (Clock::now() >= deadline)
-			return false;
-		std::this_thread::sleep_for(20ms);
-	}
-	return true;
-}
-
-lb::Dip dip(const std::string &text)
-{
-	return lb::parse_dip(text).value();
-}
+using testing::Clock;
+using testing::dip;
+using testing::eventually;
+using testing::seconds_since;
 
 VipId vip(const std::string &address, uint16_t port = 80)
 {
@@ -118,32 +87,11 @@ private:
 	std::vector<std::string> journal_;
 };
 
-class BackendAgentTest : public ::testing::Test {
+class BackendAgentTest : public testing::EtcdSuite<BackendAgentTest> {
+public:
+	static constexpr testing::Say say{"lb backend"};
+
 protected:
-	static void SetUpTestSuite()
-	{
-		auto started = cluster::testing::start_suite_cluster(3);
-		skip_reason_ = started.skip_reason;
-		start_error_ = started.start_error;
-		cluster_ = std::move(started.cluster);
-		if (!skip_reason_.empty())
-			say("SKIP: %s", skip_reason_.c_str());
-		else if (cluster_)
-			say("started 3 etcd members in %.2f s", started.start_seconds);
-	}
-	static void TearDownTestSuite() { cluster_.reset(); }
-
-	void SetUp() override
-	{
-		if (!skip_reason_.empty())
-			GTEST_SKIP() << skip_reason_;
-		ASSERT_TRUE(cluster_) << "the etcd cluster did not start: " << start_error_;
-		prefix_ = std::string("/iplb-test/") +
-			  ::testing::UnitTest::GetInstance()->current_test_info()->name() + "/";
-		keys_ = Keys{prefix_};
-		client_ = std::make_unique<cluster::EtcdClient>(cluster_->endpoints());
-	}
-
 	void TearDown() override { agent_.reset(); }
 
 	void start_agent(bool revoke_on_stop = true)
@@ -161,22 +109,6 @@ protected:
 								std::lock_guard lock(mutex_);
 								changes_++;
 							});
-	}
-
-	static VipConfig config(const VipId &id, std::initializer_list<std::string> dips)
-	{
-		VipConfig out;
-		out.vip = id;
-		out.bucket_count = 1000;
-		for (const auto &d : dips)
-			out.backends.push_back({dip(d), 1, false});
-		return out;
-	}
-
-	void put_config(const VipConfig &value)
-	{
-		ASSERT_TRUE(check_vip_config(value));
-		ASSERT_TRUE(client_->put(keys_.config(value.vip), encode(value)));
 	}
 
 	void put_map(const VipId &id, const MapVersion &version)
@@ -219,12 +151,6 @@ protected:
 		return out;
 	}
 
-	static inline std::unique_ptr<EtcdCluster> cluster_;
-	static inline std::string skip_reason_;
-	static inline std::string start_error_;
-	std::string prefix_;
-	Keys keys_;
-	std::unique_ptr<cluster::EtcdClient> client_;
 	RecordingBackend dataplane_;
 	std::mutex mutex_;
 	int changes_ = 0;
@@ -305,6 +231,8 @@ TEST_F(BackendAgentTest, HoldsTheVipsThatListItOrStillChainToIt)
 	ASSERT_TRUE(client_->erase(keys_.config(c)));
 	ASSERT_TRUE(eventually(5s, [&] { return !dataplane_.has(c); })) << describe();
 	EXPECT_FALSE(dataplane_.has(other));
+	// The view is published after the datapath changed: wait for it.
+	ASSERT_TRUE(eventually(5s, [&] { return agent_->view().removes == 2u; })) << describe();
 	const auto view = agent_->view();
 	EXPECT_EQ(view.adds, 2u);
 	EXPECT_EQ(view.removes, 2u);

@@ -10,7 +10,7 @@
 // others go on, the leader's crash (a standby takes over from the stored
 // map: no new version), and a mux that loses etcd keeps forwarding and
 // catches up when etcd returns.
-#include "etcd_cluster.hpp"
+#include "lb_test_support.hpp"
 #include "lbcontrol/controller.hpp"
 #include "lbcontrol/mux_agent.hpp"
 
@@ -18,42 +18,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <mutex>
-#include <thread>
 
 namespace iplb::lbcontrol {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-using cluster::testing::EtcdCluster;
-
-template <typename... Args>
-void say(const char *format, Args... args)
-{
-	std::printf("[lb] ");
-	std::printf(format, args...);
-	std::printf("\n");
-	std::fflush(stdout);
-}
-
-double seconds_since(Clock::time_point start)
-{
-	return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-template <typename F>
-bool eventually(std::chrono::milliseconds timeout, F condition)
-{
-	const auto deadline = Clock::now() + timeout;
-	while (!condition()) {
-		if (Clock::now() >= deadline)
-			return false;
-		std::this_thread::sleep_for(20ms);
-	}
-	return true;
-}
+using testing::Clock;
+using testing::dip;
+using testing::eventually;
+using testing::seconds_since;
 
 // A mux datapath with MuxMaps' rules, recording every operation in one
 // journal shared by the muxes of a test (so the order across muxes shows).
@@ -205,37 +179,11 @@ private:
 	size_t checking_ = 0;
 };
 
-lb::Dip dip(const std::string &text)
-{
-	return lb::parse_dip(text).value();
-}
+class LbControl : public testing::EtcdSuite<LbControl> {
+public:
+	static constexpr testing::Say say{"lb"};
 
-class LbControl : public ::testing::Test {
 protected:
-	static void SetUpTestSuite()
-	{
-		auto started = cluster::testing::start_suite_cluster(3);
-		skip_reason_ = started.skip_reason;
-		start_error_ = started.start_error;
-		cluster_ = std::move(started.cluster);
-		if (!skip_reason_.empty())
-			say("SKIP: %s", skip_reason_.c_str());
-		else if (cluster_)
-			say("started 3 etcd members in %.2f s", started.start_seconds);
-	}
-	static void TearDownTestSuite() { cluster_.reset(); }
-
-	void SetUp() override
-	{
-		if (!skip_reason_.empty())
-			GTEST_SKIP() << skip_reason_;
-		ASSERT_TRUE(cluster_) << "the etcd cluster did not start: " << start_error_;
-		prefix_ = std::string("/iplb-test/") +
-			  ::testing::UnitTest::GetInstance()->current_test_info()->name() + "/";
-		client_ = std::make_unique<cluster::EtcdClient>(cluster_->endpoints());
-		vip_ = VipId{parse_ip_address("192.0.2.10").value(), 6, 80};
-	}
-
 	void TearDown() override
 	{
 		// Agents and controllers first (their threads use the cluster).
@@ -273,21 +221,9 @@ protected:
 							  *dataplanes_[name]);
 	}
 
-	VipConfig config(std::initializer_list<std::string> dips)
-	{
-		VipConfig out;
-		out.vip = vip_;
-		out.bucket_count = 1000;
-		for (const auto &d : dips)
-			out.backends.push_back({dip(d), 1, false});
-		return out;
-	}
-
-	void put_config(const VipConfig &config)
-	{
-		ASSERT_TRUE(check_vip_config(config));
-		ASSERT_TRUE(client_->put(Keys{prefix_}.config(config.vip), encode(config)));
-	}
+	using EtcdSuite::config;
+	// The test's VIP's configuration.
+	VipConfig config(std::initializer_list<std::string> dips) { return config(vip_, dips); }
 
 	std::optional<MapVersion> committed()
 	{
@@ -338,12 +274,7 @@ protected:
 		return out;
 	}
 
-	static inline std::unique_ptr<EtcdCluster> cluster_;
-	static inline std::string skip_reason_;
-	static inline std::string start_error_;
-	std::string prefix_;
-	std::unique_ptr<cluster::EtcdClient> client_;
-	VipId vip_;
+	VipId vip_{parse_ip_address("192.0.2.10").value(), 6, 80};
 	Journal journal_;
 	ScriptedHealth::Shared health_;
 	std::map<std::string, ScriptedHealth *> healths_;
@@ -505,7 +436,8 @@ TEST_F(LbControl, HealthAndDrainMoveBuckets)
 	version = committed();
 	EXPECT_EQ(version->pool[0].state, lb::BackendState::down);
 	say("health down -> generation 2 (its buckets moved), up -> 3; drained -> 4 "
-	    "(draining), down once its 2 s drain timeout ran out (drain times are whole seconds): generation 5 at %.2f s",
+	    "(draining), down once its 2 s drain timeout ran out (drain times are whole seconds): "
+	    "generation 5 at %.2f s",
 	    drain);
 }
 
