@@ -365,7 +365,10 @@ Status LbPlane::configure(const LbPlaneConfig &config)
 	if (auto checked = check_lb_config(config); !checked)
 		return checked;
 	const auto name = config.name.empty() ? default_member_name() : config.name;
-	const bool same = config == config_ && name == member_name_;
+	// The controller depends on these only: a new interface or instance
+	// leaves it leading.
+	const bool same = config.endpoints == config_.endpoints &&
+			  config.prefix == config_.prefix && name == member_name_;
 	config_ = config;
 	member_name_ = name;
 	apply_role();

@@ -112,5 +112,32 @@ TEST_F(LbPlaneTest, ControllerFlagAloneLeavesTheBackendAlone)
 	toggle_controller_only("backend");
 }
 
+TEST(LbPlaneController, RestartsOnlyForItsOwnSettings)
+{
+	IdleIo io;
+	int started = 0;
+	LbPlane plane(io, [&](LogLevel, const std::string &message) {
+		started += message.find("lb controller n1 started") != std::string::npos;
+	});
+	LbPlaneConfig config;
+	config.endpoints = {"http://127.0.0.1:1"};
+	config.name = "n1";
+	config.controller = true;
+	ASSERT_TRUE(plane.configure(config));
+	EXPECT_EQ(started, 1);
+	// Not the controller's: it keeps running (and leading, if it does).
+	config.interfaces = {"iplbt0"};
+	config.instance = "other";
+	ASSERT_TRUE(plane.configure(config));
+	EXPECT_EQ(started, 1);
+	// Its own: a new one campaigns with them.
+	config.prefix = "/other/";
+	ASSERT_TRUE(plane.configure(config));
+	EXPECT_EQ(started, 2);
+	config.endpoints.push_back("http://127.0.0.1:2");
+	ASSERT_TRUE(plane.configure(config));
+	EXPECT_EQ(started, 3);
+}
+
 } // namespace
 } // namespace iplb
