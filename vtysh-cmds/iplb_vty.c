@@ -571,6 +571,15 @@ DEFPY_YANG(iplb_lb_controller, iplb_lb_controller_cmd, "[no$no] lb controller",
 	return iplb_cli_apply(vty, NULL);
 }
 
+DEFPY_YANG(iplb_lb_fib_lookup, iplb_lb_fib_lookup_cmd, "[no$no] lb fib-lookup",
+	   NO_STR IPLB_LB_HELP
+	   "Role mux: tunnel to the FIB's next hop toward the backend, not back to the router\n")
+{
+	nb_cli_enqueue_change(vty, "./lb/fib-lookup", NB_OP_MODIFY,
+			      no ? "false" : "true");
+	return iplb_cli_apply(vty, NULL);
+}
+
 static int print_endpoint(const struct lyd_node *dnode, void *arg)
 {
 	vty_out(arg, " %s", yang_dnode_get_string(dnode, NULL));
@@ -594,6 +603,8 @@ void cli_show_iplb_lb(struct vty *vty, const struct lyd_node *dnode,
 			yang_dnode_get_string(dnode, "./name"));
 	if (yang_dnode_get_bool(dnode, "./controller"))
 		vty_out(vty, " lb controller\n");
+	if (yang_dnode_get_bool(dnode, "./fib-lookup"))
+		vty_out(vty, " lb fib-lookup\n");
 	yang_dnode_iterate(print_lb_interface, vty, dnode, "./interface");
 }
 
@@ -1383,6 +1394,7 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &iplb_lb_etcd_prefix_cmd);
 	install_element(IPLB_NODE, &iplb_lb_name_cmd);
 	install_element(IPLB_NODE, &iplb_lb_controller_cmd);
+	install_element(IPLB_NODE, &iplb_lb_fib_lookup_cmd);
 	install_element(IPLB_NODE, &iplb_lb_interface_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_controller_cmd);
 	install_element(IPLB_NODE, &iplb_lb_vip_cmd);

@@ -312,6 +312,12 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			},
 		},
 		{
+			.xpath = IPLB_XPATH "/lb/fib-lookup",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+			},
+		},
+		{
 			.xpath = NULL,
 		},
 	}

@@ -169,6 +169,8 @@ static struct iplb_settings *iplb_settings_of(const struct lyd_node *dnode)
 	iplb_settings_lb(settings, leaf_or_null(dnode, "./lb/name"),
 			 yang_dnode_get_string(dnode, "./lb/etcd-prefix"),
 			 yang_dnode_get_bool(dnode, "./lb/controller"), instance);
+	iplb_settings_lb_fib_lookup(
+		settings, yang_dnode_get_bool(dnode, "./lb/fib-lookup"));
 	yang_dnode_iterate(add_etcd_endpoint, settings, dnode,
 			   "./lb/etcd-endpoint");
 	yang_dnode_iterate(add_lb_interface, settings, dnode,

@@ -214,6 +214,11 @@ void iplb_settings_lb_interface(struct iplb_settings *config, const char *ifname
 	build(config, __func__, [&] { config->lb.interfaces.emplace_back(text_of(ifname)); });
 }
 
+void iplb_settings_lb_fib_lookup(struct iplb_settings *config, bool fib_lookup)
+{
+	build(config, __func__, [&] { config->lb.fib_lookup = fib_lookup; });
+}
+
 void iplb_settings_lb_endpoint(struct iplb_settings *config, const char *url)
 {
 	build(config, __func__, [&] { config->lb.endpoints.emplace_back(text_of(url)); });

@@ -63,4 +63,15 @@ Status set_default_mux_source(MuxMaps &maps, const std::string &ifname)
 	return maps.set_config(*config);
 }
 
+Status set_mux_fib_lookup(MuxMaps &maps, bool fib_lookup)
+{
+	auto config = maps.config();
+	if (!config)
+		return unexpected(config.error());
+	if (config->fib == fib_lookup)
+		return ok();
+	config->fib = fib_lookup;
+	return maps.set_config(*config);
+}
+
 } // namespace iplb

@@ -75,6 +75,12 @@ LbPlaneConfig role_config(LbPlaneConfig config)
 	return config;
 }
 
+LbPlaneConfig without_fib_lookup(LbPlaneConfig config)
+{
+	config.fib_lookup = false;
+	return config;
+}
+
 } // namespace
 
 LbPlane::LbPlane(IoDriver &io, LogSink log) : io_(io), log_(std::move(log)) {}
@@ -245,6 +251,13 @@ void LbPlane::apply_role()
 	}
 	if (mux_ && mux_->config == role_config(config_))
 		return;
+	// Only where tunnels go: set in the running program, nothing restarted.
+	if (mux_ && mux_->agent &&
+	    without_fib_lookup(mux_->config) == without_fib_lookup(role_config(config_))) {
+		mux_->config = role_config(config_);
+		attach_mux();
+		return;
+	}
 	stop_mux();
 	mux_.emplace();
 	mux_->config = role_config(config_);
@@ -280,6 +293,9 @@ void LbPlane::attach_mux()
 							 mux.config.interfaces.front());
 		    !source)
 			problems.push_back("the tunnels' source: " + source.error().message);
+		if (auto next_hop = set_mux_fib_lookup(mux.program->maps(), mux.config.fib_lookup);
+		    !next_hop)
+			problems.push_back("the tunnels' next hop: " + next_hop.error().message);
 	}
 	if (!mux.agent) {
 		mux.dataplane = std::make_unique<MuxMapsDataplane>(mux.program->maps());

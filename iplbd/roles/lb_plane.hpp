@@ -54,6 +54,9 @@ struct LbPlaneConfig {
 	std::vector<std::string> interfaces;
 	std::string pin_root = std::string(default_pin_root);
 	std::string instance = std::string(default_instance);
+	// Role mux: each tunnel to the FIB's next hop toward its backend, else
+	// back to the router the packet came from.
+	bool fib_lookup = false;
 
 	friend bool operator==(const LbPlaneConfig &, const LbPlaneConfig &) = default;
 };

@@ -505,6 +505,7 @@ json lb_mux_json(const Daemon &daemon)
 		{"name", view->name},
 		{"interfaces", interfaces},
 		{"instance", plane.config().instance},
+		{"fibLookup", plane.config().fib_lookup},
 		{"healthy", plane.healthy()},
 		{"problems", problems},
 		{"etcd",
@@ -531,6 +532,10 @@ std::string lb_mux_text(const json &mux)
 		(mux.at("healthy").get<bool>() ? "healthy"
 					       : "NOT healthy: " + joined(mux.at("problems"))) +
 		"\n";
+	out += std::string("Tunnels to: ") +
+	       (mux.at("fibLookup").get<bool>() ? "the FIB's next hop toward the backend"
+						: "back to the router each packet came from") +
+	       "\n";
 	const auto &etcd = mux.at("etcd");
 	out += "etcd: ";
 	if (etcd.at("connected").get<bool>())

@@ -193,7 +193,7 @@ def test_the_vip_has_backends_spread_over_the_fabric(tmp_path, monkeypatch):
     assert " role backend\n" in conf(backends[0])
     assert " lb interface eth-%s\n" % fabric.uplink(backends[0]).peer(backends[0]) in \
         conf(backends[0])
-    assert " lb controller\n lb interface eth-up\n" in conf("lb1")
+    assert " lb controller\n lb fib-lookup\n lb interface eth-up\n" in conf("lb1")
     assert " redistribute bgp\n" in conf("lb1")
     assert "  network %s\n" % fabric.client_prefix() in conf(fabric_mod.UPSTREAM)
     assert "router" not in conf(fabric_mod.CLIENT)

@@ -163,8 +163,10 @@ class Lab:
                           " lb interface eth-%s" % fabric.uplink(node).peer(node)]
             lines += ["exit"]
         if is_lb:
+            # Tunnels to the FIB's next hop into the fabric: up has no
+            # route to the backends (the mux cannot send them back to it).
             lines += ["router iplb", " role mux", etcd, " lb name %s" % node, " lb controller",
-                      " lb interface eth-%s" % UPSTREAM, "exit"]
+                      " lb fib-lookup", " lb interface eth-%s" % UPSTREAM, "exit"]
             up_link = next(l for l in fabric.links_of(node) if UPSTREAM in (l.a, l.b))
             lines += ["router bgp %d" % (65000 + LB_NODES.index(node) + 1),
                       " bgp router-id %s" % fabric.loopback(node),
@@ -279,12 +281,11 @@ class Lab:
         states = {b["address"]: b["state"] for b in self.vip_view().get("backends", [])}
         return [h for h in self.fabric.backends() if states.get(self.fabric.dip(h)) != "active"]
 
-    def muxes_forward_by_fib(self):
+    def switches_take_redirects(self):
         """The muxes send a tunnel to the backend's next hop in the fabric
-        (`lb config fib on`), not back to the upstream router, which has no
-        route into the fabric."""
+        (`lb fib-lookup`), not back to the upstream router, which has no
+        route into the fabric: the switches behind them must read it."""
         for lb in LB_NODES:
-            self.iplbctl(lb, "lb", "config", "fib", "on")
             # A frame the mux redirects into a veth is read by the peer only
             # if the peer polls (NAPI): GRO on the switch's end (docs/LB.md).
             for link in self.fabric.links_of(lb):

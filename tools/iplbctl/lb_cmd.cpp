@@ -621,6 +621,38 @@ int config_command(const Options &o, std::span<const std::string> words)
 	auto backend = backend_maps(dir);
 	if (!mux && !backend)
 		throw CommandError("instance '" + o.instance + "' has no mux or backend");
+	if (words.empty()) {
+		// Nothing to set: what is in force.
+		json out = json::object();
+		if (mux) {
+			const auto c = take(mux->config());
+			out["mux"] = {
+				{"source", c.source ? json(iplb::to_string(*c.source)) : json()},
+				{"source6", c.source6 ? json(iplb::to_string(*c.source6)) : json()},
+				{"fib", c.fib},
+				{"mtu", c.mtu}};
+		}
+		if (backend)
+			out["backend"] = {{"daisyTimeout", take(backend->config()).daisy_timeout}};
+		if (o.json) {
+			std::printf("%s\n", out.dump().c_str());
+			return 0;
+		}
+		if (out.contains("mux")) {
+			const auto &m = out["mux"];
+			std::printf("mux: source %s, source6 %s, fib %s, mtu %u\n",
+				    m["source"].is_null() ? "none"
+							  : m["source"].get<std::string>().c_str(),
+				    m["source6"].is_null()
+					    ? "none"
+					    : m["source6"].get<std::string>().c_str(),
+				    m["fib"].get<bool>() ? "on" : "off", m["mtu"].get<uint32_t>());
+		}
+		if (out.contains("backend"))
+			std::printf("backend: daisy-timeout %u s\n",
+				    out["backend"]["daisyTimeout"].get<uint32_t>());
+		return 0;
+	}
 	if (!mux && (source || source6 || fib || mtu))
 		throw UsageError("source, source6, fib and mtu are a mux's settings");
 	if (!backend && daisy_timeout)

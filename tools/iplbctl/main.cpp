@@ -120,6 +120,7 @@ const char usage[] =
 	"      The mux's tunnel source (default: the first attached device's addresses),\n"
 	"      next hop (fib on: the FIB's; off: back to the router the packet came from),\n"
 	"      largest encapsulated packet; the backend's daisy timeout (default 240 s).\n"
+	"      Without settings: prints those in force.\n"
 	"\n"
 	"The SRv6 backend: the same table as native kernel routes (seg6 multipath, protocol\n"
 	"200, main table; docs/SRV6.md), no eBPF:\n"

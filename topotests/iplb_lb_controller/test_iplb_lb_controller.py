@@ -413,6 +413,24 @@ def test_muxes_load_the_committed_maps_and_announce_their_vips():
     print("\n[lb] c1 and c2 run the mux program, load generation {} of {}, announce both "
           "VIPs, and both acknowledged generation {}".format(committed_now, WEB, committed_after))
 
+    # Where tunnels go (lb fib-lookup): set in the running program; the agent
+    # is not restarted (still registered since the same time, VIPs announced).
+    since = {m["name"]: m["since"] for m in json.loads(router("c1").vtysh_cmd(
+        "show iplb lb json"))["muxes"]}
+    for setting, expected in (("lb fib-lookup", True), ("no lb fib-lookup", False)):
+        out = configure("c1", setting)
+        assert "%" not in out.split("router iplb", 1)[1], out
+        mux = json.loads(router("c1").vtysh_cmd("show iplb lb mux json"))
+        assert mux["fibLookup"] is expected, mux
+        installed = json.loads(iplbctl("c1", "-n", "lbt-c1", "-j", "lb", "config"))
+        assert installed["mux"]["fib"] is expected, installed
+        assert (" lb fib-lookup\n" in running("c1")) is expected
+        assert etcd_vips("c1") == ["192.0.2.10/32", "192.0.2.20/32"], router("c1").vtysh_cmd(
+            "show iplb vip")
+    after = {m["name"]: m["since"] for m in json.loads(router("c1").vtysh_cmd(
+        "show iplb lb json"))["muxes"]}
+    assert after == since, (since, after)
+
     # Leaving: the program is detached, the VIPs withdrawn.
     for name in ("c1", "c2"):
         configure(name, "no lb interface {}-eth0".format(name))
