@@ -20,8 +20,8 @@ PACKAGES=(
 	libgtest-dev libboost-dev nlohmann-json3-dev clang libclang-rt-14-dev
 	# the eBPF datapath (programs built with clang, skeletons by bpftool)
 	libbpf-dev bpftool
-	# the SRv6 backend (rtnetlink through libnl-3)
-	libnl-3-dev libnl-route-3-dev
+	# the SRv6 backend (rtnetlink through libnl-3); MPTCP's events (genetlink)
+	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
 	# the load balancer's control plane: etcd (server and etcdctl) and the
 	# client's HTTP library (etcd's JSON gateway)
 	etcd-server etcd-client libcurl4-openssl-dev

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The MPTCP connections a backend holds, by token, as the kernel's events
+// report them: what it publishes (token -> this backend) so that muxes can
+// send a join subflow's SYN to it (docs/LB.md, "MPTCP"). Only connections
+// the backend accepted count (server side): its own outgoing ones are
+// nobody's business. A pure value: the caller feeds events and publishes
+// the changes.
+#pragma once
+
+#include "mptcp/mptcp_event.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+namespace iplb::mptcp {
+
+struct Connection {
+	std::optional<IpAddress> local; // the VIP (or address) it was accepted on
+	uint16_t local_port = 0;
+	std::optional<IpAddress> remote;
+	uint16_t remote_port = 0;
+
+	friend bool operator==(const Connection &, const Connection &) = default;
+};
+
+enum class TokenChange : uint8_t { none, added, removed };
+
+class TokenTable {
+public:
+	// A server-side created or established event adds its token (again:
+	// no change), a closed event removes it; other events change nothing.
+	TokenChange apply(const Event &event);
+	// After events were lost (the socket overflowed): the tokens the
+	// kernel holds now replace the table; what that added and removed.
+	struct Reconciled {
+		std::map<uint32_t, Connection> added;
+		std::map<uint32_t, Connection> removed;
+	};
+	Reconciled replace(std::map<uint32_t, Connection> now);
+
+	const std::map<uint32_t, Connection> &connections() const { return connections_; }
+	bool contains(uint32_t token) const { return connections_.contains(token); }
+
+private:
+	std::map<uint32_t, Connection> connections_;
+};
+
+} // namespace iplb::mptcp
