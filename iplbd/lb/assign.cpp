@@ -152,8 +152,10 @@ void set_quotas(Owners &owners, uint32_t bucket_count)
 // buckets each owner still has to give up or to take.
 class Rebalance {
 public:
-	Rebalance(std::vector<OwnerIndex> slots, std::vector<uint8_t> young, const Owners &owners)
-	    : slot_(std::move(slots)), young_(std::move(young)), deficit_(owners.size())
+	Rebalance(std::vector<OwnerIndex> slots, std::vector<uint8_t> young,
+		  std::vector<OwnerIndex> previous, const Owners &owners)
+	    : slot_(std::move(slots)), young_(std::move(young)), previous_(std::move(previous)),
+	      deficit_(owners.size())
 	{
 		// What each owner above its quota frees, by class: buckets that
 		// moved recently (young) only when its others are not enough,
@@ -182,6 +184,8 @@ public:
 	std::vector<OwnerIndex> run() &&
 	{
 		for (const bool young : {false, true}) {
+			if (young)
+				return_young();
 			if (std::all_of(budget_[young].begin(), budget_[young].end(),
 					[](uint32_t n) { return n == 0; }))
 				continue;
@@ -225,6 +229,25 @@ private:
 			b = e;
 		}
 		return all;
+	}
+
+	// The young buckets an owner must give up go first back to their
+	// previous owner, as many as that one takes: the one-hop chain then
+	// still reaches both owners' connections (the previous owner holds its
+	// own and chains the newer ones back), where any other receiver would
+	// move the bucket a second time and break its previous owner's.
+	void return_young()
+	{
+		for (uint32_t b = 0; b < size(); b++) {
+			const OwnerIndex o = slot_[b];
+			if (o == released || !young_[b] || budget(o, true) == 0)
+				continue;
+			const OwnerIndex p = previous_[b];
+			if (p == ownerless || !wants(p))
+				continue;
+			budget(o, true)--;
+			give(b, b + 1, p);
+		}
 	}
 
 	void release(Range r)
@@ -417,7 +440,8 @@ private:
 	}
 
 	std::vector<OwnerIndex> slot_;
-	std::vector<uint8_t> young_; // per bucket: moved less than daisy_timeout ago
+	std::vector<uint8_t> young_;	   // per bucket: moved less than daisy_timeout ago
+	std::vector<OwnerIndex> previous_; // per bucket: its previous owner, if in the pool
 	std::array<std::vector<uint32_t>, 2> budget_; // to free: [0] seasoned, [1] young
 	std::vector<uint32_t> deficit_;		      // to take
 };
@@ -518,10 +542,14 @@ Result<BucketMap, AssignError> assign(std::span<const Backend> pool, const Bucke
 	Owners owners(pool, current);
 	std::vector<OwnerIndex> slots(bucket_count, ownerless);
 	std::vector<uint8_t> young(bucket_count);
+	std::vector<OwnerIndex> previous(bucket_count, ownerless);
 	bool anything_owned = false;
 	for (uint32_t b = 0; b < bucket_count; b++) {
 		const Bucket &bucket = before[b];
 		young[b] = is_young(bucket, now, daisy_timeout);
+		if (bucket.previous)
+			if (const auto index = owners.find(*bucket.previous))
+				previous[b] = *index;
 		if (!bucket.owner)
 			continue;
 		anything_owned = true;
@@ -546,7 +574,8 @@ Result<BucketMap, AssignError> assign(std::span<const Backend> pool, const Bucke
 				slots[next++] = o;
 		assert(next == bucket_count);
 	} else {
-		slots = Rebalance(std::move(slots), std::move(young), owners).run();
+		slots = Rebalance(std::move(slots), std::move(young), std::move(previous), owners)
+				.run();
 	}
 
 	BucketMap next{current.generation, before};

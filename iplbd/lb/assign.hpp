@@ -17,8 +17,9 @@
 //     stay few (docs/LB.md has the bound and the measurements).
 //  4. A moved bucket records its old owner as previous and `now`; a bucket
 //     moved less than daisy_timeout ago moves again only when no other
-//     bucket of that backend can go (its connections from two owners ago
-//     then break: the chain is one hop).
+//     bucket of that backend can go, and then back to its previous owner
+//     when that one takes buckets (otherwise its connections from two
+//     owners ago break: the chain is one hop).
 //  5. Determinism: the result depends only on the arguments (not on the
 //     order of the pool).
 //  6. With no active backend every bucket is ownerless and remembers its

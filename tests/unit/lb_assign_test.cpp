@@ -508,7 +508,38 @@ TEST(BucketAssign, AnUnavoidableSecondMoveChainsToTheLastOwner)
 		if (second.buckets[b].owner == dip4(3)) {
 			EXPECT_EQ(third.buckets[b].previous, dip4(3));
 			EXPECT_EQ(third.buckets[b].changed_at, 1010u);
+			// Back where it came from: that owner still holds its own
+			// connections on it.
+			EXPECT_EQ(third.buckets[b].owner, second.buckets[b].previous)
+				<< "bucket " << b;
 		}
+}
+
+TEST(BucketAssign, UndoingAChangeGivesBucketsBackToTheirPreviousOwners)
+{
+	// 10.0.0.4 joins at t=1000 and its weight goes to 2 at t=1005: every
+	// bucket it holds is young. Its weight back to 1 at t=1010: what it
+	// gives up must move a second time, and goes back to the owner it came
+	// from (who holds its own connections on it), so no connection breaks;
+	// any other receiver would break the previous owner's.
+	std::vector<Backend> pool{active(1), active(2), active(3)};
+	const BucketMap first = assigned(pool, {}, 1200, 100);
+	pool.push_back(active(4));
+	const BucketMap second = assigned(pool, first, 1200, 1000);
+	pool[3].weight = 2;
+	const BucketMap third = assigned(pool, second, 1200, 1005);
+	pool[3].weight = 1;
+	const BucketMap fourth = assigned(pool, third, 1200, 1010);
+	expect_step(pool, third, fourth, 1200, 1010, default_daisy_timeout);
+	uint32_t back = 0;
+	for (size_t b = 0; b < 1200; b++)
+		if (fourth.buckets[b].owner != third.buckets[b].owner) {
+			ASSERT_EQ(third.buckets[b].owner, dip4(4)) << "bucket " << b;
+			EXPECT_EQ(fourth.buckets[b].owner, third.buckets[b].previous)
+				<< "bucket " << b;
+			back++;
+		}
+	EXPECT_EQ(back, 180u) << "its surplus: 480 - 300";
 }
 
 // --- Property 5: determinism -------------------------------------------------
