@@ -25,6 +25,8 @@ PACKAGES=(
 	# the load balancer's control plane: etcd (server and etcdctl) and the
 	# client's HTTP library (etcd's JSON gateway)
 	etcd-server etcd-client libcurl4-openssl-dev
+	# MPTCP tokens shared between machines: Redis and its C client
+	redis-server libhiredis-dev
 	# FRR 8.4.4 from Debian's source package (its build dependencies for
 	# zebra, ospfd, bgpd, staticd, watchfrr, vtysh)
 	dpkg-dev bison flex gawk install-info libc-ares-dev libcap-dev
@@ -136,7 +138,7 @@ run_check() {
 	grep -h -E '^[0-9]+ (passed|failed)' tests/cli/*.log || true
 	step "eBPF datapath: packet fixtures (BPF_PROG_TEST_RUN), traffic between namespaces"
 	make check-bpf BPF_TESTS_ARGS="--gtest_brief=1" DATAPATH_TESTS_ARGS="-v" || rc=1
-	step "etcd client against a 3-member etcd cluster"
+	step "etcd client against a 3-member etcd cluster, and the MPTCP token store against redis-server"
 	make check-etcd || rc=1
 	step "Load balancer: 1,000 TCP connections through XDP muxes and TCX backends while the pool and ECMP change"
 	make check-lb LB_TESTS_ARGS="-v" || rc=1

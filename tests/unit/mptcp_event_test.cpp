@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // MPTCP path-manager events decoded from netlink bytes (iplbd/mptcp/).
 #include "mptcp/mptcp_event.hpp"
+#include "mptcp/token_store.hpp"
 #include "mptcp/token_table.hpp"
 
 #include <gtest/gtest.h>
@@ -182,6 +183,21 @@ TEST(MptcpTokenTable, KeepsTheConnectionsTheBackendAccepted)
 	ASSERT_EQ(reconciled.removed.size(), 1u);
 	EXPECT_TRUE(reconciled.removed.contains(0x11223344));
 	EXPECT_TRUE(table.contains(7) && table.contains(8) && !table.contains(0x11223344));
+}
+
+TEST(MptcpTokenStore, TokensAndUpdatesHaveOneSpelling)
+{
+	EXPECT_EQ(token_hex(0x4a0e41dd), "4a0e41dd");
+	EXPECT_EQ(token_hex(7), "00000007");
+	EXPECT_EQ(parse_token_hex("4a0e41dd"), 0x4a0e41ddu);
+	for (const char *bad : {"4A0E41DD", "4a0e41d", "4a0e41ddd", "+4a0e41d", "4a0e41dg", ""})
+		EXPECT_EQ(parse_token_hex(bad), std::nullopt) << bad;
+	EXPECT_EQ(parse_update("+4a0e41dd 10.1.1.2"), (TokenUpdate{true, 0x4a0e41dd, "10.1.1.2"}));
+	EXPECT_EQ(parse_update("-00000007 2001:db8::2"), (TokenUpdate{false, 7, "2001:db8::2"}));
+	for (const char *bad :
+	     {"4a0e41dd 10.1.1.2", "*4a0e41dd 10.1.1.2", "+4a0e41dd", "+4a0e41dd ",
+	      "+4a0e41dd 10.1.1.2 x", "+4a0e41dd10.1.1.2", "+4A0E41DD 10.1.1.2"})
+		EXPECT_EQ(parse_update(bad), std::nullopt) << bad;
 }
 
 } // namespace

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "redis/redis_client.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <cerrno>
+#include <poll.h>
+
+namespace iplb::redis {
+namespace {
+
+timeval to_timeval(std::chrono::milliseconds timeout)
+{
+	timeval tv{};
+	tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+	tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+	return tv;
+}
+
+Result<Reply, Error> convert(const redisReply *reply)
+{
+	switch (reply->type) {
+	case REDIS_REPLY_NIL:
+		return Reply{Nil{}};
+	case REDIS_REPLY_INTEGER:
+		return Reply{static_cast<int64_t>(reply->integer)};
+	case REDIS_REPLY_STRING:
+		return Reply{std::string(reply->str, reply->len)};
+	case REDIS_REPLY_STATUS:
+		return Reply{Status{std::string(reply->str, reply->len)}};
+	case REDIS_REPLY_ERROR:
+		return unexpected(Error{"redis: " + std::string(reply->str, reply->len)});
+	case REDIS_REPLY_ARRAY: {
+		Array out;
+		for (size_t i = 0; i < reply->elements; i++) {
+			auto element = convert(reply->element[i]);
+			if (!element)
+				return unexpected(element.error());
+			out.push_back(std::move(*element));
+		}
+		return Reply{std::move(out)};
+	}
+	default:
+		return unexpected(
+			Error{"redis: a reply of unknown type " + std::to_string(reply->type)});
+	}
+}
+
+struct ReplyFree {
+	void operator()(redisReply *reply) const { freeReplyObject(reply); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
+
+} // namespace
+
+void Client::Free::operator()(redisContext *context) const
+{
+	redisFree(context);
+}
+
+Client::~Client() = default;
+
+Result<Client, Error> Client::connect(const std::string &endpoint,
+				      std::chrono::milliseconds timeout)
+{
+	const auto colon = endpoint.rfind(':');
+	if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size())
+		return unexpected(Error{"redis endpoint '" + endpoint + "': HOST:PORT"});
+	std::string host = endpoint.substr(0, colon);
+	if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+		host = host.substr(1, host.size() - 2);
+	int port = 0;
+	try {
+		size_t used = 0;
+		port = std::stoi(endpoint.substr(colon + 1), &used);
+		if (used != endpoint.size() - colon - 1 || port < 1 || port > 65535)
+			throw std::out_of_range("port");
+	} catch (const std::exception &) {
+		return unexpected(Error{"redis endpoint '" + endpoint + "': a port of 1-65535"});
+	}
+	std::unique_ptr<redisContext, Free> context(
+		redisConnectWithTimeout(host.c_str(), port, to_timeval(timeout)));
+	if (!context)
+		return unexpected(Error{"redis " + endpoint + ": cannot allocate a connection"});
+	if (context->err)
+		return unexpected(Error{"redis " + endpoint + ": " + context->errstr});
+	if (redisSetTimeout(context.get(), to_timeval(timeout)) != REDIS_OK)
+		return unexpected(Error{"redis " + endpoint + ": cannot set the timeout"});
+	return Client(std::move(context), endpoint);
+}
+
+bool Client::failed() const
+{
+	return context_->err != 0;
+}
+
+int Client::fd() const
+{
+	return context_->fd;
+}
+
+Error Client::failure(const std::string &what) const
+{
+	return Error{"redis " + endpoint_ + ": " + what + ": " +
+		     (context_->err ? std::string(context_->errstr) : std::string("no reply"))};
+}
+
+Result<Reply, Error> Client::command(std::span<const std::string> args)
+{
+	if (failed())
+		return unexpected(failure("the connection failed before"));
+	std::vector<const char *> argv;
+	std::vector<size_t> lengths;
+	for (const auto &arg : args) {
+		argv.push_back(arg.data());
+		lengths.push_back(arg.size());
+	}
+	ReplyPtr reply(static_cast<redisReply *>(redisCommandArgv(
+		context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data())));
+	if (!reply)
+		return unexpected(failure(args.empty() ? "a command" : args.front()));
+	return convert(reply.get());
+}
+
+Result<std::monostate, Error> Client::subscribe(const std::string &channel)
+{
+	auto reply = command({"SUBSCRIBE", channel});
+	if (!reply)
+		return unexpected(reply.error());
+	return std::monostate{};
+}
+
+Result<std::optional<Message>, Error> Client::next_message(std::chrono::milliseconds wait)
+{
+	if (failed())
+		return unexpected(failure("the connection failed before"));
+	const auto deadline = std::chrono::steady_clock::now() + wait;
+	while (true) {
+		// A complete reply may be buffered already.
+		void *raw = nullptr;
+		if (redisGetReplyFromReader(context_.get(), &raw) != REDIS_OK)
+			return unexpected(failure("reading a message"));
+		if (raw) {
+			ReplyPtr reply(static_cast<redisReply *>(raw));
+			auto converted = convert(reply.get());
+			if (!converted)
+				return unexpected(converted.error());
+			const auto *parts = converted->array();
+			// ["message", channel, payload]; others (subscribe
+			// confirmations) are not messages.
+			if (parts && parts->size() == 3 && (*parts)[0].string() &&
+			    *(*parts)[0].string() == "message" && (*parts)[1].string() &&
+			    (*parts)[2].string())
+				return std::optional<Message>(
+					Message{*(*parts)[1].string(), *(*parts)[2].string()});
+			continue;
+		}
+		const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+			deadline - std::chrono::steady_clock::now());
+		if (left.count() <= 0)
+			return std::optional<Message>{};
+		pollfd readable{context_->fd, POLLIN, 0};
+		const int ready = ::poll(&readable, 1, static_cast<int>(left.count()));
+		if (ready < 0 && errno != EINTR)
+			return unexpected(Error{"redis " + endpoint_ + ": poll failed"});
+		if (ready > 0 && redisBufferRead(context_.get()) != REDIS_OK)
+			return unexpected(failure("reading a message"));
+	}
+}
+
+} // namespace iplb::redis

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "redis_server.hpp"
+
+#include "redis/redis_client.hpp"
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace iplb::cluster::testing {
+namespace {
+
+bool port_free(int port)
+{
+	const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return false;
+	sockaddr_in address{};
+	address.sin_family = AF_INET;
+	address.sin_port = htons(static_cast<uint16_t>(port));
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	const bool free = ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0;
+	::close(fd);
+	return free;
+}
+
+} // namespace
+
+std::optional<std::string> RedisServer::find_redis()
+{
+	if (const char *set = std::getenv("IPLB_REDIS"); set && *set)
+		return std::string(set);
+	if (::access("/usr/bin/redis-server", X_OK) == 0)
+		return std::string("/usr/bin/redis-server");
+	return std::nullopt;
+}
+
+Result<std::unique_ptr<RedisServer>, Error> RedisServer::start(const std::string &binary)
+{
+	char pattern[] = "/tmp/iplb-redis-XXXXXX";
+	if (!::mkdtemp(pattern))
+		return unexpected(Error{std::string("mkdtemp: ") + std::strerror(errno)});
+	// Away from the etcd tests' range (30000-49999).
+	int port = 50000 + static_cast<int>(::getpid() % 1000) * 5;
+	for (int attempt = 0; attempt < 200 && !port_free(port); ++attempt)
+		port = port + 7 >= 60000 ? 50000 : port + 7;
+	auto server = std::make_unique<RedisServer>(binary, pattern, port);
+	if (auto started = server->spawn(); !started)
+		return unexpected(started.error());
+	return server;
+}
+
+RedisServer::~RedisServer()
+{
+	stop();
+	std::error_code ignored;
+	std::filesystem::remove_all(directory_, ignored);
+}
+
+Status RedisServer::spawn()
+{
+	const std::string log_path = directory_ + "/redis.log";
+	const std::vector<std::string> args = {binary_,	 "--port",	 std::to_string(port_),
+					       "--bind", "127.0.0.1",	 "--save",
+					       "",	 "--appendonly", "no",
+					       "--dir",	 directory_,	 "--logfile",
+					       log_path};
+	std::vector<char *> argv;
+	for (const auto &arg : args)
+		argv.push_back(const_cast<char *>(arg.c_str()));
+	argv.push_back(nullptr);
+	const pid_t parent = ::getpid();
+	const pid_t pid = ::fork();
+	if (pid < 0)
+		return unexpected(Error{std::string("fork: ") + std::strerror(errno)});
+	if (pid == 0) {
+		::prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (::getppid() != parent)
+			::_exit(127);
+		const int null = ::open("/dev/null", O_WRONLY);
+		::dup2(null, STDOUT_FILENO);
+		::dup2(null, STDERR_FILENO);
+		::execv(argv[0], argv.data());
+		::_exit(127);
+	}
+	pid_ = pid;
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+	while (std::chrono::steady_clock::now() < deadline) {
+		if (auto client =
+			    redis::Client::connect(endpoint(), std::chrono::milliseconds(200))) {
+			if (auto pong = client->command({"PING"}); pong)
+				return ok();
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	}
+	return unexpected(Error{"redis-server on port " + std::to_string(port_) +
+				" did not answer in 10 s (see " + log_path + ")"});
+}
+
+void RedisServer::stop()
+{
+	if (pid_ < 0)
+		return;
+	::kill(pid_, SIGKILL);
+	int status = 0;
+	::waitpid(pid_, &status, 0);
+	pid_ = -1;
+}
+
+Status RedisServer::restart()
+{
+	stop();
+	return spawn();
+}
+
+} // namespace iplb::cluster::testing
