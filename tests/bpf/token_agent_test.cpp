@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// A backend's MPTCP token agent (iplbd/mptcp/token_agent.hpp) for real, in
+// a network namespace of the test's own (a thread that unshares it): a
+// redis-server started in it, MPTCP connections over its loopback. Every
+// accepted connection's token appears in Redis with the backend's DIP and
+// goes when the connection closes; a restarted Redis gets them back; a
+// token Redis names this DIP for that the backend does not hold goes at
+// the next reconcile. Needs root; skipped, with the reason, without MPTCP
+// or redis-server.
+#include "../cluster/redis_server.hpp"
+#include "mptcp/token_agent.hpp"
+#include "redis/redis_client.hpp"
+#include "util/unique_fd.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <linux/mptcp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+#ifndef SOL_MPTCP
+#define SOL_MPTCP 284
+#endif
+
+namespace iplb::mptcp {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool loopback_up()
+{
+	UniqueFd sock(::socket(AF_INET, SOCK_DGRAM, 0));
+	ifreq request{};
+	std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+	if (!sock || ::ioctl(sock.get(), SIOCGIFFLAGS, &request) != 0)
+		return false;
+	request.ifr_flags |= IFF_UP;
+	return ::ioctl(sock.get(), SIOCSIFFLAGS, &request) == 0;
+}
+
+bool eventually(std::chrono::milliseconds limit, const std::function<bool()> &done)
+{
+	const auto deadline = std::chrono::steady_clock::now() + limit;
+	while (std::chrono::steady_clock::now() < deadline) {
+		if (done())
+			return true;
+		std::this_thread::sleep_for(20ms);
+	}
+	return done();
+}
+
+// One accepted MPTCP connection and its server-side token.
+struct Connection {
+	UniqueFd client;
+	UniqueFd accepted;
+	uint32_t token = 0;
+};
+
+Connection connect_one(int listener, const sockaddr_in &address)
+{
+	Connection c{UniqueFd(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP)), UniqueFd()};
+	EXPECT_EQ(::connect(c.client.get(), reinterpret_cast<const sockaddr *>(&address),
+			    sizeof(address)),
+		  0);
+	c.accepted = UniqueFd(::accept(listener, nullptr, nullptr));
+	EXPECT_EQ(::send(c.client.get(), "x", 1, 0), 1);
+	char byte = 0;
+	EXPECT_EQ(::recv(c.accepted.get(), &byte, 1, 0), 1);
+	mptcp_info info{};
+	socklen_t length = sizeof(info);
+	EXPECT_EQ(::getsockopt(c.accepted.get(), SOL_MPTCP, MPTCP_INFO, &info, &length), 0);
+	c.token = info.mptcpi_token;
+	return c;
+}
+
+TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
+{
+	std::string skip;
+	std::thread([&] {
+		const auto binary = cluster::testing::RedisServer::find_redis();
+		if (!binary) {
+			skip = "no redis-server (apt-get install redis-server)";
+			return;
+		}
+		if (::unshare(CLONE_NEWNET) != 0) {
+			skip = std::string("cannot unshare a network namespace (root needed): ") +
+			       std::strerror(errno);
+			return;
+		}
+		ASSERT_TRUE(loopback_up());
+		if (UniqueFd probe(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP)); !probe) {
+			skip = std::string("this kernel has no MPTCP sockets: ") +
+			       std::strerror(errno);
+			return;
+		}
+		// Forked from this thread: the server lives in the namespace.
+		auto server = cluster::testing::RedisServer::start(*binary);
+		ASSERT_TRUE(server) << server.error().message;
+		auto events = EventSource::open();
+		ASSERT_TRUE(events) << events.error().message;
+		std::optional<redis::Client> reader;
+		if (auto connected = redis::Client::connect((*server)->endpoint(), 1000ms))
+			reader.emplace(std::move(*connected));
+		ASSERT_TRUE(reader);
+		// A stale entry of this DIP (a crashed agent's): the reconcile
+		// removes it.
+		ASSERT_TRUE(reader->command({"SET", "iplb:mptcp:token:0badf00d", "10.1.1.2"}));
+
+		TokenAgentOptions options;
+		options.dip = "10.1.1.2";
+		options.redis = (*server)->endpoint();
+		options.retry = 200ms;
+		options.reconcile = 500ms;
+		TokenAgent agent(std::move(*events), options, {});
+
+		const auto holder = [&](uint32_t token) -> std::string {
+			if (reader->failed()) {
+				auto again = redis::Client::connect((*server)->endpoint(), 1000ms);
+				if (!again)
+					return "?";
+				reader.emplace(std::move(*again));
+			}
+			auto reply =
+				reader->command({"GET", "iplb:mptcp:token:" + token_hex(token)});
+			return reply && reply->string() ? *reply->string() : "";
+		};
+
+		UniqueFd listener(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
+		sockaddr_in address{};
+		address.sin_family = AF_INET;
+		address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		address.sin_port = htons(8080);
+		ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr *>(&address),
+				 sizeof(address)),
+			  0);
+		ASSERT_EQ(::listen(listener.get(), 16), 0);
+		std::vector<Connection> connections;
+		for (int i = 0; i < 5; i++)
+			connections.push_back(connect_one(listener.get(), address));
+		const auto started = std::chrono::steady_clock::now();
+		for (const auto &c : connections)
+			ASSERT_TRUE(
+				eventually(3000ms, [&] { return holder(c.token) == "10.1.1.2"; }))
+				<< token_hex(c.token) << ": " << holder(c.token);
+		const double published_ms = std::chrono::duration<double, std::milli>(
+						    std::chrono::steady_clock::now() - started)
+						    .count();
+		ASSERT_TRUE(eventually(3000ms, [&] { return holder(0x0badf00d).empty(); }))
+			<< "the stale token stayed";
+
+		// Two close: their tokens go; the others stay.
+		const uint32_t closed = connections[0].token;
+		connections.erase(connections.begin());
+		ASSERT_TRUE(eventually(3000ms, [&] { return holder(closed).empty(); }));
+		EXPECT_EQ(holder(connections[0].token), "10.1.1.2");
+
+		// Redis restarted, empty: the agent publishes everything again.
+		ASSERT_TRUE((*server)->restart());
+		for (const auto &c : connections)
+			ASSERT_TRUE(
+				eventually(5000ms, [&] { return holder(c.token) == "10.1.1.2"; }))
+				<< token_hex(c.token) << " not published again";
+		const auto view = agent.view();
+		EXPECT_TRUE(view.redis_connected) << view.redis_error;
+		EXPECT_EQ(view.tokens, connections.size());
+		EXPECT_EQ(view.collisions.size(), 0u);
+		EXPECT_GE(view.stale_withdrawn, 1u);
+		EXPECT_EQ(view.malformed_events, 0u);
+		std::printf(
+			"[mptcp] 5 tokens in Redis %.1f ms after their connections; a stale one "
+			"withdrawn by the reconcile, a closed one withdrawn, all published again "
+			"after Redis restarted (published %llu, withdrawn %llu, reconciles %llu)\n",
+			published_ms, static_cast<unsigned long long>(view.published),
+			static_cast<unsigned long long>(view.withdrawn),
+			static_cast<unsigned long long>(view.reconciles));
+	}).join();
+	if (!skip.empty())
+		GTEST_SKIP() << skip;
+}
+
+} // namespace
+} // namespace iplb::mptcp
