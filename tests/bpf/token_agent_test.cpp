@@ -181,7 +181,9 @@ TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 		EXPECT_GE(view.stale_withdrawn, 1u);
 		EXPECT_EQ(view.malformed_events, 0u);
 		std::printf(
-			"[mptcp] 5 tokens in Redis %.1f ms after their connections; a stale one "
+			"[mptcp] 5 tokens in Redis within %.1f ms of their connections (polled "
+			"every "
+			"20 ms); a stale one "
 			"withdrawn by the reconcile, a closed one withdrawn, all published again "
 			"after Redis restarted (published %llu, withdrawn %llu, reconciles %llu)\n",
 			published_ms, static_cast<unsigned long long>(view.published),
