@@ -15,12 +15,11 @@ std::string vips_text(const Daemon &daemon, const GlueFacts &glue)
 		      "Reason");
 	std::string out = line;
 	for (const VipView &vip : daemon.mux().vips(glue.zebra_connected)) {
-		std::snprintf(line, sizeof(line), "%-40s %-7s %-10s %s\n",
+		std::snprintf(line, sizeof(line), "%-40s %-7s %-10s %s%s\n",
 			      to_string(vip.prefix).c_str(), vip.drain ? "yes" : "no",
 			      vip.advertised ? "yes" : "no",
-			      vip.reason.empty() ? "-" : vip.reason.c_str());
-		if (vip.etcd)
-			out.insert(out.size() - 1, " (etcd's pools)");
+			      vip.reason.empty() ? "-" : vip.reason.c_str(),
+			      vip.etcd ? " (etcd's pools)" : "");
 		out += line;
 	}
 	return out;

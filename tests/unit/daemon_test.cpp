@@ -4,6 +4,7 @@
 // the path engine.
 #include "daemon/daemon.hpp"
 #include "daemon/debouncer.hpp"
+#include "show/show.hpp"
 #include "util/timer_mux.hpp"
 
 #include "fake_ospf_api_server.hpp"
@@ -171,6 +172,26 @@ TEST_F(DaemonTopology, AnLsdbChangeThatLeavesTheGraphAloneIsNotHandedOn)
 	EXPECT_EQ(emitted.size(), 1u);
 	EXPECT_EQ(daemon.rebuilds().rebuilds, 2u);
 	EXPECT_EQ(daemon.topology_stats().one_way, 1u);
+}
+
+// `show iplb vip`: each VIP from etcd's pools is marked on its own line.
+TEST(DaemonShow, EtcdVipsAreMarkedOnTheirOwnLines)
+{
+	test::PollLoop loop;
+	Daemon daemon{loop};
+	daemon.mux().set_etcd_vips({parse_ip_prefix("192.0.2.80/32").value(),
+				    parse_ip_prefix("2001:db8:ff::80/128").value()});
+	const std::string text = vips_text(daemon, GlueFacts{"8.4.4", true});
+	std::vector<std::string> lines;
+	for (size_t at = 0; at < text.size();) {
+		const size_t end = text.find('\n', at);
+		lines.push_back(text.substr(at, end - at));
+		at = end + 1;
+	}
+	ASSERT_EQ(lines.size(), 3u) << text;
+	EXPECT_EQ(lines[0].find("etcd"), std::string::npos) << "the header: " << lines[0];
+	for (size_t i = 1; i < 3; i++)
+		EXPECT_NE(lines[i].find("(etcd's pools)"), std::string::npos) << lines[i];
 }
 
 } // namespace
