@@ -44,34 +44,4 @@ Result<std::set<lbcontrol::VipId>, Error> BackendMapsDataplane::vips() const
 	return out;
 }
 
-Status set_default_mux_source(MuxMaps &maps, const std::string &ifname)
-{
-	auto config = maps.config();
-	if (!config)
-		return unexpected(config.error());
-	if (config->source || config->source6)
-		return ok();
-	auto addresses = interface_addresses(ifname);
-	if (!addresses)
-		return unexpected(addresses.error());
-	for (const auto &address : *addresses) {
-		if (const auto *v4 = std::get_if<Ipv4>(&address); v4 && !config->source)
-			config->source = *v4;
-		else if (const auto *v6 = std::get_if<Ipv6>(&address); v6 && !config->source6)
-			config->source6 = *v6;
-	}
-	return maps.set_config(*config);
-}
-
-Status set_mux_fib_lookup(MuxMaps &maps, bool fib_lookup)
-{
-	auto config = maps.config();
-	if (!config)
-		return unexpected(config.error());
-	if (config->fib == fib_lookup)
-		return ok();
-	config->fib = fib_lookup;
-	return maps.set_config(*config);
-}
-
 } // namespace iplb

@@ -30,11 +30,4 @@ private:
 	Privileges privileges_;
 };
 
-// The mux's tunnel source, unless set: the first IPv4 and IPv6 addresses of
-// `ifname` (as `iplbctl attach mux` does).
-Status set_default_mux_source(MuxMaps &maps, const std::string &ifname);
-// Where the mux sends a tunnel: the FIB's next hop toward the backend, or
-// back to the router the packet came from.
-Status set_mux_fib_lookup(MuxMaps &maps, bool fib_lookup);
-
 } // namespace iplb

@@ -16,6 +16,7 @@
 #include "lbcontrol/schema.hpp"
 
 #include <map>
+#include <string>
 
 namespace iplb {
 
@@ -43,5 +44,12 @@ public:
 private:
 	MuxMaps &maps_;
 };
+
+// The mux's tunnel source, unless set: the first IPv4 and IPv6 addresses of
+// `ifname` (as `iplbctl attach mux` does).
+Status set_default_mux_source(MuxMaps &maps, const std::string &ifname);
+// Where the mux sends a tunnel: the FIB's next hop toward the backend, or
+// back to the router the packet came from.
+Status set_mux_fib_lookup(MuxMaps &maps, bool fib_lookup);
 
 } // namespace iplb
