@@ -7,16 +7,15 @@
 // Needs root (unshare, the event group); skipped, with the reason, where
 // the kernel has no MPTCP.
 #include "mptcp/event_source.hpp"
+#include "mptcp_netns.hpp"
 
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
 #include <linux/mptcp.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,38 +25,10 @@
 #include <string>
 #include <thread>
 
-#ifndef IPPROTO_MPTCP
-#define IPPROTO_MPTCP 262
-#endif
-#ifndef SOL_MPTCP
-#define SOL_MPTCP 284
-#endif
-
 namespace iplb::mptcp {
 namespace {
 
-struct Fd {
-	int fd = -1;
-	explicit Fd(int f) : fd(f) {}
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	~Fd()
-	{
-		if (fd >= 0)
-			::close(fd);
-	}
-};
-
-bool loopback_up()
-{
-	Fd sock(::socket(AF_INET, SOCK_DGRAM, 0));
-	ifreq request{};
-	std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
-	if (sock.fd < 0 || ::ioctl(sock.fd, SIOCGIFFLAGS, &request) != 0)
-		return false;
-	request.ifr_flags |= IFF_UP;
-	return ::ioctl(sock.fd, SIOCSIFFLAGS, &request) == 0;
-}
+using testing::loopback_up;
 
 // Events until `done` says so, or 3 s.
 template <typename Done>
@@ -101,8 +72,8 @@ TEST(MptcpEvents, ALoopbackConnectionReportsItsTokens)
 			return;
 		}
 		ASSERT_TRUE(loopback_up());
-		Fd probe(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
-		if (probe.fd < 0) {
+		UniqueFd probe(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
+		if (!probe) {
 			skip = std::string("this kernel has no MPTCP sockets: ") +
 			       std::strerror(errno);
 			return;
@@ -110,31 +81,31 @@ TEST(MptcpEvents, ALoopbackConnectionReportsItsTokens)
 		auto source = EventSource::open();
 		ASSERT_TRUE(source) << source.error().message;
 
-		Fd listener(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
+		UniqueFd listener(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
 		sockaddr_in address{};
 		address.sin_family = AF_INET;
 		address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		address.sin_port = htons(8080);
-		ASSERT_EQ(::bind(listener.fd, reinterpret_cast<sockaddr *>(&address),
+		ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr *>(&address),
 				 sizeof(address)),
 			  0)
 			<< std::strerror(errno);
-		ASSERT_EQ(::listen(listener.fd, 4), 0);
-		Fd client(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
-		ASSERT_EQ(::connect(client.fd, reinterpret_cast<sockaddr *>(&address),
+		ASSERT_EQ(::listen(listener.get(), 4), 0);
+		UniqueFd client(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
+		ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr *>(&address),
 				    sizeof(address)),
 			  0)
 			<< std::strerror(errno);
-		std::optional<Fd> accepted;
-		accepted.emplace(::accept(listener.fd, nullptr, nullptr));
-		ASSERT_GE(accepted->fd, 0);
+		std::optional<UniqueFd> accepted;
+		accepted.emplace(::accept(listener.get(), nullptr, nullptr));
+		ASSERT_GE(accepted->get(), 0);
 		// Data both ways: the connection is MPTCP end to end (no fallback).
-		ASSERT_EQ(::send(client.fd, "x", 1, 0), 1);
+		ASSERT_EQ(::send(client.get(), "x", 1, 0), 1);
 		char byte = 0;
-		ASSERT_EQ(::recv(accepted->fd, &byte, 1, 0), 1);
+		ASSERT_EQ(::recv(accepted->get(), &byte, 1, 0), 1);
 		mptcp_info info{};
 		socklen_t length = sizeof(info);
-		ASSERT_EQ(::getsockopt(accepted->fd, SOL_MPTCP, MPTCP_INFO, &info, &length), 0)
+		ASSERT_EQ(::getsockopt(accepted->get(), SOL_MPTCP, MPTCP_INFO, &info, &length), 0)
 			<< "no MPTCP_INFO: the connection fell back to TCP? "
 			<< std::strerror(errno);
 		const uint32_t server_token = info.mptcpi_token;
@@ -157,10 +128,7 @@ TEST(MptcpEvents, ALoopbackConnectionReportsItsTokens)
 		const uint32_t client_token = client_side->token;
 
 		accepted.reset();
-		{
-			Fd closing(client.fd);
-			client.fd = -1;
-		}
+		client.reset();
 		collect(*source, events, [&] {
 			return find_token(events, EventKind::closed, server_token) &&
 			       find_token(events, EventKind::closed, client_token);

@@ -9,6 +9,7 @@
 // or redis-server.
 #include "../cluster/redis_server.hpp"
 #include "mptcp/token_agent.hpp"
+#include "mptcp_netns.hpp"
 #include "redis/redis_client.hpp"
 #include "util/unique_fd.hpp"
 
@@ -16,10 +17,8 @@
 
 #include <arpa/inet.h>
 #include <linux/mptcp.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,28 +28,11 @@
 #include <thread>
 #include <vector>
 
-#ifndef IPPROTO_MPTCP
-#define IPPROTO_MPTCP 262
-#endif
-#ifndef SOL_MPTCP
-#define SOL_MPTCP 284
-#endif
-
 namespace iplb::mptcp {
 namespace {
 
 using namespace std::chrono_literals;
-
-bool loopback_up()
-{
-	UniqueFd sock(::socket(AF_INET, SOCK_DGRAM, 0));
-	ifreq request{};
-	std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
-	if (!sock || ::ioctl(sock.get(), SIOCGIFFLAGS, &request) != 0)
-		return false;
-	request.ifr_flags |= IFF_UP;
-	return ::ioctl(sock.get(), SIOCSIFFLAGS, &request) == 0;
-}
+using testing::loopback_up;
 
 bool eventually(std::chrono::milliseconds limit, const std::function<bool()> &done)
 {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "etcd_cluster.hpp"
+#include "test_ports.hpp"
 
 #include "cluster/etcd_client.hpp"
 
@@ -21,20 +22,6 @@
 
 namespace iplb::cluster::testing {
 namespace {
-
-bool port_free(int port)
-{
-	const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return false;
-	sockaddr_in address{};
-	address.sin_family = AF_INET;
-	address.sin_port = htons(static_cast<uint16_t>(port));
-	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	const bool free = ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0;
-	::close(fd);
-	return free;
-}
 
 // 2 * members consecutive free ports in 30000-49999, starting from a place
 // that depends on the pid so that two runs at once (two worktrees) differ.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "redis_server.hpp"
+#include "test_ports.hpp"
 
 #include "redis/redis_client.hpp"
 
@@ -18,23 +19,6 @@
 #include <vector>
 
 namespace iplb::cluster::testing {
-namespace {
-
-bool port_free(int port)
-{
-	const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return false;
-	sockaddr_in address{};
-	address.sin_family = AF_INET;
-	address.sin_port = htons(static_cast<uint16_t>(port));
-	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	const bool free = ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0;
-	::close(fd);
-	return free;
-}
-
-} // namespace
 
 std::optional<std::string> RedisServer::find_redis()
 {
