@@ -28,7 +28,7 @@
 
 #include "iplb_common_layout.h"
 
-#define IPLB_LB_LAYOUT_VERSION 2
+#define IPLB_LB_LAYOUT_VERSION 3
 
 #define IPLB_LB_MAX_VIPS 256
 /* DIPs, every VIP's, in one table; entry 0 is "none" */
@@ -114,6 +114,13 @@ struct iplb_mux_vip {
 
 /* The DIPs are IPv6 addresses (else IPv4): the outer header's family. */
 #define IPLB_VIP_DIPS_V6 0x1
+/* MPTCP token mode (layout 3): a join SYN (MP_JOIN, RFC 8684 3.2) goes to
+ * the backend its token names in iplb_mux_tokens, or is dropped; the later
+ * packets of a join subflow go where iplb_mux_subflows says. */
+#define IPLB_VIP_MPTCP_TOKEN 0x2
+/* The flags a slot's pool carries into the VIP's record when it flips: the
+ * map's family and its MPTCP mode change with the map, on every mux at once. */
+#define IPLB_VIP_MAP_FLAGS (IPLB_VIP_DIPS_V6 | IPLB_VIP_MPTCP_TOKEN)
 
 /* iplb_mux_buckets: array of IPLB_LB_MAX_BUCKET_ENTRIES. */
 struct iplb_mux_bucket {
@@ -130,6 +137,40 @@ struct iplb_mux_bucket {
 struct iplb_vip_address {
 	__u32 addr[4];
 	__u32 v6;
+};
+
+/* ---- MPTCP token mode (layout 3) -----------------------------------------
+ *
+ * iplb_mux_tokens: hash, token (host order: the wire's big-endian value,
+ * as the kernel's path-manager events name it) -> the backend that holds the
+ * connection, written by user space from the backends' announcements.
+ * iplb_mux_subflows: LRU hash, a join subflow's flow -> the backend its join
+ * SYN went to: written by the program when it sends a join by its token, and
+ * by user space from the backends' subflow announcements, so that a subflow
+ * ECMP moves to another mux still finds its backend.
+ * iplb_mux_token_misses: ring buffer of the tokens of joins dropped for want
+ * of an entry: user space looks them up (the client resends the SYN). */
+#define IPLB_LB_MAX_TOKENS (1 << 20)
+#define IPLB_LB_MAX_SUBFLOWS (1 << 17)
+#define IPLB_LB_TOKEN_MISSES_BYTES (1 << 16)
+
+struct iplb_mux_target {
+	union iplb_addr dip;
+	__u32 v6; /* 0 or 1: the DIP's family, the outer header's */
+};
+
+struct iplb_subflow_key {
+	__u32 saddr[4]; /* the client's; IPv4 in [0], the rest 0 */
+	__u32 daddr[4]; /* the VIP's */
+	__be16 sport;
+	__be16 dport;
+	__u8 v6;
+	__u8 pad[3];
+};
+
+struct iplb_mux_token_miss {
+	__u32 token;
+	__u32 vip_id;
 };
 
 /* iplb_mux_pools: array of IPLB_LB_MAX_VIPS * 2, at id * 2 + slot: the pool
@@ -155,8 +196,9 @@ struct iplb_lb_backend {
 
 struct iplb_lb_pool {
 	__u32 backends; /* entries used in backend[] */
-	__u32 flags;	/* IPLB_VIP_DIPS_V6 of this slot's DIPs: the VIP's
-			   flags once the slot is active (layout 2) */
+	__u32 flags;	/* IPLB_VIP_MAP_FLAGS of this slot's map: the VIP's
+			   flags once the slot is active (layout 2; MPTCP
+			   mode: 3) */
 	struct iplb_lb_backend backend[IPLB_LB_MAX_BACKENDS];
 };
 
@@ -196,6 +238,10 @@ struct iplb_mux_vip_counters {
 	__u64 no_route; /* dropped: no FIB route or neighbour (IPLB_MUX_FIB) */
 	__u64 errors;	/* dropped: could not make room, or a slot
 			   pointing outside the tables */
+	/* MPTCP token mode (layout 3) */
+	__u64 mptcp_joins;	   /* join SYNs sent to their token's DIP */
+	__u64 mptcp_subflow;	   /* packets sent by iplb_mux_subflows */
+	__u64 mptcp_unknown_token; /* join SYNs dropped: token not known */
 };
 
 /* iplb_mux_bucket_counters: per CPU, __u64 packets per bucket. */

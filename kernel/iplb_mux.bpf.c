@@ -17,6 +17,16 @@
  *   header is treated as a fragment.
  * - Everything else passes untouched, ICMP to a VIP address that is not an
  *   error about a flow included (the stack answers or drops it).
+ *
+ * MPTCP token mode (a VIP with IPLB_VIP_MPTCP_TOKEN; docs/MPTCP.md): a join
+ * SYN names its connection by the backend's token, so it goes to the DIP the
+ * token map gives, never to a bucket (the bucket's backend would fail the
+ * join's HMAC and reset it); an unknown token is dropped, counted and handed
+ * to user space to look up before the client resends. The join subflow's
+ * later packets carry no token: the subflow map, filled here when the join
+ * is sent and by user space from what the backends announce, sends them
+ * after it. Everything else of the VIP (first subflows included) goes by its
+ * bucket.
  */
 #include <stdbool.h>
 
@@ -98,6 +108,26 @@ struct {
 	__type(value, __u64);
 } iplb_mux_bucket_counters SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IPLB_LB_MAX_TOKENS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct iplb_mux_target);
+} iplb_mux_tokens SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IPLB_LB_MAX_SUBFLOWS);
+	__type(key, struct iplb_subflow_key);
+	__type(value, struct iplb_mux_target);
+} iplb_mux_subflows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, IPLB_LB_TOKEN_MISSES_BYTES);
+} iplb_mux_token_misses SEC(".maps");
+
 /* What the encapsulation needs of a packet to a VIP. */
 struct steer {
 	struct flow_tuple flow; /* the flow's, what the bucket is chosen by */
@@ -107,6 +137,10 @@ struct steer {
 	__u8 df;
 	__u8 inner_v6;
 	__u8 icmp; /* an ICMP error about the flow */
+	/* TCP, not an ICMP error about it, its header whole: */
+	__u8 tcp_flags;
+	__u8 tcp_options; /* bytes of options */
+	__u16 options_at; /* their offset in the frame; 0: no TCP header */
 };
 
 static __always_inline struct iplb_mux_counters *mux_counters(void)
@@ -323,21 +357,39 @@ encapsulate(struct xdp_md *ctx, const struct steer *s,
 			l3_len, vc);
 }
 
+/* Encapsulates to dip and counts the packet for the VIP once sent (a drop on
+ * the way, too big, no route, no room, is counted by its reason alone). */
+static __always_inline int send_to(struct xdp_md *ctx, const struct steer *s,
+				   const struct iplb_mux_vip *vip,
+				   const struct iplb_mux_config *config,
+				   struct iplb_mux_vip_counters *vc,
+				   const union iplb_addr *dip,
+				   const union iplb_addr *previous,
+				   __u32 changed_at, __u32 hash, bool dips_v6)
+{
+	const __u32 generation = vip->generation[vip->active & 1];
+	const int verdict =
+		dips_v6 ? encapsulate(ctx, s, config, dip, previous, generation,
+				      changed_at, hash, true, vc)
+			: encapsulate(ctx, s, config, dip, previous, generation,
+				      changed_at, hash, false, vc);
+
+	if (verdict == XDP_DROP)
+		return verdict;
+	vc->packets++;
+	vc->bytes += s->l3_len;
+	if (s->icmp)
+		vc->icmp++;
+	return verdict;
+}
+
 /* The bucket of the flow, and on to its DIP. */
 static __always_inline int steer_to_bucket(struct xdp_md *ctx,
 					   const struct steer *s,
-					   const struct iplb_mux_vip *vip)
+					   const struct iplb_mux_vip *vip,
+					   const struct iplb_mux_config *config,
+					   struct iplb_mux_vip_counters *vc)
 {
-	const __u32 zero = 0;
-	const struct iplb_mux_config *config =
-		bpf_map_lookup_elem(&iplb_mux_config, &zero);
-	const __u32 id = vip->id;
-	struct iplb_mux_vip_counters *vc =
-		bpf_map_lookup_elem(&iplb_mux_vip_counters, &id);
-
-	if (!config || !vc)
-		return XDP_DROP;
-
 	const __u32 hash = flow_hash(&s->flow);
 	const __u32 slot = vip->active & 1;
 	const __u32 buckets = vip->buckets;
@@ -371,18 +423,10 @@ static __always_inline int steer_to_bucket(struct xdp_md *ctx,
 		return XDP_DROP;
 	}
 	/* Entry 0 of the DIP table stays zero: no previous DIP. */
-	const int verdict =
-		vip->flags & IPLB_VIP_DIPS_V6
-			? encapsulate(ctx, s, config, dip, previous,
-				      vip->generation[slot], bucket->changed_at,
-				      hash, true, vc)
-			: encapsulate(ctx, s, config, dip, previous,
-				      vip->generation[slot], bucket->changed_at,
-				      hash, false, vc);
+	const int verdict = send_to(ctx, s, vip, config, vc, dip, previous,
+				    bucket->changed_at, hash,
+				    vip->flags & IPLB_VIP_DIPS_V6);
 
-	/* Counted once sent: a drop on the way (too big, no route, no room)
-	 * is counted by its reason alone, not as a packet of the VIP and its
-	 * bucket too. */
 	if (verdict == XDP_DROP)
 		return verdict;
 
@@ -392,17 +436,218 @@ static __always_inline int steer_to_bucket(struct xdp_md *ctx,
 
 	if (bucket_packets)
 		*bucket_packets += 1;
-	vc->packets++;
-	vc->bytes += s->l3_len;
-	if (s->icmp)
-		vc->icmp++;
 	return verdict;
+}
+
+#define IPLB_TCP_OPTION_EOL 0
+#define IPLB_TCP_OPTION_NOP 1
+#define IPLB_TCP_OPTION_MPTCP 30
+#define IPLB_MPTCP_SUB_JOIN 1
+#define IPLB_MPTCP_JOIN_SYN_LEN 12
+#define IPLB_TCP_MAX_OPTIONS 40
+
+/* A walk over a SYN's options, from a copy on the stack, every index masked
+ * so that it cannot leave the copy. */
+struct option_walk {
+	__u8 opts[64];
+	__u32 len; /* bytes of options */
+	__u32 off; /* of the next option */
+	__u32 token;
+	__u32 found;
+};
+
+/* One option: on to the next (0), or stop (1) at the end, at an option that
+ * runs past the header (such a SYN is no join: the backend's stack judges
+ * it), or at MP_JOIN (RFC 8684 3.2: kind 30, length 12, subtype 1 in the
+ * high nibble of byte 2, the receiver's token at bytes 4-7, big endian). A
+ * bpf_loop callback: the verifier checks it once, where an open-coded loop
+ * of 40 steps took it a second per load. */
+static int walk_option(__u32 index, void *data)
+{
+	struct option_walk *w = data;
+	const __u32 off = w->off;
+
+	if (off + 2 > w->len)
+		return 1;
+
+	const __u8 kind = w->opts[off & 0x3f];
+
+	if (kind == IPLB_TCP_OPTION_EOL)
+		return 1;
+	if (kind == IPLB_TCP_OPTION_NOP) {
+		w->off = off + 1;
+		return 0;
+	}
+
+	const __u32 size = w->opts[(off + 1) & 0x3f];
+
+	if (size < 2 || off + size > w->len)
+		return 1;
+	if (kind == IPLB_TCP_OPTION_MPTCP && size == IPLB_MPTCP_JOIN_SYN_LEN &&
+	    w->opts[(off + 2) & 0x3f] >> 4 == IPLB_MPTCP_SUB_JOIN) {
+		w->token = (__u32)w->opts[(off + 4) & 0x3f] << 24 |
+			   (__u32)w->opts[(off + 5) & 0x3f] << 16 |
+			   (__u32)w->opts[(off + 6) & 0x3f] << 8 |
+			   w->opts[(off + 7) & 0x3f];
+		w->found = 1;
+		return 1;
+	}
+	w->off = off + size;
+	return 0;
+}
+
+/* The receiver's token of the MP_JOIN option among a SYN's len bytes of
+ * options at `at` in the frame. */
+static __always_inline bool mp_join_token(struct xdp_md *ctx, __u32 at,
+					  __u32 len, __u32 *token)
+{
+	struct option_walk w = {};
+
+	/* The compiler knows len <= 40 from how it was computed and would
+	 * drop the check; the verifier, from a byte on the stack, does not. */
+	asm volatile("" : "+r"(len));
+	if (len == 0 || len > IPLB_TCP_MAX_OPTIONS)
+		return false;
+	if (bpf_xdp_load_bytes(ctx, at, w.opts, len))
+		return false;
+	w.len = len;
+	/* Each step takes one byte at least. */
+	bpf_loop(IPLB_TCP_MAX_OPTIONS, walk_option, &w, 0);
+	*token = w.token;
+	return w.found;
+}
+
+static __always_inline struct iplb_subflow_key
+subflow_key(const struct flow_tuple *flow)
+{
+	struct iplb_subflow_key key = {
+		.sport = flow->sport,
+		.dport = flow->dport,
+		.v6 = flow->v6,
+	};
+
+	__builtin_memcpy(key.saddr, flow->saddr, sizeof(key.saddr));
+	__builtin_memcpy(key.daddr, flow->daddr, sizeof(key.daddr));
+	return key;
+}
+
+#define IPLB_TCP_SYN 0x02
+#define IPLB_TCP_ACK 0x10
+
+/* A TCP packet to a VIP in token mode: a join SYN by its token, a join
+ * subflow's packet (or an ICMP error about it) by the subflow map; -1 for the
+ * rest, which the buckets decide. */
+static __always_inline int steer_mptcp(struct xdp_md *ctx,
+				       const struct steer *s,
+				       const struct iplb_mux_vip *vip,
+				       const struct iplb_mux_config *config,
+				       struct iplb_mux_vip_counters *vc)
+{
+	static const union iplb_addr none;
+	struct iplb_subflow_key key = subflow_key(&s->flow);
+	const struct iplb_mux_target *to;
+	bool join = false;
+
+	if (s->options_at &&
+	    (s->tcp_flags & (IPLB_TCP_SYN | IPLB_TCP_ACK)) == IPLB_TCP_SYN) {
+		__u32 token;
+
+		if (!mp_join_token(ctx, s->options_at, s->tcp_options,
+				   &token)) {
+			/* A new connection on a 4-tuple a join subflow had:
+			 * its packets go by the bucket, as on every mux. */
+			bpf_map_delete_elem(&iplb_mux_subflows, &key);
+			return -1;
+		}
+		to = bpf_map_lookup_elem(&iplb_mux_tokens, &token);
+		if (!to) {
+			struct iplb_mux_token_miss miss = { .token = token,
+							    .vip_id = vip->id };
+
+			bpf_ringbuf_output(&iplb_mux_token_misses, &miss,
+					   sizeof(miss), 0);
+			vc->mptcp_unknown_token++;
+			return XDP_DROP;
+		}
+		bpf_map_update_elem(&iplb_mux_subflows, &key, to, BPF_ANY);
+		join = true;
+	} else {
+		to = bpf_map_lookup_elem(&iplb_mux_subflows, &key);
+		if (!to)
+			return -1;
+	}
+
+	const int verdict = send_to(ctx, s, vip, config, vc, &to->dip, &none, 0,
+				    flow_hash(&s->flow), to->v6);
+
+	if (verdict != XDP_DROP) {
+		if (join)
+			vc->mptcp_joins++;
+		else
+			vc->mptcp_subflow++;
+	}
+	return verdict;
+}
+
+/* The VIP's packet to its DIP: by MPTCP token or subflow where the VIP is in
+ * token mode and the packet is one, else by its bucket. */
+static __always_inline int steer(struct xdp_md *ctx, const struct steer *s,
+				 const struct iplb_mux_vip *vip)
+{
+	const __u32 zero = 0;
+	const struct iplb_mux_config *config =
+		bpf_map_lookup_elem(&iplb_mux_config, &zero);
+	const __u32 id = vip->id;
+	struct iplb_mux_vip_counters *vc =
+		bpf_map_lookup_elem(&iplb_mux_vip_counters, &id);
+
+	if (!config || !vc)
+		return XDP_DROP;
+	if (vip->flags & IPLB_VIP_MPTCP_TOKEN &&
+	    s->flow.protocol == IPPROTO_TCP) {
+		const int verdict = steer_mptcp(ctx, s, vip, config, vc);
+
+		if (verdict >= 0)
+			return verdict;
+	}
+	return steer_to_bucket(ctx, s, vip, config, vc);
+}
+
+/* What the packet is: a VIP's (vip, and the steer filled), or not, with what
+ * to do with it in verdict. */
+struct classified {
+	const struct iplb_mux_vip *vip;
+	int verdict;
+};
+
+/* A TCP header's flags and options, where the whole header is there. */
+static __always_inline void describe_tcp(struct steer *s, const __u8 *tcp,
+					 void *data_end, __u16 at)
+{
+	if ((const void *)(tcp + 20) > data_end)
+		return;
+
+	const __u8 header = (tcp[12] >> 4) * 4;
+
+	s->tcp_flags = tcp[13];
+	s->tcp_options = header > 20 ? header - 20 : 0;
+	s->options_at = at + 20;
+}
+
+static __always_inline void icmp_other(const __u32 *daddr, bool v6)
+{
+	if (is_vip_address(daddr, v6)) {
+		struct iplb_mux_counters *c = mux_counters();
+
+		if (c)
+			c->icmp_other++;
+	}
 }
 
 /* An ICMPv4 "fragmentation needed" quoting a VIP flow's reply: the flow is
  * the quoted packet's, reversed. */
-static __always_inline int mux_icmpv4(struct xdp_md *ctx, struct steer *s,
-				      const struct iphdr *ip, void *data_end)
+static __always_inline void icmpv4(struct classified *out, struct steer *s,
+				   const struct iphdr *ip, void *data_end)
 {
 	const struct icmp_error *icmp = (const void *)ip + ip->ihl * 4;
 	const struct iphdr *quoted = (const void *)(icmp + 1);
@@ -432,59 +677,62 @@ static __always_inline int mux_icmpv4(struct xdp_md *ctx, struct steer *s,
 	s->flow.dport = ports[0];
 	s->flow.protocol = quoted->protocol;
 	s->icmp = 1;
-	return steer_to_bucket(ctx, s, vip);
+	out->vip = vip;
+	return;
 other:
-	if (is_vip_address(s->flow.daddr, false)) {
-		struct iplb_mux_counters *c = mux_counters();
-
-		if (c)
-			c->icmp_other++;
-	}
-	return XDP_PASS;
+	icmp_other(s->flow.daddr, false);
 }
 
-static __always_inline int mux_ipv4(struct xdp_md *ctx, struct iphdr *ip,
-				    void *data_end)
+static __always_inline void classify_ipv4(struct classified *out,
+					  struct steer *s, struct iphdr *ip,
+					  void *data_end)
 {
-	struct steer s = {};
-
 	if (!ipv4_header_sane(ip))
-		return XDP_PASS;
-	s.l3_len = bpf_ntohs(ip->tot_len);
-	s.tos = ip->tos;
-	s.df = !!(ip->frag_off & bpf_htons(IP_DF));
-	s.id = ip->id;
-	s.flow.daddr[0] = ip->daddr;
+		return;
+	s->l3_len = bpf_ntohs(ip->tot_len);
+	s->tos = ip->tos;
+	s->df = !!(ip->frag_off & bpf_htons(IP_DF));
+	s->id = ip->id;
+	s->flow.daddr[0] = ip->daddr;
 	if (ip->protocol == IPPROTO_ICMP) {
 		if (ipv4_is_fragment(ip))
-			return unhashable(s.flow.daddr, false, true);
-		return mux_icmpv4(ctx, &s, ip, data_end);
+			out->verdict = unhashable(s->flow.daddr, false, true);
+		else
+			icmpv4(out, s, ip, data_end);
+		return;
 	}
 	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
-		return XDP_PASS;
-	if (ipv4_is_fragment(ip))
-		return unhashable(s.flow.daddr, false, true);
+		return;
+	if (ipv4_is_fragment(ip)) {
+		out->verdict = unhashable(s->flow.daddr, false, true);
+		return;
+	}
 
 	const __be16 *ports = (const void *)ip + ip->ihl * 4;
 
-	if ((const void *)(ports + 2) > data_end)
-		return unhashable(s.flow.daddr, false, false);
+	if ((const void *)(ports + 2) > data_end) {
+		out->verdict = unhashable(s->flow.daddr, false, false);
+		return;
+	}
 
 	const struct iplb_mux_vip *vip =
-		find_vip(s.flow.daddr, false, ip->protocol, ports[1]);
+		find_vip(s->flow.daddr, false, ip->protocol, ports[1]);
 
 	if (!vip)
-		return XDP_PASS;
-	s.flow.saddr[0] = ip->saddr;
-	s.flow.sport = ports[0];
-	s.flow.dport = ports[1];
-	s.flow.protocol = ip->protocol;
-	return steer_to_bucket(ctx, &s, vip);
+		return;
+	s->flow.saddr[0] = ip->saddr;
+	s->flow.sport = ports[0];
+	s->flow.dport = ports[1];
+	s->flow.protocol = ip->protocol;
+	if (ip->protocol == IPPROTO_TCP)
+		describe_tcp(s, (const void *)ports, data_end,
+			     (__u16)(sizeof(struct ethhdr) + ip->ihl * 4));
+	out->vip = vip;
 }
 
 /* An ICMPv6 "packet too big" quoting a VIP flow's reply. */
-static __always_inline int mux_icmpv6(struct xdp_md *ctx, struct steer *s,
-				      const struct ipv6hdr *ip6, void *data_end)
+static __always_inline void icmpv6(struct classified *out, struct steer *s,
+				   const struct ipv6hdr *ip6, void *data_end)
 {
 	const struct icmp_error *icmp = (const void *)(ip6 + 1);
 	const struct ipv6hdr *quoted = (const void *)(icmp + 1);
@@ -513,54 +761,57 @@ static __always_inline int mux_icmpv6(struct xdp_md *ctx, struct steer *s,
 	s->flow.dport = ports[0];
 	s->flow.protocol = quoted->nexthdr;
 	s->icmp = 1;
-	return steer_to_bucket(ctx, s, vip);
+	out->vip = vip;
+	return;
 other:
-	if (is_vip_address(s->flow.daddr, true)) {
-		struct iplb_mux_counters *c = mux_counters();
-
-		if (c)
-			c->icmp_other++;
-	}
-	return XDP_PASS;
+	icmp_other(s->flow.daddr, true);
 }
 
-static __always_inline int mux_ipv6(struct xdp_md *ctx, struct ipv6hdr *ip6,
-				    void *data_end)
+static __always_inline void classify_ipv6(struct classified *out,
+					  struct steer *s, struct ipv6hdr *ip6,
+					  void *data_end)
 {
-	struct steer s = { .inner_v6 = 1, .df = 1 };
-
+	s->inner_v6 = 1;
+	s->df = 1;
 	if (!ipv6_header_sane(ip6))
-		return XDP_PASS;
-	s.l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-	s.tos = (__u8)(ip6->priority << 4 | ip6->flow_lbl[0] >> 4);
-	__builtin_memcpy(s.flow.daddr, &ip6->daddr, 16);
-	s.flow.v6 = 1;
-	if (ip6->nexthdr == IPPROTO_ICMPV6)
-		return mux_icmpv6(ctx, &s, ip6, data_end);
+		return;
+	s->l3_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	s->tos = (__u8)(ip6->priority << 4 | ip6->flow_lbl[0] >> 4);
+	__builtin_memcpy(s->flow.daddr, &ip6->daddr, 16);
+	s->flow.v6 = 1;
+	if (ip6->nexthdr == IPPROTO_ICMPV6) {
+		icmpv6(out, s, ip6, data_end);
+		return;
+	}
 	if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP) {
 		/* An extension header hides the ports: as a fragment. */
 		if (ip6->nexthdr == IPPROTO_HOPOPTS ||
 		    ip6->nexthdr == IPPROTO_ROUTING ||
 		    ip6->nexthdr == IPPROTO_FRAGMENT ||
 		    ip6->nexthdr == IPPROTO_DSTOPTS)
-			return unhashable(s.flow.daddr, true, true);
-		return XDP_PASS;
+			out->verdict = unhashable(s->flow.daddr, true, true);
+		return;
 	}
 	const __be16 *ports = (const void *)(ip6 + 1);
 
-	if ((const void *)(ports + 2) > data_end)
-		return unhashable(s.flow.daddr, true, false);
+	if ((const void *)(ports + 2) > data_end) {
+		out->verdict = unhashable(s->flow.daddr, true, false);
+		return;
+	}
 
 	const struct iplb_mux_vip *vip =
-		find_vip(s.flow.daddr, true, ip6->nexthdr, ports[1]);
+		find_vip(s->flow.daddr, true, ip6->nexthdr, ports[1]);
 
 	if (!vip)
-		return XDP_PASS;
-	__builtin_memcpy(s.flow.saddr, &ip6->saddr, 16);
-	s.flow.sport = ports[0];
-	s.flow.dport = ports[1];
-	s.flow.protocol = ip6->nexthdr;
-	return steer_to_bucket(ctx, &s, vip);
+		return;
+	__builtin_memcpy(s->flow.saddr, &ip6->saddr, 16);
+	s->flow.sport = ports[0];
+	s->flow.dport = ports[1];
+	s->flow.protocol = ip6->nexthdr;
+	if (ip6->nexthdr == IPPROTO_TCP)
+		describe_tcp(s, (const void *)ports, data_end,
+			     sizeof(struct ethhdr) + sizeof(*ip6));
+	out->vip = vip;
 }
 
 SEC("xdp")
@@ -569,15 +820,20 @@ int iplb_mux(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = ipv4_header(data, data_end);
+	struct classified c = { .verdict = XDP_PASS };
+	struct steer s = {};
 
-	if (ip)
-		return mux_ipv4(ctx, ip, data_end);
+	if (ip) {
+		classify_ipv4(&c, &s, ip, data_end);
+	} else {
+		struct ipv6hdr *ip6 = ipv6_header(data, data_end);
 
-	struct ipv6hdr *ip6 = ipv6_header(data, data_end);
-
-	if (ip6)
-		return mux_ipv6(ctx, ip6, data_end);
-	return XDP_PASS;
+		if (ip6)
+			classify_ipv6(&c, &s, ip6, data_end);
+	}
+	if (!c.vip)
+		return c.verdict;
+	return steer(ctx, &s, c.vip);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
@@ -99,6 +100,21 @@ std::string to_string(const VipKey &vip)
 	return out;
 }
 
+std::string_view to_string(MuxMptcpMode mode)
+{
+	return mode == MuxMptcpMode::token ? "token" : "none";
+}
+
+std::string to_string(const SubflowKey &subflow)
+{
+	auto end = [](const IpAddress &address, uint16_t port) {
+		return is_v6(address) ? "[" + to_string(address) + "]:" + std::to_string(port)
+				      : to_string(address) + ":" + std::to_string(port);
+	};
+	return end(subflow.client, subflow.client_port) + " -> " +
+	       end(subflow.vip, subflow.vip_port);
+}
+
 std::string_view to_string(LbBackendState state)
 {
 	switch (state) {
@@ -154,6 +170,9 @@ Result<MuxMaps, Error> MuxMaps::from_pins(const PinDir &dir)
 		{&fds.counters, "iplb_mux_counters"},
 		{&fds.vip_counters, "iplb_mux_vip_counters"},
 		{&fds.bucket_counters, "iplb_mux_bucket_counters"},
+		{&fds.tokens, "iplb_mux_tokens"},
+		{&fds.subflows, "iplb_mux_subflows"},
+		{&fds.token_misses, "iplb_mux_token_misses"},
 	};
 	for (const auto &[fd, name] : wanted) {
 		auto opened = pinned_map(dir, name);
@@ -497,7 +516,8 @@ Status MuxMaps::stage(const VipKey &vip, const LbMapVersion &next)
 	// with its family, which the record takes on at the flip.
 	iplb_lb_pool pool;
 	std::memset(&pool, 0, sizeof(pool));
-	pool.flags = dips_v6 ? IPLB_VIP_DIPS_V6 : 0;
+	pool.flags = (dips_v6 ? IPLB_VIP_DIPS_V6 : 0) |
+		     (next.mptcp == MuxMptcpMode::token ? IPLB_VIP_MPTCP_TOKEN : 0);
 	for (const IpAddress &a : named) {
 		iplb_lb_backend &b = pool.backend[pool.backends++];
 		b.dip = dip_index.at(a);
@@ -560,7 +580,7 @@ Status MuxMaps::activate(const VipKey &vip, uint32_t generation)
 	if (!pool)
 		return unexpected(pool.error());
 	record->active = *staged;
-	record->flags = pool->flags & IPLB_VIP_DIPS_V6;
+	record->flags = pool->flags & IPLB_VIP_MAP_FLAGS;
 	if (!only_staged) {
 		// The flip: one update of the VIP's record (slot, flags and
 		// generation together).
@@ -685,6 +705,8 @@ Result<InstalledVip, Error> read_vip(int buckets_fd, int dips_fd, int pools_fd,
 	if (record.generation[1 - out.active_slot] > out.map.generation)
 		out.staged = record.generation[1 - out.active_slot];
 	const bool v6 = record.flags & IPLB_VIP_DIPS_V6;
+	out.map.mptcp =
+		record.flags & IPLB_VIP_MPTCP_TOKEN ? MuxMptcpMode::token : MuxMptcpMode::none;
 	std::map<uint16_t, IpAddress> dips;
 	auto dip = [&](uint16_t index) -> Result<std::optional<IpAddress>, Error> {
 		if (index == 0)
@@ -796,6 +818,157 @@ Result<std::vector<uint64_t>, Error> MuxMaps::bucket_counters(const VipKey &want
 	return out;
 }
 
+// --- MPTCP token mode -------------------------------------------------------
+
+namespace {
+
+iplb_mux_target target_of(const IpAddress &dip)
+{
+	iplb_mux_target target;
+	std::memset(&target, 0, sizeof(target));
+	address_words(dip, target.dip.v6);
+	target.v6 = is_v6(dip);
+	return target;
+}
+
+IpAddress dip_of(const iplb_mux_target &target)
+{
+	return address_of(target.dip.v6, target.v6 & 1);
+}
+
+Result<iplb_subflow_key, Error> subflow_key_of(const SubflowKey &subflow)
+{
+	if (is_v6(subflow.client) != is_v6(subflow.vip))
+		return unexpected(Error{"subflow " + to_string(subflow) +
+					": the client and the VIP are of two families"});
+	iplb_subflow_key key;
+	std::memset(&key, 0, sizeof(key));
+	address_words(subflow.client, key.saddr);
+	address_words(subflow.vip, key.daddr);
+	key.sport = htons(subflow.client_port);
+	key.dport = htons(subflow.vip_port);
+	key.v6 = is_v6(subflow.vip);
+	return key;
+}
+
+SubflowKey subflow_of(const iplb_subflow_key &key)
+{
+	return {address_of(key.saddr, key.v6 & 1), ntohs(key.sport),
+		address_of(key.daddr, key.v6 & 1), ntohs(key.dport)};
+}
+
+std::string token_name(uint32_t token)
+{
+	char hex[9];
+	std::snprintf(hex, sizeof(hex), "%08x", token);
+	return std::string("token ") + hex;
+}
+
+} // namespace
+
+Status MuxMaps::set_token(uint32_t token, const IpAddress &dip)
+{
+	const iplb_mux_target target = target_of(dip);
+	if (bpf_map_update_elem(fds_.tokens.get(), &token, &target, BPF_ANY) != 0)
+		return unexpected(os_error("cannot write " + token_name(token), errno));
+	return ok();
+}
+
+Status MuxMaps::remove_token(uint32_t token)
+{
+	if (bpf_map_delete_elem(fds_.tokens.get(), &token) != 0 && errno != ENOENT)
+		return unexpected(os_error("cannot delete " + token_name(token), errno));
+	return ok();
+}
+
+Result<std::map<uint32_t, IpAddress>, Error> MuxMaps::tokens() const
+{
+	auto all = entries<uint32_t, iplb_mux_target>(fds_.tokens.get(), "the MPTCP tokens");
+	if (!all)
+		return unexpected(all.error());
+	std::map<uint32_t, IpAddress> out;
+	for (const auto &[token, target] : *all)
+		out.emplace(token, dip_of(target));
+	return out;
+}
+
+Status MuxMaps::set_subflow(const SubflowKey &subflow, const IpAddress &dip)
+{
+	auto key = subflow_key_of(subflow);
+	if (!key)
+		return unexpected(key.error());
+	const iplb_mux_target target = target_of(dip);
+	if (bpf_map_update_elem(fds_.subflows.get(), &*key, &target, BPF_ANY) != 0)
+		return unexpected(os_error("cannot write subflow " + to_string(subflow), errno));
+	return ok();
+}
+
+Status MuxMaps::remove_subflow(const SubflowKey &subflow)
+{
+	auto key = subflow_key_of(subflow);
+	if (!key)
+		return unexpected(key.error());
+	if (bpf_map_delete_elem(fds_.subflows.get(), &*key) != 0 && errno != ENOENT)
+		return unexpected(os_error("cannot delete subflow " + to_string(subflow), errno));
+	return ok();
+}
+
+Result<std::map<SubflowKey, IpAddress>, Error> MuxMaps::subflows() const
+{
+	auto all = entries<iplb_subflow_key, iplb_mux_target>(fds_.subflows.get(),
+							      "the MPTCP subflows");
+	if (!all)
+		return unexpected(all.error());
+	std::map<SubflowKey, IpAddress> out;
+	for (const auto &[key, target] : *all)
+		out.emplace(subflow_of(key), dip_of(target));
+	return out;
+}
+
+struct TokenMisses::Ring {
+	struct Free {
+		void operator()(ring_buffer *ring) const { ring_buffer__free(ring); }
+	};
+	std::unique_ptr<ring_buffer, Free> ring;
+	std::vector<TokenMiss> read; // filled by the callback during consume
+};
+
+TokenMisses::TokenMisses(std::unique_ptr<Ring> ring) : ring_(std::move(ring)) {}
+TokenMisses::TokenMisses(TokenMisses &&) noexcept = default;
+TokenMisses &TokenMisses::operator=(TokenMisses &&) noexcept = default;
+TokenMisses::~TokenMisses() = default;
+
+Result<TokenMisses, Error> TokenMisses::open(const MuxMaps &maps)
+{
+	auto ring = std::make_unique<Ring>();
+	auto on_record = [](void *context, void *data, size_t size) -> int {
+		auto *r = static_cast<Ring *>(context);
+		if (size < sizeof(iplb_mux_token_miss))
+			return 0; // the program writes none shorter
+		iplb_mux_token_miss miss;
+		std::memcpy(&miss, data, sizeof(miss));
+		r->read.push_back({miss.token, miss.vip_id});
+		return 0;
+	};
+	ring->ring.reset(ring_buffer__new(maps.token_misses_fd(), on_record, ring.get(), nullptr));
+	if (!ring->ring)
+		return unexpected(os_error("cannot read the mux's token misses", errno));
+	return TokenMisses(std::move(ring));
+}
+
+int TokenMisses::fd() const
+{
+	return ring_buffer__epoll_fd(ring_->ring.get());
+}
+
+Result<std::vector<TokenMiss>, Error> TokenMisses::read()
+{
+	ring_->read.clear();
+	if (int rc = ring_buffer__consume(ring_->ring.get()); rc < 0)
+		return unexpected(os_error("cannot read the mux's token misses", -rc));
+	return std::move(ring_->read);
+}
+
 // --- MuxProgram -------------------------------------------------------------
 
 void MuxProgram::Close::operator()(iplb_mux *skeleton) const
@@ -828,7 +1001,8 @@ Result<MuxProgram, Error> MuxProgram::make(std::optional<PinDir> pins)
 				  dup_fd(m.iplb_mux_buckets), dup_fd(m.iplb_mux_dips),
 				  dup_fd(m.iplb_mux_config), dup_fd(m.iplb_mux_pools),
 				  dup_fd(m.iplb_mux_counters), dup_fd(m.iplb_mux_vip_counters),
-				  dup_fd(m.iplb_mux_bucket_counters)});
+				  dup_fd(m.iplb_mux_bucket_counters), dup_fd(m.iplb_mux_tokens),
+				  dup_fd(m.iplb_mux_subflows), dup_fd(m.iplb_mux_token_misses)});
 	auto version = maps.layout_version();
 	if (!version)
 		return unexpected(version.error());

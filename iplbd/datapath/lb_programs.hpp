@@ -78,11 +78,18 @@ struct LbBucketEntry {
 	friend bool operator==(const LbBucketEntry &, const LbBucketEntry &) = default;
 };
 
+// How the mux sends a VIP's MPTCP join subflows (docs/MPTCP.md): none, by
+// bucket like any flow; token, a join SYN to the backend its token names
+// (MuxMaps::set_token), its later packets after it.
+enum class MuxMptcpMode : uint8_t { none, token };
+std::string_view to_string(MuxMptcpMode mode);
+
 // One version of a VIP's map, and the pool it was made from.
 struct LbMapVersion {
 	uint32_t generation = 0;
 	std::vector<LbPoolEntry> pool;
 	std::vector<LbBucketEntry> buckets;
+	MuxMptcpMode mptcp = MuxMptcpMode::none; // flips with the map
 
 	friend bool operator==(const LbMapVersion &, const LbMapVersion &) = default;
 };
@@ -103,6 +110,20 @@ struct VipGenerations {
 
 	friend bool operator==(const VipGenerations &, const VipGenerations &) = default;
 };
+
+// A join subflow as the mux keys it: the client's address and port, the
+// VIP's address and port (both of one family).
+struct SubflowKey {
+	IpAddress client;
+	uint16_t client_port = 0; // host order
+	IpAddress vip;
+	uint16_t vip_port = 0;
+
+	friend bool operator==(const SubflowKey &, const SubflowKey &) = default;
+	friend auto operator<=>(const SubflowKey &, const SubflowKey &) = default;
+};
+// "198.51.100.7:40000 -> 192.0.2.10:80", "[2001:db8::7]:40000 -> ...".
+std::string to_string(const SubflowKey &subflow);
 
 struct MuxConfig {
 	std::optional<Ipv4> source;  // outer source towards IPv4 DIPs
@@ -153,6 +174,21 @@ public:
 	Result<std::optional<InstalledVip>, Error> vip(const VipKey &key) const;
 	Result<std::vector<InstalledVip>, Error> vips() const; // in key order
 
+	// MPTCP token mode: which backend holds the connection of each token
+	// (a join SYN with an unknown token is dropped). Setting one again
+	// replaces it; removing one that is not there is no error.
+	Status set_token(uint32_t token, const IpAddress &dip);
+	Status remove_token(uint32_t token);
+	Result<std::map<uint32_t, IpAddress>, Error> tokens() const;
+	// Where join subflows go: the program adds one when it sends a join by
+	// its token; user space adds those the backends announce. An LRU map:
+	// the least recently used go when it is full.
+	Status set_subflow(const SubflowKey &subflow, const IpAddress &dip);
+	Status remove_subflow(const SubflowKey &subflow);
+	Result<std::map<SubflowKey, IpAddress>, Error> subflows() const;
+	// The ring buffer of the tokens of dropped joins (TokenMisses reads it).
+	int token_misses_fd() const { return fds_.token_misses.get(); }
+
 	Result<iplb_mux_counters, Error> counters() const; // summed over CPUs
 	Result<iplb_mux_vip_counters, Error> vip_counters(uint32_t id) const;
 	// Packets per bucket of the VIP, summed over CPUs.
@@ -162,10 +198,38 @@ private:
 	friend class MuxProgram;
 	struct Fds {
 		UniqueFd vips, addresses, buckets, dips, config, pools, counters, vip_counters,
-			bucket_counters;
+			bucket_counters, tokens, subflows, token_misses;
 	};
 	explicit MuxMaps(Fds fds) : fds_(std::move(fds)) {}
 	Fds fds_;
+};
+
+// A join the mux dropped because it did not know the token: for user space
+// to look up, so that the client's next SYN finds it.
+struct TokenMiss {
+	uint32_t token = 0;
+	uint32_t vip_id = 0;
+
+	friend bool operator==(const TokenMiss &, const TokenMiss &) = default;
+};
+
+// The consumer of the mux's ring buffer of token misses.
+class TokenMisses {
+public:
+	static Result<TokenMisses, Error> open(const MuxMaps &maps);
+	TokenMisses(TokenMisses &&) noexcept;
+	TokenMisses &operator=(TokenMisses &&) noexcept;
+	~TokenMisses();
+
+	// Readable (poll) when misses are waiting.
+	int fd() const;
+	// What is waiting, oldest first; nothing if none.
+	Result<std::vector<TokenMiss>, Error> read();
+
+private:
+	struct Ring;
+	explicit TokenMisses(std::unique_ptr<Ring> ring);
+	std::unique_ptr<Ring> ring_;
 };
 
 enum class XdpMode { native, generic };

@@ -244,26 +244,52 @@ void store16(Bytes &out, size_t at, uint16_t v)
 	out[at + 1] = static_cast<uint8_t>(v);
 }
 
-Bytes tcp_header(const TcpSpec &spec)
+Bytes tcp_header(const TcpSpec &spec, std::span<const uint8_t> options)
 {
 	Bytes out;
 	put16(out, spec.src_port);
 	put16(out, spec.dst_port);
 	put32(out, spec.seq);
 	put32(out, spec.ack);
-	out.push_back(0x50); // data offset 5 words: no options
+	out.push_back(static_cast<uint8_t>((20 + options.size()) / 4 << 4)); // data offset
 	out.push_back(spec.flags);
 	put16(out, spec.window);
 	put16(out, 0); // checksum, by the caller
 	put16(out, 0); // urgent
+	out.insert(out.end(), options.begin(), options.end());
 	return out;
 }
 
 } // namespace
 
-Bytes tcp_segment(const TcpSpec &spec, uint32_t src, uint32_t dst)
+Bytes linux_syn_options(uint16_t mss)
 {
-	Bytes out = tcp_header(spec);
+	Bytes out{2, 4};
+	put16(out, mss);
+	out.insert(out.end(), {4, 2});	     // SACK permitted
+	out.insert(out.end(), {8, 10});	     // timestamps
+	put32(out, 0x11223344);		     // value
+	put32(out, 0);			     // echo reply
+	out.insert(out.end(), {1, 3, 3, 7}); // NOP, window scale 7
+	return out;
+}
+
+Bytes mptcp_join_syn(uint32_t token, uint8_t address_id, uint32_t nonce)
+{
+	Bytes out{30, 12, 0x10, address_id}; // subtype 1 (MP_JOIN), flags 0
+	put32(out, token);
+	put32(out, nonce);
+	return out;
+}
+
+Bytes mptcp_capable_syn()
+{
+	return {30, 4, 0x01, 0x01}; // subtype 0, version 1; flags: H (HMAC-SHA256)
+}
+
+Bytes tcp_segment(const TcpSpec &spec, std::span<const uint8_t> options, uint32_t src, uint32_t dst)
+{
+	Bytes out = tcp_header(spec, options);
 	Bytes pseudo;
 	put32(pseudo, src);
 	put32(pseudo, dst);
@@ -274,11 +300,22 @@ Bytes tcp_segment(const TcpSpec &spec, uint32_t src, uint32_t dst)
 	return out;
 }
 
-Bytes tcp_segment6(const TcpSpec &spec, const Addr6 &src, const Addr6 &dst)
+Bytes tcp_segment6(const TcpSpec &spec, std::span<const uint8_t> options, const Addr6 &src,
+		   const Addr6 &dst)
 {
-	Bytes out = tcp_header(spec);
+	Bytes out = tcp_header(spec, options);
 	store16(out, 16, checksum6(out, proto_tcp, src, dst));
 	return out;
+}
+
+Bytes tcp_segment(const TcpSpec &spec, uint32_t src, uint32_t dst)
+{
+	return tcp_segment(spec, {}, src, dst);
+}
+
+Bytes tcp_segment6(const TcpSpec &spec, const Addr6 &src, const Addr6 &dst)
+{
+	return tcp_segment6(spec, {}, src, dst);
 }
 
 Bytes icmp_frag_needed(uint16_t mtu, std::span<const uint8_t> quoted)

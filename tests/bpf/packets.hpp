@@ -75,8 +75,22 @@ struct TcpSpec {
 	uint8_t flags = tcp_ack;
 	uint16_t window = 64240;
 };
+
+// TCP options. What a Linux client's SYN carries before an MPTCP option: MSS,
+// SACK permitted, timestamps, NOP, window scale 7 (20 bytes).
+Bytes linux_syn_options(uint16_t mss = 1460);
+// MPTCP's (RFC 8684, kind 30): MP_JOIN of a SYN (12 bytes: flags, address
+// id, the receiver's token, the sender's random number; big endian) and
+// MP_CAPABLE of a version 1 SYN (4 bytes).
+Bytes mptcp_join_syn(uint32_t token, uint8_t address_id = 1, uint32_t nonce = 0x5eed5eed);
+Bytes mptcp_capable_syn();
 Bytes tcp_segment(const TcpSpec &spec, uint32_t src, uint32_t dst);
 Bytes tcp_segment6(const TcpSpec &spec, const Addr6 &src, const Addr6 &dst);
+// The same with options (a multiple of 4 bytes, at most 40).
+Bytes tcp_segment(const TcpSpec &spec, std::span<const uint8_t> options, uint32_t src,
+		  uint32_t dst);
+Bytes tcp_segment6(const TcpSpec &spec, std::span<const uint8_t> options, const Addr6 &src,
+		   const Addr6 &dst);
 
 // ICMP "destination unreachable, fragmentation needed" (type 3, code 4) with
 // the next hop's MTU, quoting `quoted` (an IPv4 header and at least 8 bytes).

@@ -391,7 +391,11 @@ json vip_json(const iplb::InstalledVip &vip, const iplb::MuxMaps &mux, bool with
 		    {"noBackend", c.no_backend},
 		    {"tooBig", c.too_big},
 		    {"noRoute", c.no_route},
-		    {"errors", c.errors}};
+		    {"errors", c.errors},
+		    {"mptcp", to_string(vip.map.mptcp)},
+		    {"mptcpJoins", c.mptcp_joins},
+		    {"mptcpSubflow", c.mptcp_subflow},
+		    {"mptcpUnknownToken", c.mptcp_unknown_token}};
 	if (with_buckets) {
 		const auto packets = take(mux.bucket_counters(vip.key));
 		json buckets = json::array();
@@ -539,7 +543,10 @@ int stats_command(const Options &o, std::span<const std::string> words)
 					{"noBackend", vc.no_backend},
 					{"tooBig", vc.too_big},
 					{"noRoute", vc.no_route},
-					{"errors", vc.errors}});
+					{"errors", vc.errors},
+					{"mptcpJoins", vc.mptcp_joins},
+					{"mptcpSubflow", vc.mptcp_subflow},
+					{"mptcpUnknownToken", vc.mptcp_unknown_token}});
 		}
 		out["mux"] = {{"fragments", c.fragments},
 			      {"malformed", c.malformed},

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The mux's MPTCP token mode (kernel/iplb_mux.bpf.c, docs/MPTCP.md) run by
+// the kernel on fixed frames (BPF_PROG_TEST_RUN), its maps filled through
+// MuxMaps as iplbd fills them: a join SYN goes to the backend its token
+// names, in the load balancer's tunnel (bytes built by packets.hpp from the
+// format's description); an unknown token is dropped, counted and handed to
+// user space; the join subflow's later packets and ICMP errors follow it
+// whatever their bucket; everything else of the VIP goes by its bucket.
+// Needs root (CAP_BPF).
+#include "datapath/lb_programs.hpp"
+#include "lb_fixtures.hpp"
+#include "packet_tester.hpp"
+#include "packets.hpp"
+
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+
+#include <optional>
+#include <set>
+#include <string>
+
+namespace iplb {
+namespace {
+
+using namespace test;
+
+const uint32_t mux_source = addr("10.0.0.1");
+const Addr6 mux_source6 = addr6("fc00::1");
+const uint32_t client = addr("198.51.100.7");
+const Addr6 client6 = addr6("2001:db8:c::7");
+const uint32_t vip = addr("192.0.2.10");
+const Addr6 vip6 = addr6("2001:db8::10");
+
+uint32_t dip(uint16_t n)
+{
+	return addr("10.1.0.0") + n;
+}
+Addr6 dip6(uint16_t n)
+{
+	Addr6 a = addr6("fc00:1::");
+	a[15] = static_cast<uint8_t>(n);
+	return a;
+}
+Ipv6 ipv6_of(const Addr6 &a)
+{
+	Ipv6 out;
+	out.bytes = a;
+	return out;
+}
+
+constexpr uint32_t token = 0xa1b2c3d4;
+constexpr uint32_t generation = 5;
+
+Ipv4Spec to_vip()
+{
+	Ipv4Spec spec;
+	spec.src = client;
+	spec.dst = vip;
+	spec.protocol = proto_tcp;
+	spec.tos = 0x28;
+	spec.id = 0x4242;
+	return spec;
+}
+
+Ipv6Spec to_vip6()
+{
+	Ipv6Spec spec;
+	spec.src = client6;
+	spec.dst = vip6;
+	spec.next_header = proto_tcp;
+	spec.traffic_class = 0x28;
+	spec.flow_label = 0x12345;
+	return spec;
+}
+
+Bytes options_then(const Bytes &mptcp)
+{
+	Bytes out = linux_syn_options();
+	out.insert(out.end(), mptcp.begin(), mptcp.end());
+	return out;
+}
+
+// IPv4 segments from the client to VIP:dport.
+Bytes segment(uint16_t sport, uint8_t flags, Bytes options = {}, uint16_t dport = 80)
+{
+	TcpSpec tcp;
+	tcp.src_port = sport;
+	tcp.dst_port = dport;
+	tcp.flags = flags;
+	return ipv4(to_vip(), tcp_segment(tcp, options, client, vip));
+}
+Bytes join_syn(uint16_t sport, uint32_t with_token = token, uint16_t dport = 80)
+{
+	return segment(sport, tcp_syn_flag, options_then(mptcp_join_syn(with_token)), dport);
+}
+Bytes ack(uint16_t sport)
+{
+	return segment(sport, tcp_ack);
+}
+
+Bytes join_syn6(uint16_t sport, uint32_t with_token = token)
+{
+	TcpSpec tcp;
+	tcp.src_port = sport;
+	tcp.dst_port = 80;
+	tcp.flags = tcp_syn_flag;
+	return ipv6(to_vip6(),
+		    tcp_segment6(tcp, options_then(mptcp_join_syn(with_token)), client6, vip6));
+}
+
+// The VIP's reply to client:cport as a router quotes it, in "fragmentation
+// needed" from that router to the VIP.
+Bytes icmp_about(uint16_t cport)
+{
+	Ipv4Spec reply;
+	reply.src = vip;
+	reply.dst = client;
+	reply.protocol = proto_tcp;
+	const Bytes quoted =
+		ipv4(reply, tcp_segment({.src_port = 80, .dst_port = cport}, vip, client));
+	Ipv4Spec spec;
+	spec.src = addr("203.0.113.1");
+	spec.dst = vip;
+	spec.protocol = proto_icmp;
+	return ipv4(spec, icmp_frag_needed(1400, quoted));
+}
+
+// Every bucket to DIP n, in token mode or not.
+LbMapVersion all_to(uint32_t gen, uint16_t n, MuxMptcpMode mode)
+{
+	LbMapVersion v;
+	v.generation = gen;
+	v.mptcp = mode;
+	v.pool.push_back({Ipv4{dip(n)}, 1, LbBackendState::active});
+	v.buckets.assign(16, LbBucketEntry{Ipv4{dip(n)}, std::nullopt, 0});
+	return v;
+}
+
+LbMapVersion all_to6(uint32_t gen, uint16_t n, MuxMptcpMode mode)
+{
+	LbMapVersion v;
+	v.generation = gen;
+	v.mptcp = mode;
+	v.pool.push_back({ipv6_of(dip6(n)), 1, LbBackendState::active});
+	v.buckets.assign(16, LbBucketEntry{ipv6_of(dip6(n)), std::nullopt, 0});
+	return v;
+}
+
+class MuxMptcp : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		auto loaded = MuxProgram::load();
+		ASSERT_TRUE(loaded) << loaded.error().message;
+		mux_.emplace(std::move(*loaded));
+		MuxConfig config;
+		config.source = Ipv4{mux_source};
+		config.source6 = ipv6_of(mux_source6);
+		ASSERT_TRUE(maps().set_config(config));
+		ASSERT_TRUE(maps().install(web, all_to(generation, 1, MuxMptcpMode::token)));
+	}
+
+	MuxMaps &maps() { return mux_->maps(); }
+
+	TestRun run(const Bytes &packet, uint16_t ethertype = 0x0800)
+	{
+		auto out = run_xdp(mux_->prog_fd(), ethernet(packet, ethertype), 0);
+		EXPECT_TRUE(out) << out.error().message;
+		return out ? *out : TestRun{};
+	}
+
+	// The DIP number an IPv4-tunnelled frame went to; 0: not sent.
+	static uint16_t dip_of(const TestRun &out)
+	{
+		if (out.verdict != xdp_tx || out.frame.size() < 34)
+			return 0;
+		const uint32_t to = uint32_t{out.frame[30]} << 24 | uint32_t{out.frame[31]} << 16 |
+				    uint32_t{out.frame[32]} << 8 | out.frame[33];
+		return static_cast<uint16_t>(to - dip(0));
+	}
+
+	iplb_mux_vip_counters counters(const VipKey &key)
+	{
+		auto installed = maps().vip(key);
+		EXPECT_TRUE(installed && *installed) << to_string(key);
+		if (!installed || !*installed)
+			return {};
+		auto c = maps().vip_counters((*installed)->id);
+		EXPECT_TRUE(c) << c.error().message;
+		return c ? *c : iplb_mux_vip_counters{};
+	}
+
+	// The tunnel a token or subflow sends in: generation of the map, no
+	// previous DIP, never changed.
+	static LbGueSpec token_tunnel(bool outer_v6, bool inner_v6 = false)
+	{
+		LbGueSpec spec;
+		spec.inner_v6 = inner_v6;
+		spec.generation = generation;
+		spec.changed_at = 0;
+		spec.previous = outer_v6 ? address_bytes(Addr6{}) : address_bytes(uint32_t{0});
+		return spec;
+	}
+
+	const VipKey web{Ipv4{vip}, IPPROTO_TCP, 80};
+	std::optional<MuxProgram> mux_;
+};
+
+TEST_F(MuxMptcp, AJoinSynGoesToTheBackendItsTokenNames)
+{
+	ASSERT_TRUE(maps().set_token(token, Ipv4{dip(3)}));
+	const Bytes syn = join_syn(40001);
+	const TestRun out = run(syn);
+	ASSERT_EQ(out.verdict, xdp_tx) << xdp_verdict_name(out.verdict);
+	const uint16_t port = flow_hash_fields(out.frame).gue_source_port;
+	const Bytes expected = ethernet_between(
+		frame_src, frame_dst,
+		lb_tunnel4(mux_source, dip(3), port, token_tunnel(false), syn, 0x28, 0x4242, true));
+	EXPECT_EQ(hex(out.frame), hex(expected));
+
+	const auto c = counters(web);
+	EXPECT_EQ(c.packets, 1u);
+	EXPECT_EQ(c.bytes, syn.size());
+	EXPECT_EQ(c.mptcp_joins, 1u);
+	EXPECT_EQ(c.mptcp_unknown_token, 0u);
+	auto buckets = maps().bucket_counters(web);
+	ASSERT_TRUE(buckets);
+	for (uint64_t packets : *buckets)
+		EXPECT_EQ(packets, 0u) << "a join sent by its token is no bucket's";
+
+	auto subflows = maps().subflows();
+	ASSERT_TRUE(subflows) << subflows.error().message;
+	const SubflowKey joined{Ipv4{client}, 40001, Ipv4{vip}, 80};
+	ASSERT_EQ(subflows->size(), 1u);
+	EXPECT_EQ(subflows->begin()->first, joined) << to_string(subflows->begin()->first);
+	EXPECT_EQ(subflows->begin()->second, IpAddress{Ipv4{dip(3)}});
+}
+
+TEST_F(MuxMptcp, TheJoinSubflowsLaterPacketsFollowItWhateverTheirBucket)
+{
+	ASSERT_TRUE(maps().set_token(token, Ipv4{dip(3)}));
+	ASSERT_EQ(dip_of(run(join_syn(40001))), 3);
+	for (int i = 0; i < 20; i++)
+		EXPECT_EQ(dip_of(run(ack(40001))), 3) << "packet " << i;
+	EXPECT_EQ(dip_of(run(ack(40002))), 1) << "another flow goes by its bucket";
+	EXPECT_EQ(dip_of(run(icmp_about(40001))), 3) << "an ICMP error about the subflow";
+	EXPECT_EQ(dip_of(run(icmp_about(40002))), 1);
+	const auto c = counters(web);
+	EXPECT_EQ(c.mptcp_joins, 1u);
+	EXPECT_EQ(c.mptcp_subflow, 21u);
+	EXPECT_EQ(c.packets, 24u);
+	EXPECT_EQ(c.icmp, 2u);
+}
+
+TEST_F(MuxMptcp, AnUnknownTokenIsDroppedCountedAndHandedToUserSpace)
+{
+	auto misses = TokenMisses::open(maps());
+	ASSERT_TRUE(misses) << misses.error().message;
+	EXPECT_EQ(run(join_syn(40001)).verdict, xdp_drop);
+	EXPECT_EQ(run(join_syn(40001)).verdict, xdp_drop) << "the client's resent SYN";
+
+	auto c = counters(web);
+	EXPECT_EQ(c.mptcp_unknown_token, 2u);
+	EXPECT_EQ(c.packets, 0u) << "never forwarded";
+	auto read = misses->read();
+	ASSERT_TRUE(read) << read.error().message;
+	const uint32_t id = maps().vip(web)->value().id;
+	EXPECT_EQ(*read, (std::vector<TokenMiss>{{token, id}, {token, id}}));
+	auto again = misses->read();
+	ASSERT_TRUE(again);
+	EXPECT_TRUE(again->empty()) << "read once";
+	EXPECT_TRUE(maps().subflows()->empty()) << "a dropped join is no subflow";
+
+	// User space learns the token: the next SYN goes through.
+	ASSERT_TRUE(maps().set_token(token, Ipv4{dip(2)}));
+	EXPECT_EQ(dip_of(run(join_syn(40001))), 2);
+	c = counters(web);
+	EXPECT_EQ(c.mptcp_joins, 1u);
+	EXPECT_EQ(c.mptcp_unknown_token, 2u);
+}
+
+TEST_F(MuxMptcp, OnlyJoinsGoByToken)
+{
+	ASSERT_TRUE(maps().set_token(token, Ipv4{dip(3)}));
+	EXPECT_EQ(dip_of(run(segment(40001, tcp_syn_flag, options_then(mptcp_capable_syn())))), 1)
+		<< "a first subflow (MP_CAPABLE) goes by its bucket";
+	EXPECT_EQ(dip_of(run(segment(40002, tcp_syn_flag, linux_syn_options()))), 1) << "plain TCP";
+	EXPECT_EQ(dip_of(run(segment(40003, tcp_syn_flag | tcp_ack,
+				     options_then(mptcp_join_syn(token))))),
+		  1)
+		<< "not a SYN alone";
+
+	// A VIP not in token mode: a join goes by its bucket, known token or not.
+	const VipKey other{Ipv4{vip}, IPPROTO_TCP, 443};
+	ASSERT_TRUE(maps().install(other, all_to(1, 2, MuxMptcpMode::none)));
+	EXPECT_EQ(dip_of(run(join_syn(40004, token, 443))), 2);
+	EXPECT_EQ(dip_of(run(join_syn(40005, 0x01010101, 443))), 2);
+	EXPECT_EQ(counters(other).mptcp_unknown_token, 0u);
+	EXPECT_EQ(counters(other).mptcp_joins, 0u);
+	EXPECT_EQ(counters(web).mptcp_joins, 0u);
+	EXPECT_TRUE(maps().subflows()->empty());
+}
+
+TEST_F(MuxMptcp, OptionsThatDoNotParseAreNoJoin)
+{
+	// The buckets decide, and nothing is dropped as unknown.
+	const Bytes join = mptcp_join_syn(token);
+	Bytes zero_length_first{1, 1, 8, 0}; // NOP, NOP, an option of length 0
+	zero_length_first.insert(zero_length_first.end(), join.begin(), join.end());
+	Bytes past_the_header = linux_syn_options(); // a join of 12 with 8 bytes left
+	past_the_header.insert(past_the_header.end(), join.begin(), join.begin() + 8);
+	Bytes wrong_length = join;
+	wrong_length[1] = 16;
+	wrong_length.insert(wrong_length.end(), {1, 1, 1, 1});
+	for (const Bytes &options :
+	     {options_then(zero_length_first), past_the_header, options_then(wrong_length)})
+		EXPECT_EQ(dip_of(run(segment(40001, tcp_syn_flag, options))), 1) << hex(options);
+	EXPECT_EQ(counters(web).mptcp_unknown_token, 0u);
+	EXPECT_EQ(counters(web).mptcp_joins, 0u);
+}
+
+TEST_F(MuxMptcp, ANewConnectionOnAJoinSubflowsTupleGoesByItsBucket)
+{
+	ASSERT_TRUE(maps().set_token(token, Ipv4{dip(3)}));
+	ASSERT_EQ(dip_of(run(join_syn(40001))), 3);
+	// The port is reused for a first subflow: every mux sends it by its
+	// bucket, so this one must too, and forget the old subflow.
+	EXPECT_EQ(dip_of(run(segment(40001, tcp_syn_flag, options_then(mptcp_capable_syn())))), 1);
+	EXPECT_TRUE(maps().subflows()->empty());
+	EXPECT_EQ(dip_of(run(ack(40001))), 1);
+	// A join on it again names its token, which wins over a stale entry.
+	ASSERT_TRUE(maps().set_subflow({Ipv4{client}, 40001, Ipv4{vip}, 80}, Ipv4{dip(2)}));
+	EXPECT_EQ(dip_of(run(join_syn(40001))), 3);
+	EXPECT_EQ(dip_of(run(ack(40001))), 3);
+}
+
+TEST_F(MuxMptcp, SubflowsUserSpaceWritesAreFollowed)
+{
+	const SubflowKey announced{Ipv4{client}, 40005, Ipv4{vip}, 80};
+	ASSERT_TRUE(maps().set_subflow(announced, Ipv4{dip(2)}));
+	EXPECT_EQ(dip_of(run(ack(40005))), 2) << "a subflow another mux sent the join of";
+	ASSERT_TRUE(maps().remove_subflow(announced));
+	EXPECT_EQ(dip_of(run(ack(40005))), 1);
+	EXPECT_TRUE(maps().remove_subflow(announced)) << "removing one not there is no error";
+	auto mixed = maps().set_subflow({Ipv4{client}, 1, ipv6_of(vip6), 80}, Ipv4{dip(2)});
+	ASSERT_FALSE(mixed);
+	EXPECT_NE(mixed.error().message.find("two families"), std::string::npos)
+		<< mixed.error().message;
+}
+
+TEST_F(MuxMptcp, TokensReadBackAndGo)
+{
+	ASSERT_TRUE(maps().set_token(1, Ipv4{dip(1)}));
+	ASSERT_TRUE(maps().set_token(token, ipv6_of(dip6(2))));
+	ASSERT_TRUE(maps().set_token(token, Ipv4{dip(3)})) << "set again: replaced";
+	auto all = maps().tokens();
+	ASSERT_TRUE(all) << all.error().message;
+	EXPECT_EQ(*all, (std::map<uint32_t, IpAddress>{{1, Ipv4{dip(1)}}, {token, Ipv4{dip(3)}}}));
+	ASSERT_TRUE(maps().remove_token(token));
+	EXPECT_TRUE(maps().remove_token(token)) << "removing one not there is no error";
+	EXPECT_EQ(maps().tokens()->size(), 1u);
+	EXPECT_EQ(run(join_syn(40001)).verdict, xdp_drop) << "a withdrawn token is unknown";
+}
+
+TEST_F(MuxMptcp, Ipv6JoinsGoByTokenInAnIpv6Tunnel)
+{
+	const VipKey web6{ipv6_of(vip6), IPPROTO_TCP, 80};
+	ASSERT_TRUE(maps().install(web6, all_to6(generation, 1, MuxMptcpMode::token)));
+	ASSERT_TRUE(maps().set_token(token, ipv6_of(dip6(2))));
+	const Bytes syn = join_syn6(40001);
+	const TestRun out = run(syn, ethertype_ipv6);
+	ASSERT_EQ(out.verdict, xdp_tx) << xdp_verdict_name(out.verdict);
+	const FlowHashFields chosen = flow_hash_fields(out.frame);
+	const Bytes expected =
+		ethernet_between(frame_src, frame_dst,
+				 lb_tunnel6(mux_source6, dip6(2), chosen.gue_source_port,
+					    chosen.flow_label, 0x28, token_tunnel(true, true), syn),
+				 ethertype_ipv6);
+	EXPECT_EQ(hex(out.frame), hex(expected));
+	EXPECT_EQ(counters(web6).mptcp_joins, 1u);
+	EXPECT_EQ(counters(web).mptcp_joins, 0u);
+}
+
+TEST_F(MuxMptcp, TheModeFlipsWithTheMap)
+{
+	ASSERT_TRUE(maps().set_token(token, Ipv4{dip(3)}));
+	EXPECT_EQ(maps().vip(web)->value().map.mptcp, MuxMptcpMode::token);
+	ASSERT_TRUE(maps().stage(web, all_to(generation + 1, 2, MuxMptcpMode::none)));
+	EXPECT_EQ(dip_of(run(join_syn(40001))), 3) << "staged: the active map's mode holds";
+	ASSERT_TRUE(maps().activate(web, generation + 1));
+	EXPECT_EQ(maps().vip(web)->value().map.mptcp, MuxMptcpMode::none);
+	EXPECT_EQ(dip_of(run(join_syn(40002))), 2) << "mode none: by the bucket";
+	ASSERT_TRUE(maps().install(web, all_to(generation + 2, 2, MuxMptcpMode::token)));
+	EXPECT_EQ(dip_of(run(join_syn(40003))), 3);
+}
+
+} // namespace
+} // namespace iplb
