@@ -2,7 +2,10 @@
 // The load balancer's cost per packet as the kernel times it
 // (BPF_PROG_TEST_RUN): the mux (XDP) encapsulating a VIP's packet in GUE
 // (IPv4 TCP, IPv4 UDP, a VIP of every port, IPv6 over IPv6 DIPs) and passing
-// a packet that is no VIP's; the backend (TCX) delivering a SYN, an ACK after
+// a packet that is no VIP's; a VIP in MPTCP token mode sending a join SYN by
+// its token, the join subflow's ACK by the subflow map, another flow's ACK by
+// its bucket after the subflow map missed, and dropping a join SYN of an
+// unknown token; the backend (TCX) delivering a SYN, an ACK after
 // its socket lookup (none found: the last resort) and passing what is not its
 // tunnel. Katran's published figures are printed beside them as a reference,
 // not measured here.
@@ -47,6 +50,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -61,6 +65,7 @@ using json = nlohmann::ordered_json;
 
 constexpr int xdp_pass = XDP_PASS;
 constexpr int xdp_tx = XDP_TX;
+constexpr int xdp_drop = XDP_DROP;
 
 const char usage[] =
 	"usage: iplb-lb-datapath-bench [--packets N] [--repeat N] [--rounds R] [--json FILE|-]\n"
@@ -97,6 +102,14 @@ const uint32_t dip1 = addr("10.1.0.1"), dip2 = addr("10.1.0.2");
 const Addr6 dip6_1 = addr6("fc00:1::1"), dip6_2 = addr6("fc00:1::2");
 constexpr uint32_t changed = 1'767'225'600;
 constexpr uint32_t generation = 7;
+// The VIP in MPTCP token mode (vip:8080, id 4): one token and one join
+// subflow, both to DIP 2.
+constexpr uint16_t mptcp_port = 8080;
+constexpr uint32_t token = 0xa1b2c3d4, unknown_token = 0x01010101;
+constexpr uint16_t join_port = 40001;	 // the join SYN's (the program writes its subflow)
+constexpr uint16_t subflow_port = 40002; // the subflow make_mux() writes
+constexpr uint16_t other_port = 40003;	 // in neither
+constexpr uint16_t unknown_port = 40004; // the unknown token's join SYN
 
 struct Options {
 	uint64_t packets = 200000;
@@ -176,7 +189,8 @@ std::array<uint32_t, 4> words_of(const Addr6 &v6)
 
 // The mux as user space would set it up: outer sources, DIPs 1-4 (IPv4 1-2,
 // IPv6 3-4), and VIPs, each 16 buckets all to its first DIP (previous: its
-// second, changed at `changed`).
+// second, changed at `changed`); the last VIP in MPTCP token mode, with a
+// token and a join subflow to DIP 2.
 SkeletonPtr<iplb_mux> make_mux()
 {
 	auto mux = load_skeleton<iplb_mux>("mux");
@@ -200,12 +214,14 @@ SkeletonPtr<iplb_mux> make_mux()
 		uint8_t protocol;
 		uint16_t port;
 		uint16_t dip, previous; // indexes
+		uint32_t flags;		// IPLB_VIP_* besides IPLB_VIP_DIPS_V6
 	};
 	const Vip vips[] = {
-		{words_of(vip), false, IPPROTO_TCP, 80, 1, 2},
-		{words_of(vip), false, IPPROTO_UDP, 53, 1, 2},
-		{words_of(vip_any), false, IPPROTO_TCP, 0, 1, 2},
-		{words_of(vip6), true, IPPROTO_TCP, 80, 3, 4},
+		{words_of(vip), false, IPPROTO_TCP, 80, 1, 2, 0},
+		{words_of(vip), false, IPPROTO_UDP, 53, 1, 2, 0},
+		{words_of(vip_any), false, IPPROTO_TCP, 0, 1, 2, 0},
+		{words_of(vip6), true, IPPROTO_TCP, 80, 3, 4, 0},
+		{words_of(vip), false, IPPROTO_TCP, mptcp_port, 1, 2, IPLB_VIP_MPTCP_TOKEN},
 	};
 	constexpr uint32_t buckets = 16;
 	uint32_t id = 0;
@@ -214,7 +230,7 @@ SkeletonPtr<iplb_mux> make_mux()
 		std::memset(&record, 0, sizeof(record));
 		record.id = id;
 		record.buckets = buckets;
-		record.flags = v.v6 ? IPLB_VIP_DIPS_V6 : 0;
+		record.flags = (v.v6 ? IPLB_VIP_DIPS_V6 : 0) | v.flags;
 		record.base[0] = id * 2 * buckets;
 		record.base[1] = record.base[0] + buckets;
 		record.generation[0] = generation;
@@ -235,6 +251,20 @@ SkeletonPtr<iplb_mux> make_mux()
 		update(mux->maps.iplb_mux_addresses, &address, &one, "a VIP address");
 		id++;
 	}
+
+	iplb_mux_target target;
+	std::memset(&target, 0, sizeof(target));
+	target.dip.v4 = htonl(dip2);
+	target.v6 = 0;
+	update(mux->maps.iplb_mux_tokens, &token, &target, "a token");
+	iplb_subflow_key subflow;
+	std::memset(&subflow, 0, sizeof(subflow));
+	subflow.saddr[0] = htonl(client);
+	subflow.daddr[0] = htonl(vip);
+	subflow.sport = htons(subflow_port);
+	subflow.dport = htons(mptcp_port);
+	subflow.v6 = 0;
+	update(mux->maps.iplb_mux_subflows, &subflow, &target, "a join subflow");
 	return mux;
 }
 
@@ -293,6 +323,28 @@ Bytes syn6_to(const Addr6 &address, uint16_t port)
 	return ipv6(spec, tcp_syn6(40000, port, 1440, client6, address));
 }
 
+// To the MPTCP VIP from client:sport: a SYN with a Linux client's options
+// then MP_JOIN of `with_token`, or a bare ACK.
+Bytes join_syn_to(uint16_t sport, uint32_t with_token)
+{
+	Bytes options = linux_syn_options();
+	const Bytes join = mptcp_join_syn(with_token);
+	options.insert(options.end(), join.begin(), join.end());
+	return ipv4(client_to(vip, IPPROTO_TCP),
+		    tcp_segment({.src_port = sport, .dst_port = mptcp_port, .flags = tcp_syn_flag},
+				options, client, vip));
+}
+
+Bytes ack_to_mptcp(uint16_t sport)
+{
+	return ipv4(client_to(vip, IPPROTO_TCP), tcp_segment({.src_port = sport,
+							      .dst_port = mptcp_port,
+							      .seq = 1001,
+							      .ack = 2002,
+							      .flags = tcp_ack},
+							     client, vip));
+}
+
 LbGueSpec private_data(bool inner_v6, Bytes previous)
 {
 	LbGueSpec spec;
@@ -317,6 +369,20 @@ Bytes mux_output4(const Bytes &inner, bool inner_v6, const Bytes &actual)
 				lb_tunnel4(mux_source, dip1, port,
 					   private_data(inner_v6, address_bytes(dip2)), inner, 0,
 					   0x4242, true));
+}
+
+// The same for a send by token or subflow map (to DIP 2): the map's
+// generation, no previous DIP, never changed.
+Bytes mux_token_output4(const Bytes &inner, const Bytes &actual)
+{
+	const uint16_t port = actual.size() > 36 ? read16(actual, 34) : 0;
+	LbGueSpec spec;
+	spec.inner_v6 = false;
+	spec.generation = generation;
+	spec.changed_at = 0;
+	spec.previous = address_bytes(uint32_t{0});
+	return ethernet_between(frame_src, frame_dst,
+				lb_tunnel4(mux_source, dip2, port, spec, inner, 0, 0x4242, true));
 }
 
 Bytes mux_output6(const Bytes &inner, const Bytes &actual)
@@ -408,11 +474,22 @@ int run(const Options &o, const std::string &command)
 	const iplb::UniqueFd empty_tc = load_empty_program(tcx_next);
 
 	// What each program counts of its work, for verify().
-	auto vip_packets = [&mux](uint32_t id) {
+	auto vip_counter = [&mux](uint32_t id, auto field) {
+		return [&mux, id, field] {
+			const auto counters = sum_per_cpu<iplb_mux_vip_counters>(
+				mux->maps.iplb_mux_vip_counters, id);
+			return counters.*field;
+		};
+	};
+	auto vip_packets = [&](uint32_t id) {
+		return vip_counter(id, &iplb_mux_vip_counters::packets);
+	};
+	// Sent by its bucket: what neither the token nor the subflow map sent.
+	auto vip_bucket_sends = [&mux](uint32_t id) {
 		return [&mux, id] {
 			const auto counters = sum_per_cpu<iplb_mux_vip_counters>(
 				mux->maps.iplb_mux_vip_counters, id);
-			return counters.packets;
+			return counters.packets - counters.mptcp_joins - counters.mptcp_subflow;
 		};
 	};
 	auto backend_counter = [&backend](auto field) {
@@ -428,8 +505,8 @@ int run(const Options &o, const std::string &command)
 	std::vector<Case> cases;
 	// A VIP's packet: single runs as it is, the loop through a wrapper that
 	// takes the encapsulation off again.
-	auto mux_hit = [&](std::string name, const Bytes &frame, const Bytes &expected,
-			   uint32_t id) {
+	auto mux_sent = [&](std::string name, const Bytes &frame, const Bytes &expected,
+			    const std::function<uint64_t()> &done) {
 		const auto added = static_cast<int32_t>(expected.size() - frame.size());
 		wrappers.push_back(Wrapper::unpush_xdp(
 			mux_fd, mux_attach, static_cast<uint32_t>(expected.size()), added,
@@ -438,11 +515,15 @@ int run(const Options &o, const std::string &command)
 		c.name = std::move(name);
 		c.program = "mux (XDP)";
 		c.xdp = true;
-		c.single = {mux_fd, frame, expected, xdp_tx, vip_packets(id)};
-		c.loop = Run{wrappers.back().fd(), frame, expected, xdp_tx, vip_packets(id)};
+		c.single = {mux_fd, frame, expected, xdp_tx, done};
+		c.loop = Run{wrappers.back().fd(), frame, expected, xdp_tx, done};
 		c.loop_note = "wrapper: adjust_head +" + std::to_string(added) +
 			      " B, Ethernet back, tail call";
 		cases.push_back(std::move(c));
+	};
+	auto mux_hit = [&](std::string name, const Bytes &frame, const Bytes &expected,
+			   uint32_t id) {
+		mux_sent(std::move(name), frame, expected, vip_packets(id));
 	};
 	// Where the cases Katran's figures compare with are.
 	const size_t tcp_case = cases.size();
@@ -480,6 +561,47 @@ int run(const Options &o, const std::string &command)
 		c.program = "mux (XDP)";
 		c.xdp = true;
 		c.single = {mux_fd, other, other, xdp_pass, {}};
+		c.loop = c.single;
+		cases.push_back(std::move(c));
+	}
+	// The VIP in MPTCP token mode (id 4).
+	constexpr uint32_t mptcp_id = 4;
+	{
+		// Each run also writes the join's subflow entry (from the second
+		// run on, an update of the same entry): part of the cost.
+		const Bytes inner = join_syn_to(join_port, token);
+		const Bytes frame = ethernet(inner);
+		mux_sent("MPTCP token VIP: join SYN sent by its token", frame,
+			 mux_token_output4(inner, first_output(mux_fd, frame)),
+			 vip_counter(mptcp_id, &iplb_mux_vip_counters::mptcp_joins));
+	}
+	{
+		const Bytes inner = ack_to_mptcp(subflow_port);
+		const Bytes frame = ethernet(inner);
+		mux_sent("MPTCP token VIP: join subflow's ACK (subflow map)", frame,
+			 mux_token_output4(inner, first_output(mux_fd, frame)),
+			 vip_counter(mptcp_id, &iplb_mux_vip_counters::mptcp_subflow));
+	}
+	{
+		const Bytes inner = ack_to_mptcp(other_port);
+		const Bytes frame = ethernet(inner);
+		mux_sent("MPTCP token VIP: other ACK (subflow miss, then bucket)", frame,
+			 mux_output4(inner, false, first_output(mux_fd, frame)),
+			 vip_bucket_sends(mptcp_id));
+	}
+	{
+		// Dropped before any change to the frame: no wrapper needed. Each
+		// run writes {token, VIP id} to the ring buffer iplb_mux_token_misses
+		// (64 KiB), which nobody reads here: it fills up after about 4096
+		// runs, and bpf_ringbuf_output() then fails silently (the program
+		// ignores its result), so most timed runs are of a full buffer.
+		const Bytes frame = ethernet(join_syn_to(unknown_port, unknown_token));
+		Case c;
+		c.name = "MPTCP token VIP: unknown token (dropped)";
+		c.program = "mux (XDP)";
+		c.xdp = true;
+		c.single = {mux_fd, frame, frame, xdp_drop,
+			    vip_counter(mptcp_id, &iplb_mux_vip_counters::mptcp_unknown_token)};
 		c.loop = c.single;
 		cases.push_back(std::move(c));
 	}
