@@ -94,9 +94,9 @@ Result<std::optional<std::string>, Error> TokenStore::lookup(uint32_t token)
 	return unexpected(Error{"looking up token " + token_hex(token) + ": not a string"});
 }
 
-Result<std::set<uint32_t>, Error> TokenStore::owned_by(const std::string &dip)
+Result<std::map<uint32_t, std::string>, Error> TokenStore::all()
 {
-	std::set<uint32_t> out;
+	std::map<uint32_t, std::string> out;
 	std::string cursor = "0";
 	const std::string pattern = prefix_ + "token:*";
 	do {
@@ -118,10 +118,22 @@ Result<std::set<uint32_t>, Error> TokenStore::owned_by(const std::string &dip)
 			auto owner = lookup(*token);
 			if (!owner)
 				return unexpected(owner.error());
-			if (*owner == dip)
-				out.insert(*token);
+			if (*owner) // gone between SCAN and GET: not there
+				out[*token] = **owner;
 		}
 	} while (cursor != "0");
+	return out;
+}
+
+Result<std::set<uint32_t>, Error> TokenStore::owned_by(const std::string &dip)
+{
+	auto every = all();
+	if (!every)
+		return unexpected(every.error());
+	std::set<uint32_t> out;
+	for (const auto &[token, owner] : *every)
+		if (owner == dip)
+			out.insert(token);
 	return out;
 }
 

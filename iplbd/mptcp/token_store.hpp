@@ -16,6 +16,7 @@
 #include "util/result.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,6 +35,12 @@ struct Collision {   // another backend holds the same token: it keeps it
 	std::string owner;
 };
 using PublishResult = std::variant<Published, Collision>;
+
+// The channel a store of `prefix` announces its changes on.
+inline std::string token_channel(std::string_view prefix)
+{
+	return std::string(prefix) + "tokens";
+}
 
 // A change on the channel.
 struct TokenUpdate {
@@ -65,9 +72,13 @@ public:
 	// Every token `dip` holds (SCAN: for the backend's reconcile after a
 	// restart or lost events).
 	Result<std::set<uint32_t>, Error> owned_by(const std::string &dip);
+	// Every token and its DIP (SCAN, then one GET per key: a mux's full
+	// read at start and after a reconnect). Keys not of the store's
+	// spelling are skipped.
+	Result<std::map<uint32_t, std::string>, Error> all();
 
 	std::string key(uint32_t token) const { return prefix_ + "token:" + token_hex(token); }
-	std::string channel() const { return prefix_ + "tokens"; }
+	std::string channel() const { return token_channel(prefix_); }
 
 private:
 	redis::Client &client_;

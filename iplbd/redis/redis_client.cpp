@@ -3,6 +3,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <poll.h>
 
@@ -155,16 +156,22 @@ Result<std::optional<Message>, Error> Client::next_message(std::chrono::millisec
 					Message{*(*parts)[1].string(), *(*parts)[2].string()});
 			continue;
 		}
+		// What the socket holds is read even with no time left: a
+		// wait of 0 takes what arrived, without blocking.
 		const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
 			deadline - std::chrono::steady_clock::now());
-		if (left.count() <= 0)
-			return std::optional<Message>{};
 		pollfd readable{context_->fd, POLLIN, 0};
-		const int ready = ::poll(&readable, 1, static_cast<int>(left.count()));
+		const int ready =
+			::poll(&readable, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
 		if (ready < 0 && errno != EINTR)
 			return unexpected(Error{"redis " + endpoint_ + ": poll failed"});
-		if (ready > 0 && redisBufferRead(context_.get()) != REDIS_OK)
-			return unexpected(failure("reading a message"));
+		if (ready > 0) {
+			if (redisBufferRead(context_.get()) != REDIS_OK)
+				return unexpected(failure("reading a message"));
+			continue;
+		}
+		if (left.count() <= 0)
+			return std::optional<Message>{};
 	}
 }
 

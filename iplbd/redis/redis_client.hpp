@@ -73,7 +73,8 @@ public:
 
 	// SUBSCRIBE: afterwards the connection only delivers messages.
 	Result<std::monostate, Error> subscribe(const std::string &channel);
-	// The next message, waiting at most `wait`; nullopt when none came.
+	// The next message, waiting at most `wait` (0: what has arrived, without
+	// blocking); nullopt when none came.
 	Result<std::optional<Message>, Error> next_message(std::chrono::milliseconds wait);
 	int fd() const;
 

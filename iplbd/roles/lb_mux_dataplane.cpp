@@ -144,4 +144,49 @@ Status set_mux_fib_lookup(MuxMaps &maps, bool fib_lookup)
 	return maps.set_config(*config);
 }
 
+Result<MuxMapsTokens, Error> MuxMapsTokens::open(MuxMaps &maps)
+{
+	auto misses = TokenMisses::open(maps);
+	if (!misses)
+		return unexpected(misses.error());
+	return MuxMapsTokens(maps, std::move(*misses));
+}
+
+Status MuxMapsTokens::set_token(uint32_t token, const std::string &dip)
+{
+	auto address = parse_ip_address(dip);
+	if (!address)
+		return unexpected(Error{"token " + mptcp::token_hex(token) + ": " +
+					address.error().message});
+	return maps_.set_token(token, *address);
+}
+
+Status MuxMapsTokens::remove_token(uint32_t token)
+{
+	return maps_.remove_token(token);
+}
+
+Result<std::map<uint32_t, std::string>, Error> MuxMapsTokens::tokens() const
+{
+	auto all = maps_.tokens();
+	if (!all)
+		return unexpected(all.error());
+	std::map<uint32_t, std::string> out;
+	for (const auto &[token, dip] : *all)
+		out.emplace(token, to_string(dip));
+	return out;
+}
+
+Result<std::vector<uint32_t>, Error> MuxMapsTokens::read_misses()
+{
+	auto read = misses_.read();
+	if (!read)
+		return unexpected(read.error());
+	std::vector<uint32_t> out;
+	out.reserve(read->size());
+	for (const TokenMiss &miss : *read)
+		out.push_back(miss.token);
+	return out;
+}
+
 } // namespace iplb

@@ -14,6 +14,7 @@
 #include "datapath/lb_programs.hpp"
 #include "lbcontrol/mux_agent.hpp"
 #include "lbcontrol/schema.hpp"
+#include "mptcp/token_mirror.hpp"
 
 #include <map>
 #include <string>
@@ -43,6 +44,27 @@ public:
 
 private:
 	MuxMaps &maps_;
+};
+
+// The mux's MPTCP token map and its misses as the token mirror sees them
+// (mptcp::TokenDataplane) over MuxMaps and the program's ring buffer of
+// misses; the DIPs' text parsed here. On the mirror's thread.
+class MuxMapsTokens final : public mptcp::TokenDataplane {
+public:
+	static Result<MuxMapsTokens, Error> open(MuxMaps &maps);
+
+	Status set_token(uint32_t token, const std::string &dip) override;
+	Status remove_token(uint32_t token) override;
+	Result<std::map<uint32_t, std::string>, Error> tokens() const override;
+	int misses_fd() const override { return misses_.fd(); }
+	Result<std::vector<uint32_t>, Error> read_misses() override;
+
+private:
+	MuxMapsTokens(MuxMaps &maps, TokenMisses misses) : maps_(maps), misses_(std::move(misses))
+	{
+	}
+	MuxMaps &maps_;
+	TokenMisses misses_;
 };
 
 // The mux's tunnel source, unless set: the first IPv4 and IPv6 addresses of

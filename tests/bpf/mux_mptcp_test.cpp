@@ -7,18 +7,26 @@
 // user space; the join subflow's later packets and ICMP errors follow it
 // whatever their bucket; everything else of the VIP goes by its bucket.
 // Needs root (CAP_BPF).
+#include "../cluster/redis_server.hpp"
 #include "datapath/lb_programs.hpp"
 #include "lb_fixtures.hpp"
+#include "mptcp/token_mirror.hpp"
+#include "mptcp/token_store.hpp"
 #include "packet_tester.hpp"
 #include "packets.hpp"
+#include "roles/lb_mux_dataplane.hpp"
 
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
 
+#include <chrono>
+#include <cstdio>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 namespace iplb {
 namespace {
@@ -393,6 +401,104 @@ TEST_F(MuxMptcp, TheModeFlipsWithTheMap)
 	EXPECT_EQ(dip_of(run(join_syn(40002))), 2) << "mode none: by the bucket";
 	ASSERT_TRUE(maps().install(web, all_to(generation + 2, 2, MuxMptcpMode::token)));
 	EXPECT_EQ(dip_of(run(join_syn(40003))), 3);
+}
+
+// ---------------------------------------------------------------------------
+// The token mirror (iplbd/mptcp/token_mirror) over the real maps
+// (MuxMapsTokens) and a real redis-server: a published token lets the next
+// join through; a join whose token never reached the map is dropped, its
+// token looked up from the ring buffer, and the client's next SYN goes
+// through. The times are this machine's, from the test's clock.
+
+class MuxTokenMirror : public MuxMptcp {
+protected:
+	void SetUp() override
+	{
+		MuxMptcp::SetUp();
+		if (HasFatalFailure())
+			return;
+		const auto binary = cluster::testing::RedisServer::find_redis();
+		if (!binary)
+			GTEST_SKIP() << "no redis-server (apt-get install redis-server; "
+					"./quickstart.sh installs it)";
+		auto started = cluster::testing::RedisServer::start(*binary);
+		ASSERT_TRUE(started) << started.error().message;
+		server_ = std::move(*started);
+		auto connected =
+			redis::Client::connect(server_->endpoint(), std::chrono::seconds(1));
+		ASSERT_TRUE(connected) << connected.error().message;
+		backend_.emplace(std::move(*connected));
+		auto tokens = MuxMapsTokens::open(maps());
+		ASSERT_TRUE(tokens) << tokens.error().message;
+		tokens_.emplace(std::move(*tokens));
+		mptcp::TokenMirrorOptions options;
+		options.redis = server_->endpoint();
+		mirror_.emplace(*tokens_, options, nullptr);
+		ASSERT_TRUE(wait_for([&] { return mirror_->view().full_reads == 1; }));
+	}
+
+	void TearDown() override { mirror_.reset(); }
+
+	template <typename F>
+	static bool wait_for(F condition)
+	{
+		const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+		while (!condition()) {
+			if (std::chrono::steady_clock::now() >= deadline)
+				return false;
+			std::this_thread::sleep_for(std::chrono::microseconds(200));
+		}
+		return true;
+	}
+
+	static double ms_since(std::chrono::steady_clock::time_point start)
+	{
+		return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+								 start)
+			.count();
+	}
+
+	std::unique_ptr<cluster::testing::RedisServer> server_;
+	std::optional<redis::Client> backend_;
+	std::optional<MuxMapsTokens> tokens_;
+	std::optional<mptcp::TokenMirror> mirror_;
+};
+
+TEST_F(MuxTokenMirror, APublishedTokenLetsTheJoinThrough)
+{
+	mptcp::TokenStore store(*backend_);
+	const auto published = std::chrono::steady_clock::now();
+	ASSERT_TRUE(store.publish(token, to_string(IpAddress{Ipv4{dip(3)}})));
+	ASSERT_TRUE(wait_for([&] { return maps().tokens()->contains(token); }));
+	std::printf("[mptcp] published -> in the mux's map: %.2f ms\n", ms_since(published));
+	EXPECT_EQ(dip_of(run(join_syn(40001))), 3);
+	ASSERT_TRUE(store.withdraw(token, to_string(IpAddress{Ipv4{dip(3)}})).value());
+	ASSERT_TRUE(wait_for([&] { return !maps().tokens()->contains(token); }));
+	EXPECT_EQ(run(join_syn(40002)).verdict, xdp_drop);
+}
+
+TEST_F(MuxTokenMirror, AMissIsLookedUpAndTheNextSynGoesThrough)
+{
+	// In the store, never announced: the map does not have it.
+	mptcp::TokenStore store(*backend_);
+	ASSERT_TRUE(backend_->command({"SET", store.key(token), "10.1.0.2"}));
+	const auto dropped = std::chrono::steady_clock::now();
+	EXPECT_EQ(run(join_syn(40001)).verdict, xdp_drop);
+	ASSERT_TRUE(wait_for([&] { return maps().tokens()->contains(token); }));
+	std::printf("[mptcp] join dropped -> token looked up and in the map: %.2f ms "
+		    "(the client resends its SYN after about 1 s)\n",
+		    ms_since(dropped));
+	EXPECT_EQ(dip_of(run(join_syn(40001))), 2) << "the resent SYN";
+	// The mirror publishes its counters after the map write.
+	ASSERT_TRUE(wait_for([&] { return mirror_->view().miss_found == 1; }));
+	EXPECT_EQ(mirror_->view().misses, 1u);
+	EXPECT_EQ(counters(web).mptcp_unknown_token, 1u);
+	EXPECT_EQ(counters(web).mptcp_joins, 1u);
+
+	// A token no backend has: dropped every time, looked up every time.
+	EXPECT_EQ(run(join_syn(40002, 0x0badf00d)).verdict, xdp_drop);
+	ASSERT_TRUE(wait_for([&] { return mirror_->view().miss_unknown == 1; }));
+	EXPECT_FALSE(maps().tokens()->contains(0x0badf00d));
 }
 
 } // namespace

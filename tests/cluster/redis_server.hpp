@@ -29,6 +29,9 @@ public:
 	// Stopped (SIGKILL) and started again on the same port: with no
 	// persistence, empty.
 	Status restart();
+	// The same in two steps, to keep it down for a while.
+	void stop();
+	Status start_again() { return spawn(); }
 
 	RedisServer(std::string binary, std::string directory, int port)
 	    : binary_(std::move(binary)), directory_(std::move(directory)), port_(port)
@@ -37,7 +40,6 @@ public:
 
 private:
 	Status spawn();
-	void stop();
 
 	std::string binary_;
 	std::string directory_;

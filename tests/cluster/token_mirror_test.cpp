@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The mux's MPTCP token mirror (iplbd/mptcp/token_mirror.hpp) against a real
+// redis-server, over an in-memory token map (the BPF map's stand-in: the
+// datapath side is tests/bpf's MuxMptcp): the whole store read at start,
+// changes pushed by the channel, misses looked up, Redis down and back (the
+// map keeps its tokens; stale ones go at the second full read that misses
+// them), malformed messages counted.
+#include "mptcp/token_mirror.hpp"
+#include "mptcp/token_store.hpp"
+#include "redis_server.hpp"
+#include "util/ipv6.hpp"
+#include "util/unique_fd.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+namespace iplb::mptcp {
+namespace {
+
+using namespace std::chrono_literals;
+using cluster::testing::RedisServer;
+using Clock = std::chrono::steady_clock;
+
+template <typename F>
+bool eventually(std::chrono::milliseconds timeout, F condition)
+{
+	const auto deadline = Clock::now() + timeout;
+	while (!condition()) {
+		if (Clock::now() >= deadline)
+			return false;
+		std::this_thread::sleep_for(5ms);
+	}
+	return true;
+}
+
+// The map, and misses the test hands over as the datapath would.
+class MemoryTokens final : public TokenDataplane {
+public:
+	MemoryTokens() : misses_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+	Status set_token(uint32_t token, const std::string &dip) override
+	{
+		if (!parse_ip_address(dip))
+			return unexpected(Error{"not an address: " + dip});
+		std::lock_guard lock(mutex_);
+		tokens_[token] = dip;
+		return ok();
+	}
+	Status remove_token(uint32_t token) override
+	{
+		std::lock_guard lock(mutex_);
+		tokens_.erase(token);
+		return ok();
+	}
+	Result<std::map<uint32_t, std::string>, Error> tokens() const override
+	{
+		std::lock_guard lock(mutex_);
+		return tokens_;
+	}
+	int misses_fd() const override { return misses_fd_.get(); }
+	Result<std::vector<uint32_t>, Error> read_misses() override
+	{
+		uint64_t count = 0;
+		[[maybe_unused]] const auto got = ::read(misses_fd_.get(), &count, sizeof count);
+		std::lock_guard lock(mutex_);
+		return std::exchange(misses_, {});
+	}
+
+	void miss(uint32_t token)
+	{
+		{
+			std::lock_guard lock(mutex_);
+			misses_.push_back(token);
+		}
+		const uint64_t one = 1;
+		[[maybe_unused]] const auto put = ::write(misses_fd_.get(), &one, sizeof one);
+	}
+	std::map<uint32_t, std::string> snapshot() const { return tokens().value(); }
+
+private:
+	mutable std::mutex mutex_;
+	std::map<uint32_t, std::string> tokens_;
+	std::vector<uint32_t> misses_;
+	UniqueFd misses_fd_;
+};
+
+class TokenMirrorTest : public ::testing::Test {
+protected:
+	static void SetUpTestSuite()
+	{
+		const auto binary = RedisServer::find_redis();
+		if (!binary)
+			return;
+		auto started = RedisServer::start(*binary);
+		ASSERT_TRUE(started) << started.error().message;
+		server_ = std::move(*started);
+	}
+	static void TearDownTestSuite() { server_.reset(); }
+
+	void SetUp() override
+	{
+		if (!server_)
+			GTEST_SKIP() << "no redis-server (apt-get install redis-server; "
+					"./quickstart.sh installs it)";
+		ASSERT_TRUE(connect_backend());
+		ASSERT_TRUE(client_->command({"FLUSHALL"}));
+	}
+
+	// A backend's connection, as its token agent has it.
+	bool connect_backend()
+	{
+		store_.reset();
+		client_.reset();
+		auto client = redis::Client::connect(server_->endpoint(), 1000ms);
+		if (!client)
+			return false;
+		client_.emplace(std::move(*client));
+		store_.emplace(*client_);
+		return true;
+	}
+
+	void start_mirror(std::chrono::milliseconds resync = 30s)
+	{
+		TokenMirrorOptions options;
+		options.redis = server_->endpoint();
+		options.retry = 100ms;
+		options.resync = resync;
+		mirror_.emplace(tokens_, options, nullptr);
+	}
+
+	bool holds(uint32_t token, const std::string &dip)
+	{
+		const auto now = tokens_.snapshot();
+		const auto it = now.find(token);
+		return it != now.end() && it->second == dip;
+	}
+
+	static std::unique_ptr<RedisServer> server_;
+	std::optional<redis::Client> client_;
+	std::optional<TokenStore> store_;
+	MemoryTokens tokens_;
+	std::optional<TokenMirror> mirror_; // last: stopped before what it uses
+};
+std::unique_ptr<RedisServer> TokenMirrorTest::server_;
+
+TEST_F(TokenMirrorTest, StartsFromTheStoreAndFollowsItsChanges)
+{
+	ASSERT_TRUE(store_->publish(1, "10.1.1.2"));
+	ASSERT_TRUE(store_->publish(2, "10.1.2.2"));
+	ASSERT_TRUE(store_->publish(3, "2001:db8::2"));
+	start_mirror();
+	ASSERT_TRUE(eventually(5s, [&] { return tokens_.snapshot().size() == 3; }));
+	EXPECT_TRUE(holds(3, "2001:db8::2"));
+	// The counters are published after the map is written.
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().full_reads == 1; }));
+	EXPECT_TRUE(mirror_->view().redis_connected);
+
+	// Pushed: the map has a new token within a few milliseconds.
+	const auto published = Clock::now();
+	ASSERT_TRUE(store_->publish(0xa1b2c3d4, "10.1.3.2"));
+	ASSERT_TRUE(eventually(5s, [&] { return holds(0xa1b2c3d4, "10.1.3.2"); }));
+	std::printf("a published token reached the map in %.2f ms\n",
+		    std::chrono::duration<double, std::milli>(Clock::now() - published).count());
+	ASSERT_TRUE(store_->withdraw(2, "10.1.2.2").value());
+	ASSERT_TRUE(eventually(5s, [&] { return !tokens_.snapshot().contains(2); }));
+	EXPECT_EQ(tokens_.snapshot().size(), 3u);
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().updates == 2; }));
+	const auto view = mirror_->view();
+	EXPECT_EQ(view.tokens, 3u);
+	EXPECT_EQ(view.malformed, 0u);
+}
+
+TEST_F(TokenMirrorTest, AMissIsLookedUpSoTheNextSynFindsItsToken)
+{
+	start_mirror();
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().full_reads == 1; }));
+	// In the store but never announced (the channel's message lost).
+	ASSERT_TRUE(client_->command({"SET", store_->key(0x77), "10.1.1.2"}));
+	EXPECT_FALSE(holds(0x77, "10.1.1.2"));
+	tokens_.miss(0x77);
+	ASSERT_TRUE(eventually(5s, [&] { return holds(0x77, "10.1.1.2"); }));
+	tokens_.miss(0x78); // no backend has it
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().misses == 2; }));
+	const auto view = mirror_->view();
+	EXPECT_EQ(view.miss_found, 1u);
+	EXPECT_EQ(view.miss_unknown, 1u);
+	EXPECT_EQ(view.miss_unanswered, 0u);
+	EXPECT_FALSE(tokens_.snapshot().contains(0x78));
+}
+
+TEST_F(TokenMirrorTest, WithRedisDownTheMapKeepsItsTokensAndRecovers)
+{
+	ASSERT_TRUE(store_->publish(1, "10.1.1.2"));
+	ASSERT_TRUE(store_->publish(2, "10.1.2.2"));
+	start_mirror(300ms);
+	ASSERT_TRUE(eventually(5s, [&] { return tokens_.snapshot().size() == 2; }));
+
+	server_->stop();
+	ASSERT_TRUE(eventually(5s, [&] { return !mirror_->view().redis_connected; }));
+	tokens_.miss(0x99);
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().miss_unanswered == 1; }));
+	EXPECT_EQ(tokens_.snapshot().size(), 2u) << "cached tokens stay while Redis is down";
+	EXPECT_FALSE(mirror_->view().redis_error.empty());
+
+	// Back, empty; the backend of token 1 publishes again (its agent does
+	// on reconnect), token 2's connection closed meanwhile.
+	ASSERT_TRUE(server_->start_again());
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().redis_connected; }));
+	EXPECT_TRUE(holds(2, "10.1.2.2")) << "not removed at the first read that misses it";
+	ASSERT_TRUE(connect_backend());
+	ASSERT_TRUE(store_->publish(1, "10.1.1.2"));
+	ASSERT_TRUE(store_->publish(3, "10.1.3.2"));
+	ASSERT_TRUE(eventually(5s, [&] { return holds(3, "10.1.3.2"); }));
+	ASSERT_TRUE(eventually(5s, [&] { return !tokens_.snapshot().contains(2); }))
+		<< "stale: gone at the second read that misses it";
+	EXPECT_TRUE(holds(1, "10.1.1.2"));
+	EXPECT_TRUE(eventually(5s, [&] { return mirror_->view().stale_removed == 1; }));
+	tokens_.miss(0x99);
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().miss_unknown == 1; }))
+		<< "misses are looked up again";
+}
+
+TEST_F(TokenMirrorTest, MalformedMessagesAndValuesAreCountedAndSkipped)
+{
+	start_mirror();
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().redis_connected; }));
+	const std::string channel = store_->channel();
+	ASSERT_TRUE(client_->command({"PUBLISH", channel, "garbage"}));
+	ASSERT_TRUE(client_->command({"PUBLISH", channel, "+zzzzzzzz 10.1.1.2"}));
+	ASSERT_TRUE(client_->command({"PUBLISH", channel, "+00000005 not-an-address"}));
+	ASSERT_TRUE(store_->publish(6, "10.1.1.2"));
+	ASSERT_TRUE(eventually(5s, [&] { return holds(6, "10.1.1.2"); }));
+	EXPECT_TRUE(eventually(5s, [&] { return mirror_->view().malformed == 3; }));
+	EXPECT_EQ(tokens_.snapshot().size(), 1u);
+}
+
+} // namespace
+} // namespace iplb::mptcp
