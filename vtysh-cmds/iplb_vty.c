@@ -523,6 +523,64 @@ ALIAS_YANG(no_iplb_lb_etcd_endpoints, no_iplb_lb_etcd_endpoints_list_cmd,
 	   "etcd's client URLs\n"
 	   "http://HOST:PORT\n")
 
+static int enqueue_redis_removal(const struct lyd_node *dnode, void *arg)
+{
+	nb_cli_enqueue_change(arg, "./lb/redis-endpoint", NB_OP_DESTROY,
+			      yang_dnode_get_string(dnode, NULL));
+	return YANG_ITER_CONTINUE;
+}
+
+DEFPY_YANG(iplb_lb_redis_endpoints, iplb_lb_redis_endpoints_cmd,
+	   "lb redis endpoints WORD...",
+	   IPLB_LB_HELP
+	   "Redis, where MPTCP tokens are shared\n"
+	   "Its endpoints, tried in order (replaces the list)\n"
+	   "HOST:PORT ([ADDRESS]:PORT for IPv6)\n")
+{
+	const struct lyd_node *iplb =
+		yang_dnode_get(vty->candidate_config->dnode, VTY_CURR_XPATH);
+	int idx = 0;
+
+	argv_find(argv, argc, "endpoints", &idx);
+	for (int i = idx + 1; i < argc; i++)
+		for (int j = idx + 1; j < i; j++)
+			if (strcmp(argv[i]->arg, argv[j]->arg) == 0) {
+				vty_out(vty,
+					"%% redis endpoint %s is given twice\n",
+					argv[i]->arg);
+				return CMD_WARNING_CONFIG_FAILED;
+			}
+	if (iplb)
+		yang_dnode_iterate(enqueue_redis_removal, vty, iplb,
+				   "./lb/redis-endpoint");
+	for (int i = idx + 1; i < argc; i++)
+		nb_cli_enqueue_change(vty, "./lb/redis-endpoint", NB_OP_CREATE,
+				      argv[i]->arg);
+	return iplb_cli_apply(vty, NULL);
+}
+
+DEFPY_YANG(no_iplb_lb_redis_endpoints, no_iplb_lb_redis_endpoints_cmd,
+	   "no lb redis endpoints",
+	   NO_STR IPLB_LB_HELP
+	   "Redis, where MPTCP tokens are shared\n"
+	   "Its endpoints (all of them go)\n")
+{
+	const struct lyd_node *iplb =
+		yang_dnode_get(vty->candidate_config->dnode, VTY_CURR_XPATH);
+
+	if (iplb)
+		yang_dnode_iterate(enqueue_redis_removal, vty, iplb,
+				   "./lb/redis-endpoint");
+	return iplb_cli_apply(vty, NULL);
+}
+
+ALIAS_YANG(no_iplb_lb_redis_endpoints, no_iplb_lb_redis_endpoints_list_cmd,
+	   "no lb redis endpoints WORD...",
+	   NO_STR IPLB_LB_HELP
+	   "Redis, where MPTCP tokens are shared\n"
+	   "Its endpoints (all of them go)\n"
+	   "HOST:PORT\n")
+
 DEFPY_YANG(iplb_lb_etcd_prefix, iplb_lb_etcd_prefix_cmd,
 	   "[no$no] lb etcd prefix ![WORD$prefix]",
 	   NO_STR IPLB_LB_HELP
@@ -605,6 +663,12 @@ void cli_show_iplb_lb(struct vty *vty, const struct lyd_node *dnode,
 		vty_out(vty, " lb controller\n");
 	if (yang_dnode_get_bool(dnode, "./fib-lookup"))
 		vty_out(vty, " lb fib-lookup\n");
+	if (yang_dnode_exists(dnode, "./redis-endpoint")) {
+		vty_out(vty, " lb redis endpoints");
+		yang_dnode_iterate(print_endpoint, vty, dnode,
+				   "./redis-endpoint");
+		vty_out(vty, "\n");
+	}
 	yang_dnode_iterate(print_lb_interface, vty, dnode, "./interface");
 }
 
@@ -763,6 +827,20 @@ DEFPY(iplb_lb_vip_drain_timeout, iplb_lb_vip_drain_timeout_cmd,
 		lb_edit_of(IPLB_LB_DRAIN_TIMEOUT_SET, address_str, port, proto);
 
 	edit.drain_timeout = (uint32_t)seconds;
+	return lb_apply(vty, &edit);
+}
+
+DEFPY(iplb_lb_vip_mptcp, iplb_lb_vip_mptcp_cmd,
+      IPLB_LB_VIP_STR " mptcp <none|token>$mode",
+      IPLB_LB_VIP_HELP
+      "How MPTCP joins reach their connection's backend (docs/MPTCP.md)\n"
+      "By bucket, like any flow (the default)\n"
+      "By the token each join names (backends publish theirs in Redis)\n")
+{
+	struct iplb_lb_edit edit =
+		lb_edit_of(IPLB_LB_MPTCP_SET, address_str, port, proto);
+
+	edit.mptcp = mode;
 	return lb_apply(vty, &edit);
 }
 
@@ -1083,6 +1161,18 @@ DEFPY(show_iplb_lb_mux, show_iplb_lb_mux_cmd, "show iplb lb mux [json]$json",
 		!!json);
 }
 
+DEFPY(show_iplb_lb_mptcp, show_iplb_lb_mptcp_cmd,
+      "show iplb lb mptcp [json]$json",
+      SHOW_STR IPLB_STR "The load balancer\n"
+      "MPTCP: the mux's token map and Redis, or the backend's tokens\n" JSON_STR)
+{
+	char err[256] = "";
+
+	return show_core_output(
+		vty, iplb_show_lb_mptcp(iplb_g.core, !!json, err, sizeof(err)),
+		err, !!json);
+}
+
 DEFPY(show_iplb_lb_backend, show_iplb_lb_backend_cmd,
       "show iplb lb backend [json]$json",
       SHOW_STR IPLB_STR "The load balancer\n"
@@ -1395,6 +1485,9 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &iplb_lb_name_cmd);
 	install_element(IPLB_NODE, &iplb_lb_controller_cmd);
 	install_element(IPLB_NODE, &iplb_lb_fib_lookup_cmd);
+	install_element(IPLB_NODE, &iplb_lb_redis_endpoints_cmd);
+	install_element(IPLB_NODE, &no_iplb_lb_redis_endpoints_cmd);
+	install_element(IPLB_NODE, &no_iplb_lb_redis_endpoints_list_cmd);
 	install_element(IPLB_NODE, &iplb_lb_interface_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_controller_cmd);
 	install_element(IPLB_NODE, &iplb_lb_vip_cmd);
@@ -1404,8 +1497,10 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &iplb_lb_vip_health_check_cmd);
 	install_element(IPLB_NODE, &no_iplb_lb_vip_health_check_cmd);
 	install_element(IPLB_NODE, &iplb_lb_vip_drain_timeout_cmd);
+	install_element(IPLB_NODE, &iplb_lb_vip_mptcp_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_mux_cmd);
+	install_element(VIEW_NODE, &show_iplb_lb_mptcp_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_backend_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_buckets_cmd);
 

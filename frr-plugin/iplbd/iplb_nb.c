@@ -286,6 +286,14 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			},
 		},
 		{
+			.xpath = IPLB_XPATH "/lb/redis-endpoint",
+			.cbs = {
+				.create = iplb_applied_at_finish_create,
+				.destroy = iplb_applied_at_finish_destroy,
+				.move = iplb_applied_at_finish_move,
+			},
+		},
+		{
 			.xpath = IPLB_XPATH "/lb/interface",
 			.cbs = {
 				.create = iplb_applied_at_finish_create,

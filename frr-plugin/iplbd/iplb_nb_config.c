@@ -119,6 +119,12 @@ static int add_etcd_endpoint(const struct lyd_node *dnode, void *arg)
 	return YANG_ITER_CONTINUE;
 }
 
+static int add_redis_endpoint(const struct lyd_node *dnode, void *arg)
+{
+	iplb_settings_lb_redis_endpoint(arg, yang_dnode_get_string(dnode, NULL));
+	return YANG_ITER_CONTINUE;
+}
+
 static int add_lb_interface(const struct lyd_node *dnode, void *arg)
 {
 	iplb_settings_lb_interface(arg, yang_dnode_get_string(dnode, NULL));
@@ -175,6 +181,8 @@ static struct iplb_settings *iplb_settings_of(const struct lyd_node *dnode)
 			   "./lb/etcd-endpoint");
 	yang_dnode_iterate(add_lb_interface, settings, dnode,
 			   "./lb/interface");
+	yang_dnode_iterate(add_redis_endpoint, settings, dnode,
+			   "./lb/redis-endpoint");
 	return settings;
 }
 

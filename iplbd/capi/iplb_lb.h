@@ -22,6 +22,7 @@ enum iplb_lb_edit_op {
 	IPLB_LB_HEALTH_CHECK_SET,
 	IPLB_LB_HEALTH_CHECK_REMOVE,
 	IPLB_LB_DRAIN_TIMEOUT_SET,
+	IPLB_LB_MPTCP_SET,
 };
 
 /* A VIP service: its address, port (0: every port) and "tcp" or "udp"
@@ -35,18 +36,19 @@ struct iplb_lb_vip {
 struct iplb_lb_edit {
 	enum iplb_lb_edit_op op;
 	struct iplb_lb_vip vip;
-	uint32_t buckets;	   /* VIP_ADD; 0: the default */
-	const char *backend;	   /* BACKEND_SET, BACKEND_REMOVE */
-	int64_t weight;		   /* BACKEND_SET; -1: unchanged (new: 1) */
-	int drain;		   /* BACKEND_SET; -1: unchanged (new: 0) */
-	const char *check;	   /* HEALTH_CHECK_SET: "tcp" or "http" */
-	uint16_t check_port;	   /* 0: the VIP's */
-	const char *check_path;	   /* NULL: "/" */
+	uint32_t buckets;	    /* VIP_ADD; 0: the default */
+	const char *backend;	    /* BACKEND_SET, BACKEND_REMOVE */
+	int64_t weight;		    /* BACKEND_SET; -1: unchanged (new: 1) */
+	int drain;		    /* BACKEND_SET; -1: unchanged (new: 0) */
+	const char *check;	    /* HEALTH_CHECK_SET: "tcp" or "http" */
+	uint16_t check_port;	    /* 0: the VIP's */
+	const char *check_path;	    /* NULL: "/" */
 	uint32_t check_interval_ms; /* 0: 2000 */
 	uint32_t check_timeout_ms;  /* 0: 1000 */
-	uint32_t check_rise;	   /* 0: 3 */
-	uint32_t check_fall;	   /* 0: 3 */
-	uint32_t drain_timeout;	   /* DRAIN_TIMEOUT_SET, seconds */
+	uint32_t check_rise;	    /* 0: 3 */
+	uint32_t check_fall;	    /* 0: 3 */
+	uint32_t drain_timeout;	    /* DRAIN_TIMEOUT_SET, seconds */
+	const char *mptcp;	    /* MPTCP_SET: "none" or "token" */
 };
 
 /* Applies the edit to etcd's copy, or refuses it with the reason (and
@@ -64,9 +66,11 @@ char *iplb_show_lb_buckets(const struct iplb_core *core, const struct iplb_lb_vi
 
 /* `show iplb lb mux [json]`: this node's mux agent and program. */
 char *iplb_show_lb_mux(const struct iplb_core *core, bool json, char *errbuf, size_t errlen);
+/* `show iplb lb mptcp [json]`: the MPTCP token mirror (role mux) or agent
+ * (role backend), Redis, the token map. */
+char *iplb_show_lb_mptcp(const struct iplb_core *core, bool json, char *errbuf, size_t errlen);
 /* `show iplb lb backend [json]`: this node's backend agent and program. */
-char *iplb_show_lb_backend(const struct iplb_core *core, bool json, char *errbuf,
-			   size_t errlen);
+char *iplb_show_lb_backend(const struct iplb_core *core, bool json, char *errbuf, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -76,6 +76,9 @@ void iplb_settings_lb_interface(struct iplb_settings *config, const char *ifname
 /* Role mux: tunnels to the FIB's next hop toward the backend (true), or back
  * to the router the packet came from (false, the default). */
 void iplb_settings_lb_fib_lookup(struct iplb_settings *config, bool fib_lookup);
+/* Where MPTCP tokens are shared: one Redis endpoint (HOST:PORT) per call,
+ * in order. */
+void iplb_settings_lb_redis_endpoint(struct iplb_settings *config, const char *endpoint);
 
 bool iplb_settings_check(const struct iplb_settings *config, char *errbuf, size_t errlen);
 /*

@@ -90,6 +90,14 @@ iplb::Result<iplb::lbcontrol::PoolEdit, iplb::Error> edit_of(const iplb_lb_edit 
 		edit.op = Op::set_drain_timeout;
 		edit.drain_timeout = in.drain_timeout;
 		break;
+	case IPLB_LB_MPTCP_SET: {
+		edit.op = Op::set_mptcp;
+		auto mode = iplb::lbcontrol::parse_mptcp_mode(text_of(in.mptcp));
+		if (!mode)
+			return iplb::unexpected(mode.error());
+		edit.mptcp = *mode;
+		break;
+	}
 	default:
 		return iplb::unexpected(iplb::Error{"unknown edit"});
 	}
@@ -176,6 +184,15 @@ char *iplb_show_lb_mux(const struct iplb_core *core, bool json, char *errbuf, si
 	return guarded(failure_of(core, __func__, errbuf, errlen), none, [&] {
 		const auto mux = iplb::lb_mux_json(core->daemon);
 		return handed_over(json ? mux.dump() : iplb::lb_mux_text(mux), errbuf, errlen);
+	});
+}
+
+char *iplb_show_lb_mptcp(const struct iplb_core *core, bool json, char *errbuf, size_t errlen)
+{
+	return guarded(failure_of(core, __func__, errbuf, errlen), none, [&] {
+		const auto mptcp = iplb::lb_mptcp_json(core->daemon);
+		return handed_over(json ? mptcp.dump() : iplb::lb_mptcp_text(mptcp), errbuf,
+				   errlen);
 	});
 }
 

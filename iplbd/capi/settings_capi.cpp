@@ -219,6 +219,11 @@ void iplb_settings_lb_fib_lookup(struct iplb_settings *config, bool fib_lookup)
 	build(config, __func__, [&] { config->lb.fib_lookup = fib_lookup; });
 }
 
+void iplb_settings_lb_redis_endpoint(struct iplb_settings *config, const char *endpoint)
+{
+	build(config, __func__, [&] { config->lb.redis.emplace_back(text_of(endpoint)); });
+}
+
 void iplb_settings_lb_endpoint(struct iplb_settings *config, const char *url)
 {
 	build(config, __func__, [&] { config->lb.endpoints.emplace_back(text_of(url)); });

@@ -103,7 +103,7 @@ Result<std::optional<MapVersion>, Error> next_version(const VipConfig &config,
 						      const std::optional<MapVersion> &committed,
 						      uint32_t now)
 {
-	if (committed && committed->pool == pool)
+	if (committed && committed->pool == pool && committed->mptcp == config.mptcp)
 		return std::optional<MapVersion>{};
 	const lb::BucketMap empty;
 	const auto &current = committed ? committed->map : empty;
@@ -112,7 +112,7 @@ Result<std::optional<MapVersion>, Error> next_version(const VipConfig &config,
 	if (!map)
 		return unexpected(
 			Error{"VIP " + to_string(config.vip) + ": " + map.error().message});
-	MapVersion next{pool, std::move(*map)};
+	MapVersion next{pool, std::move(*map), config.mptcp};
 	if (committed && next.map.generation == committed->map.generation)
 		next.map.generation = committed->map.generation + 1;
 	if (next.map.generation == 0) // wrapped: 0 means "no map"

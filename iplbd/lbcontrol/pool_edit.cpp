@@ -71,6 +71,9 @@ Result<std::optional<VipConfig>, Error> apply_edit(const std::optional<VipConfig
 	case Op::set_drain_timeout:
 		config.drain_timeout = edit.drain_timeout;
 		break;
+	case Op::set_mptcp:
+		config.mptcp = edit.mptcp;
+		break;
 	case Op::add_vip:
 	case Op::remove_vip:
 		break;

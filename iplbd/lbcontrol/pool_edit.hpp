@@ -24,15 +24,17 @@ struct PoolEdit {
 		set_health_check,
 		remove_health_check,
 		set_drain_timeout,
+		set_mptcp,
 	};
 	Op op = Op::add_vip;
 	VipId vip;
 	uint32_t bucket_count = 0; // add_vip
 	lb::Dip backend;
-	std::optional<uint32_t> weight; // set_backend: unchanged when absent (new: 1)
-	std::optional<bool> drain;	// set_backend: unchanged when absent (new: no)
-	HealthCheckConfig health_check; // set_health_check
-	uint32_t drain_timeout = 240;	// set_drain_timeout
+	std::optional<uint32_t> weight;	   // set_backend: unchanged when absent (new: 1)
+	std::optional<bool> drain;	   // set_backend: unchanged when absent (new: no)
+	HealthCheckConfig health_check;	   // set_health_check
+	uint32_t drain_timeout = 240;	   // set_drain_timeout
+	MptcpMode mptcp = MptcpMode::none; // set_mptcp
 };
 
 // The configuration after the edit (nullopt: the VIP is deleted), checked

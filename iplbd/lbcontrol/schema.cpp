@@ -242,6 +242,20 @@ Status check_health_check(const HealthCheckConfig &check)
 	return ok();
 }
 
+std::string_view to_string(MptcpMode mode)
+{
+	return mode == MptcpMode::token ? "token" : "none";
+}
+
+Result<MptcpMode, Error> parse_mptcp_mode(std::string_view text)
+{
+	if (text == "none")
+		return MptcpMode::none;
+	if (text == "token")
+		return MptcpMode::token;
+	return unexpected(Error{"MPTCP mode '" + std::string(text) + "': none or token"});
+}
+
 std::string_view to_string(Health health)
 {
 	return healths.name(health);
@@ -304,7 +318,8 @@ std::string encode(const VipConfig &config)
 		      {"interval_ms", check.interval_ms},
 		      {"timeout_ms", check.timeout_ms},
 		      {"rise", check.rise},
-		      {"fall", check.fall}}}};
+		      {"fall", check.fall}}},
+		    {"mptcp", to_string(config.mptcp)}};
 	return out.dump();
 }
 
@@ -356,7 +371,8 @@ std::string encode(const MapVersion &version)
 		    {"buckets", buckets.size()},
 		    {"pool", std::move(pool)},
 		    {"dips", std::move(dip_names)},
-		    {"runs", std::move(runs)}}
+		    {"runs", std::move(runs)},
+		    {"mptcp", to_string(version.mptcp)}}
 		.dump();
 }
 
@@ -410,6 +426,10 @@ Result<VipConfig, Error> decode_vip_config(std::string_view text)
 	config.vip.port = in.integer<uint16_t>("port", 0, 0, 65535);
 	config.bucket_count = in.integer<uint32_t>("buckets", 0, 0, max_stored_buckets);
 	config.drain_timeout = in.integer<uint32_t>("drain_timeout", 240, 0, 86400);
+	auto config_mode = parse_mptcp_mode(in.text("mptcp", "none"));
+	in.check(config_mode);
+	if (config_mode)
+		config.mptcp = *config_mode;
 	if (const auto *backends = in.member("backends", json::value_t::array)) {
 		for (const auto &entry : *backends) {
 			if (!entry.is_object()) {
@@ -508,6 +528,10 @@ Result<MapVersion, Error> decode_map_version(std::string_view text)
 		in.integer<uint32_t>("generation", 0, 1, std::numeric_limits<uint32_t>::max());
 	const auto bucket_count =
 		in.integer<uint32_t>("buckets", 0, lb::min_bucket_count, max_stored_buckets);
+	auto mode = parse_mptcp_mode(in.text("mptcp", "none"));
+	in.check(mode);
+	if (mode)
+		version.mptcp = *mode;
 	std::vector<lb::Dip> dips;
 	if (const auto *names = in.member("dips", json::value_t::array))
 		for (const auto &name : *names) {

@@ -86,12 +86,21 @@ struct BackendConfig {
 };
 
 // What an operator configures for a VIP.
+// How a VIP's MPTCP joins reach their connection's backend (docs/MPTCP.md):
+// none, by bucket like any flow (they fail unless the bucket's backend holds
+// the connection); token, by the token the join names (the backends publish
+// theirs in Redis, the muxes follow).
+enum class MptcpMode : uint8_t { none, token };
+std::string_view to_string(MptcpMode mode);
+Result<MptcpMode, Error> parse_mptcp_mode(std::string_view text);
+
 struct VipConfig {
 	VipId vip;
 	uint32_t bucket_count = 0;	     // fixed for the VIP's life
 	uint32_t drain_timeout = 240;	     // seconds a drained backend keeps its connections
 	std::vector<BackendConfig> backends; // in DIP order, no DIP twice
 	HealthCheckConfig health_check;
+	MptcpMode mptcp = MptcpMode::none;
 
 	friend bool operator==(const VipConfig &, const VipConfig &) = default;
 };
@@ -119,7 +128,8 @@ struct VipStatus {
 // One version of a VIP's bucket map and the pool it was computed from.
 struct MapVersion {
 	std::vector<lb::Backend> pool;
-	lb::BucketMap map; // map.generation is the version
+	lb::BucketMap map;		   // map.generation is the version
+	MptcpMode mptcp = MptcpMode::none; // the VIP's, flipped with the map
 
 	uint32_t generation() const { return map.generation; }
 	friend bool operator==(const MapVersion &, const MapVersion &) = default;

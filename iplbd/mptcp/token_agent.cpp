@@ -104,8 +104,8 @@ void TokenAgent::run()
 			next_connect = Clock::now() + options_.retry;
 		};
 		if (!client && Clock::now() >= next_connect) {
-			auto connected =
-				redis::Client::connect(options_.redis, options_.redis_timeout);
+			auto connected = redis::Client::connect_first(options_.redis,
+								      options_.redis_timeout);
 			if (connected) {
 				client.emplace(std::move(*connected));
 				counters.redis_error.clear();
@@ -114,7 +114,7 @@ void TokenAgent::run()
 				for (const auto &[token, connection] : table_.connections())
 					pending_[token] = true;
 				next_reconcile = Clock::now();
-				log(LogLevel::info, "connected to Redis " + options_.redis);
+				log(LogLevel::info, "connected to Redis " + client->endpoint());
 			} else {
 				counters.redis_error = connected.error().message;
 				next_connect = Clock::now() + options_.retry;

@@ -26,12 +26,13 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace iplb::mptcp {
 
 struct TokenAgentOptions {
-	std::string dip;   // what Redis maps this backend's tokens to
-	std::string redis; // HOST:PORT
+	std::string dip;		// what Redis maps this backend's tokens to
+	std::vector<std::string> redis; // HOST:PORT each, tried in order
 	std::string prefix = std::string(default_token_prefix);
 	std::chrono::milliseconds redis_timeout{1000};
 	std::chrono::milliseconds retry{1000};	    // Redis unreachable: connect again

@@ -135,10 +135,12 @@ void TokenMirror::run()
 	};
 
 	const auto connect = [&]() -> Result<Connections, Error> {
-		auto subscriber = redis::Client::connect(options_.redis, options_.redis_timeout);
+		auto subscriber =
+			redis::Client::connect_first(options_.redis, options_.redis_timeout);
 		if (!subscriber)
 			return unexpected(subscriber.error());
-		auto commands = redis::Client::connect(options_.redis, options_.redis_timeout);
+		auto commands =
+			redis::Client::connect(subscriber->endpoint(), options_.redis_timeout);
 		if (!commands)
 			return unexpected(commands.error());
 		if (auto subscribed = subscriber->subscribe(token_channel(options_.prefix));
@@ -164,7 +166,8 @@ void TokenMirror::run()
 			if (auto connected = connect(); connected) {
 				redis.emplace(std::move(*connected));
 				counters.redis_error.clear();
-				log(LogLevel::info, "following Redis " + options_.redis);
+				log(LogLevel::info,
+				    "following Redis " + redis->subscriber.endpoint());
 				full_read();
 			} else {
 				counters.redis_error = connected.error().message;

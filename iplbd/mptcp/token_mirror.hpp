@@ -56,7 +56,7 @@ public:
 };
 
 struct TokenMirrorOptions {
-	std::string redis; // HOST:PORT
+	std::vector<std::string> redis; // HOST:PORT each, tried in order
 	std::string prefix = std::string(default_token_prefix);
 	std::chrono::milliseconds redis_timeout{1000};
 	std::chrono::milliseconds retry{1000};	 // Redis unreachable: connect again

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <poll.h>
 
 namespace iplb::redis {
@@ -61,26 +62,37 @@ void Client::Free::operator()(redisContext *context) const
 
 Client::~Client() = default;
 
+Result<Endpoint, Error> parse_endpoint(std::string_view endpoint)
+{
+	const auto colon = endpoint.rfind(':');
+	if (colon == std::string_view::npos || colon == 0 || colon + 1 == endpoint.size())
+		return unexpected(
+			Error{"redis endpoint '" + std::string(endpoint) + "': HOST:PORT"});
+	std::string host(endpoint.substr(0, colon));
+	if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+		host = host.substr(1, host.size() - 2);
+	const std::string_view digits = endpoint.substr(colon + 1);
+	int port = 0;
+	const auto [end, error] =
+		std::from_chars(digits.data(), digits.data() + digits.size(), port);
+	if (error != std::errc{} || end != digits.data() + digits.size() || port < 1 ||
+	    port > 65535)
+		return unexpected(
+			Error{"redis endpoint '" + std::string(endpoint) + "': a port of 1-65535"});
+	if (host.find_first_of(" /") != std::string::npos)
+		return unexpected(Error{"redis endpoint '" + std::string(endpoint) +
+					"': a host name or address, then :PORT"});
+	return Endpoint{std::move(host), static_cast<uint16_t>(port)};
+}
+
 Result<Client, Error> Client::connect(const std::string &endpoint,
 				      std::chrono::milliseconds timeout)
 {
-	const auto colon = endpoint.rfind(':');
-	if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size())
-		return unexpected(Error{"redis endpoint '" + endpoint + "': HOST:PORT"});
-	std::string host = endpoint.substr(0, colon);
-	if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-		host = host.substr(1, host.size() - 2);
-	int port = 0;
-	try {
-		size_t used = 0;
-		port = std::stoi(endpoint.substr(colon + 1), &used);
-		if (used != endpoint.size() - colon - 1 || port < 1 || port > 65535)
-			throw std::out_of_range("port");
-	} catch (const std::exception &) {
-		return unexpected(Error{"redis endpoint '" + endpoint + "': a port of 1-65535"});
-	}
+	auto parsed = parse_endpoint(endpoint);
+	if (!parsed)
+		return unexpected(parsed.error());
 	std::unique_ptr<redisContext, Free> context(
-		redisConnectWithTimeout(host.c_str(), port, to_timeval(timeout)));
+		redisConnectWithTimeout(parsed->host.c_str(), parsed->port, to_timeval(timeout)));
 	if (!context)
 		return unexpected(Error{"redis " + endpoint + ": cannot allocate a connection"});
 	if (context->err)
@@ -88,6 +100,21 @@ Result<Client, Error> Client::connect(const std::string &endpoint,
 	if (redisSetTimeout(context.get(), to_timeval(timeout)) != REDIS_OK)
 		return unexpected(Error{"redis " + endpoint + ": cannot set the timeout"});
 	return Client(std::move(context), endpoint);
+}
+
+Result<Client, Error> Client::connect_first(std::span<const std::string> endpoints,
+					    std::chrono::milliseconds timeout)
+{
+	std::string errors;
+	for (const auto &endpoint : endpoints) {
+		auto connected = connect(endpoint, timeout);
+		if (connected)
+			return connected;
+		errors += (errors.empty() ? "" : "; ") + connected.error().message;
+	}
+	if (errors.empty())
+		return unexpected(Error{"no redis endpoint configured"});
+	return unexpected(Error{errors});
 }
 
 bool Client::failed() const

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -49,11 +50,21 @@ struct Message {
 	friend bool operator==(const Message &, const Message &) = default;
 };
 
+// "HOST:PORT" (an IPv4 address or a name; IPv6 as [ADDR]:PORT), checked.
+struct Endpoint {
+	std::string host;
+	uint16_t port = 0;
+};
+Result<Endpoint, Error> parse_endpoint(std::string_view endpoint);
+
 class Client {
 public:
-	// "HOST:PORT" (an IPv4 address or a name; IPv6 as [ADDR]:PORT).
 	static Result<Client, Error> connect(const std::string &endpoint,
 					     std::chrono::milliseconds timeout);
+	// The first of `endpoints` that answers, in order; else every one's
+	// error.
+	static Result<Client, Error> connect_first(std::span<const std::string> endpoints,
+						   std::chrono::milliseconds timeout);
 
 	Client(Client &&) noexcept = default;
 	Client &operator=(Client &&) noexcept = default;

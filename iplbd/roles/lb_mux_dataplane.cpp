@@ -71,6 +71,8 @@ LbMapVersion to_lb_map_version(const lbcontrol::MapVersion &version)
 	out.buckets.reserve(version.map.buckets.size());
 	for (const lb::Bucket &b : version.map.buckets)
 		out.buckets.push_back({address_of(b.owner), address_of(b.previous), b.changed_at});
+	out.mptcp = version.mptcp == lbcontrol::MptcpMode::token ? MuxMptcpMode::token
+								 : MuxMptcpMode::none;
 	return out;
 }
 
@@ -84,6 +86,8 @@ lbcontrol::MapVersion to_map_version(const LbMapVersion &version)
 	out.map.buckets.reserve(version.buckets.size());
 	for (const LbBucketEntry &b : version.buckets)
 		out.map.buckets.push_back({dip_of(b.dip), dip_of(b.previous), b.changed_at});
+	out.mptcp = version.mptcp == MuxMptcpMode::token ? lbcontrol::MptcpMode::token
+							 : lbcontrol::MptcpMode::none;
 	return out;
 }
 
@@ -156,8 +160,8 @@ Status MuxMapsTokens::set_token(uint32_t token, const std::string &dip)
 {
 	auto address = parse_ip_address(dip);
 	if (!address)
-		return unexpected(Error{"token " + mptcp::token_hex(token) + ": " +
-					address.error().message});
+		return unexpected(
+			Error{"token " + mptcp::token_hex(token) + ": " + address.error().message});
 	return maps_.set_token(token, *address);
 }
 

@@ -5,6 +5,7 @@
 #include "datapath/tcx_link.hpp"
 #include "lbcontrol/checker_monitor.hpp"
 #include "netlink/interface_addresses.hpp"
+#include "redis/redis_client.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -48,6 +49,13 @@ Status check_lb_config(const LbPlaneConfig &config)
 					"URL...'): the maps come from there"});
 	if (auto instance = check_instance(config.instance); !instance)
 		return instance;
+	std::set<std::string> redis;
+	for (const auto &endpoint : config.redis) {
+		if (auto valid = redis::parse_endpoint(endpoint); !valid)
+			return unexpected(valid.error());
+		if (!redis.insert(endpoint).second)
+			return unexpected(Error{"redis endpoint " + endpoint + " is given twice"});
+	}
 	return ok();
 }
 
@@ -75,10 +83,23 @@ LbPlaneConfig role_config(LbPlaneConfig config)
 	return config;
 }
 
-LbPlaneConfig without_fib_lookup(LbPlaneConfig config)
+// Without what a running mux or backend takes in place: where tunnels go,
+// and Redis (only the MPTCP part restarts).
+LbPlaneConfig without_live_settings(LbPlaneConfig config)
 {
 	config.fib_lookup = false;
+	config.redis.clear();
 	return config;
+}
+
+// The address a backend's MPTCP tokens map to: the DIP the muxes tunnel
+// to, its first IPv4 address (else IPv6).
+std::string token_dip(const std::vector<IpAddress> &addresses)
+{
+	for (const auto &address : addresses)
+		if (!is_v6(address))
+			return to_string(address);
+	return addresses.empty() ? std::string() : to_string(addresses.front());
 }
 
 } // namespace
@@ -94,10 +115,14 @@ void LbPlane::stop()
 {
 	// Their threads post to the inbox until they end.
 	controller_.reset();
-	if (mux_)
+	if (mux_) {
+		mux_->mirror.reset();
 		mux_->agent.reset();
-	if (backend_)
+	}
+	if (backend_) {
+		backend_->tokens.reset();
 		backend_->agent.reset();
+	}
 	inbox_.drain();
 	// The programs' links stay pinned: the node goes on forwarding.
 	mux_.reset();
@@ -107,7 +132,8 @@ void LbPlane::stop()
 
 void LbPlane::update_watch()
 {
-	const bool threads = controller_ || (mux_ && mux_->agent) || (backend_ && backend_->agent);
+	const bool threads = controller_ || (mux_ && (mux_->agent || mux_->mirror)) ||
+			     (backend_ && (backend_->agent || backend_->tokens));
 	io_.watch(inbox_.fd(), threads ? Interest::read : Interest::none);
 	if (mux_ || backend_)
 		io_.arm_timer(std::chrono::seconds(1));
@@ -133,6 +159,7 @@ void LbPlane::stop_mux()
 {
 	if (!mux_)
 		return;
+	mux_->mirror.reset();
 	mux_->agent.reset();
 	inbox_.drain();
 	// Leaving the role: its program must not go on balancing with a map
@@ -154,6 +181,7 @@ void LbPlane::stop_backend()
 {
 	if (!backend_)
 		return;
+	backend_->tokens.reset();
 	backend_->agent.reset();
 	inbox_.drain();
 	{
@@ -211,6 +239,7 @@ void LbPlane::attach_backend()
 			set_problems(std::move(problems));
 			return;
 		}
+		backend.dip = token_dip(addresses);
 		backend.dataplane = std::make_unique<BackendMapsDataplane>(backend.program->maps(),
 									   privileges_);
 		lbcontrol::BackendAgentOptions options;
@@ -226,6 +255,7 @@ void LbPlane::attach_backend()
 				     std::to_string(backend.config.interfaces.size()) +
 				     " interface(s)");
 	}
+	apply_mptcp();
 	set_problems(std::move(problems));
 }
 
@@ -236,6 +266,13 @@ void LbPlane::apply_role()
 		stop_mux();
 		if (backend_ && backend_->config == role_config(config_))
 			return;
+		if (backend_ && without_live_settings(backend_->config) ==
+					without_live_settings(role_config(config_))) {
+			backend_->config = role_config(config_);
+			attach_backend();
+			update_watch();
+			return;
+		}
 		stop_backend();
 		backend_.emplace();
 		backend_->config = role_config(config_);
@@ -251,11 +288,13 @@ void LbPlane::apply_role()
 	}
 	if (mux_ && mux_->config == role_config(config_))
 		return;
-	// Only where tunnels go: set in the running program, nothing restarted.
-	if (mux_ && mux_->agent &&
-	    without_fib_lookup(mux_->config) == without_fib_lookup(role_config(config_))) {
+	// Only where tunnels go, or Redis: set in the running program, the
+	// agent left running.
+	if (mux_ &&
+	    without_live_settings(mux_->config) == without_live_settings(role_config(config_))) {
 		mux_->config = role_config(config_);
 		attach_mux();
+		update_watch();
 		return;
 	}
 	stop_mux();
@@ -310,7 +349,84 @@ void LbPlane::attach_mux()
 						     std::to_string(mux.config.interfaces.size()) +
 						     " interface(s)");
 	}
+	apply_mptcp();
 	set_problems(std::move(problems));
+}
+
+void LbPlane::apply_mptcp()
+{
+	const auto options = [](const LbPlaneConfig &config) {
+		mptcp::TokenMirrorOptions o;
+		o.redis = config.redis;
+		return o;
+	};
+	if (mux_ && mux_->program) {
+		auto &mux = *mux_;
+		if (mux.mirror && mux.mirror_redis == mux.config.redis)
+			return;
+		mux.mirror.reset();
+		mux.mirror_redis.clear();
+		if (mux.config.redis.empty())
+			return;
+		if (!mux.tokens) {
+			auto tokens = MuxMapsTokens::open(mux.program->maps());
+			if (!tokens) {
+				if (log_)
+					log_(LogLevel::error,
+					     "mptcp tokens: " + tokens.error().message);
+				return;
+			}
+			mux.tokens = std::make_unique<MuxMapsTokens>(std::move(*tokens));
+		}
+		mux.mirror = std::make_unique<mptcp::TokenMirror>(*mux.tokens, options(mux.config),
+								  threaded_log());
+		mux.mirror_redis = mux.config.redis;
+		return;
+	}
+	if (backend_ && backend_->agent) {
+		auto &backend = *backend_;
+		if (backend.tokens && backend.tokens_redis == backend.config.redis)
+			return;
+		backend.tokens.reset();
+		backend.tokens_redis.clear();
+		if (backend.config.redis.empty() || backend.dip.empty())
+			return;
+		// Joining the path manager's multicast group needs CAP_NET_ADMIN.
+		auto events = [&] {
+			RaisedPrivileges raised(privileges_);
+			return mptcp::EventSource::open();
+		}();
+		if (!events) {
+			if (log_)
+				log_(LogLevel::error, "mptcp tokens: " + events.error().message);
+			return;
+		}
+		mptcp::TokenAgentOptions o;
+		o.dip = backend.dip;
+		o.redis = backend.config.redis;
+		backend.tokens =
+			std::make_unique<mptcp::TokenAgent>(std::move(*events), o, threaded_log());
+		backend.tokens_redis = backend.config.redis;
+	}
+}
+
+std::optional<mptcp::TokenMirrorView> LbPlane::token_mirror_view() const
+{
+	if (!mux_ || !mux_->mirror)
+		return std::nullopt;
+	return mux_->mirror->view();
+}
+
+std::optional<mptcp::TokenAgentView> LbPlane::token_agent_view() const
+{
+	if (!backend_ || !backend_->tokens)
+		return std::nullopt;
+	return backend_->tokens->view();
+}
+
+const MuxMaps *LbPlane::mux_maps() const
+{
+	return mux_ && mux_->program ? &mux_->program->maps() : nullptr;
 }
 
 void LbPlane::publish_vips()

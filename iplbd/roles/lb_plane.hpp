@@ -13,6 +13,11 @@
 //                 addresses (its DIPs), it takes every VIP that names it (in
 //                 a pool, or as a bucket's previous owner) and binds it on lo.
 //
+// With Redis endpoints (`lb redis endpoints`), MPTCP's tokens too: role
+// backend runs the token agent (its connections' tokens -> its DIP), role
+// mux the token mirror (Redis's tokens -> the mux's token map, misses looked
+// up). Changing only the endpoints restarts only those.
+//
 // The controller and the agent work on threads of their own; what they
 // report reaches the loop's thread through the inbox.
 #pragma once
@@ -24,6 +29,8 @@
 #include "lbcontrol/controller.hpp"
 #include "lbcontrol/mux_agent.hpp"
 #include "lbcontrol/pool_edit.hpp"
+#include "mptcp/token_agent.hpp"
+#include "mptcp/token_mirror.hpp"
 #include "roles/host_plane.hpp"
 #include "roles/lb_backend_dataplane.hpp"
 #include "roles/lb_mux_dataplane.hpp"
@@ -57,6 +64,10 @@ struct LbPlaneConfig {
 	// Role mux: each tunnel to the FIB's next hop toward its backend, else
 	// back to the router the packet came from.
 	bool fib_lookup = false;
+	// Where MPTCP tokens are shared (docs/MPTCP.md), HOST:PORT each, tried
+	// in order: role backend publishes its connections' tokens there, role
+	// mux follows them into its token map. None: neither runs.
+	std::vector<std::string> redis;
 
 	friend bool operator==(const LbPlaneConfig &, const LbPlaneConfig &) = default;
 };
@@ -114,6 +125,11 @@ public:
 	std::optional<lbcontrol::MuxAgentView> mux_view() const;
 	// The backend's agent, while role backend runs one.
 	std::optional<lbcontrol::BackendAgentView> backend_view() const;
+	// MPTCP: the mux's token mirror or the backend's token agent, while
+	// one runs; and the mux's maps (its token map and counters).
+	std::optional<mptcp::TokenMirrorView> token_mirror_view() const;
+	std::optional<mptcp::TokenAgentView> token_agent_view() const;
+	const MuxMaps *mux_maps() const;
 	// The plane's timer (every second while a role program runs): attaches
 	// what is missing, publishes the VIPs again.
 	void on_timer();
@@ -141,6 +157,9 @@ private:
 	// Opens the program if it is not, attaches it to every interface;
 	// records what fails.
 	void attach_mux();
+	// Starts or stops the MPTCP token mirror (role mux) or agent (role
+	// backend) as the Redis endpoints say.
+	void apply_mptcp();
 	void publish_vips();
 	void set_problems(std::vector<std::string> problems);
 	void update_watch();
@@ -162,7 +181,10 @@ private:
 		LbPlaneConfig config; // what it was started with
 		std::unique_ptr<MuxProgram> program;
 		std::unique_ptr<MuxMapsDataplane> dataplane;
+		std::unique_ptr<MuxMapsTokens> tokens;
 		std::unique_ptr<lbcontrol::MuxAgent> agent;
+		std::unique_ptr<mptcp::TokenMirror> mirror; // over tokens
+		std::vector<std::string> mirror_redis;	    // what it follows
 	};
 	std::optional<Mux> mux_;
 
@@ -172,6 +194,9 @@ private:
 		std::unique_ptr<BackendProgram> program;
 		std::unique_ptr<BackendMapsDataplane> dataplane;
 		std::unique_ptr<lbcontrol::BackendAgent> agent;
+		std::string dip; // the address its tokens map to
+		std::unique_ptr<mptcp::TokenAgent> tokens;
+		std::vector<std::string> tokens_redis; // what it publishes to
 	};
 	std::optional<Backend> backend_;
 };

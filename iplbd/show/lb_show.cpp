@@ -276,6 +276,10 @@ json vip_json(const EtcdView &view, const lbcontrol::VipId &vip)
 		{"configured", config != view.configs.end()},
 		{"buckets", config != view.configs.end() ? config->second.bucket_count : 0},
 		{"drainTimeout", config != view.configs.end() ? config->second.drain_timeout : 0},
+		{"mptcp", config != view.configs.end() ? lbcontrol::to_string(config->second.mptcp)
+						       : "none"},
+		{"committedMptcp",
+		 map != view.maps.end() ? lbcontrol::to_string(map->second.mptcp) : "none"},
 		{"committed", map != view.maps.end() ? map->second.generation() : 0},
 		{"prepared", view.prepared.contains(vip) ? view.prepared.at(vip) : 0},
 		{"backends", backends},
@@ -374,7 +378,14 @@ std::string lb_text(const json &lb)
 		if (const auto prepared = vip.at("prepared").get<uint32_t>(); prepared != 0)
 			out += " (" + std::to_string(prepared) + " prepared)";
 		out += ", drain timeout " + std::to_string(vip.at("drainTimeout").get<uint32_t>()) +
-		       " s\n";
+		       " s";
+		if (vip.at("mptcp") != "none" || vip.at("committedMptcp") != "none")
+			out += ", MPTCP joins by " + vip.at("mptcp").get<std::string>() +
+			       (vip.at("committedMptcp") != vip.at("mptcp")
+					? " (the committed map: " +
+						  vip.at("committedMptcp").get<std::string>() + ")"
+					: "");
+		out += "\n";
 		if (const auto &check = vip.at("healthCheck"); !check.is_null()) {
 			std::snprintf(
 				line, sizeof(line),

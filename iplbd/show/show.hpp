@@ -85,5 +85,11 @@ std::string lb_mux_text(const nlohmann::ordered_json &mux);
 // takes and why) and its program's interfaces.
 nlohmann::ordered_json lb_backend_json(const Daemon &daemon);
 std::string lb_backend_text(const nlohmann::ordered_json &backend);
+// `show iplb lb mptcp [json]` (docs/MPTCP.md): role mux, the token mirror
+// (Redis, the counters), the token map (its entries, up to `shown`) and the
+// subflow map's size, each VIP's mode and MPTCP counters; role backend, the
+// token agent (Redis, the tokens it holds, collisions).
+nlohmann::ordered_json lb_mptcp_json(const Daemon &daemon, size_t shown = 50);
+std::string lb_mptcp_text(const nlohmann::ordered_json &mptcp);
 
 } // namespace iplb

@@ -432,7 +432,7 @@ protected:
 		ASSERT_TRUE(tokens) << tokens.error().message;
 		tokens_.emplace(std::move(*tokens));
 		mptcp::TokenMirrorOptions options;
-		options.redis = server_->endpoint();
+		options.redis = {server_->endpoint()};
 		mirror_.emplace(*tokens_, options, nullptr);
 		ASSERT_TRUE(wait_for([&] { return mirror_->view().full_reads == 1; }));
 	}

@@ -104,7 +104,7 @@ TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 
 		TokenAgentOptions options;
 		options.dip = "10.1.1.2";
-		options.redis = (*server)->endpoint();
+		options.redis = {(*server)->endpoint()};
 		options.retry = 200ms;
 		options.reconcile = 500ms;
 		TokenAgent agent(std::move(*events), options, {});

@@ -129,7 +129,7 @@ protected:
 	void start_mirror(std::chrono::milliseconds resync = 30s)
 	{
 		TokenMirrorOptions options;
-		options.redis = server_->endpoint();
+		options.redis = {server_->endpoint()};
 		options.retry = 100ms;
 		options.resync = resync;
 		mirror_.emplace(tokens_, options, nullptr);

@@ -125,6 +125,18 @@ TEST(LbMuxDataplane, MapVersionsRoundTrip)
 	}
 }
 
+TEST(LbMuxDataplane, TheMptcpModeConverts)
+{
+	auto versions = versions_of("192.0.2.10", {"10.1.0.1", "10.1.0.2", "10.1.0.3"});
+	ASSERT_FALSE(versions.empty());
+	auto version = versions.front();
+	EXPECT_EQ(to_lb_map_version(version).mptcp, MuxMptcpMode::none);
+	version.mptcp = lbcontrol::MptcpMode::token;
+	const LbMapVersion lb = to_lb_map_version(version);
+	EXPECT_EQ(lb.mptcp, MuxMptcpMode::token);
+	EXPECT_EQ(to_map_version(lb), version);
+}
+
 // An empty map (no backend active): buckets without an owner.
 TEST(LbMuxDataplane, BucketsWithoutOwnerConvert)
 {

@@ -139,5 +139,43 @@ TEST(LbPlaneController, RestartsOnlyForItsOwnSettings)
 	EXPECT_EQ(started, 3);
 }
 
+// `lb redis endpoints`: checked before anything changes.
+TEST(LbPlaneConfigCheck, RedisEndpoints)
+{
+	LbPlaneConfig config;
+	config.redis = {"127.0.0.1:6379", "redis.example:6380", "[2001:db8::1]:6379"};
+	EXPECT_TRUE(check_lb_config(config));
+	for (const auto &[bad, expected] :
+	     {std::pair{"127.0.0.1", "HOST:PORT"}, std::pair{"127.0.0.1:0", "1-65535"},
+	      std::pair{"127.0.0.1:70000", "1-65535"}, std::pair{":6379", "HOST:PORT"},
+	      std::pair{"a b:6379", "host name"}}) {
+		config.redis = {bad};
+		const auto checked = check_lb_config(config);
+		ASSERT_FALSE(checked) << bad;
+		EXPECT_NE(checked.error().message.find(expected), std::string::npos)
+			<< checked.error().message;
+	}
+	config.redis = {"127.0.0.1:6379", "127.0.0.1:6379"};
+	const auto twice = check_lb_config(config);
+	ASSERT_FALSE(twice);
+	EXPECT_NE(twice.error().message.find("given twice"), std::string::npos);
+}
+
+// Only Redis changes: the mux (or backend) and its agent are not restarted
+// (its program would be detached for a moment otherwise).
+TEST_F(LbPlaneTest, RedisAloneLeavesTheMuxAlone)
+{
+	plane_.set_role(Role::mux);
+	ASSERT_TRUE(plane_.configure(config_));
+	expect_role_started("mux");
+	const auto before = touches_;
+	config_.redis = {"127.0.0.1:1"};
+	ASSERT_TRUE(plane_.configure(config_));
+	EXPECT_EQ(touches_.vips, before.vips) << "the mux was restarted";
+	config_.redis.clear();
+	ASSERT_TRUE(plane_.configure(config_));
+	EXPECT_EQ(touches_.vips, before.vips) << "the mux was restarted";
+}
+
 } // namespace
 } // namespace iplb

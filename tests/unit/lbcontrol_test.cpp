@@ -243,6 +243,57 @@ TEST(LbSchema, MapVersionRoundTripsAsRuns)
 		<< "moved buckets remember their previous owner";
 }
 
+// The MPTCP mode (docs/MPTCP.md) is part of the VIP's configuration and of
+// every map version, so that it flips on every mux with the map.
+TEST(LbSchema, MptcpModeRoundTripsAndDefaultsToNone)
+{
+	auto config = config_of({"10.0.1.1", "10.0.1.2"});
+	EXPECT_EQ(config.mptcp, MptcpMode::none);
+	config.mptcp = MptcpMode::token;
+	const auto text = encode(config);
+	EXPECT_NE(text.find("\"mptcp\":\"token\""), std::string::npos) << text;
+	const auto decoded = decode_vip_config(text);
+	ASSERT_TRUE(decoded) << decoded.error().message;
+	EXPECT_EQ(*decoded, config);
+
+	// Written before the mode existed: none.
+	auto old = nlohmann::json::parse(text);
+	old.erase("mptcp");
+	EXPECT_EQ(decode_vip_config(old.dump()).value().mptcp, MptcpMode::none);
+	old["mptcp"] = "port";
+	const auto refused = decode_vip_config(old.dump());
+	ASSERT_FALSE(refused);
+	EXPECT_NE(refused.error().message.find("none or token"), std::string::npos)
+		<< refused.error().message;
+
+	const auto version = next_version(config, effective_pool(config, {}, std::nullopt, 100),
+					  std::nullopt, 100);
+	ASSERT_TRUE(version && *version);
+	EXPECT_EQ((*version)->mptcp, MptcpMode::token);
+	const auto round = decode_map_version(encode(**version));
+	ASSERT_TRUE(round) << round.error().message;
+	EXPECT_EQ(*round, **version);
+}
+
+TEST(LbPlan, AModeChangeAloneMakesAVersionWithTheSameBuckets)
+{
+	auto config = config_of({"10.0.1.1", "10.0.1.2"});
+	const auto first = next_version(config, effective_pool(config, {}, std::nullopt, 100),
+					std::nullopt, 100);
+	ASSERT_TRUE(first && *first);
+	config.mptcp = MptcpMode::token;
+	const auto second =
+		next_version(config, effective_pool(config, {}, **first, 200), **first, 200);
+	ASSERT_TRUE(second && *second) << "the mode changed: a new version";
+	EXPECT_EQ((*second)->generation(), (*first)->generation() + 1);
+	EXPECT_EQ((*second)->mptcp, MptcpMode::token);
+	EXPECT_EQ((*second)->map.buckets, (*first)->map.buckets) << "no bucket moves";
+	const auto third =
+		next_version(config, effective_pool(config, {}, **second, 300), **second, 300);
+	ASSERT_TRUE(third);
+	EXPECT_FALSE(*third) << "nothing changed since";
+}
+
 TEST(LbPlan, EffectivePoolStates)
 {
 	auto config = config_of({"10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.1.4"});
@@ -550,6 +601,23 @@ TEST(LbPlan, NewBackendsWaitForEachOthersFirstCheck)
 	committed.pool.clear();
 	config.backends[2].drain = true;
 	EXPECT_FALSE(first_checks_pending(config, status, committed));
+}
+
+TEST(LbPoolEdit, SetsTheMptcpMode)
+{
+	PoolEdit edit;
+	edit.vip = vip4();
+	edit.op = PoolEdit::Op::set_mptcp;
+	edit.mptcp = MptcpMode::token;
+	const auto config = config_of({"10.0.1.1"});
+	const auto edited = apply_edit(config, edit);
+	ASSERT_TRUE(edited && *edited) << edited.error().message;
+	EXPECT_EQ((*edited)->mptcp, MptcpMode::token);
+	edit.mptcp = MptcpMode::none;
+	EXPECT_EQ(apply_edit(**edited, edit).value()->mptcp, MptcpMode::none);
+	EXPECT_FALSE(apply_edit(std::nullopt, edit)) << "no such VIP";
+	EXPECT_EQ(parse_mptcp_mode("token").value(), MptcpMode::token);
+	EXPECT_FALSE(parse_mptcp_mode("direct")) << "not built yet";
 }
 
 } // namespace

@@ -431,6 +431,53 @@ def test_muxes_load_the_committed_maps_and_announce_their_vips():
         "show iplb lb json"))["muxes"]}
     assert after == since, (since, after)
 
+    # MPTCP (docs/MPTCP.md): Redis endpoints are checked, taken without
+    # restarting the mux (no Redis here: the mirror says it is unreachable),
+    # and the VIP's mode reaches both muxes' programs with a new version.
+    for bad in ("lb redis endpoints 10.9.9.9", "lb redis endpoints 10.9.9.9:0",
+                "lb redis endpoints 10.9.9.9:6379 10.9.9.9:6379"):
+        out = configure("c1", bad)
+        assert "%" in out.split("router iplb", 1)[1], (bad, out)
+        assert "lb redis" not in running("c1"), bad
+    out = configure("c1", "lb redis endpoints 10.9.9.9:6379 10.9.9.8:6379")
+    assert "%" not in out.split("router iplb", 1)[1], out
+    assert " lb redis endpoints 10.9.9.9:6379 10.9.9.8:6379\n" in running("c1")
+    mptcp = json.loads(router("c1").vtysh_cmd("show iplb lb mptcp json"))
+    assert mptcp["role"] == "mux" and mptcp["running"], mptcp
+    assert mptcp["redis"]["endpoints"] == ["10.9.9.9:6379", "10.9.9.8:6379"], mptcp
+    _, got = topotest.run_and_expect(
+        lambda: json.loads(router("c1").vtysh_cmd("show iplb lb mptcp json"))["redis"]["error"]
+        != "", True, count=20, wait=0.5)
+    assert got, router("c1").vtysh_cmd("show iplb lb mptcp")
+    generation = lb_vip("c1")["committed"]
+    out = configure("c1", WEB_CMD + " mptcp token")
+    assert "%" not in out.split("router iplb", 1)[1], out
+    _, got = topotest.run_and_expect(lambda: lb_vip("c1")["committedMptcp"], "token",
+                                     count=40, wait=0.5)
+    assert got == "token", lb_vip("c1")
+    assert lb_vip("c1")["committed"] == generation + 1, lb_vip("c1")
+    for name in ("c1", "c2"):
+        _, got = topotest.run_and_expect(lambda: mux_generation(name), generation + 1,
+                                         count=40, wait=0.5)
+        assert got == generation + 1, router(name).vtysh_cmd("show iplb lb mux")
+    installed = json.loads(iplbctl("c1", "-n", "lbt-c1", "-j", "lb", "show"))
+    modes = {v["address"] + ":" + str(v["port"]): v["mptcp"] for v in installed["vips"]}
+    assert modes["192.0.2.20:443"] == "token", installed
+    vips = {v["vip"]: v for v in json.loads(router("c1").vtysh_cmd(
+        "show iplb lb mptcp json"))["vips"]}
+    assert vips[WEB]["mode"] == "token", vips
+    out = configure("c1", "no lb redis endpoints")
+    assert "%" not in out.split("router iplb", 1)[1], out
+    assert not json.loads(router("c1").vtysh_cmd("show iplb lb mptcp json"))["running"]
+    out = configure("c1", WEB_CMD + " mptcp none")
+    assert "%" not in out.split("router iplb", 1)[1], out
+    after = {m["name"]: m["since"] for m in json.loads(router("c1").vtysh_cmd(
+        "show iplb lb json"))["muxes"]}
+    assert after == since, ("a Redis change restarted the mux", since, after)
+    print("\n[lb] MPTCP: Redis endpoints checked and taken without restarting the mux; "
+          "mode token committed as generation {} and in both muxes' programs".format(
+              generation + 1))
+
     # Leaving: the program is detached, the VIPs withdrawn.
     for name in ("c1", "c2"):
         configure(name, "no lb interface {}-eth0".format(name))
