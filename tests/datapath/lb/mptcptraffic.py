@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""MPTCP traffic for the load balancer's MPTCP tests (docs/MPTCP.md), run
+inside the test's namespaces. Linux's MPTCP (IPPROTO_MPTCP, 262); the extra
+subflows come from the kernel's path manager (`ip mptcp endpoint ... subflow`
+on the client), not from here.
+
+  mptcptraffic.py server NAME PORT
+      An MPTCP echo server on every IPv4 address, port PORT: every line
+      "SEQ" gets "NAME SEQ" back, so a client knows which backend holds its
+      connection. Prints {"ready": true} once listening; runs until stdin
+      closes.
+
+  mptcptraffic.py client VIP PORT SRC
+      MPTCP connections to VIP:PORT from SRC (the first subflow's address),
+      driven by JSON commands on stdin, one per line, each answered by one
+      JSON line on stdout:
+        {"cmd": "open", "count": N}   N connections; each sends a line every
+                                      200-400 ms and expects its echo within
+                                      ECHO_TIMEOUT seconds
+        {"cmd": "status"}             every connection: its first subflow's
+                                      source port, its backend, echoes,
+                                      whether it broke, and its MPTCP_INFO
+                                      (extra subflows, fallback to TCP, token)
+        {"cmd": "stop"}               status, then exit
+      A connection is broken when it is reset, closed, answered out of
+      order, answered by another backend than before, or silent for
+      ECHO_TIMEOUT seconds.
+"""
+
+import asyncio
+import errno
+import json
+import os
+import random
+import resource
+import socket
+import struct
+import sys
+import time
+
+IPPROTO_MPTCP = 262
+SOL_MPTCP = 284
+MPTCP_INFO = 1
+MPTCP_INFO_FLAG_FALLBACK = 1
+ECHO_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 10.0
+
+
+def raise_fd_limit(wanted=65536):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(wanted, soft), max(wanted, hard)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def mptcp_info(sock):
+    """struct mptcp_info's first fields (include/uapi/linux/mptcp.h): the
+    extra subflows established, whether the connection fell back to TCP,
+    and its token (this side's)."""
+    try:
+        raw = sock.getsockopt(SOL_MPTCP, MPTCP_INFO, 64)
+    except OSError as error:
+        return {"error": str(error)}
+    if len(raw) < 16:
+        return {"error": "short MPTCP_INFO ({} bytes)".format(len(raw))}
+    subflows = raw[0]
+    flags, token = struct.unpack_from("=II", raw, 8)
+    return {"subflows": subflows, "fallback": bool(flags & MPTCP_INFO_FLAG_FALLBACK),
+            "token": "{:08x}".format(token)}
+
+
+# ---- server -----------------------------------------------------------------------
+
+async def serve(name, port):
+    async def handle(reader, writer):
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    break
+                writer.write("{} {}\n".format(name, line.decode().strip()).encode())
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("0.0.0.0", port))
+    sock.listen(4096)
+    server = await asyncio.start_server(handle, sock=sock)
+    emit({"ready": True})
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)
+    server.close()
+
+
+# ---- client -----------------------------------------------------------------------
+
+class Connection:
+    def __init__(self, index):
+        self.index = index
+        self.backend = None
+        self.echoes = 0
+        self.broken = None
+        self.sock = None
+        self.port = None  # the first subflow's source port
+        self.info = {}
+
+
+async def connect(loop, sock, address):
+    """A non-blocking connect: asyncio's sock_connect asks getaddrinfo with
+    the socket's protocol, which does not know IPPROTO_MPTCP."""
+    error = sock.connect_ex(address)
+    if error not in (0, errno.EINPROGRESS):
+        raise OSError(error, os.strerror(error))
+    writable = loop.create_future()
+    loop.add_writer(sock.fileno(), lambda: writable.done() or writable.set_result(None))
+    try:
+        await writable
+    finally:
+        loop.remove_writer(sock.fileno())
+    error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if error:
+        raise OSError(error, os.strerror(error))
+
+
+async def run_connection(conn, vip, port, source, stop):
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    sock.setblocking(False)
+    try:
+        sock.bind((source, 0))
+        await asyncio.wait_for(connect(loop, sock, (vip, port)), CONNECT_TIMEOUT)
+    except (OSError, asyncio.TimeoutError) as error:
+        conn.broken = "connect: {}".format(error or "timeout")
+        sock.close()
+        return
+    conn.sock = sock
+    conn.port = sock.getsockname()[1]
+    reader, writer = await asyncio.open_connection(sock=sock)
+    seq = 0
+    try:
+        while not stop.is_set():
+            seq += 1
+            writer.write("{}\n".format(seq).encode())
+            await writer.drain()
+            line = await asyncio.wait_for(reader.readline(), ECHO_TIMEOUT)
+            if not line:
+                conn.broken = "closed by the server"
+                break
+            backend, _, echoed = line.decode().strip().partition(" ")
+            if echoed != str(seq):
+                conn.broken = "out of order: {!r} for {}".format(line, seq)
+                break
+            if conn.backend is None:
+                conn.backend = backend
+            elif backend != conn.backend:
+                conn.broken = "answered by {} after {}".format(backend, conn.backend)
+                break
+            conn.echoes += 1
+            conn.info = mptcp_info(sock)
+            try:
+                await asyncio.wait_for(stop.wait(), random.uniform(0.2, 0.4))
+            except asyncio.TimeoutError:
+                pass
+    except asyncio.TimeoutError:
+        conn.broken = "no echo in {} s".format(ECHO_TIMEOUT)
+    except (ConnectionError, OSError) as error:
+        conn.broken = "{}".format(error)
+    finally:
+        conn.info = mptcp_info(sock) if not conn.info else conn.info
+        writer.close()
+
+
+def status(connections):
+    return {"connections": [{"index": c.index, "port": c.port, "backend": c.backend,
+                             "echoes": c.echoes,
+                             "broken": c.broken, "mptcp": c.info} for c in connections]}
+
+
+async def client(vip, port, source):
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    connections = []
+    tasks = []
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        command = json.loads(line)
+        if command["cmd"] == "open":
+            for _ in range(command["count"]):
+                conn = Connection(len(connections))
+                connections.append(conn)
+                tasks.append(asyncio.create_task(run_connection(conn, vip, port, source, stop)))
+                await asyncio.sleep(0.005)
+            emit({"opened": command["count"]})
+        elif command["cmd"] == "status":
+            emit(status(connections))
+        elif command["cmd"] == "stop":
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            emit(status(connections))
+            break
+
+
+def main(argv):
+    raise_fd_limit()
+    if len(argv) == 4 and argv[1] == "server":
+        asyncio.run(serve(argv[2], int(argv[3])))
+    elif len(argv) == 5 and argv[1] == "client":
+        asyncio.run(client(argv[2], int(argv[3]), argv[4]))
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
