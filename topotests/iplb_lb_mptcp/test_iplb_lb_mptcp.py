@@ -326,7 +326,14 @@ def pool_served(backends):
     return True
 
 
-def check_subflows(connections, indexes, label):
+def say(capsys, text):
+    """Printed also when pytest captures output (./quickstart.sh check
+    shows the shares)."""
+    with capsys.disabled():
+        print(text)
+
+
+def check_subflows(connections, indexes, label, capsys):
     """Every subflow of every connection on its connection's backend: the
     client holds its extra subflow, and the backend that answers it holds
     the connection of the client's port with 2 subflows. Prints the share."""
@@ -349,9 +356,9 @@ def check_subflows(connections, indexes, label):
     for c in chosen:
         per_backend[c["backend"]] = per_backend.get(c["backend"], 0) + 1
     share = 100.0 * right / len(chosen)
-    print("\n[mptcp token] {}: {} of {} connections have their join subflow on their "
-          "backend ({:.1f}%); per backend {}".format(label, right, len(chosen), share,
-                                                      dict(sorted(per_backend.items()))))
+    say(capsys, "\n[mptcp token] {}: {} of {} connections have their join subflow on their "
+        "backend ({:.1f}%); per backend {}".format(label, right, len(chosen), share,
+                                                    dict(sorted(per_backend.items()))))
     REPORT[label] = {"right": right, "total": len(chosen), "perBackend": per_backend}
     assert not wrong, "{}: {} without their subflow on their backend, first: {}".format(
         label, len(wrong), wrong[0])
@@ -376,7 +383,7 @@ def test_the_token_vip_is_committed_and_announced():
                  lambda: mptcp(name).get("redis", {}).get("connected"), 30)
 
 
-def test_every_subflow_reaches_its_connections_backend():
+def test_every_subflow_reaches_its_connections_backend(capsys):
     global client
     client = Client()
     assert client.ask({"cmd": "open", "count": CONNECTIONS})["opened"] == CONNECTIONS
@@ -392,19 +399,19 @@ def test_every_subflow_reaches_its_connections_backend():
         time.sleep(1)
     print("\n[mptcp token] {} connections settled in {:.1f} s".format(
         CONNECTIONS, time.time() - started))
-    check_subflows(connections, indexes, "200 connections")
+    check_subflows(connections, indexes, "200 connections", capsys)
     joins = {m: sum(v["joins"] for v in mptcp(m)["vips"]) for m in MUXES}
     unknown = {m: sum(v["unknownToken"] for v in mptcp(m)["vips"]) for m in MUXES}
     found = {m: mptcp(m)["counters"]["missFound"] for m in MUXES}
-    print("[mptcp token] joins sent by token per mux {}; dropped for a token not yet in the "
-          "map {}, looked up and found {}".format(joins, unknown, found))
+    say(capsys, "[mptcp token] joins sent by token per mux {}; dropped for a token not yet in "
+        "the map {}, looked up and found {}".format(joins, unknown, found))
     assert sum(joins.values()) >= CONNECTIONS, joins
     held = {b: mptcp(b)["tokens"] for b in FIRST}
     print("[mptcp token] connections per backend's token agent: {}".format(held))
     assert sum(held.values()) >= CONNECTIONS, held
 
 
-def test_a_mux_stopped_and_a_backend_added_new_subflows_still_land_right():
+def test_a_mux_stopped_and_a_backend_added_new_subflows_still_land_right(capsys):
     kill_router_daemons(get_topogen(), "m2", ["iplbd"])
     wait_for("up still routes the VIP over m2", lambda: vip_nexthops() == 1, 30)
     edit("{} backend {}".format(VIP_CMD, DIP["b4"]))
@@ -417,7 +424,7 @@ def test_a_mux_stopped_and_a_backend_added_new_subflows_still_land_right():
         if settled(connections, later) or time.time() > deadline:
             break
         time.sleep(1)
-    check_subflows(connections, later, "50 connections after m2 stopped and b4 added")
+    check_subflows(connections, later, "50 connections after m2 stopped and b4 added", capsys)
     old = [c for c in connections if c["index"] < CONNECTIONS]
     broken = [c for c in old if c["broken"]]
     lost = [c for c in old if c["mptcp"].get("subflows", 0) < 1]
