@@ -462,22 +462,54 @@ DEFPY_YANG(iplb_datapath_flow_idle, iplb_datapath_flow_idle_cmd,
  */
 #define IPLB_LB_HELP "The load balancer's control plane\n"
 
+/* A leaf-list of endpoints under lb (etcd's, Redis's) as a whole. */
+struct endpoint_list {
+	struct vty *vty;
+	const char *xpath; /* relative to router iplb */
+};
+
 static int enqueue_endpoint_removal(const struct lyd_node *dnode, void *arg)
 {
-	nb_cli_enqueue_change(arg, "./lb/etcd-endpoint", NB_OP_DESTROY,
+	struct endpoint_list *list = arg;
+
+	nb_cli_enqueue_change(list->vty, list->xpath, NB_OP_DESTROY,
 			      yang_dnode_get_string(dnode, NULL));
 	return YANG_ITER_CONTINUE;
 }
 
-/* The endpoints as a whole: what was there goes, the new list in order. */
-static void enqueue_endpoints_cleared(struct vty *vty)
+/* What was there goes. */
+static void enqueue_endpoints_cleared(struct vty *vty, const char *xpath)
 {
 	const struct lyd_node *iplb =
 		yang_dnode_get(vty->candidate_config->dnode, VTY_CURR_XPATH);
+	struct endpoint_list list = { .vty = vty, .xpath = xpath };
 
 	if (iplb)
-		yang_dnode_iterate(enqueue_endpoint_removal, vty, iplb,
-				   "./lb/etcd-endpoint");
+		yang_dnode_iterate(enqueue_endpoint_removal, &list, iplb, "%s",
+				   xpath);
+}
+
+/* The list replaced by the arguments after the word "endpoints", in order;
+ * refused, changing nothing, if one is given twice (a leaf-list holds a
+ * value once: the duplicate would vanish silently). */
+static int apply_endpoints(struct vty *vty, int argc, struct cmd_token *argv[],
+			   const char *xpath, const char *what)
+{
+	int idx = 0;
+
+	argv_find(argv, argc, "endpoints", &idx);
+	for (int i = idx + 1; i < argc; i++)
+		for (int j = idx + 1; j < i; j++)
+			if (strcmp(argv[i]->arg, argv[j]->arg) == 0) {
+				vty_out(vty,
+					"%% %s endpoint %s is given twice\n",
+					what, argv[i]->arg);
+				return CMD_WARNING_CONFIG_FAILED;
+			}
+	enqueue_endpoints_cleared(vty, xpath);
+	for (int i = idx + 1; i < argc; i++)
+		nb_cli_enqueue_change(vty, xpath, NB_OP_CREATE, argv[i]->arg);
+	return iplb_cli_apply(vty, NULL);
 }
 
 DEFPY_YANG(iplb_lb_etcd_endpoints, iplb_lb_etcd_endpoints_cmd,
@@ -487,23 +519,7 @@ DEFPY_YANG(iplb_lb_etcd_endpoints, iplb_lb_etcd_endpoints_cmd,
 	   "etcd's client URLs, tried in order (replaces the list)\n"
 	   "http://HOST:PORT\n")
 {
-	int idx = 0;
-
-	argv_find(argv, argc, "endpoints", &idx);
-	/* A leaf-list holds a value once: a duplicate would vanish silently. */
-	for (int i = idx + 1; i < argc; i++)
-		for (int j = idx + 1; j < i; j++)
-			if (strcmp(argv[i]->arg, argv[j]->arg) == 0) {
-				vty_out(vty,
-					"%% etcd endpoint %s is given twice\n",
-					argv[i]->arg);
-				return CMD_WARNING_CONFIG_FAILED;
-			}
-	enqueue_endpoints_cleared(vty);
-	for (int i = idx + 1; i < argc; i++)
-		nb_cli_enqueue_change(vty, "./lb/etcd-endpoint", NB_OP_CREATE,
-				      argv[i]->arg);
-	return iplb_cli_apply(vty, NULL);
+	return apply_endpoints(vty, argc, argv, "./lb/etcd-endpoint", "etcd");
 }
 
 DEFPY_YANG(no_iplb_lb_etcd_endpoints, no_iplb_lb_etcd_endpoints_cmd,
@@ -512,7 +528,7 @@ DEFPY_YANG(no_iplb_lb_etcd_endpoints, no_iplb_lb_etcd_endpoints_cmd,
 	   "etcd, where pools and maps live\n"
 	   "etcd's client URLs\n")
 {
-	enqueue_endpoints_cleared(vty);
+	enqueue_endpoints_cleared(vty, "./lb/etcd-endpoint");
 	return iplb_cli_apply(vty, NULL);
 }
 
@@ -523,13 +539,6 @@ ALIAS_YANG(no_iplb_lb_etcd_endpoints, no_iplb_lb_etcd_endpoints_list_cmd,
 	   "etcd's client URLs\n"
 	   "http://HOST:PORT\n")
 
-static int enqueue_redis_removal(const struct lyd_node *dnode, void *arg)
-{
-	nb_cli_enqueue_change(arg, "./lb/redis-endpoint", NB_OP_DESTROY,
-			      yang_dnode_get_string(dnode, NULL));
-	return YANG_ITER_CONTINUE;
-}
-
 DEFPY_YANG(iplb_lb_redis_endpoints, iplb_lb_redis_endpoints_cmd,
 	   "lb redis endpoints WORD...",
 	   IPLB_LB_HELP
@@ -537,26 +546,7 @@ DEFPY_YANG(iplb_lb_redis_endpoints, iplb_lb_redis_endpoints_cmd,
 	   "Its endpoints, tried in order (replaces the list)\n"
 	   "HOST:PORT ([ADDRESS]:PORT for IPv6)\n")
 {
-	const struct lyd_node *iplb =
-		yang_dnode_get(vty->candidate_config->dnode, VTY_CURR_XPATH);
-	int idx = 0;
-
-	argv_find(argv, argc, "endpoints", &idx);
-	for (int i = idx + 1; i < argc; i++)
-		for (int j = idx + 1; j < i; j++)
-			if (strcmp(argv[i]->arg, argv[j]->arg) == 0) {
-				vty_out(vty,
-					"%% redis endpoint %s is given twice\n",
-					argv[i]->arg);
-				return CMD_WARNING_CONFIG_FAILED;
-			}
-	if (iplb)
-		yang_dnode_iterate(enqueue_redis_removal, vty, iplb,
-				   "./lb/redis-endpoint");
-	for (int i = idx + 1; i < argc; i++)
-		nb_cli_enqueue_change(vty, "./lb/redis-endpoint", NB_OP_CREATE,
-				      argv[i]->arg);
-	return iplb_cli_apply(vty, NULL);
+	return apply_endpoints(vty, argc, argv, "./lb/redis-endpoint", "redis");
 }
 
 DEFPY_YANG(no_iplb_lb_redis_endpoints, no_iplb_lb_redis_endpoints_cmd,
@@ -565,12 +555,7 @@ DEFPY_YANG(no_iplb_lb_redis_endpoints, no_iplb_lb_redis_endpoints_cmd,
 	   "Redis, where MPTCP tokens are shared\n"
 	   "Its endpoints (all of them go)\n")
 {
-	const struct lyd_node *iplb =
-		yang_dnode_get(vty->candidate_config->dnode, VTY_CURR_XPATH);
-
-	if (iplb)
-		yang_dnode_iterate(enqueue_redis_removal, vty, iplb,
-				   "./lb/redis-endpoint");
+	enqueue_endpoints_cleared(vty, "./lb/redis-endpoint");
 	return iplb_cli_apply(vty, NULL);
 }
 
