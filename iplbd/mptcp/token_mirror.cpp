@@ -76,10 +76,6 @@ void TokenMirror::run()
 		redis.reset();
 		next_connect = Clock::now() + options_.retry;
 	};
-	const auto count_tokens = [&] {
-		if (auto now = dataplane_.tokens(); now)
-			counters.tokens = now->size();
-	};
 	const auto set = [&](uint32_t token, const std::string &dip) {
 		if (auto done = dataplane_.set_token(token, dip); !done) {
 			counters.dataplane_errors++;
@@ -130,7 +126,6 @@ void TokenMirror::run()
 		}
 		absent_once = std::move(absent);
 		next_read = Clock::now() + options_.resync;
-		count_tokens();
 		return true;
 	};
 
@@ -197,7 +192,6 @@ void TokenMirror::run()
 			} else {
 				remove(update->token);
 			}
-			count_tokens();
 		}
 
 		// The datapath's misses: looked up one by one.
@@ -229,7 +223,6 @@ void TokenMirror::run()
 					else
 						counters.malformed++;
 				}
-				count_tokens();
 			}
 		}
 

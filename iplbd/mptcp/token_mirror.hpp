@@ -66,7 +66,6 @@ struct TokenMirrorOptions {
 struct TokenMirrorView {
 	bool redis_connected = false;
 	std::string redis_error;
-	size_t tokens = 0;	      // in the map after the last change
 	uint64_t full_reads = 0;      // SCANs of the whole store
 	uint64_t updates = 0;	      // "+"/"-" applied from the channel
 	uint64_t malformed = 0;	      // channel messages or store values refused

@@ -172,9 +172,7 @@ TEST_F(TokenMirrorTest, StartsFromTheStoreAndFollowsItsChanges)
 	ASSERT_TRUE(eventually(5s, [&] { return !tokens_.snapshot().contains(2); }));
 	EXPECT_EQ(tokens_.snapshot().size(), 3u);
 	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().updates == 2; }));
-	const auto view = mirror_->view();
-	EXPECT_EQ(view.tokens, 3u);
-	EXPECT_EQ(view.malformed, 0u);
+	EXPECT_EQ(mirror_->view().malformed, 0u);
 }
 
 TEST_F(TokenMirrorTest, AMissIsLookedUpSoTheNextSynFindsItsToken)
