@@ -33,11 +33,11 @@ import errno
 import json
 import os
 import random
-import resource
 import socket
 import struct
 import sys
-import time
+
+from lbtraffic import emit, raise_fd_limit  # beside this script
 
 IPPROTO_MPTCP = 262
 SOL_MPTCP = 284
@@ -45,19 +45,6 @@ MPTCP_INFO = 1
 MPTCP_INFO_FLAG_FALLBACK = 1
 ECHO_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 10.0
-
-
-def raise_fd_limit(wanted=65536):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max(wanted, soft), max(wanted, hard)))
-    except (ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def emit(obj):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
 
 
 def mptcp_info(sock):
