@@ -367,9 +367,14 @@ def check_subflows(connections, indexes, label, capsys):
 # ---- the tests -------------------------------------------------------------------
 
 def test_the_token_vip_is_committed_and_announced():
+    # The health check before the backends: the controller then waits for
+    # every new backend's first verdict and maps them in one version. Added
+    # without it, each edit made a version at once, and the third backend's
+    # buckets were held for the drain timeout (they would have moved buckets
+    # a second time within it): a failure of 1 run in 6.
     edit(VIP_CMD, VIP_CMD + " mptcp token",
-         *["{} backend {}".format(VIP_CMD, DIP[b]) for b in FIRST],
-         VIP_CMD + " health-check tcp interval 500 timeout 400 rise 2 fall 2")
+         VIP_CMD + " health-check tcp interval 500 timeout 400 rise 2 fall 2",
+         *["{} backend {}".format(VIP_CMD, DIP[b]) for b in FIRST])
     wait_for("up has no ECMP route over both muxes to the VIP", lambda: vip_nexthops() == 2, 60)
     wait_for("b1..b3 are not all active in the map both muxes read",
              lambda: pool_served(FIRST), 60)
