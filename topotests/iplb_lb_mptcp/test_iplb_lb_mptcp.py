@@ -38,13 +38,13 @@ instances purged at the end, also after a failure.
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
 
 import pytest
 
-from lib import topotest
 from lib.common_config import kill_router_daemons
 from lib.topogen import Topogen, TopoRouter, get_topogen
 
@@ -158,7 +158,19 @@ def spawn(name, node, argv, log_name, stdin=None):
                                          stderr=subprocess.STDOUT)
 
 
+def mptcp_missing():
+    """Why this kernel cannot run the test (no MPTCP sockets), or None."""
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262).close()  # IPPROTO_MPTCP
+    except OSError as error:
+        return "this kernel has no MPTCP sockets: {}".format(error)
+    return None
+
+
 def setup_module(mod):
+    missing = mptcp_missing()
+    if missing:
+        pytest.skip(missing, allow_module_level=True)
     for tool in (ETCD, REDIS):
         assert os.access(tool, os.X_OK), (
             "{} is needed (./quickstart.sh installs etcd-server and redis-server)".format(tool))
