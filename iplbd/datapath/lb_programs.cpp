@@ -105,16 +105,6 @@ std::string_view to_string(MuxMptcpMode mode)
 	return mode == MuxMptcpMode::token ? "token" : "none";
 }
 
-std::string to_string(const SubflowKey &subflow)
-{
-	auto end = [](const IpAddress &address, uint16_t port) {
-		return is_v6(address) ? "[" + to_string(address) + "]:" + std::to_string(port)
-				      : to_string(address) + ":" + std::to_string(port);
-	};
-	return end(subflow.client, subflow.client_port) + " -> " +
-	       end(subflow.vip, subflow.vip_port);
-}
-
 std::string_view to_string(LbBackendState state)
 {
 	switch (state) {

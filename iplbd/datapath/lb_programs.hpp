@@ -24,6 +24,7 @@
 #include "util/ipv6.hpp"
 #include "util/result.hpp"
 #include "util/status.hpp"
+#include "util/subflow_key.hpp"
 #include "util/unique_fd.hpp"
 
 #include "iplb_lb_layout.h"
@@ -110,20 +111,6 @@ struct VipGenerations {
 
 	friend bool operator==(const VipGenerations &, const VipGenerations &) = default;
 };
-
-// A join subflow as the mux keys it: the client's address and port, the
-// VIP's address and port (both of one family).
-struct SubflowKey {
-	IpAddress client;
-	uint16_t client_port = 0; // host order
-	IpAddress vip;
-	uint16_t vip_port = 0;
-
-	friend bool operator==(const SubflowKey &, const SubflowKey &) = default;
-	friend auto operator<=>(const SubflowKey &, const SubflowKey &) = default;
-};
-// "198.51.100.7:40000 -> 192.0.2.10:80", "[2001:db8::7]:40000 -> ...".
-std::string to_string(const SubflowKey &subflow);
 
 struct MuxConfig {
 	std::optional<Ipv4> source;  // outer source towards IPv4 DIPs

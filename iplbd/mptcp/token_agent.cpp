@@ -55,14 +55,15 @@ void TokenAgent::run()
 	const auto set_view = [&] {
 		std::lock_guard lock(mutex_);
 		counters.tokens = table_.connections().size();
-		counters.pending = pending_.size();
+		counters.subflows = table_.joins().size();
+		counters.pending = pending_.size() + pending_subflows_.size();
 		counters.redis_connected = client.has_value();
 		view_ = counters;
 	};
 	while (true) {
 		const auto now = Clock::now();
 		auto wake = client ? next_reconcile : next_connect;
-		if (client && !pending_.empty())
+		if (client && !(pending_.empty() && pending_subflows_.empty()))
 			wake = now;
 		const auto wait = std::max<int64_t>(
 			0,
@@ -82,16 +83,13 @@ void TokenAgent::run()
 				    "reconcile sets Redis right for what is known");
 			}
 			for (const auto &event : batch->events) {
-				switch (table_.apply(event)) {
-				case TokenChange::added:
-					pending_[event.token] = true;
-					break;
-				case TokenChange::removed:
-					pending_[event.token] = false;
-					break;
-				case TokenChange::none:
-					break;
-				}
+				const auto change = table_.apply(event);
+				if (change.token != TokenChange::none)
+					pending_[event.token] = change.token == TokenChange::added;
+				for (const auto &subflow : change.joined)
+					pending_subflows_[subflow] = true;
+				for (const auto &subflow : change.left)
+					pending_subflows_[subflow] = false;
 			}
 		} else {
 			log(LogLevel::error, batch.error().message);
@@ -113,6 +111,8 @@ void TokenAgent::run()
 				// publish the whole table again (idempotent).
 				for (const auto &[token, connection] : table_.connections())
 					pending_[token] = true;
+				for (const auto &subflow : table_.joins())
+					pending_subflows_[subflow] = true;
 				next_reconcile = Clock::now();
 				log(LogLevel::info, "connected to Redis " + client->endpoint());
 			} else {
@@ -152,11 +152,41 @@ void TokenAgent::run()
 				}
 				it = pending_.erase(it);
 			}
+			// Tokens first: a join subflow's connection is announced
+			// before the subflow.
+			for (auto it = pending_subflows_.begin();
+			     client && it != pending_subflows_.end();) {
+				const auto &[subflow, publish] = *it;
+				if (publish) {
+					if (auto done =
+						    store.publish_subflow(subflow, options_.dip);
+					    !done) {
+						lost(done.error());
+						break;
+					}
+					counters.subflows_published++;
+				} else {
+					auto done = store.withdraw_subflow(subflow, options_.dip);
+					if (!done) {
+						lost(done.error());
+						break;
+					}
+					counters.subflows_withdrawn += *done ? 1 : 0;
+				}
+				it = pending_subflows_.erase(it);
+			}
 		}
-		if (client && pending_.empty() && Clock::now() >= next_reconcile) {
+		if (client && pending_.empty() && pending_subflows_.empty() &&
+		    Clock::now() >= next_reconcile) {
 			TokenStore store(*client, options_.prefix);
-			if (auto owned = store.owned_by(options_.dip); !owned) {
-				lost(owned.error());
+			auto owned = store.owned_by(options_.dip);
+			Result<std::set<SubflowKey>, Error> owned_subflows = unexpected(Error{});
+			if (owned)
+				owned_subflows = store.subflows_owned_by(options_.dip);
+			else
+				owned_subflows = unexpected(owned.error());
+			if (!owned_subflows) {
+				lost(owned_subflows.error());
 			} else {
 				counters.reconciles++;
 				for (const uint32_t token : *owned)
@@ -168,6 +198,15 @@ void TokenAgent::run()
 					if (!owned->contains(token) &&
 					    !counters.collisions.contains(token))
 						pending_[token] = true;
+				const auto held = table_.joins();
+				for (const auto &subflow : *owned_subflows)
+					if (!held.contains(subflow)) {
+						pending_subflows_[subflow] = false;
+						counters.stale_subflows_withdrawn++;
+					}
+				for (const auto &subflow : held)
+					if (!owned_subflows->contains(subflow))
+						pending_subflows_[subflow] = true;
 				next_reconcile = Clock::now() + options_.reconcile;
 			}
 		}

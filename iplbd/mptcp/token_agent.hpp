@@ -7,7 +7,10 @@
 // restarted Redis has forgotten it all), and a periodic reconcile that
 // withdraws what Redis still names this DIP for but the table no longer
 // holds (a crash of the agent, a lost withdraw). A collision (another
-// backend holds the token) is counted and shown, never overwritten.
+// backend holds the token) is counted and shown, never overwritten. The
+// same for the join subflows it accepted (`subflow -> DIP`): every mux
+// learns them, so that a join subflow ECMP moves to another mux keeps
+// reaching this backend.
 //
 // Its log lines go through the sink from the agent's thread: a daemon
 // hands them to its loop (util/inbox.hpp).
@@ -42,12 +45,16 @@ struct TokenAgentOptions {
 struct TokenAgentView {
 	bool redis_connected = false;
 	std::string redis_error;
-	size_t tokens = 0;  // connections held (server side)
-	size_t pending = 0; // changes not yet in Redis
+	size_t tokens = 0;   // connections held (server side)
+	size_t subflows = 0; // join subflows held
+	size_t pending = 0;  // changes not yet in Redis (tokens and subflows)
 	uint64_t published = 0;
 	uint64_t withdrawn = 0;
 	uint64_t reconciles = 0;
 	uint64_t stale_withdrawn = 0; // by a reconcile
+	uint64_t subflows_published = 0;
+	uint64_t subflows_withdrawn = 0;
+	uint64_t stale_subflows_withdrawn = 0; // by a reconcile
 	uint64_t malformed_events = 0;
 	uint64_t lost_events = 0;		    // socket overflows
 	std::map<uint32_t, std::string> collisions; // token -> who holds it
@@ -75,6 +82,7 @@ private:
 	TokenTable table_;
 	// Tokens whose state in Redis must change: true publish, false withdraw.
 	std::map<uint32_t, bool> pending_;
+	std::map<SubflowKey, bool> pending_subflows_;
 	mutable std::mutex mutex_;
 	TokenAgentView view_;
 	std::thread thread_; // last: its thread uses everything above

@@ -90,6 +90,16 @@ void TokenMirror::run()
 			log(LogLevel::error, done.error().message);
 		}
 	};
+	const auto apply_subflow = [&](const SubflowUpdate &update) {
+		auto done = update.added ? dataplane_.set_subflow(update.subflow, update.dip)
+					 : dataplane_.remove_subflow(update.subflow);
+		if (!done) {
+			counters.dataplane_errors++;
+			log(LogLevel::error, done.error().message);
+			return false;
+		}
+		return true;
+	};
 	// The whole store against the map: what differs is written now, what
 	// the map has beyond it goes at the second read in a row that misses it.
 	const auto full_read = [&]() -> bool {
@@ -125,6 +135,16 @@ void TokenMirror::run()
 			}
 		}
 		absent_once = std::move(absent);
+		// The subflows are only written: stale ones go by their "-", by a
+		// new connection on their 4-tuple, or out of the LRU.
+		auto subflows = store.subflows();
+		if (!subflows) {
+			lost(subflows.error());
+			return false;
+		}
+		for (const auto &[subflow, dip] : *subflows)
+			if (apply_subflow(SubflowUpdate{true, subflow, dip}))
+				counters.subflows_read++;
 		next_read = Clock::now() + options_.resync;
 		return true;
 	};
@@ -138,8 +158,9 @@ void TokenMirror::run()
 			redis::Client::connect(subscriber->endpoint(), options_.redis_timeout);
 		if (!commands)
 			return unexpected(commands.error());
-		if (auto subscribed = subscriber->subscribe(token_channel(options_.prefix));
-		    !subscribed)
+		const std::string channels[] = {token_channel(options_.prefix),
+						subflow_channel(options_.prefix)};
+		if (auto subscribed = subscriber->subscribe(channels); !subscribed)
 			return unexpected(subscribed.error());
 		return Connections{std::move(*subscriber), std::move(*commands)};
 	};
@@ -179,6 +200,14 @@ void TokenMirror::run()
 			}
 			if (!*message)
 				break;
+			if ((*message)->channel == subflow_channel(options_.prefix)) {
+				const auto update = parse_subflow_update((*message)->payload);
+				if (!update || !apply_subflow(*update))
+					counters.malformed++;
+				else
+					counters.subflow_updates++;
+				continue;
+			}
 			const auto update = parse_update((*message)->payload);
 			if (!update) {
 				counters.malformed++;

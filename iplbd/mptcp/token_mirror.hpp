@@ -12,6 +12,12 @@
 //   the client's next SYN (about 1 s later) goes through.
 // - Redis unreachable: the map is left as it is (cached tokens keep
 //   working), misses are counted as unanswered, and it connects again.
+// - Subflows: the backends' announcements of the join subflows they
+//   accepted (a second channel, read the same way) go into the mux's
+//   subflow map, so a join subflow that ECMP moves here from another mux
+//   reaches its backend. No stale removal: the map is an LRU that the
+//   program writes too (at each join it sends), a new connection on a
+//   4-tuple clears its entry, and each subflow's "-" removes it.
 // - Stale entries: a token the store no longer has is removed when two
 //   full reads in a row miss it (or at its "-"). Not at the first: a Redis
 //   that restarted is empty until the backends publish again, which they do
@@ -50,6 +56,8 @@ public:
 	virtual Status set_token(uint32_t token, const std::string &dip) = 0;
 	virtual Status remove_token(uint32_t token) = 0;
 	virtual Result<std::map<uint32_t, std::string>, Error> tokens() const = 0;
+	virtual Status set_subflow(const SubflowKey &subflow, const std::string &dip) = 0;
+	virtual Status remove_subflow(const SubflowKey &subflow) = 0;
 	// Readable (poll) when misses wait; -1: none are reported.
 	virtual int misses_fd() const = 0;
 	virtual Result<std::vector<uint32_t>, Error> read_misses() = 0;
@@ -70,6 +78,8 @@ struct TokenMirrorView {
 	uint64_t updates = 0;	      // "+"/"-" applied from the channel
 	uint64_t malformed = 0;	      // channel messages or store values refused
 	uint64_t stale_removed = 0;   // by two full reads in a row
+	uint64_t subflow_updates = 0; // "+"/"-" applied from the subflow channel
+	uint64_t subflows_read = 0;   // written by full reads
 	uint64_t misses = 0;	      // joins the datapath dropped, handed over
 	uint64_t miss_found = 0;      // looked up and written
 	uint64_t miss_unknown = 0;    // the store has no such token either

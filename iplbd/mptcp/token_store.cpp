@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "mptcp/token_store.hpp"
 
-#include <charconv>
-#include <cstdio>
-
 namespace iplb::mptcp {
 namespace {
 
@@ -17,41 +14,11 @@ constexpr const char *withdraw_script =
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) "
 	"redis.call('PUBLISH', ARGV[2], '-' .. ARGV[3] .. ' ' .. ARGV[1]) return 1 end "
 	"return 0";
+constexpr const char *publish_subflow_script =
+	"redis.call('SET', KEYS[1], ARGV[1]) "
+	"redis.call('PUBLISH', ARGV[2], '+' .. ARGV[3] .. ' ' .. ARGV[1]) return 1";
 
 } // namespace
-
-std::string token_hex(uint32_t token)
-{
-	char text[9];
-	std::snprintf(text, sizeof(text), "%08x", token);
-	return text;
-}
-
-std::optional<uint32_t> parse_token_hex(std::string_view text)
-{
-	if (text.size() != 8)
-		return std::nullopt;
-	uint32_t value = 0;
-	const auto [end, error] =
-		std::from_chars(text.data(), text.data() + text.size(), value, 16);
-	if (error != std::errc{} || end != text.data() + text.size())
-		return std::nullopt;
-	for (const char c : text)
-		if (!(('0' <= c && c <= '9') || ('a' <= c && c <= 'f')))
-			return std::nullopt; // one spelling only
-	return value;
-}
-
-std::optional<TokenUpdate> parse_update(std::string_view payload)
-{
-	if (payload.size() < 11 || (payload[0] != '+' && payload[0] != '-') || payload[9] != ' ')
-		return std::nullopt;
-	const auto token = parse_token_hex(payload.substr(1, 8));
-	const auto dip = payload.substr(10);
-	if (!token || dip.empty() || dip.size() > 64 || dip.find(' ') != std::string_view::npos)
-		return std::nullopt;
-	return TokenUpdate{payload[0] == '+', *token, std::string(dip)};
-}
 
 Result<PublishResult, Error> TokenStore::publish(uint32_t token, const std::string &dip)
 {
@@ -94,11 +61,12 @@ Result<std::optional<std::string>, Error> TokenStore::lookup(uint32_t token)
 	return unexpected(Error{"looking up token " + token_hex(token) + ": not a string"});
 }
 
-Result<std::map<uint32_t, std::string>, Error> TokenStore::all()
+template <typename Key, typename Parse>
+Result<std::map<Key, std::string>, Error> TokenStore::scan(const std::string &pattern, size_t skip,
+							   Parse parse)
 {
-	std::map<uint32_t, std::string> out;
+	std::map<Key, std::string> out;
 	std::string cursor = "0";
-	const std::string pattern = prefix_ + "token:*";
 	do {
 		auto reply = client_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
 		if (!reply)
@@ -109,20 +77,24 @@ Result<std::map<uint32_t, std::string>, Error> TokenStore::all()
 		cursor = *(*parts)[0].string();
 		for (const auto &found : *(*parts)[1].array()) {
 			const auto *name = found.string();
-			if (!name || name->size() != prefix_.size() + 6 + 8)
+			if (!name || name->size() <= skip)
 				continue;
-			const auto token =
-				parse_token_hex(std::string_view(*name).substr(prefix_.size() + 6));
-			if (!token)
+			const std::optional<Key> key = parse(std::string_view(*name).substr(skip));
+			if (!key)
 				continue;
-			auto owner = lookup(*token);
-			if (!owner)
-				return unexpected(owner.error());
-			if (*owner) // gone between SCAN and GET: not there
-				out[*token] = **owner;
+			auto value = client_.command({"GET", *name});
+			if (!value)
+				return unexpected(value.error());
+			if (const auto *text = value->string()) // gone since SCAN: not there
+				out[*key] = *text;
 		}
 	} while (cursor != "0");
 	return out;
+}
+
+Result<std::map<uint32_t, std::string>, Error> TokenStore::all()
+{
+	return scan<uint32_t>(prefix_ + "token:*", prefix_.size() + 6, parse_token_hex);
 }
 
 Result<std::set<uint32_t>, Error> TokenStore::owned_by(const std::string &dip)
@@ -134,6 +106,48 @@ Result<std::set<uint32_t>, Error> TokenStore::owned_by(const std::string &dip)
 	for (const auto &[token, owner] : *every)
 		if (owner == dip)
 			out.insert(token);
+	return out;
+}
+
+Status TokenStore::publish_subflow(const SubflowKey &subflow, const std::string &dip)
+{
+	auto reply = client_.command({"EVAL", publish_subflow_script, "1", key(subflow), dip,
+				      subflows_channel(), subflow_text(subflow)});
+	if (!reply)
+		return unexpected(reply.error());
+	if (const auto *set = reply->integer(); !set || *set != 1)
+		return unexpected(Error{"publishing subflow " + to_string(subflow) +
+					": an unexpected reply"});
+	return ok();
+}
+
+Result<bool, Error> TokenStore::withdraw_subflow(const SubflowKey &subflow, const std::string &dip)
+{
+	auto reply = client_.command({"EVAL", withdraw_script, "1", key(subflow), dip,
+				      subflows_channel(), subflow_text(subflow)});
+	if (!reply)
+		return unexpected(reply.error());
+	const auto *done = reply->integer();
+	if (!done)
+		return unexpected(Error{"withdrawing subflow " + to_string(subflow) +
+					": an unexpected reply"});
+	return *done == 1;
+}
+
+Result<std::map<SubflowKey, std::string>, Error> TokenStore::subflows()
+{
+	return scan<SubflowKey>(prefix_ + "subflow:*", prefix_.size() + 8, parse_subflow_text);
+}
+
+Result<std::set<SubflowKey>, Error> TokenStore::subflows_owned_by(const std::string &dip)
+{
+	auto every = subflows();
+	if (!every)
+		return unexpected(every.error());
+	std::set<SubflowKey> out;
+	for (const auto &[subflow, owner] : *every)
+		if (owner == dip)
+			out.insert(subflow);
 	return out;
 }
 

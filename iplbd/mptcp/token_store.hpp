@@ -8,12 +8,21 @@
 //   <prefix>token:<8 hex digits>  -> the DIP that holds the connection
 //   channel <prefix>tokens         "+<hex> <dip>" published, "-<hex> <dip>" withdrawn
 //
+// A backend also announces each join subflow it accepted, so that every
+// mux (not only the one the join SYN crossed) sends the subflow's later
+// packets, which carry no token, to it:
+//
+//   <prefix>subflow:<client>,<port>,<vip>,<port>  -> the DIP
+//   channel <prefix>subflows    "+<client>,<port>,<vip>,<port> <dip>", "-..."
+//
 // Every command touches one key (a Redis Cluster may hold them anywhere;
 // PUBLISH reaches every node's subscribers).
 #pragma once
 
+#include "mptcp/token_messages.hpp"
 #include "redis/redis_client.hpp"
 #include "util/result.hpp"
+#include "util/status.hpp"
 
 #include <cstdint>
 #include <map>
@@ -24,34 +33,12 @@
 
 namespace iplb::mptcp {
 
-inline constexpr std::string_view default_token_prefix = "iplb:mptcp:";
-
-std::string token_hex(uint32_t token);
-std::optional<uint32_t> parse_token_hex(std::string_view text);
-
 // What publishing a token found.
 struct Published {}; // ours now (or already)
 struct Collision {   // another backend holds the same token: it keeps it
 	std::string owner;
 };
 using PublishResult = std::variant<Published, Collision>;
-
-// The channel a store of `prefix` announces its changes on.
-inline std::string token_channel(std::string_view prefix)
-{
-	return std::string(prefix) + "tokens";
-}
-
-// A change on the channel.
-struct TokenUpdate {
-	bool added = false;
-	uint32_t token = 0;
-	std::string dip;
-	friend bool operator==(const TokenUpdate &, const TokenUpdate &) = default;
-};
-// "+1a2b3c4d 10.0.0.1" or "-..."; nullopt when malformed (counted by the
-// reader: anyone who can publish on the channel can send bytes).
-std::optional<TokenUpdate> parse_update(std::string_view payload);
 
 class TokenStore {
 public:
@@ -77,10 +64,31 @@ public:
 	// spelling are skipped.
 	Result<std::map<uint32_t, std::string>, Error> all();
 
+	// A join subflow `dip` accepted: the key is set whoever held it (a
+	// 4-tuple is one connection's at a time, and the backend that reports
+	// it knows), and announced.
+	Status publish_subflow(const SubflowKey &subflow, const std::string &dip);
+	// Deleted if `dip` holds it; whether it did.
+	Result<bool, Error> withdraw_subflow(const SubflowKey &subflow, const std::string &dip);
+	// Every subflow and its DIP (SCAN, then GET per key).
+	Result<std::map<SubflowKey, std::string>, Error> subflows();
+	Result<std::set<SubflowKey>, Error> subflows_owned_by(const std::string &dip);
+
 	std::string key(uint32_t token) const { return prefix_ + "token:" + token_hex(token); }
+	std::string key(const SubflowKey &subflow) const
+	{
+		return prefix_ + "subflow:" + subflow_text(subflow);
+	}
 	std::string channel() const { return token_channel(prefix_); }
+	std::string subflows_channel() const { return subflow_channel(prefix_); }
 
 private:
+	// Every key of `pattern` whose name, past `skip` characters, `parse`
+	// reads, with its value (keys gone between SCAN and GET are skipped).
+	template <typename Key, typename Parse>
+	Result<std::map<Key, std::string>, Error> scan(const std::string &pattern, size_t skip,
+						       Parse parse);
+
 	redis::Client &client_;
 	std::string prefix_;
 };

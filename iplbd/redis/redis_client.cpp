@@ -150,9 +150,13 @@ Result<Reply, Error> Client::command(std::span<const std::string> args)
 	return convert(reply.get());
 }
 
-Result<std::monostate, Error> Client::subscribe(const std::string &channel)
+Result<std::monostate, Error> Client::subscribe(std::span<const std::string> channels)
 {
-	auto reply = command({"SUBSCRIBE", channel});
+	std::vector<std::string> args{"SUBSCRIBE"};
+	args.insert(args.end(), channels.begin(), channels.end());
+	// The reply read is the first confirmation; next_message skips the
+	// others.
+	auto reply = command(std::span<const std::string>(args));
 	if (!reply)
 		return unexpected(reply.error());
 	return std::monostate{};

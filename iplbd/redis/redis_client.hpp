@@ -82,8 +82,14 @@ public:
 		return command(std::span<const std::string>(v));
 	}
 
-	// SUBSCRIBE: afterwards the connection only delivers messages.
-	Result<std::monostate, Error> subscribe(const std::string &channel);
+	// SUBSCRIBE to all of `channels` in one command (no message can come
+	// between two confirmations and be taken for one): afterwards the
+	// connection only delivers messages.
+	Result<std::monostate, Error> subscribe(std::span<const std::string> channels);
+	Result<std::monostate, Error> subscribe(const std::string &channel)
+	{
+		return subscribe(std::span<const std::string>(&channel, 1));
+	}
 	// The next message, waiting at most `wait` (0: what has arrived, without
 	// blocking); nullopt when none came.
 	Result<std::optional<Message>, Error> next_message(std::chrono::milliseconds wait);

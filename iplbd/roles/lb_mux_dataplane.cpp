@@ -181,6 +181,20 @@ Result<std::map<uint32_t, std::string>, Error> MuxMapsTokens::tokens() const
 	return out;
 }
 
+Status MuxMapsTokens::set_subflow(const SubflowKey &subflow, const std::string &dip)
+{
+	auto address = parse_ip_address(dip);
+	if (!address)
+		return unexpected(
+			Error{"subflow " + to_string(subflow) + ": " + address.error().message});
+	return maps_.set_subflow(subflow, *address);
+}
+
+Status MuxMapsTokens::remove_subflow(const SubflowKey &subflow)
+{
+	return maps_.remove_subflow(subflow);
+}
+
 Result<std::vector<uint32_t>, Error> MuxMapsTokens::read_misses()
 {
 	auto read = misses_.read();

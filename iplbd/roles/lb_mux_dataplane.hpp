@@ -56,6 +56,8 @@ public:
 	Status set_token(uint32_t token, const std::string &dip) override;
 	Status remove_token(uint32_t token) override;
 	Result<std::map<uint32_t, std::string>, Error> tokens() const override;
+	Status set_subflow(const SubflowKey &subflow, const std::string &dip) override;
+	Status remove_subflow(const SubflowKey &subflow) override;
 	int misses_fd() const override { return misses_.fd(); }
 	Result<std::vector<uint32_t>, Error> read_misses() override;
 

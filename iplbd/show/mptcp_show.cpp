@@ -67,6 +67,8 @@ json mux_json(const LbPlane &plane, const mptcp::TokenMirrorView &view, size_t s
 			   {"updates", view.updates},
 			   {"malformed", view.malformed},
 			   {"staleRemoved", view.stale_removed},
+			   {"subflowUpdates", view.subflow_updates},
+			   {"subflowsRead", view.subflows_read},
 			   {"misses", view.misses},
 			   {"missFound", view.miss_found},
 			   {"missUnknown", view.miss_unknown},
@@ -84,6 +86,7 @@ json backend_json(const LbPlane &plane, const mptcp::TokenAgentView &view)
 		{"running", true},
 		{"redis", redis_json(plane.config(), view.redis_connected, view.redis_error)},
 		{"tokens", view.tokens},
+		{"subflows", view.subflows},
 		{"pending", view.pending},
 		{"collisions", collisions},
 		{"counters",
@@ -91,6 +94,9 @@ json backend_json(const LbPlane &plane, const mptcp::TokenAgentView &view)
 		  {"withdrawn", view.withdrawn},
 		  {"reconciles", view.reconciles},
 		  {"staleWithdrawn", view.stale_withdrawn},
+		  {"subflowsPublished", view.subflows_published},
+		  {"subflowsWithdrawn", view.subflows_withdrawn},
+		  {"staleSubflowsWithdrawn", view.stale_subflows_withdrawn},
 		  {"malformedEvents", view.malformed_events},
 		  {"lostEvents", view.lost_events}}}};
 }
@@ -134,12 +140,16 @@ std::string lb_mptcp_text(const json &mptcp)
 	};
 	if (mptcp.at("role") == "backend") {
 		out += "Connections held: " + std::to_string(mptcp.at("tokens").get<size_t>()) +
+		       ", their join subflows: " +
+		       std::to_string(mptcp.at("subflows").get<size_t>()) +
 		       ", changes not yet in Redis: " +
 		       std::to_string(mptcp.at("pending").get<size_t>()) + "\n";
 		out += "Published " + n("published") + ", withdrawn " + n("withdrawn") +
 		       ", reconciles " + n("reconciles") + " (stale withdrawn " +
 		       n("staleWithdrawn") + "), events malformed " + n("malformedEvents") +
 		       ", lost " + n("lostEvents") + "\n";
+		out += "Join subflows published " + n("subflowsPublished") + ", withdrawn " +
+		       n("subflowsWithdrawn") + " (stale " + n("staleSubflowsWithdrawn") + ")\n";
 		for (const auto &collision : mptcp.at("collisions"))
 			out += "Collision: token " + collision.at("token").get<std::string>() +
 			       " is held by " + collision.at("holder").get<std::string>() +
@@ -151,6 +161,8 @@ std::string lb_mptcp_text(const json &mptcp)
 	       " subflows\n";
 	out += "Full reads " + n("fullReads") + ", updates " + n("updates") + ", malformed " +
 	       n("malformed") + ", stale removed " + n("staleRemoved") + "\n";
+	out += "Backends' join subflows: updates " + n("subflowUpdates") + ", read " +
+	       n("subflowsRead") + "\n";
 	out += "Misses " + n("misses") + ": found " + n("missFound") + ", unknown " +
 	       n("missUnknown") + ", unanswered (Redis down) " + n("missUnanswered") + "\n";
 	char line[200];

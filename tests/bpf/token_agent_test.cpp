@@ -22,9 +22,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -45,12 +48,32 @@ bool eventually(std::chrono::milliseconds limit, const std::function<bool()> &do
 	return done();
 }
 
-// One accepted MPTCP connection and its server-side token.
+// One accepted MPTCP connection, its server-side token and the client's
+// port of its join subflow (0 until the path manager added it).
 struct Connection {
 	UniqueFd client;
 	UniqueFd accepted;
 	uint32_t token = 0;
+	uint16_t join_port = 0;
 };
+
+// The port of the client's second subflow (MPTCP_SUBFLOW_ADDRS), or 0.
+uint16_t join_port(const Connection &c)
+{
+	struct {
+		mptcp_subflow_data data;
+		mptcp_subflow_addrs addrs[4];
+	} request{};
+	request.data.size_subflow_data = sizeof(request.data);
+	request.data.size_user = sizeof(mptcp_subflow_addrs);
+	socklen_t length = sizeof(request);
+	if (::getsockopt(c.client.get(), SOL_MPTCP, MPTCP_SUBFLOW_ADDRS, &request, &length) != 0)
+		return 0;
+	for (uint32_t i = 0; i < std::min<uint32_t>(request.data.num_subflows, 4); i++)
+		if (request.addrs[i].sin_local.sin_addr.s_addr == htonl(0x7f000002))
+			return ntohs(request.addrs[i].sin_local.sin_port);
+	return 0;
+}
 
 Connection connect_one(int listener, const sockaddr_in &address)
 {
@@ -89,6 +112,10 @@ TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 			       std::strerror(errno);
 			return;
 		}
+		// Forked from this thread, `ip` runs in its namespace.
+		ASSERT_EQ(std::system("ip mptcp limits set subflow 2 add_addr_accepted 0 && "
+				      "ip mptcp endpoint add 127.0.0.2 dev lo subflow"),
+			  0);
 		// Forked from this thread: the server lives in the namespace.
 		auto server = cluster::testing::RedisServer::start(*binary);
 		ASSERT_TRUE(server) << server.error().message;
@@ -101,6 +128,8 @@ TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 		// A stale entry of this DIP (a crashed agent's): the reconcile
 		// removes it.
 		ASSERT_TRUE(reader->command({"SET", "iplb:mptcp:token:0badf00d", "10.1.1.2"}));
+		ASSERT_TRUE(reader->command(
+			{"SET", "iplb:mptcp:subflow:127.0.0.9,9,127.0.0.1,8080", "10.1.1.2"}));
 
 		TokenAgentOptions options;
 		options.dip = "10.1.1.2";
@@ -119,6 +148,28 @@ TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 			auto reply =
 				reader->command({"GET", "iplb:mptcp:token:" + token_hex(token)});
 			return reply && reply->string() ? *reply->string() : "";
+		};
+		// The subflows Redis names 10.1.1.2 for (SCAN: whatever their
+		// ports).
+		const auto subflows = [&] {
+			TokenStore store(*reader);
+			auto owned = store.subflows_owned_by("10.1.1.2");
+			return owned ? *owned : std::set<SubflowKey>{};
+		};
+		const auto joins_of = [](const std::vector<Connection> &held) {
+			std::set<uint16_t> ports;
+			for (const auto &c : held)
+				ports.insert(c.join_port);
+			return ports;
+		};
+		const auto published_joins = [&] {
+			std::set<uint16_t> ports;
+			for (const auto &subflow : subflows())
+				if (subflow.client == IpAddress{Ipv4{0x7f000002}} &&
+				    subflow.vip == IpAddress{Ipv4{0x7f000001}} &&
+				    subflow.vip_port == 8080)
+					ports.insert(subflow.client_port);
+			return ports;
 		};
 
 		UniqueFd listener(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
@@ -143,12 +194,24 @@ TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 						    .count();
 		ASSERT_TRUE(eventually(3000ms, [&] { return holder(0x0badf00d).empty(); }))
 			<< "the stale token stayed";
+		for (auto &c : connections)
+			ASSERT_TRUE(eventually(3000ms, [&] {
+				return (c.join_port = join_port(c));
+			})) << "the client's path manager added no subflow";
+		ASSERT_TRUE(eventually(3000ms,
+				       [&] { return published_joins() == joins_of(connections); }))
+			<< published_joins().size() << " join subflows in Redis";
+		ASSERT_TRUE(eventually(3000ms, [&] { return subflows().size() == 5; }))
+			<< "the stale subflow stayed";
 
 		// Two close: their tokens go; the others stay.
 		const uint32_t closed = connections[0].token;
 		connections.erase(connections.begin());
 		ASSERT_TRUE(eventually(3000ms, [&] { return holder(closed).empty(); }));
 		EXPECT_EQ(holder(connections[0].token), "10.1.1.2");
+		ASSERT_TRUE(eventually(3000ms, [&] {
+			return published_joins() == joins_of(connections);
+		})) << "the closed connection's join subflow stayed";
 
 		// Redis restarted, empty: the agent publishes everything again.
 		ASSERT_TRUE((*server)->restart());
@@ -156,11 +219,16 @@ TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 			ASSERT_TRUE(
 				eventually(5000ms, [&] { return holder(c.token) == "10.1.1.2"; }))
 				<< token_hex(c.token) << " not published again";
+		ASSERT_TRUE(eventually(5000ms, [&] {
+			return published_joins() == joins_of(connections);
+		})) << "the join subflows not published again";
 		const auto view = agent.view();
 		EXPECT_TRUE(view.redis_connected) << view.redis_error;
 		EXPECT_EQ(view.tokens, connections.size());
 		EXPECT_EQ(view.collisions.size(), 0u);
 		EXPECT_GE(view.stale_withdrawn, 1u);
+		EXPECT_EQ(view.subflows, connections.size());
+		EXPECT_GE(view.stale_subflows_withdrawn, 1u);
 		EXPECT_EQ(view.malformed_events, 0u);
 		std::printf(
 			"[mptcp] 5 tokens in Redis within %.1f ms of their connections (polled "

@@ -64,6 +64,25 @@ public:
 		std::lock_guard lock(mutex_);
 		return tokens_;
 	}
+	Status set_subflow(const SubflowKey &subflow, const std::string &dip) override
+	{
+		if (!parse_ip_address(dip))
+			return unexpected(Error{"not an address: " + dip});
+		std::lock_guard lock(mutex_);
+		subflows_[subflow] = dip;
+		return ok();
+	}
+	Status remove_subflow(const SubflowKey &subflow) override
+	{
+		std::lock_guard lock(mutex_);
+		subflows_.erase(subflow);
+		return ok();
+	}
+	std::map<SubflowKey, std::string> subflows() const
+	{
+		std::lock_guard lock(mutex_);
+		return subflows_;
+	}
 	int misses_fd() const override { return misses_fd_.get(); }
 	Result<std::vector<uint32_t>, Error> read_misses() override
 	{
@@ -87,6 +106,7 @@ public:
 private:
 	mutable std::mutex mutex_;
 	std::map<uint32_t, std::string> tokens_;
+	std::map<SubflowKey, std::string> subflows_;
 	std::vector<uint32_t> misses_;
 	UniqueFd misses_fd_;
 };
@@ -223,6 +243,43 @@ TEST_F(TokenMirrorTest, WithRedisDownTheMapKeepsItsTokensAndRecovers)
 	tokens_.miss(0x99);
 	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().miss_unknown == 1; }))
 		<< "misses are looked up again";
+}
+
+TEST_F(TokenMirrorTest, TheBackendsSubflowsReachTheSubflowMap)
+{
+	const auto subflow = [](uint16_t port) {
+		return SubflowKey{Ipv4{0x0a0b0002}, port, Ipv4{0xc0000250}, 8080};
+	};
+	const auto holds_subflow = [&](uint16_t port, const std::string &dip) {
+		const auto now = tokens_.subflows();
+		const auto it = now.find(subflow(port));
+		return it != now.end() && it->second == dip;
+	};
+	ASSERT_TRUE(store_->publish(1, "10.1.1.2"));
+	ASSERT_TRUE(store_->publish_subflow(subflow(41000), "10.1.1.2"));
+	start_mirror(300ms);
+	ASSERT_TRUE(eventually(5s, [&] { return holds_subflow(41000, "10.1.1.2"); }))
+		<< "read with the store";
+	ASSERT_TRUE(store_->publish_subflow(subflow(41001), "10.1.2.2"));
+	ASSERT_TRUE(eventually(5s, [&] { return holds_subflow(41001, "10.1.2.2"); })) << "pushed";
+	// A new connection on the 4-tuple, on another backend: it wins.
+	ASSERT_TRUE(store_->publish_subflow(subflow(41001), "10.1.3.2"));
+	ASSERT_TRUE(eventually(5s, [&] { return holds_subflow(41001, "10.1.3.2"); }));
+	EXPECT_FALSE(store_->withdraw_subflow(subflow(41001), "10.1.2.2").value())
+		<< "not the old backend's to withdraw any more";
+	ASSERT_TRUE(store_->withdraw_subflow(subflow(41000), "10.1.1.2").value());
+	ASSERT_TRUE(eventually(5s, [&] { return !tokens_.subflows().contains(subflow(41000)); }));
+	ASSERT_TRUE(client_->command(
+		{"PUBLISH", store_->subflows_channel(), "+10.11.0.2,0,192.0.2.80,8080 10.1.1.2"}));
+	ASSERT_TRUE(client_->command({"PUBLISH", store_->subflows_channel(),
+				      "+10.11.0.2,41002,192.0.2.80,8080 nowhere"}));
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().malformed == 2; }));
+	EXPECT_EQ(tokens_.subflows().size(), 1u);
+	const auto view = mirror_->view();
+	EXPECT_EQ(view.subflow_updates, 3u);
+	EXPECT_GE(view.subflows_read, 1u);
+	EXPECT_TRUE(holds(1, "10.1.1.2")) << "the tokens are not disturbed";
+	EXPECT_EQ(view.updates, 0u) << "subflow messages are not token updates";
 }
 
 TEST_F(TokenMirrorTest, MalformedMessagesAndValuesAreCountedAndSkipped)

@@ -103,6 +103,47 @@ TEST_F(TokenStoreTest, SubscribersSeeEveryChangeInOrder)
 		    took);
 }
 
+TEST_F(TokenStoreTest, SubflowsArePublishedOverwrittenAndWithdrawnByTheirHolder)
+{
+	auto subscriber = redis::Client::connect(server_->endpoint(), 1000ms);
+	ASSERT_TRUE(subscriber);
+	const std::string channels[] = {store_->channel(), store_->subflows_channel()};
+	ASSERT_TRUE(subscriber->subscribe(channels));
+	const SubflowKey v4{Ipv4{0x0a0b0002}, 41000, Ipv4{0xc0000250}, 8080};
+	const SubflowKey v6 = parse_subflow_text("2001:db8::7,443,2001:db8::80,80").value();
+	ASSERT_TRUE(store_->publish_subflow(v4, "10.1.1.2"));
+	ASSERT_TRUE(store_->publish_subflow(v6, "2001:db8::2"));
+	ASSERT_TRUE(store_->publish(5, "10.1.1.2"));
+	EXPECT_EQ(store_->key(v4), "iplb:mptcp:subflow:10.11.0.2,41000,192.0.2.80,8080");
+	EXPECT_EQ(store_->subflows().value(),
+		  (std::map<SubflowKey, std::string>{{v4, "10.1.1.2"}, {v6, "2001:db8::2"}}));
+	EXPECT_EQ(store_->all().value().size(), 1u) << "tokens and subflows apart";
+	// A later connection on the same 4-tuple, on another backend.
+	ASSERT_TRUE(store_->publish_subflow(v4, "10.1.2.2"));
+	EXPECT_FALSE(store_->withdraw_subflow(v4, "10.1.1.2").value()) << "not its subflow";
+	EXPECT_EQ(store_->subflows_owned_by("10.1.2.2").value(), std::set<SubflowKey>{v4});
+	EXPECT_TRUE(store_->subflows_owned_by("10.1.1.2").value().empty());
+	EXPECT_TRUE(store_->withdraw_subflow(v4, "10.1.2.2").value());
+	EXPECT_EQ(store_->subflows().value().size(), 1u);
+
+	// The subscriber of both channels saw each change on its channel, in
+	// order; both subscriptions confirmed in one command.
+	std::vector<std::pair<std::string, std::string>> seen;
+	while (seen.size() < 5) {
+		auto message = subscriber->next_message(2000ms);
+		ASSERT_TRUE(message) << message.error().message;
+		ASSERT_TRUE(message->has_value()) << "only " << seen.size() << " messages";
+		seen.emplace_back((*message)->channel, (*message)->payload);
+	}
+	const std::string subflows = "iplb:mptcp:subflows";
+	EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
+				{subflows, "+10.11.0.2,41000,192.0.2.80,8080 10.1.1.2"},
+				{subflows, "+2001:db8::7,443,2001:db8::80,80 2001:db8::2"},
+				{"iplb:mptcp:tokens", "+00000005 10.1.1.2"},
+				{subflows, "+10.11.0.2,41000,192.0.2.80,8080 10.1.2.2"},
+				{subflows, "-10.11.0.2,41000,192.0.2.80,8080 10.1.2.2"}}));
+}
+
 TEST_F(TokenStoreTest, ABackendFindsWhatItHoldsForItsReconcile)
 {
 	for (uint32_t t = 0; t < 50; t++)

@@ -151,18 +151,18 @@ TEST(MptcpTokenTable, KeepsTheConnectionsTheBackendAccepted)
 {
 	TokenTable table;
 	Event created = decode_event(created_server, family).value();
-	EXPECT_EQ(table.apply(created), TokenChange::added);
+	EXPECT_EQ(table.apply(created).token, TokenChange::added);
 	Event established = created;
 	established.kind = EventKind::established;
-	EXPECT_EQ(table.apply(established), TokenChange::none) << "known already";
+	EXPECT_EQ(table.apply(established).token, TokenChange::none) << "known already";
 	Event outgoing = created;
 	outgoing.token = 5;
 	outgoing.server_side = false;
-	EXPECT_EQ(table.apply(outgoing), TokenChange::none) << "its own connection";
+	EXPECT_EQ(table.apply(outgoing), TableChange{}) << "its own connection";
 	Event subflow = created;
 	subflow.kind = EventKind::sub_established;
 	subflow.token = 6;
-	EXPECT_EQ(table.apply(subflow), TokenChange::none);
+	EXPECT_EQ(table.apply(subflow), TableChange{}) << "not a connection it holds";
 	ASSERT_EQ(table.connections().size(), 1u);
 	const auto &connection = table.connections().at(0x11223344);
 	EXPECT_EQ(connection.local, IpAddress{Ipv4{0x0a000001}});
@@ -171,8 +171,8 @@ TEST(MptcpTokenTable, KeepsTheConnectionsTheBackendAccepted)
 	Event closed;
 	closed.kind = EventKind::closed;
 	closed.token = 0x11223344;
-	EXPECT_EQ(table.apply(closed), TokenChange::removed);
-	EXPECT_EQ(table.apply(closed), TokenChange::none);
+	EXPECT_EQ(table.apply(closed).token, TokenChange::removed);
+	EXPECT_EQ(table.apply(closed), TableChange{});
 	EXPECT_TRUE(table.connections().empty());
 
 	// Events lost: the kernel's list replaces the table, and says what
@@ -183,6 +183,57 @@ TEST(MptcpTokenTable, KeepsTheConnectionsTheBackendAccepted)
 	ASSERT_EQ(reconciled.removed.size(), 1u);
 	EXPECT_TRUE(reconciled.removed.contains(0x11223344));
 	EXPECT_TRUE(table.contains(7) && table.contains(8) && !table.contains(0x11223344));
+}
+
+TEST(MptcpTokenTable, KeepsEachConnectionsJoinSubflows)
+{
+	TokenTable table;
+	const Event created = decode_event(created_server, family).value();
+	ASSERT_EQ(table.apply(created).token, TokenChange::added);
+	const auto &connection = table.connections().at(created.token);
+	const IpAddress vip = *connection.local;
+
+	// The client's second subflow: the backend's end is the VIP, the
+	// client's another address.
+	Event joined;
+	joined.kind = EventKind::sub_established;
+	joined.token = created.token;
+	joined.local = vip;
+	joined.local_port = connection.local_port;
+	joined.remote = IpAddress{Ipv4{0x0a0b0002}};
+	joined.remote_port = 41000;
+	const SubflowKey subflow{*joined.remote, 41000, vip, connection.local_port};
+	EXPECT_EQ(table.apply(joined), (TableChange{TokenChange::none, {subflow}, {}}));
+	EXPECT_EQ(table.apply(joined), TableChange{}) << "known already";
+	EXPECT_TRUE(table.holds_join(subflow));
+
+	Event initial = joined; // the initial subflow's 4-tuple goes by its bucket
+	initial.remote = connection.remote;
+	initial.remote_port = connection.remote_port;
+	EXPECT_EQ(table.apply(initial), TableChange{});
+	Event half = joined; // no addresses: nothing to key it by
+	half.remote_port = 41001;
+	half.local.reset();
+	EXPECT_EQ(table.apply(half), TableChange{});
+
+	Event second = joined;
+	second.remote_port = 41002;
+	const SubflowKey other{*joined.remote, 41002, vip, connection.local_port};
+	EXPECT_EQ(table.apply(second).joined, std::vector<SubflowKey>{other});
+	EXPECT_EQ(table.joins(), (std::set<SubflowKey>{subflow, other}));
+
+	Event gone = joined;
+	gone.kind = EventKind::sub_closed;
+	EXPECT_EQ(table.apply(gone), (TableChange{TokenChange::none, {}, {subflow}}));
+	EXPECT_EQ(table.apply(gone), TableChange{});
+	EXPECT_FALSE(table.holds_join(subflow));
+
+	// The connection closes: its remaining join goes with it.
+	Event closed;
+	closed.kind = EventKind::closed;
+	closed.token = created.token;
+	EXPECT_EQ(table.apply(closed), (TableChange{TokenChange::removed, {}, {other}}));
+	EXPECT_TRUE(table.joins().empty());
 }
 
 TEST(MptcpTokenStore, TokensAndUpdatesHaveOneSpelling)
@@ -198,6 +249,33 @@ TEST(MptcpTokenStore, TokensAndUpdatesHaveOneSpelling)
 	     {"4a0e41dd 10.1.1.2", "*4a0e41dd 10.1.1.2", "+4a0e41dd", "+4a0e41dd ",
 	      "+4a0e41dd 10.1.1.2 x", "+4a0e41dd10.1.1.2", "+4A0E41DD 10.1.1.2"})
 		EXPECT_EQ(parse_update(bad), std::nullopt) << bad;
+}
+
+TEST(MptcpTokenStore, SubflowsAndTheirUpdatesHaveOneSpelling)
+{
+	const SubflowKey v4{Ipv4{0x0a0b0002}, 41000, Ipv4{0xc0000250}, 8080};
+	EXPECT_EQ(subflow_text(v4), "10.11.0.2,41000,192.0.2.80,8080");
+	EXPECT_EQ(parse_subflow_text("10.11.0.2,41000,192.0.2.80,8080"), v4);
+	const auto v6 = parse_subflow_text("2001:db8::7,443,2001:db8::80,80");
+	ASSERT_TRUE(v6);
+	EXPECT_EQ(subflow_text(*v6), "2001:db8::7,443,2001:db8::80,80");
+	EXPECT_EQ(v6->client_port, 443);
+	for (const char *bad :
+	     {"", "10.11.0.2,41000,192.0.2.80", "10.11.0.2,41000,192.0.2.80,8080,",
+	      "10.11.0.2,41000,192.0.2.80,0", "10.11.0.2,65536,192.0.2.80,80",
+	      "10.11.0.2,041000,192.0.2.80,80", "10.11.0.2,41000,2001:db8::80,80",
+	      "10.11.0.02,41000,192.0.2.80,80", "2001:DB8::7,443,2001:db8::80,80",
+	      "10.11.0.2, 41000,192.0.2.80,80", "10.11.0.2,,192.0.2.80,80"})
+		EXPECT_EQ(parse_subflow_text(bad), std::nullopt) << bad;
+	EXPECT_EQ(parse_subflow_update("+10.11.0.2,41000,192.0.2.80,8080 10.1.1.2"),
+		  (SubflowUpdate{true, v4, "10.1.1.2"}));
+	EXPECT_EQ(parse_subflow_update("-10.11.0.2,41000,192.0.2.80,8080 10.1.1.2"),
+		  (SubflowUpdate{false, v4, "10.1.1.2"}));
+	for (const char *bad :
+	     {"10.11.0.2,41000,192.0.2.80,8080 10.1.1.2", "+10.11.0.2,41000,192.0.2.80,8080",
+	      "+10.11.0.2,41000,192.0.2.80,8080 ", "+10.11.0.2,41000,192.0.2.80,8080 10.1.1.2 x",
+	      "+10.11.0.2,41000,192.0.2.80 10.1.1.2"})
+		EXPECT_EQ(parse_subflow_update(bad), std::nullopt) << bad;
 }
 
 } // namespace
