@@ -26,6 +26,18 @@ on the client), not from here.
       A connection is broken when it is reset, closed, answered out of
       order, answered by another backend than before, or silent for
       ECHO_TIMEOUT seconds.
+
+  mptcptraffic.py join-syn VIP PORT SRC SPORT TOKEN COUNT
+      COUNT MP_JOIN SYNs (RFC 8684 3.2: kind 30, length 12, subtype 1) naming
+      TOKEN (8 hex digits), from SRC:SPORT to VIP:PORT, sent by a raw socket
+      100 ms apart: a join no connection of this client made. Prints
+      {"sent": COUNT}.
+
+  mptcptraffic.py sniff IFNAME VIP SPORT[,SPORT...] SECONDS
+      Counts, for SECONDS, the load balancer's tunnels (UDP port 6080 over
+      IPv4) arriving on IFNAME that carry an inner TCP packet to VIP from
+      each source port SPORT. Prints {"ready": true} once listening, then
+      {"seen": {"SPORT": N, ...}}.
 """
 
 import asyncio
@@ -36,6 +48,7 @@ import random
 import socket
 import struct
 import sys
+import time
 
 from lbtraffic import emit, raise_fd_limit  # beside this script
 
@@ -202,9 +215,77 @@ async def client(vip, port, source):
             break
 
 
+# ---- raw join SYNs and the tunnels' sniffer ----------------------------------------
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return ~total & 0xffff
+
+
+def join_syn(vip, port, src, sport, token, count):
+    option = struct.pack("!BBBBII", 30, 12, 0x10, 0, token, random.getrandbits(32))
+    header = struct.pack("!HHIIBBHHH", sport, port, random.getrandbits(32), 0,
+                         (20 + len(option)) // 4 << 4, 0x02, 64240, 0, 0) + option
+    pseudo = socket.inet_aton(src) + socket.inet_aton(vip) + struct.pack(
+        "!BBH", 0, socket.IPPROTO_TCP, len(header))
+    header = header[:16] + struct.pack("!H", checksum(pseudo + header)) + header[18:]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    sock.bind((src, 0))
+    for _ in range(count):
+        sock.sendto(header, (vip, 0))
+        time.sleep(0.1)
+    sock.close()
+    emit({"sent": count})
+
+
+def sniff(ifname, vip, sports, seconds):
+    # ETH_P_ALL: taps see a frame before tc ingress, where the backend
+    # program takes the tunnel apart; a socket of ETH_P_IP sees it after.
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    sock.bind((ifname, 0))
+    sock.settimeout(0.2)
+    target = socket.inet_aton(vip)
+    emit({"ready": True})
+    seen = {str(sport): 0 for sport in sports}
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            frame, address = sock.recvfrom(4096)
+        except socket.timeout:
+            continue
+        if address[2] == socket.PACKET_OUTGOING or frame[12:14] != b"\x08\x00":
+            continue
+        outer = frame[14:]
+        if len(outer) < 28 or outer[9] != socket.IPPROTO_UDP:
+            continue
+        udp = outer[(outer[0] & 0x0f) * 4:]
+        if len(udp) < 8 or struct.unpack("!H", udp[2:4])[0] != 6080:
+            continue
+        # The inner IPv4 header follows the GUE header (variant 0) or the
+        # UDP header at once (variant 1): look for it where it can start.
+        for start in range(8, min(len(udp) - 24, 48), 4):
+            inner = udp[start:]
+            if (inner[0] == 0x45 and inner[9] == socket.IPPROTO_TCP and
+                    inner[16:20] == target):
+                sport = str(struct.unpack("!H", inner[20:22])[0])
+                if sport in seen:
+                    seen[sport] += 1
+                break
+    emit({"seen": seen})
+
+
 def main(argv):
     raise_fd_limit()
-    if len(argv) == 4 and argv[1] == "server":
+    if len(argv) == 8 and argv[1] == "join-syn":
+        join_syn(argv[2], int(argv[3]), argv[4], int(argv[5]), int(argv[6], 16),
+                 int(argv[7]))
+    elif len(argv) == 6 and argv[1] == "sniff":
+        sniff(argv[2], argv[3], [int(p) for p in argv[4].split(",")], float(argv[5]))
+    elif len(argv) == 4 and argv[1] == "server":
         asyncio.run(serve(argv[2], int(argv[3])))
     elif len(argv) == 5 and argv[1] == "client":
         asyncio.run(client(argv[2], int(argv[3]), argv[4]))
