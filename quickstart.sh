@@ -138,7 +138,7 @@ run_check() {
 	grep -h -E '^[0-9]+ (passed|failed)' tests/cli/*.log || true
 	step "eBPF datapath: packet fixtures (BPF_PROG_TEST_RUN), traffic between namespaces"
 	make check-bpf BPF_TESTS_ARGS="--gtest_brief=1" DATAPATH_TESTS_ARGS="-v" || rc=1
-	step "etcd client against a 3-member etcd cluster, and the MPTCP token store against redis-server"
+	step "etcd client against a 3-member etcd cluster, and the MPTCP token store against redis-server and a 3-master Redis Cluster"
 	make check-etcd || rc=1
 	step "Load balancer: 1,000 TCP connections through XDP muxes and TCX backends while the pool and ECMP change"
 	make check-lb LB_TESTS_ARGS="-v" || rc=1

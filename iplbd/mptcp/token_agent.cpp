@@ -48,7 +48,7 @@ void TokenAgent::log(LogLevel level, const std::string &message) const
 
 void TokenAgent::run()
 {
-	std::optional<redis::Client> client;
+	std::optional<redis::Keyspace> client;
 	auto next_connect = Clock::now();
 	auto next_reconcile = Clock::now();
 	TokenAgentView counters;
@@ -102,8 +102,8 @@ void TokenAgent::run()
 			next_connect = Clock::now() + options_.retry;
 		};
 		if (!client && Clock::now() >= next_connect) {
-			auto connected = redis::Client::connect_first(options_.redis,
-								      options_.redis_timeout);
+			auto connected =
+				redis::Keyspace::connect(options_.redis, options_.redis_timeout);
 			if (connected) {
 				client.emplace(std::move(*connected));
 				counters.redis_error.clear();
@@ -114,7 +114,13 @@ void TokenAgent::run()
 				for (const auto &subflow : table_.joins())
 					pending_subflows_[subflow] = true;
 				next_reconcile = Clock::now();
-				log(LogLevel::info, "connected to Redis " + client->endpoint());
+				log(LogLevel::info,
+				    "connected to Redis " + client->endpoint() +
+					    (client->cluster()
+						     ? " (a cluster of " +
+							       std::to_string(client->nodes()) +
+							       " masters)"
+						     : std::string()));
 			} else {
 				counters.redis_error = connected.error().message;
 				next_connect = Clock::now() + options_.retry;

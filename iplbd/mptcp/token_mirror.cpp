@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "mptcp/token_mirror.hpp"
 
+#include "redis/keyspace.hpp"
 #include "redis/redis_client.hpp"
 
 #include <algorithm>
@@ -17,10 +18,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The two connections a mirror holds: one subscribed (it can do nothing
-// else), one for commands (the full read, the misses' lookups).
+// else; in a cluster, any node's subscribers get every PUBLISH), and the
+// keyspace for commands (the full read, the misses' lookups).
 struct Connections {
 	redis::Client subscriber;
-	redis::Client commands;
+	redis::Keyspace commands;
 };
 
 } // namespace
@@ -154,8 +156,8 @@ void TokenMirror::run()
 			redis::Client::connect_first(options_.redis, options_.redis_timeout);
 		if (!subscriber)
 			return unexpected(subscriber.error());
-		auto commands =
-			redis::Client::connect(subscriber->endpoint(), options_.redis_timeout);
+		const std::string first[] = {subscriber->endpoint()};
+		auto commands = redis::Keyspace::connect(first, options_.redis_timeout);
 		if (!commands)
 			return unexpected(commands.error());
 		const std::string channels[] = {token_channel(options_.prefix),

@@ -22,8 +22,8 @@ constexpr const char *publish_subflow_script =
 
 Result<PublishResult, Error> TokenStore::publish(uint32_t token, const std::string &dip)
 {
-	auto reply = client_.command(
-		{"EVAL", publish_script, "1", key(token), dip, channel(), token_hex(token)});
+	auto reply = keyspace_.command(key(token), {"EVAL", publish_script, "1", key(token), dip,
+						    channel(), token_hex(token)});
 	if (!reply)
 		return unexpected(reply.error());
 	if (const auto *set = reply->integer(); set && *set == 1)
@@ -38,8 +38,8 @@ Result<PublishResult, Error> TokenStore::publish(uint32_t token, const std::stri
 
 Result<bool, Error> TokenStore::withdraw(uint32_t token, const std::string &dip)
 {
-	auto reply = client_.command(
-		{"EVAL", withdraw_script, "1", key(token), dip, channel(), token_hex(token)});
+	auto reply = keyspace_.command(key(token), {"EVAL", withdraw_script, "1", key(token), dip,
+						    channel(), token_hex(token)});
 	if (!reply)
 		return unexpected(reply.error());
 	const auto *done = reply->integer();
@@ -51,7 +51,7 @@ Result<bool, Error> TokenStore::withdraw(uint32_t token, const std::string &dip)
 
 Result<std::optional<std::string>, Error> TokenStore::lookup(uint32_t token)
 {
-	auto reply = client_.command({"GET", key(token)});
+	auto reply = keyspace_.command(key(token), {"GET", key(token)});
 	if (!reply)
 		return unexpected(reply.error());
 	if (reply->is_nil())
@@ -65,30 +65,22 @@ template <typename Key, typename Parse>
 Result<std::map<Key, std::string>, Error> TokenStore::scan(const std::string &pattern, size_t skip,
 							   Parse parse)
 {
+	auto names = keyspace_.keys(pattern);
+	if (!names)
+		return unexpected(names.error());
 	std::map<Key, std::string> out;
-	std::string cursor = "0";
-	do {
-		auto reply = client_.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
-		if (!reply)
-			return unexpected(reply.error());
-		const auto *parts = reply->array();
-		if (!parts || parts->size() != 2 || !(*parts)[0].string() || !(*parts)[1].array())
-			return unexpected(Error{"SCAN: an unexpected reply"});
-		cursor = *(*parts)[0].string();
-		for (const auto &found : *(*parts)[1].array()) {
-			const auto *name = found.string();
-			if (!name || name->size() <= skip)
-				continue;
-			const std::optional<Key> key = parse(std::string_view(*name).substr(skip));
-			if (!key)
-				continue;
-			auto value = client_.command({"GET", *name});
-			if (!value)
-				return unexpected(value.error());
-			if (const auto *text = value->string()) // gone since SCAN: not there
-				out[*key] = *text;
-		}
-	} while (cursor != "0");
+	for (const auto &name : *names) {
+		if (name.size() <= skip)
+			continue;
+		const std::optional<Key> key = parse(std::string_view(name).substr(skip));
+		if (!key)
+			continue;
+		auto value = keyspace_.command(name, {"GET", name});
+		if (!value)
+			return unexpected(value.error());
+		if (const auto *text = value->string()) // gone since SCAN: not there
+			out[*key] = *text;
+	}
 	return out;
 }
 
@@ -111,8 +103,9 @@ Result<std::set<uint32_t>, Error> TokenStore::owned_by(const std::string &dip)
 
 Status TokenStore::publish_subflow(const SubflowKey &subflow, const std::string &dip)
 {
-	auto reply = client_.command({"EVAL", publish_subflow_script, "1", key(subflow), dip,
-				      subflows_channel(), subflow_text(subflow)});
+	auto reply =
+		keyspace_.command(key(subflow), {"EVAL", publish_subflow_script, "1", key(subflow),
+						 dip, subflows_channel(), subflow_text(subflow)});
 	if (!reply)
 		return unexpected(reply.error());
 	if (const auto *set = reply->integer(); !set || *set != 1)
@@ -123,8 +116,9 @@ Status TokenStore::publish_subflow(const SubflowKey &subflow, const std::string 
 
 Result<bool, Error> TokenStore::withdraw_subflow(const SubflowKey &subflow, const std::string &dip)
 {
-	auto reply = client_.command({"EVAL", withdraw_script, "1", key(subflow), dip,
-				      subflows_channel(), subflow_text(subflow)});
+	auto reply =
+		keyspace_.command(key(subflow), {"EVAL", withdraw_script, "1", key(subflow), dip,
+						 subflows_channel(), subflow_text(subflow)});
 	if (!reply)
 		return unexpected(reply.error());
 	const auto *done = reply->integer();

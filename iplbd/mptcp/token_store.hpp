@@ -20,7 +20,7 @@
 #pragma once
 
 #include "mptcp/token_messages.hpp"
-#include "redis/redis_client.hpp"
+#include "redis/keyspace.hpp"
 #include "util/result.hpp"
 #include "util/status.hpp"
 
@@ -42,8 +42,9 @@ using PublishResult = std::variant<Published, Collision>;
 
 class TokenStore {
 public:
-	TokenStore(redis::Client &client, std::string prefix = std::string(default_token_prefix))
-	    : client_(client), prefix_(std::move(prefix))
+	TokenStore(redis::Keyspace &keyspace,
+		   std::string prefix = std::string(default_token_prefix))
+	    : keyspace_(keyspace), prefix_(std::move(prefix))
 	{
 	}
 
@@ -84,12 +85,13 @@ public:
 
 private:
 	// Every key of `pattern` whose name, past `skip` characters, `parse`
-	// reads, with its value (keys gone between SCAN and GET are skipped).
+	// reads, with its value (keys gone between SCAN and GET are skipped;
+	// in a cluster, SCAN on every master).
 	template <typename Key, typename Parse>
 	Result<std::map<Key, std::string>, Error> scan(const std::string &pattern, size_t skip,
 						       Parse parse);
 
-	redis::Client &client_;
+	redis::Keyspace &keyspace_;
 	std::string prefix_;
 };
 

@@ -424,8 +424,8 @@ protected:
 		auto started = cluster::testing::RedisServer::start(*binary);
 		ASSERT_TRUE(started) << started.error().message;
 		server_ = std::move(*started);
-		auto connected =
-			redis::Client::connect(server_->endpoint(), std::chrono::seconds(1));
+		const std::string endpoints[] = {server_->endpoint()};
+		auto connected = redis::Keyspace::connect(endpoints, std::chrono::seconds(1));
 		ASSERT_TRUE(connected) << connected.error().message;
 		backend_.emplace(std::move(*connected));
 		auto tokens = MuxMapsTokens::open(maps());
@@ -459,7 +459,7 @@ protected:
 	}
 
 	std::unique_ptr<cluster::testing::RedisServer> server_;
-	std::optional<redis::Client> backend_;
+	std::optional<redis::Keyspace> backend_;
 	std::optional<MuxMapsTokens> tokens_;
 	std::optional<mptcp::TokenMirror> mirror_;
 };
@@ -481,7 +481,7 @@ TEST_F(MuxTokenMirror, AMissIsLookedUpAndTheNextSynGoesThrough)
 {
 	// In the store, never announced: the map does not have it.
 	mptcp::TokenStore store(*backend_);
-	ASSERT_TRUE(backend_->command({"SET", store.key(token), "10.1.0.2"}));
+	ASSERT_TRUE(backend_->command(store.key(token), {"SET", store.key(token), "10.1.0.2"}));
 	const auto dropped = std::chrono::steady_clock::now();
 	EXPECT_EQ(run(join_syn(40001)).verdict, xdp_drop);
 	ASSERT_TRUE(wait_for([&] { return maps().tokens()->contains(token); }));

@@ -152,7 +152,11 @@ TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 		// The subflows Redis names 10.1.1.2 for (SCAN: whatever their
 		// ports).
 		const auto subflows = [&] {
-			TokenStore store(*reader);
+			const std::string endpoints[] = {(*server)->endpoint()};
+			auto keyspace = redis::Keyspace::connect(endpoints, 1000ms);
+			if (!keyspace)
+				return std::set<SubflowKey>{};
+			TokenStore store(*keyspace);
 			auto owned = store.subflows_owned_by("10.1.1.2");
 			return owned ? *owned : std::set<SubflowKey>{};
 		};

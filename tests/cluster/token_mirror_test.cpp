@@ -4,7 +4,8 @@
 // datapath side is tests/bpf's MuxMptcp): the whole store read at start,
 // changes pushed by the channel, misses looked up, Redis down and back (the
 // map keeps its tokens; stale ones go at the second full read that misses
-// them), malformed messages counted.
+// them), malformed messages counted. Then the store and the mirror over a
+// Redis Cluster of 3 masters (keys on every master, a MOVED followed).
 #include "mptcp/token_mirror.hpp"
 #include "mptcp/token_store.hpp"
 #include "redis_server.hpp"
@@ -25,6 +26,7 @@ namespace iplb::mptcp {
 namespace {
 
 using namespace std::chrono_literals;
+using cluster::testing::RedisCluster;
 using cluster::testing::RedisServer;
 using Clock = std::chrono::steady_clock;
 
@@ -137,12 +139,16 @@ protected:
 	bool connect_backend()
 	{
 		store_.reset();
+		keyspace_.reset();
 		client_.reset();
 		auto client = redis::Client::connect(server_->endpoint(), 1000ms);
-		if (!client)
+		const std::string endpoints[] = {server_->endpoint()};
+		auto keyspace = redis::Keyspace::connect(endpoints, 1000ms);
+		if (!client || !keyspace)
 			return false;
 		client_.emplace(std::move(*client));
-		store_.emplace(*client_);
+		keyspace_.emplace(std::move(*keyspace));
+		store_.emplace(*keyspace_);
 		return true;
 	}
 
@@ -164,6 +170,7 @@ protected:
 
 	static std::unique_ptr<RedisServer> server_;
 	std::optional<redis::Client> client_;
+	std::optional<redis::Keyspace> keyspace_;
 	std::optional<TokenStore> store_;
 	MemoryTokens tokens_;
 	std::optional<TokenMirror> mirror_; // last: stopped before what it uses
@@ -294,6 +301,124 @@ TEST_F(TokenMirrorTest, MalformedMessagesAndValuesAreCountedAndSkipped)
 	ASSERT_TRUE(eventually(5s, [&] { return holds(6, "10.1.1.2"); }));
 	EXPECT_TRUE(eventually(5s, [&] { return mirror_->view().malformed == 3; }));
 	EXPECT_EQ(tokens_.snapshot().size(), 1u);
+}
+
+// Redis Cluster, "the way out when one Redis server is not enough": the
+// store's keys spread over 3 masters, a full read finds them all, every
+// node's subscribers get every change, and a slot that moved is followed.
+class TokenStoreCluster : public ::testing::Test {
+protected:
+	static void SetUpTestSuite()
+	{
+		const auto binary = RedisServer::find_redis();
+		if (!binary)
+			return;
+		auto started = RedisCluster::start(*binary, 3);
+		ASSERT_TRUE(started) << started.error().message;
+		cluster_ = std::move(*started);
+	}
+	static void TearDownTestSuite() { cluster_.reset(); }
+
+	void SetUp() override
+	{
+		if (!cluster_)
+			GTEST_SKIP() << "no redis-server (apt-get install redis-server; "
+					"./quickstart.sh installs it)";
+		for (size_t i = 0; i < cluster_->size(); i++)
+			ASSERT_TRUE(node(i).command({"FLUSHALL"}));
+		const std::string first[] = {cluster_->endpoints()[0]};
+		auto keyspace = redis::Keyspace::connect(first, 1000ms);
+		ASSERT_TRUE(keyspace) << keyspace.error().message;
+		keyspace_.emplace(std::move(*keyspace));
+		store_.emplace(*keyspace_);
+	}
+
+	// A plain connection to node i (its own keys only).
+	redis::Client node(size_t i)
+	{
+		return redis::Client::connect(cluster_->node(i).endpoint(), 1000ms).value();
+	}
+	int64_t keys_on(size_t i) { return *node(i).command({"DBSIZE"})->integer(); }
+
+	static std::unique_ptr<RedisCluster> cluster_;
+	std::optional<redis::Keyspace> keyspace_;
+	std::optional<TokenStore> store_;
+};
+std::unique_ptr<RedisCluster> TokenStoreCluster::cluster_;
+
+TEST_F(TokenStoreCluster, KeysOnEveryMasterAreFoundAndEveryNodesSubscribersHearAll)
+{
+	EXPECT_TRUE(keyspace_->cluster());
+	EXPECT_EQ(keyspace_->nodes(), 3u);
+	for (const std::string key : {"foo", "foo{}{bar}", "foo{{bar}}zap", "{a}b", "iplb:x"})
+		EXPECT_EQ(redis::key_slot(key),
+			  *node(0).command({"CLUSTER", "KEYSLOT", key})->integer())
+			<< key;
+	auto subscriber = node(2);
+	const std::string channels[] = {store_->channel(), store_->subflows_channel()};
+	ASSERT_TRUE(subscriber.subscribe(channels));
+	for (uint32_t t = 1; t <= 300; t++)
+		ASSERT_TRUE(store_->publish(t * 0x01000193u, t % 2 ? "10.1.1.2" : "10.1.2.2"));
+	const SubflowKey subflow{Ipv4{0x0a0b0002}, 41000, Ipv4{0xc0000250}, 8080};
+	ASSERT_TRUE(store_->publish_subflow(subflow, "10.1.1.2"));
+	for (size_t i = 0; i < 3; i++)
+		EXPECT_GT(keys_on(i), 50) << "node " << i << " holds few of the keys";
+	EXPECT_EQ(keys_on(0) + keys_on(1) + keys_on(2), 301);
+	EXPECT_EQ(store_->all().value().size(), 300u) << "SCAN on every master";
+	EXPECT_EQ(store_->owned_by("10.1.1.2").value().size(), 150u);
+	EXPECT_EQ(store_->subflows().value().size(), 1u);
+	EXPECT_EQ(store_->lookup(7 * 0x01000193u).value(), "10.1.1.2");
+	EXPECT_TRUE(store_->withdraw(7 * 0x01000193u, "10.1.1.2").value());
+	// A collision is detected whichever node holds the token.
+	const auto collision = store_->publish(8 * 0x01000193u, "10.1.1.2").value();
+	ASSERT_TRUE(std::holds_alternative<Collision>(collision));
+	EXPECT_EQ(std::get<Collision>(collision).owner, "10.1.2.2");
+
+	// Node 2's subscriber heard every change, made on all three masters.
+	size_t heard = 0;
+	while (heard < 302) {
+		auto message = subscriber.next_message(2000ms);
+		ASSERT_TRUE(message) << message.error().message;
+		ASSERT_TRUE(message->has_value()) << "only " << heard << " of 302 messages";
+		heard++;
+	}
+	EXPECT_EQ(subscriber.next_message(200ms).value(), std::nullopt);
+}
+
+TEST_F(TokenStoreCluster, ASlotThatMovedIsFollowed)
+{
+	// A slot of node 0 with no key yet is given to node 1 behind the
+	// keyspace's back: its slot map is stale, node 0 answers MOVED.
+	uint32_t token = 0x5eed0001;
+	while (redis::key_slot(store_->key(token)) >= 16384 / 3)
+		token++;
+	const std::string slot = std::to_string(redis::key_slot(store_->key(token)));
+	const auto owner_id = *node(1).command({"CLUSTER", "MYID"})->string();
+	for (size_t i = 0; i < 3; i++)
+		ASSERT_TRUE(node(i).command({"CLUSTER", "SETSLOT", slot, "NODE", owner_id}));
+	ASSERT_TRUE(store_->publish(token, "10.1.3.2"));
+	EXPECT_EQ(*node(1).command({"CLUSTER", "COUNTKEYSINSLOT", slot})->integer(), 1);
+	EXPECT_EQ(*node(0).command({"CLUSTER", "COUNTKEYSINSLOT", slot})->integer(), 0);
+	EXPECT_EQ(store_->lookup(token).value(), "10.1.3.2");
+	EXPECT_EQ(store_->all().value().size(), 1u);
+}
+
+TEST_F(TokenStoreCluster, AMirrorFollowsTheCluster)
+{
+	for (uint32_t t = 1; t <= 30; t++)
+		ASSERT_TRUE(store_->publish(t * 0x01000193u, "10.1.1.2"));
+	MemoryTokens tokens;
+	TokenMirrorOptions options;
+	options.redis = {cluster_->endpoints()[1]};
+	TokenMirror mirror(tokens, options, nullptr);
+	ASSERT_TRUE(eventually(5s, [&] { return tokens.snapshot().size() == 30; }))
+		<< "the full read found " << tokens.snapshot().size();
+	ASSERT_TRUE(store_->publish(0xc0ffee01, "10.1.2.2"));
+	ASSERT_TRUE(eventually(5s, [&] { return tokens.snapshot().contains(0xc0ffee01); }))
+		<< "pushed from whichever node holds it";
+	tokens.miss(0x0badf00d);
+	ASSERT_TRUE(eventually(5s, [&] { return mirror.view().miss_unknown == 1; }));
+	EXPECT_EQ(mirror.view().dataplane_errors, 0u);
 }
 
 } // namespace

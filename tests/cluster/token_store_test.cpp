@@ -38,11 +38,17 @@ protected:
 		ASSERT_TRUE(client) << client.error().message;
 		client_.emplace(std::move(*client));
 		ASSERT_TRUE(client_->command({"FLUSHALL"}));
-		store_.emplace(*client_);
+		const std::string endpoints[] = {server_->endpoint()};
+		auto keyspace = redis::Keyspace::connect(endpoints, 1000ms);
+		ASSERT_TRUE(keyspace) << keyspace.error().message;
+		ASSERT_FALSE(keyspace->cluster());
+		keyspace_.emplace(std::move(*keyspace));
+		store_.emplace(*keyspace_);
 	}
 
 	static std::unique_ptr<RedisServer> server_;
 	std::optional<redis::Client> client_;
+	std::optional<redis::Keyspace> keyspace_;
 	std::optional<TokenStore> store_;
 };
 std::unique_ptr<RedisServer> TokenStoreTest::server_;
@@ -166,7 +172,8 @@ TEST_F(TokenStoreTest, ARestartedServerHasForgottenEverything)
 	// persistence): the backends' agents publish again on reconnecting.
 	EXPECT_FALSE(client_->command({"PING"}));
 	EXPECT_TRUE(client_->failed());
-	auto fresh = redis::Client::connect(server_->endpoint(), 1000ms);
+	const std::string endpoints[] = {server_->endpoint()};
+	auto fresh = redis::Keyspace::connect(endpoints, 1000ms);
 	ASSERT_TRUE(fresh);
 	TokenStore again(*fresh);
 	EXPECT_EQ(again.lookup(7).value(), std::nullopt);

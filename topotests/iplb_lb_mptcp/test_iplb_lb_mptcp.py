@@ -32,6 +32,13 @@ sends): every echo must cross its join subflow, and those that went through
 m2 reach m1 now, which knows them only from the backends' announcements
 (Redis -> m1's subflow map): all 250 connections must carry on.
 
+Then, with m2 back: join SYNs naming a token no backend holds are dropped and
+counted, and no backend sees them (a sniffer on each); Redis is stopped
+(cached tokens still let every connection join a third subflow, the new
+connections' misses are counted unanswered) and started again with one of
+b1's tokens given to another holder (its joins go through again; b1 detects
+the collision).
+
 Traffic stays in the namespaces this test creates; every wait is bounded;
 etcd, redis-server, the servers and the client are killed and the datapath
 instances purged at the end, also after a failure.
