@@ -28,7 +28,7 @@
 
 #include "iplb_common_layout.h"
 
-#define IPLB_LB_LAYOUT_VERSION 3
+#define IPLB_LB_LAYOUT_VERSION 4
 
 #define IPLB_LB_MAX_VIPS 256
 /* DIPs, every VIP's, in one table; entry 0 is "none" */
@@ -148,11 +148,13 @@ struct iplb_vip_address {
  * SYN went to: written by the program when it sends a join by its token, and
  * by user space from the backends' subflow announcements, so that a subflow
  * ECMP moves to another mux still finds its backend.
- * iplb_mux_token_misses: ring buffer of the tokens of joins dropped for want
- * of an entry: user space looks them up (the client resends the SYN). */
+ * iplb_mux_token_misses: ring buffer of the joins dropped for want of an
+ * entry (layout 4: with the frame as it arrived and where): user space looks
+ * the token up and, found, runs the frame through the program again, so the
+ * join goes on at once instead of at the client's SYN retransmission. */
 #define IPLB_LB_MAX_TOKENS (1 << 20)
 #define IPLB_LB_MAX_SUBFLOWS (1 << 17)
-#define IPLB_LB_TOKEN_MISSES_BYTES (1 << 16)
+#define IPLB_LB_TOKEN_MISSES_BYTES (1 << 18)
 
 struct iplb_mux_target {
 	union iplb_addr dip;
@@ -168,9 +170,16 @@ struct iplb_subflow_key {
 	__u8 pad[3];
 };
 
+/* A join SYN's frame fits (IPv6 with Linux's options: 134 bytes). */
+#define IPLB_MUX_MISS_FRAME 192
+
 struct iplb_mux_token_miss {
 	__u32 token;
 	__u32 vip_id;
+	__u32 ifindex; /* where the frame arrived */
+	__u32 rx_queue;
+	__u32 frame_len; /* 0: longer than IPLB_MUX_MISS_FRAME, not kept */
+	__u8 frame[IPLB_MUX_MISS_FRAME];
 };
 
 /* iplb_mux_pools: array of IPLB_LB_MAX_VIPS * 2, at id * 2 + slot: the pool

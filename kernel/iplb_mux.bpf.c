@@ -534,6 +534,31 @@ subflow_key(const struct flow_tuple *flow)
 #define IPLB_TCP_SYN 0x02
 #define IPLB_TCP_ACK 0x10
 
+/* A join dropped for want of its token, with its frame (unchanged so far),
+ * for user space to look up and run through the program again. */
+static __always_inline void report_miss(struct xdp_md *ctx, __u32 token,
+					__u32 vip_id)
+{
+	struct iplb_mux_token_miss *miss;
+	__u64 last = bpf_xdp_get_buff_len(ctx) - 1;
+
+	miss = bpf_ringbuf_reserve(&iplb_mux_token_misses, sizeof(*miss), 0);
+	if (!miss)
+		return;
+	miss->token = token;
+	miss->vip_id = vip_id;
+	miss->ifindex = ctx->ingress_ifindex;
+	miss->rx_queue = ctx->rx_queue_index;
+	miss->frame_len = 0;
+	/* One unsigned check on the register the helper's size comes from:
+	 * the compiler would otherwise test a copy (docs/DEVELOPMENT.md). */
+	asm volatile("" : "+r"(last));
+	if (last < IPLB_MUX_MISS_FRAME &&
+	    bpf_xdp_load_bytes(ctx, 0, miss->frame, last + 1) == 0)
+		miss->frame_len = last + 1;
+	bpf_ringbuf_submit(miss, 0);
+}
+
 /* A TCP packet to a VIP in token mode: a join SYN by its token, a join
  * subflow's packet (or an ICMP error about it) by the subflow map; -1 for the
  * rest, which the buckets decide. */
@@ -561,11 +586,7 @@ static __always_inline int steer_mptcp(struct xdp_md *ctx,
 		}
 		to = bpf_map_lookup_elem(&iplb_mux_tokens, &token);
 		if (!to) {
-			struct iplb_mux_token_miss miss = { .token = token,
-							    .vip_id = vip->id };
-
-			bpf_ringbuf_output(&iplb_mux_token_misses, &miss,
-					   sizeof(miss), 0);
+			report_miss(ctx, token, vip->id);
 			vc->mptcp_unknown_token++;
 			return XDP_DROP;
 		}

@@ -937,7 +937,10 @@ Result<TokenMisses, Error> TokenMisses::open(const MuxMaps &maps)
 			return 0; // the program writes none shorter
 		iplb_mux_token_miss miss;
 		std::memcpy(&miss, data, sizeof(miss));
-		r->read.push_back({miss.token, miss.vip_id});
+		TokenMiss out{miss.token, miss.vip_id, miss.ifindex, miss.rx_queue, {}};
+		if (miss.frame_len <= sizeof(miss.frame))
+			out.frame.assign(miss.frame, miss.frame + miss.frame_len);
+		r->read.push_back(std::move(out));
 		return 0;
 	};
 	ring->ring.reset(ring_buffer__new(maps.token_misses_fd(), on_record, ring.get(), nullptr));
@@ -957,6 +960,24 @@ Result<std::vector<TokenMiss>, Error> TokenMisses::read()
 	if (int rc = ring_buffer__consume(ring_->ring.get()); rc < 0)
 		return unexpected(os_error("cannot read the mux's token misses", -rc));
 	return std::move(ring_->read);
+}
+
+Status replay_frame(int prog_fd, std::span<const uint8_t> frame, uint32_t ifindex,
+		    uint32_t rx_queue)
+{
+	if (frame.empty())
+		return unexpected(Error{"replaying a join: no frame kept"});
+	xdp_md ctx{};
+	ctx.data_end = static_cast<uint32_t>(frame.size());
+	ctx.ingress_ifindex = ifindex;
+	ctx.rx_queue_index = rx_queue;
+	std::vector<uint8_t> data(frame.begin(), frame.end());
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(),
+		    .data_size_in = static_cast<uint32_t>(data.size()), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
+		return unexpected(os_error("cannot replay a join through the mux program", errno));
+	return ok();
 }
 
 // --- MuxProgram -------------------------------------------------------------

@@ -196,6 +196,9 @@ private:
 struct TokenMiss {
 	uint32_t token = 0;
 	uint32_t vip_id = 0;
+	uint32_t ifindex = 0; // where the join arrived
+	uint32_t rx_queue = 0;
+	std::vector<uint8_t> frame; // as it arrived; empty if it was too long to keep
 
 	friend bool operator==(const TokenMiss &, const TokenMiss &) = default;
 };
@@ -218,6 +221,13 @@ private:
 	explicit TokenMisses(std::unique_ptr<Ring> ring);
 	std::unique_ptr<Ring> ring_;
 };
+
+// Runs `frame` through the mux program as if it had arrived on `ifindex`
+// (BPF_PROG_TEST_RUN with live frames, kernel 5.18+: what the program
+// returns is done, XDP_TX sends it out of that interface): a dropped join
+// sent again once its token is known.
+Status replay_frame(int prog_fd, std::span<const uint8_t> frame, uint32_t ifindex,
+		    uint32_t rx_queue);
 
 enum class XdpMode { native, generic };
 std::string_view to_string(XdpMode mode);

@@ -65,6 +65,29 @@ void TokenMirror::run()
 	// them too.
 	std::set<uint32_t> absent_once;
 	TokenMirrorView counters;
+	// Dropped joins whose token Redis did not have yet, until their "+".
+	struct Parked {
+		DroppedJoin join;
+		Clock::time_point until;
+	};
+	std::multimap<uint32_t, Parked> parked;
+	const auto replay = [&](const DroppedJoin &join) {
+		if (auto sent = dataplane_.replay(join); !sent) {
+			if (counters.replay_errors++ == 0)
+				log(LogLevel::warning,
+				    sent.error().message + " (dropped joins now wait for the "
+							   "client's retransmission)");
+			return;
+		}
+		counters.replayed++;
+	};
+	// A token just written: its parked joins go now.
+	const auto release = [&](uint32_t token) {
+		const auto [first, last] = parked.equal_range(token);
+		for (auto it = first; it != last; ++it)
+			replay(it->second.join);
+		parked.erase(first, last);
+	};
 
 	const auto publish_view = [&] {
 		std::lock_guard lock(mutex_);
@@ -121,9 +144,12 @@ void TokenMirror::run()
 		for (const auto &[token, dip] : *stored) {
 			absent_once.erase(token);
 			const auto it = mapped->find(token);
-			if (it == mapped->end() || it->second != dip)
+			if (it == mapped->end() || it->second != dip) {
 				if (!set(token, dip))
 					counters.malformed++;
+				else
+					release(token);
+			}
 		}
 		std::set<uint32_t> absent;
 		for (const auto &[token, dip] : *mapped) {
@@ -169,7 +195,9 @@ void TokenMirror::run()
 
 	while (true) {
 		const auto now = Clock::now();
-		const auto wake = redis ? next_read : next_connect;
+		auto wake = redis ? next_read : next_connect;
+		for (const auto &[token, join] : parked)
+			wake = std::min(wake, join.until);
 		const auto wait = std::clamp<int64_t>(
 			std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count(),
 			0, 1000);
@@ -220,20 +248,23 @@ void TokenMirror::run()
 				absent_once.erase(update->token);
 				if (!set(update->token, update->dip))
 					counters.malformed++;
+				else
+					release(update->token);
 			} else {
 				remove(update->token);
 			}
 		}
 
-		// The datapath's misses: looked up one by one.
+		// The datapath's misses: looked up one by one; found, sent again.
 		if (fds[1].revents & POLLIN) {
 			auto misses = dataplane_.read_misses();
 			if (!misses) {
 				counters.dataplane_errors++;
 				log(LogLevel::error, misses.error().message);
 			} else {
-				for (const uint32_t token : *misses) {
+				for (auto &join : *misses) {
 					counters.misses++;
+					const uint32_t token = join.token;
 					if (!redis) {
 						counters.miss_unanswered++;
 						continue;
@@ -247,14 +278,29 @@ void TokenMirror::run()
 					}
 					if (!*found) {
 						counters.miss_unknown++;
+						parked.emplace(
+							token,
+							Parked{std::move(join),
+							       Clock::now() + options_.park});
 						continue;
 					}
-					if (set(token, **found))
-						counters.miss_found++;
-					else
+					if (!set(token, **found)) {
 						counters.malformed++;
+						continue;
+					}
+					counters.miss_found++;
+					replay(join);
+					release(token);
 				}
 			}
+		}
+		for (auto it = parked.begin(); it != parked.end();) {
+			if (Clock::now() < it->second.until) {
+				++it;
+				continue;
+			}
+			counters.parked_expired++;
+			it = parked.erase(it);
 		}
 
 		if (redis && Clock::now() >= next_read)

@@ -7,9 +7,12 @@
 //   it comes. It subscribes before it reads the whole store (SCAN) at start
 //   and after every reconnect, so that no change made during the read is
 //   missed (those applied after it are idempotent).
-// - Misses: the datapath hands over the tokens of the joins it dropped
-//   (unknown token); each is looked up (GET) and, found, written, so that
-//   the client's next SYN (about 1 s later) goes through.
+// - Misses: the datapath hands over the joins it dropped (unknown token),
+//   with their frames; each token is looked up (GET) and, found, written,
+//   and the join sent again through the datapath at once (replay), instead
+//   of at the client's SYN retransmission about 1 s later. A token Redis
+//   does not have yet (the join overtook the backend's publish) is parked
+//   for a while: if its "+" comes, the join is sent then.
 // - Redis unreachable: the map is left as it is (cached tokens keep
 //   working), misses are counted as unanswered, and it connects again.
 // - Subflows: the backends' announcements of the join subflows they
@@ -45,6 +48,14 @@
 
 namespace iplb::mptcp {
 
+// A join the datapath dropped for want of its token.
+struct DroppedJoin {
+	uint32_t token = 0;
+	std::vector<uint8_t> frame; // as it arrived (empty: not kept)
+	uint32_t ifindex = 0;	    // where
+	uint32_t rx_queue = 0;
+};
+
 // The mux's token map and its misses, as the mirror needs them (MuxMaps in
 // iplbd, roles/lb_mux_dataplane; an in-memory one in the tests). Called
 // from the mirror's thread only.
@@ -60,7 +71,10 @@ public:
 	virtual Status remove_subflow(const SubflowKey &subflow) = 0;
 	// Readable (poll) when misses wait; -1: none are reported.
 	virtual int misses_fd() const = 0;
-	virtual Result<std::vector<uint32_t>, Error> read_misses() = 0;
+	virtual Result<std::vector<DroppedJoin>, Error> read_misses() = 0;
+	// Sends a dropped join again, its token now in the map; refused when
+	// it cannot (no frame kept, a kernel without live replay).
+	virtual Status replay(const DroppedJoin &join) = 0;
 };
 
 struct TokenMirrorOptions {
@@ -69,6 +83,9 @@ struct TokenMirrorOptions {
 	std::chrono::milliseconds redis_timeout{1000};
 	std::chrono::milliseconds retry{1000};	 // Redis unreachable: connect again
 	std::chrono::milliseconds resync{30000}; // a full read, while connected
+	// How long a dropped join whose token Redis lacks waits for its "+"
+	// (the backend's publish is about a millisecond behind).
+	std::chrono::milliseconds park{500};
 };
 
 struct TokenMirrorView {
@@ -84,6 +101,9 @@ struct TokenMirrorView {
 	uint64_t miss_found = 0;      // looked up and written
 	uint64_t miss_unknown = 0;    // the store has no such token either
 	uint64_t miss_unanswered = 0; // Redis unreachable: not looked up
+	uint64_t replayed = 0;	      // dropped joins sent again once their token came
+	uint64_t replay_errors = 0;   // could not be sent again (the client's retransmission will)
+	uint64_t parked_expired = 0;  // no token came in time
 	uint64_t dataplane_errors = 0;
 };
 

@@ -148,12 +148,12 @@ Status set_mux_fib_lookup(MuxMaps &maps, bool fib_lookup)
 	return maps.set_config(*config);
 }
 
-Result<MuxMapsTokens, Error> MuxMapsTokens::open(MuxMaps &maps)
+Result<MuxMapsTokens, Error> MuxMapsTokens::open(MuxMaps &maps, int prog_fd)
 {
 	auto misses = TokenMisses::open(maps);
 	if (!misses)
 		return unexpected(misses.error());
-	return MuxMapsTokens(maps, std::move(*misses));
+	return MuxMapsTokens(maps, std::move(*misses), prog_fd);
 }
 
 Status MuxMapsTokens::set_token(uint32_t token, const std::string &dip)
@@ -195,16 +195,23 @@ Status MuxMapsTokens::remove_subflow(const SubflowKey &subflow)
 	return maps_.remove_subflow(subflow);
 }
 
-Result<std::vector<uint32_t>, Error> MuxMapsTokens::read_misses()
+Result<std::vector<mptcp::DroppedJoin>, Error> MuxMapsTokens::read_misses()
 {
 	auto read = misses_.read();
 	if (!read)
 		return unexpected(read.error());
-	std::vector<uint32_t> out;
+	std::vector<mptcp::DroppedJoin> out;
 	out.reserve(read->size());
-	for (const TokenMiss &miss : *read)
-		out.push_back(miss.token);
+	for (TokenMiss &miss : *read)
+		out.push_back({miss.token, std::move(miss.frame), miss.ifindex, miss.rx_queue});
 	return out;
+}
+
+Status MuxMapsTokens::replay(const mptcp::DroppedJoin &join)
+{
+	if (prog_fd_ < 0)
+		return unexpected(Error{"no mux program to send dropped joins through"});
+	return replay_frame(prog_fd_, join.frame, join.ifindex, join.rx_queue);
 }
 
 } // namespace iplb

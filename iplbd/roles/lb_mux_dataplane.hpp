@@ -51,7 +51,9 @@ private:
 // misses; the DIPs' text parsed here. On the mirror's thread.
 class MuxMapsTokens final : public mptcp::TokenDataplane {
 public:
-	static Result<MuxMapsTokens, Error> open(MuxMaps &maps);
+	// `prog_fd`: the mux program dropped joins are sent through again
+	// (-1: none; they wait for the client's retransmission).
+	static Result<MuxMapsTokens, Error> open(MuxMaps &maps, int prog_fd = -1);
 
 	Status set_token(uint32_t token, const std::string &dip) override;
 	Status remove_token(uint32_t token) override;
@@ -59,14 +61,17 @@ public:
 	Status set_subflow(const SubflowKey &subflow, const std::string &dip) override;
 	Status remove_subflow(const SubflowKey &subflow) override;
 	int misses_fd() const override { return misses_.fd(); }
-	Result<std::vector<uint32_t>, Error> read_misses() override;
+	Result<std::vector<mptcp::DroppedJoin>, Error> read_misses() override;
+	Status replay(const mptcp::DroppedJoin &join) override;
 
 private:
-	MuxMapsTokens(MuxMaps &maps, TokenMisses misses) : maps_(maps), misses_(std::move(misses))
+	MuxMapsTokens(MuxMaps &maps, TokenMisses misses, int prog_fd)
+	    : maps_(maps), misses_(std::move(misses)), prog_fd_(prog_fd)
 	{
 	}
 	MuxMaps &maps_;
 	TokenMisses misses_;
+	int prog_fd_;
 };
 
 // The mux's tunnel source, unless set: the first IPv4 and IPv6 addresses of

@@ -369,7 +369,8 @@ void LbPlane::apply_mptcp()
 		if (mux.config.redis.empty())
 			return;
 		if (!mux.tokens) {
-			auto tokens = MuxMapsTokens::open(mux.program->maps());
+			auto tokens =
+				MuxMapsTokens::open(mux.program->maps(), mux.program->prog_fd());
 			if (!tokens) {
 				if (log_)
 					log_(LogLevel::error,

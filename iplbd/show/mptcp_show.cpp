@@ -73,6 +73,9 @@ json mux_json(const LbPlane &plane, const mptcp::TokenMirrorView &view, size_t s
 			   {"missFound", view.miss_found},
 			   {"missUnknown", view.miss_unknown},
 			   {"missUnanswered", view.miss_unanswered},
+			   {"replayed", view.replayed},
+			   {"replayErrors", view.replay_errors},
+			   {"parkedExpired", view.parked_expired},
 			   {"dataplaneErrors", view.dataplane_errors}};
 	return out;
 }
@@ -165,6 +168,8 @@ std::string lb_mptcp_text(const json &mptcp)
 	       n("subflowsRead") + "\n";
 	out += "Misses " + n("misses") + ": found " + n("missFound") + ", unknown " +
 	       n("missUnknown") + ", unanswered (Redis down) " + n("missUnanswered") + "\n";
+	out += "Dropped joins sent again " + n("replayed") + " (could not: " + n("replayErrors") +
+	       "; no token in time: " + n("parkedExpired") + ")\n";
 	char line[200];
 	std::snprintf(line, sizeof(line), "%-40s %-6s %10s %14s %13s\n", "VIP", "Mode", "Joins",
 		      "Subflow pkts", "Unknown tok");

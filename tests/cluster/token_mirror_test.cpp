@@ -86,19 +86,34 @@ public:
 		return subflows_;
 	}
 	int misses_fd() const override { return misses_fd_.get(); }
-	Result<std::vector<uint32_t>, Error> read_misses() override
+	Result<std::vector<DroppedJoin>, Error> read_misses() override
 	{
 		uint64_t count = 0;
 		[[maybe_unused]] const auto got = ::read(misses_fd_.get(), &count, sizeof count);
 		std::lock_guard lock(mutex_);
 		return std::exchange(misses_, {});
 	}
+	// A replay finds the token in the map, as the datapath would.
+	Status replay(const DroppedJoin &join) override
+	{
+		std::lock_guard lock(mutex_);
+		if (!tokens_.contains(join.token))
+			return unexpected(Error{"replayed before its token was in the map"});
+		replayed_.push_back(join.frame);
+		return ok();
+	}
+	std::vector<std::vector<uint8_t>> replayed() const
+	{
+		std::lock_guard lock(mutex_);
+		return replayed_;
+	}
 
+	// A join dropped for want of `token`; its "frame" names it.
 	void miss(uint32_t token)
 	{
 		{
 			std::lock_guard lock(mutex_);
-			misses_.push_back(token);
+			misses_.push_back({token, {uint8_t(token), uint8_t(token >> 8)}, 1, 0});
 		}
 		const uint64_t one = 1;
 		[[maybe_unused]] const auto put = ::write(misses_fd_.get(), &one, sizeof one);
@@ -109,7 +124,8 @@ private:
 	mutable std::mutex mutex_;
 	std::map<uint32_t, std::string> tokens_;
 	std::map<SubflowKey, std::string> subflows_;
-	std::vector<uint32_t> misses_;
+	std::vector<DroppedJoin> misses_;
+	std::vector<std::vector<uint8_t>> replayed_;
 	UniqueFd misses_fd_;
 };
 
@@ -211,13 +227,34 @@ TEST_F(TokenMirrorTest, AMissIsLookedUpSoTheNextSynFindsItsToken)
 	EXPECT_FALSE(holds(0x77, "10.1.1.2"));
 	tokens_.miss(0x77);
 	ASSERT_TRUE(eventually(5s, [&] { return holds(0x77, "10.1.1.2"); }));
+	ASSERT_TRUE(eventually(5s, [&] { return tokens_.replayed().size() == 1; }))
+		<< "the dropped join is sent again once its token is in the map";
+	EXPECT_EQ(tokens_.replayed()[0], (std::vector<uint8_t>{0x77, 0}));
 	tokens_.miss(0x78); // no backend has it
 	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().misses == 2; }));
-	const auto view = mirror_->view();
+	auto view = mirror_->view();
 	EXPECT_EQ(view.miss_found, 1u);
 	EXPECT_EQ(view.miss_unknown, 1u);
 	EXPECT_EQ(view.miss_unanswered, 0u);
+	EXPECT_EQ(view.replayed, 1u);
 	EXPECT_FALSE(tokens_.snapshot().contains(0x78));
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().parked_expired == 1; }))
+		<< "no token came for it: given up (the client sends its SYN again)";
+	EXPECT_EQ(tokens_.replayed().size(), 1u);
+}
+
+TEST_F(TokenMirrorTest, AJoinThatOvertookItsTokenIsSentWhenTheTokenComes)
+{
+	start_mirror();
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().full_reads == 1; }));
+	tokens_.miss(0x79); // before the backend published it
+	ASSERT_TRUE(eventually(5s, [&] { return mirror_->view().miss_unknown == 1; }));
+	EXPECT_TRUE(tokens_.replayed().empty());
+	ASSERT_TRUE(store_->publish(0x79, "10.1.2.2"));
+	ASSERT_TRUE(eventually(5s, [&] { return tokens_.replayed().size() == 1; }))
+		<< "parked until its \"+\" came";
+	EXPECT_TRUE(holds(0x79, "10.1.2.2"));
+	EXPECT_EQ(mirror_->view().parked_expired, 0u);
 }
 
 TEST_F(TokenMirrorTest, WithRedisDownTheMapKeepsItsTokensAndRecovers)

@@ -22,6 +22,12 @@ on the client), not from here.
                                       source port, its backend, echoes,
                                       whether it broke, and its MPTCP_INFO
                                       (extra subflows, fallback to TCP, token)
+        {"cmd": "probe"}              one more connection, opened on its own:
+                                      how long after its handshake (and one
+                                      echo: the client joins once data was
+                                      acknowledged) its extra subflow was
+                                      established (ms; null if not within
+                                      5 s), and its backend
         {"cmd": "stop"}               status, then exit
       A connection is broken when it is reset, closed, answered out of
       order, answered by another backend than before, or silent for
@@ -41,6 +47,7 @@ on the client), not from here.
 """
 
 import asyncio
+import ctypes
 import errno
 import json
 import os
@@ -55,6 +62,9 @@ from lbtraffic import emit, raise_fd_limit  # beside this script
 IPPROTO_MPTCP = 262
 SOL_MPTCP = 284
 MPTCP_INFO = 1
+MPTCP_TCPINFO = 2
+LIBC = ctypes.CDLL(None, use_errno=True)
+TCP_ESTABLISHED = 1
 MPTCP_INFO_FLAG_FALLBACK = 1
 ECHO_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 10.0
@@ -74,6 +84,54 @@ def mptcp_info(sock):
     flags, token = struct.unpack_from("=II", raw, 8)
     return {"subflows": subflows, "fallback": bool(flags & MPTCP_INFO_FLAG_FALLBACK),
             "token": "{:08x}".format(token)}
+
+
+def subflow_states(sock):
+    """Each subflow's TCP state (MPTCP_TCPINFO: struct mptcp_subflow_data,
+    then the first bytes of each subflow's tcp_info, whose first is
+    tcpi_state)."""
+    want = 8
+    # The request's header goes in: Python's getsockopt passes zeros only.
+    buffer = ctypes.create_string_buffer(struct.pack("=IIII", 16, 0, 0, want) + bytes(want * 8))
+    length = ctypes.c_uint32(len(buffer))
+    if LIBC.getsockopt(sock.fileno(), SOL_MPTCP, MPTCP_TCPINFO, buffer,
+                       ctypes.byref(length)) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, "MPTCP_TCPINFO: " + os.strerror(error))
+    raw = buffer.raw[:length.value]
+    count = struct.unpack_from("=I", raw, 4)[0]
+    size = min(struct.unpack_from("=I", raw, 12)[0] or want, want)
+    return [raw[16 + i * size] for i in range(min(count, (len(raw) - 16) // size))]
+
+
+async def probe(vip, port, source):
+    """A connection opened alone: the time from its handshake to its extra
+    subflow's being established (the join's SYN, the mux, the backend's
+    SYN-ACK), polled every millisecond."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    sock.setblocking(False)
+    try:
+        sock.bind((source, 0))
+        await asyncio.wait_for(connect(loop, sock, (vip, port)), CONNECT_TIMEOUT)
+        started = time.monotonic()
+        # The client's path manager opens the join once the connection is
+        # fully established: once data it sent was acknowledged.
+        await loop.sock_sendall(sock, b"1\n")
+        answer = await asyncio.wait_for(loop.sock_recv(sock, 100), ECHO_TIMEOUT)
+        joined = None
+        while time.monotonic() - started < 5.0:
+            states = subflow_states(sock)
+            if len(states) >= 2 and all(state == TCP_ESTABLISHED for state in states):
+                joined = (time.monotonic() - started) * 1000.0
+                break
+            await asyncio.sleep(0.001)
+        return {"joinMs": joined, "backend": answer.decode().split(" ")[0],
+                "port": sock.getsockname()[1]}
+    except (OSError, asyncio.TimeoutError) as error:
+        return {"joinMs": None, "error": str(error) or "timeout"}
+    finally:
+        sock.close()
 
 
 # ---- server -----------------------------------------------------------------------
@@ -208,6 +266,8 @@ async def client(vip, port, source):
             emit({"opened": command["count"]})
         elif command["cmd"] == "status":
             emit(status(connections))
+        elif command["cmd"] == "probe":
+            emit(await probe(vip, port, source))
         elif command["cmd"] == "stop":
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
