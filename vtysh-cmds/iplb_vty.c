@@ -816,11 +816,12 @@ DEFPY(iplb_lb_vip_drain_timeout, iplb_lb_vip_drain_timeout_cmd,
 }
 
 DEFPY(iplb_lb_vip_mptcp, iplb_lb_vip_mptcp_cmd,
-      IPLB_LB_VIP_STR " mptcp <none|token>$mode",
+      IPLB_LB_VIP_STR " mptcp <none|token|direct>$mode",
       IPLB_LB_VIP_HELP
       "How MPTCP joins reach their connection's backend (docs/MPTCP.md)\n"
       "By bucket, like any flow (the default)\n"
-      "By the token each join names (backends publish theirs in Redis)\n")
+      "By the token each join names (backends publish theirs in Redis)\n"
+      "Straight to the backend: it sets the C flag and announces its own address\n")
 {
 	struct iplb_lb_edit edit =
 		lb_edit_of(IPLB_LB_MPTCP_SET, address_str, port, proto);

@@ -48,7 +48,7 @@ struct iplb_lb_edit {
 	uint32_t check_rise;	    /* 0: 3 */
 	uint32_t check_fall;	    /* 0: 3 */
 	uint32_t drain_timeout;	    /* DRAIN_TIMEOUT_SET, seconds */
-	const char *mptcp;	    /* MPTCP_SET: "none" or "token" */
+	const char *mptcp;	    /* MPTCP_SET: "none", "token" or "direct" */
 };
 
 /* Applies the edit to etcd's copy, or refuses it with the reason (and

@@ -151,6 +151,7 @@ std::map<VipId, BackendAgent::Wanted> BackendAgent::wanted()
 {
 	std::map<VipId, std::vector<std::string>> reasons;
 	std::map<VipId, std::string> malformed;
+	wants_direct_ = false;
 	for (const auto &[key, kv] : mirror_->keys()) {
 		const auto parsed = parse_key(keys_, key);
 		if (!parsed.vip)
@@ -163,10 +164,12 @@ std::map<VipId, BackendAgent::Wanted> BackendAgent::wanted()
 				continue;
 			}
 			for (const auto &backend : config->backends)
-				if (is_mine(backend.dip))
+				if (is_mine(backend.dip)) {
 					reasons[vip].push_back(to_string(backend.dip) +
 							       " in the configuration" +
 							       (backend.drain ? " (drained)" : ""));
+					wants_direct_ |= config->mptcp == MptcpMode::direct;
+				}
 		} else if (parsed.kind == ParsedKey::Kind::map) {
 			const auto &version = cache_.map(kv);
 			if (!version) {
@@ -265,6 +268,24 @@ void BackendAgent::reconcile()
 			++it;
 		}
 	}
+	if (wants_direct_ != direct_) {
+		if (auto set = dataplane_.set_mptcp_direct(wants_direct_); set) {
+			direct_ = wants_direct_;
+			direct_error_.clear();
+			log(LogLevel::info,
+			    std::string("MPTCP direct mode ") +
+				    (direct_ ? "on (a VIP it serves is in it)" : "off"));
+		} else if (set.error().message != direct_error_) {
+			// Tried again at every step; said once.
+			counters_.failures++;
+			direct_error_ = set.error().message;
+			log(LogLevel::error, "cannot turn MPTCP direct mode " +
+						     std::string(wants_direct_ ? "on" : "off") +
+						     ": " + direct_error_);
+		}
+	}
+	counters_.mptcp_direct = direct_;
+
 	// Errors of VIPs that are no longer in question are forgotten.
 	std::erase_if(add_errors_, [&](const auto &entry) { return !want.contains(entry.first); });
 	std::erase_if(remove_errors_,

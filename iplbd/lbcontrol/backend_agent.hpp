@@ -46,6 +46,9 @@ public:
 	virtual Status add_vip(const VipId &vip) = 0;
 	virtual Status remove_vip(const VipId &vip) = 0;
 	virtual Result<std::set<VipId>, Error> vips() const = 0;
+	// MPTCP direct mode on (a VIP it serves is in it) or off: the C flag
+	// and the announcement of its own address (mptcp/direct_mode.hpp).
+	virtual Status set_mptcp_direct(bool on) = 0;
 };
 
 struct BackendAgentOptions {
@@ -76,8 +79,9 @@ struct BackendAgentView {
 	std::string etcd_error;
 	uint32_t etcd_lost_since = 0; // unix seconds; 0 while connected
 	std::vector<BackendVipView> vips;
-	bool healthy = false; // every VIP it must serve is in its datapath
-	std::string error;    // why not
+	bool healthy = false;	   // every VIP it must serve is in its datapath
+	std::string error;	   // why not
+	bool mptcp_direct = false; // direct mode on: a VIP it serves is in it
 	uint64_t adds = 0;
 	uint64_t removes = 0;
 	uint64_t failures = 0; // adds, removes or datapath reads that failed
@@ -144,6 +148,12 @@ private:
 	std::map<VipId, std::chrono::steady_clock::time_point> failed_at_;
 	std::map<VipId, std::string> remove_errors_;
 	std::set<VipId> served_now_;
+	// MPTCP direct mode: wanted by the last wanted() (a configuration that
+	// lists one of its DIPs says so), and what the datapath has (off until
+	// turned on: a backend with no such VIP is left as the operator set it).
+	bool wants_direct_ = false;
+	bool direct_ = false;
+	std::string direct_error_; // the last failure to turn it, said once
 	std::map<VipId, BackendVipView> vip_views_;
 	BackendAgentView counters_;
 

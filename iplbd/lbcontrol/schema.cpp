@@ -244,7 +244,15 @@ Status check_health_check(const HealthCheckConfig &check)
 
 std::string_view to_string(MptcpMode mode)
 {
-	return mode == MptcpMode::token ? "token" : "none";
+	switch (mode) {
+	case MptcpMode::token:
+		return "token";
+	case MptcpMode::direct:
+		return "direct";
+	case MptcpMode::none:
+		break;
+	}
+	return "none";
 }
 
 Result<MptcpMode, Error> parse_mptcp_mode(std::string_view text)
@@ -253,7 +261,9 @@ Result<MptcpMode, Error> parse_mptcp_mode(std::string_view text)
 		return MptcpMode::none;
 	if (text == "token")
 		return MptcpMode::token;
-	return unexpected(Error{"MPTCP mode '" + std::string(text) + "': none or token"});
+	if (text == "direct")
+		return MptcpMode::direct;
+	return unexpected(Error{"MPTCP mode '" + std::string(text) + "': none, token or direct"});
 }
 
 std::string_view to_string(Health health)

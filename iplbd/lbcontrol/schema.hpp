@@ -90,7 +90,11 @@ struct BackendConfig {
 // none, by bucket like any flow (they fail unless the bucket's backend holds
 // the connection); token, by the token the join names (the backends publish
 // theirs in Redis, the muxes follow).
-enum class MptcpMode : uint8_t { none, token };
+// How a VIP's MPTCP joins reach their connection's backend (docs/MPTCP.md):
+// by bucket like any flow; by the token each join names (the muxes'
+// token maps); or straight to the backend's own address, past the muxes
+// (the backends set the C flag and announce their DIP).
+enum class MptcpMode : uint8_t { none, token, direct };
 std::string_view to_string(MptcpMode mode);
 Result<MptcpMode, Error> parse_mptcp_mode(std::string_view text);
 

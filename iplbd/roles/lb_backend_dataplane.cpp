@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "roles/lb_backend_dataplane.hpp"
 
+#include "mptcp/direct_mode.hpp"
 #include "netlink/interface_addresses.hpp"
 #include "roles/lb_mux_dataplane.hpp"
 
@@ -31,6 +32,34 @@ Status BackendMapsDataplane::remove_vip(const lbcontrol::VipId &vip)
 		return ok();
 	RaisedPrivileges raised(privileges_);
 	return unbind_host_address("lo", vip.address);
+}
+
+Status BackendMapsDataplane::set_mptcp_direct(bool on)
+{
+	RaisedPrivileges raised(privileges_);
+	if (!on) {
+		if (auto removed = mptcp::remove_endpoint(); !removed)
+			return removed;
+		if (joins_allowed_before_) {
+			if (auto set =
+				    mptcp::allow_joins_to_initial_address(*joins_allowed_before_);
+			    !set)
+				return set;
+			joins_allowed_before_.reset();
+		}
+		return ok();
+	}
+	if (!announced_)
+		return unexpected(Error{"no IPv4 address on the lb interfaces to announce"});
+	if (!joins_allowed_before_) {
+		auto before = mptcp::joins_to_initial_address_allowed();
+		if (!before)
+			return unexpected(before.error());
+		joins_allowed_before_ = *before;
+	}
+	if (auto set = mptcp::allow_joins_to_initial_address(false); !set)
+		return set;
+	return mptcp::add_signal_endpoint(*announced_);
 }
 
 Result<std::set<lbcontrol::VipId>, Error> BackendMapsDataplane::vips() const

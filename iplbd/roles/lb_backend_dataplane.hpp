@@ -11,12 +11,17 @@
 #include "lbcontrol/backend_agent.hpp"
 #include "roles/host_plane.hpp"
 
+#include <optional>
+
 namespace iplb {
 
 class BackendMapsDataplane final : public lbcontrol::BackendDataplane {
 public:
-	BackendMapsDataplane(BackendMaps &maps, Privileges privileges)
-	    : maps_(maps), privileges_(std::move(privileges))
+	// `announced`: the address MPTCP direct mode announces to clients (the
+	// backend's first IPv4 DIP); none: direct mode cannot be turned on.
+	BackendMapsDataplane(BackendMaps &maps, Privileges privileges,
+			     std::optional<IpAddress> announced = std::nullopt)
+	    : maps_(maps), privileges_(std::move(privileges)), announced_(std::move(announced))
 	{
 	}
 
@@ -24,10 +29,15 @@ public:
 	// The address stays bound while another VIP of the same address is here.
 	Status remove_vip(const lbcontrol::VipId &vip) override;
 	Result<std::set<lbcontrol::VipId>, Error> vips() const override;
+	// On: the C flag (the sysctl's value before is kept) and a signal
+	// endpoint for the announced address; off: both undone.
+	Status set_mptcp_direct(bool on) override;
 
 private:
 	BackendMaps &maps_;
 	Privileges privileges_;
+	std::optional<IpAddress> announced_;
+	std::optional<bool> joins_allowed_before_; // while direct mode is on
 };
 
 } // namespace iplb

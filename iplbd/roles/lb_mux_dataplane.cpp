@@ -71,6 +71,7 @@ LbMapVersion to_lb_map_version(const lbcontrol::MapVersion &version)
 	out.buckets.reserve(version.map.buckets.size());
 	for (const lb::Bucket &b : version.map.buckets)
 		out.buckets.push_back({address_of(b.owner), address_of(b.previous), b.changed_at});
+	// Direct mode's joins do not come through the muxes: nothing to steer.
 	out.mptcp = version.mptcp == lbcontrol::MptcpMode::token ? MuxMptcpMode::token
 								 : MuxMptcpMode::none;
 	return out;

@@ -240,8 +240,11 @@ void LbPlane::attach_backend()
 			return;
 		}
 		backend.dip = token_dip(addresses);
+		std::optional<IpAddress> announced;
+		if (auto parsed = parse_ip_address(backend.dip); parsed)
+			announced = *parsed;
 		backend.dataplane = std::make_unique<BackendMapsDataplane>(backend.program->maps(),
-									   privileges_);
+									   privileges_, announced);
 		lbcontrol::BackendAgentOptions options;
 		options.name = member_name_;
 		options.prefix = backend.config.prefix;

@@ -615,6 +615,7 @@ json lb_backend_json(const Daemon &daemon)
 		{"healthy", view->healthy && plane.healthy()},
 		{"error", view->error},
 		{"problems", problems},
+		{"mptcpDirect", view->mptcp_direct},
 		{"etcd",
 		 {{"connected", view->etcd_connected},
 		  {"registered", view->registered},
@@ -645,6 +646,8 @@ std::string lb_backend_text(const json &backend)
 			 : "unreachable: " + backend.at("etcd").at("error").get<std::string>() +
 				   "; keeping every VIP") +
 		"\n";
+	if (backend.at("mptcpDirect").get<bool>())
+		out += "MPTCP direct mode: on (C flag set, its address announced)\n";
 	for (const auto &vip : backend.at("vips"))
 		out += "  " + vip.at("vip").get<std::string>() +
 		       (vip.at("inDatapath").get<bool>() ? "" : " (NOT in the datapath)") + ": " +

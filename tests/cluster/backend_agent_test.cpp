@@ -18,6 +18,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <mutex>
 
@@ -59,6 +61,12 @@ public:
 	{
 		std::lock_guard lock(mutex_);
 		return vips_;
+	}
+	Status set_mptcp_direct(bool on) override
+	{
+		std::lock_guard lock(mutex_);
+		journal_.push_back(on ? "direct on" : "direct off");
+		return ok();
 	}
 
 	bool has(const VipId &id) const
@@ -240,6 +248,33 @@ TEST_F(BackendAgentTest, HoldsTheVipsThatListItOrStillChainToIt)
 	say("added in %.3f s; kept while drained and while a previous owner of %zu buckets; "
 	    "removed when neither; %s",
 	    added, chained, describe().substr(describe().find("journal:")).c_str());
+}
+
+TEST_F(BackendAgentTest, TurnsMptcpDirectModeOnWhileAVipItServesIsInIt)
+{
+	const auto a = vip("192.0.2.10"), other = vip("192.0.2.11");
+	const auto journal_has = [&](const std::string &line) {
+		const auto j = dataplane_.journal();
+		return std::count(j.begin(), j.end(), line);
+	};
+	start_agent();
+	auto listed = config(a, {"10.0.1.1"});
+	put_config(listed);
+	ASSERT_TRUE(eventually(5s, [&] { return dataplane_.has(a); })) << describe();
+	EXPECT_EQ(journal_has("direct on") + journal_has("direct off"), 0)
+		<< "left alone while no VIP it serves wants it: " << describe();
+	// Another backend's VIP in direct mode: not ours.
+	auto others = config(other, {"10.0.1.2"});
+	others.mptcp = MptcpMode::direct;
+	put_config(others);
+	listed.mptcp = MptcpMode::direct;
+	put_config(listed);
+	ASSERT_TRUE(eventually(5s, [&] { return agent_->view().mptcp_direct; })) << describe();
+	EXPECT_EQ(journal_has("direct on"), 1) << describe();
+	listed.mptcp = MptcpMode::token;
+	put_config(listed);
+	ASSERT_TRUE(eventually(5s, [&] { return !agent_->view().mptcp_direct; })) << describe();
+	EXPECT_EQ(journal_has("direct off"), 1) << describe();
 }
 
 TEST_F(BackendAgentTest, FailedAddIsUnhealthyAndStopRevokes)

@@ -263,8 +263,10 @@ TEST(LbSchema, MptcpModeRoundTripsAndDefaultsToNone)
 	old["mptcp"] = "port";
 	const auto refused = decode_vip_config(old.dump());
 	ASSERT_FALSE(refused);
-	EXPECT_NE(refused.error().message.find("none or token"), std::string::npos)
+	EXPECT_NE(refused.error().message.find("none, token or direct"), std::string::npos)
 		<< refused.error().message;
+	old["mptcp"] = "direct";
+	EXPECT_EQ(decode_vip_config(old.dump()).value().mptcp, MptcpMode::direct);
 
 	const auto version = next_version(config, effective_pool(config, {}, std::nullopt, 100),
 					  std::nullopt, 100);
@@ -617,7 +619,9 @@ TEST(LbPoolEdit, SetsTheMptcpMode)
 	EXPECT_EQ(apply_edit(**edited, edit).value()->mptcp, MptcpMode::none);
 	EXPECT_FALSE(apply_edit(std::nullopt, edit)) << "no such VIP";
 	EXPECT_EQ(parse_mptcp_mode("token").value(), MptcpMode::token);
-	EXPECT_FALSE(parse_mptcp_mode("direct")) << "not built yet";
+	EXPECT_EQ(parse_mptcp_mode("direct").value(), MptcpMode::direct);
+	EXPECT_FALSE(parse_mptcp_mode("port")) << "not built yet";
+	EXPECT_FALSE(parse_mptcp_mode("Direct"));
 }
 
 } // namespace

@@ -32,12 +32,15 @@ sends): every echo must cross its join subflow, and those that went through
 m2 reach m1 now, which knows them only from the backends' announcements
 (Redis -> m1's subflow map): all 250 connections must carry on.
 
-Then, with m2 back: join SYNs naming a token no backend holds are dropped and
+(Before that, 30 connections opened one at a time measure the first
+join's latency, token in the map against a miss.) Then, with m2 back: join SYNs naming a token no backend holds are dropped and
 counted, and no backend sees them (a sniffer on each); Redis is stopped
 (cached tokens still let every connection join a third subflow, the new
 connections' misses are counted unanswered) and started again with one of
 b1's tokens given to another holder (its joins go through again; b1 detects
-the collision).
+the collision). Last, direct mode: the backends set the C flag and
+announce their DIPs, and 50 connections join straight to their backend,
+none through a mux; back to token mode, the backends undo both.
 
 Traffic stays in the namespaces this test creates; every wait is bounded;
 etcd, redis-server, the servers and the client are killed and the datapath
@@ -686,3 +689,75 @@ def test_with_redis_down_cached_tokens_work_and_it_recovers_with_a_collision(cap
     assert collisions[0]["holder"] == FAKE_HOLDER
     final = client.ask({"cmd": "stop"})
     assert all(c["echoes"] > 0 for c in final["connections"])
+    processes.pop("client").wait(timeout=10)
+
+
+def direct_joins(name):
+    """The TCP subflows on backend `name` whose local end is its own DIP
+    (ss -tn: MPTCP's subflows are TCP sockets): joins that came straight to
+    it, past the muxes."""
+    out = router(name).cmd("ss -tnH state established 'sport = :{}'".format(PORT))
+    return sum(1 for line in out.splitlines()
+               if len(line.split()) >= 4 and line.split()[2] == "{}:{}".format(DIP[name], PORT))
+
+
+def test_direct_mode_joins_go_straight_to_the_backend(capsys):
+    """Direct mode (Duchene's draft): the VIP's backends set the C flag and
+    announce their own address; the client, which accepts announcements
+    and joins from cl-eth1 to every announced address (a fullmesh
+    endpoint), opens its join straight to the backend. 50 connections: each
+    one's join on its own backend, none through a mux. Then token mode
+    again: the backends undo both."""
+    global client
+    sh("cl", "ip mptcp endpoint flush")
+    sh("cl", "ip mptcp limits set subflow 2 add_addr_accepted 1")
+    sh("cl", "ip mptcp endpoint add {} dev cl-eth1 subflow fullmesh".format(CLIENT_SECOND))
+    edit(VIP_CMD + " mptcp direct")
+    for name in BACKENDS:
+        wait_for(name + ": direct mode is not on",
+                 lambda: vtysh_json(name, "show iplb lb backend json").get("mptcpDirect"), 30)
+        assert sh(name, "sysctl -n net.mptcp.allow_join_initial_addr_port").strip() == "0"
+        assert "{} id 200 signal".format(DIP[name]) in sh(name, "ip mptcp endpoint show")
+    joins_before = mux_sum("joins")
+    direct_before = {b: direct_joins(b) for b in BACKENDS}
+    client = Client()
+    assert client.ask({"cmd": "open", "count": LATER})["opened"] == LATER
+    indexes = set(range(LATER))
+    deadline = time.time() + 45
+    while True:
+        connections = client.ask({"cmd": "status"})["connections"]
+        if settled(connections, indexes) or time.time() > deadline:
+            break
+        time.sleep(1)
+    came = {b: direct_joins(b) - direct_before[b] for b in BACKENDS}
+    per_backend = {}
+    for c in connections:
+        per_backend[c["backend"]] = per_backend.get(c["backend"], 0) + 1
+    right = sum(1 for c in connections if c["mptcp"].get("subflows", 0) >= 1 and
+                backend_connections(c["backend"]).get(
+                    "{}:{}".format(CLIENT_FIRST, c["port"]), 0) >= 1)
+    say(capsys, "[mptcp direct] {} of {} connections have their join subflow on their backend "
+        "({:.1f}%), joined straight to its DIP {}; joins through the muxes {}; per backend "
+        "{}".format(right, len(connections), 100.0 * right / len(connections), came,
+                    mux_sum("joins") - joins_before, dict(sorted(per_backend.items()))))
+    REPORT["direct"] = {"right": right, "total": len(connections)}
+    broken = [c for c in connections if c["broken"]]
+    assert not broken, broken[:3]
+    assert right == len(connections)
+    assert all(came[b] >= per_backend.get(b, 0) for b in BACKENDS), (came, per_backend)
+    assert mux_sum("joins") == joins_before
+    probes = sorted(client.ask({"cmd": "probe"}).get("joinMs") or 0.0 for _ in range(10))
+    say(capsys, "[mptcp direct] first join, handshake to join established: median {:.1f} ms, "
+        "min {:.1f}, max {:.1f} (10 connections one at a time)".format(
+            probes[len(probes) // 2], probes[0], probes[-1]))
+    assert all(probes), probes
+    final = client.ask({"cmd": "stop"})
+    assert all(c["echoes"] > 0 for c in final["connections"])
+
+    edit(VIP_CMD + " mptcp token")
+    for name in BACKENDS:
+        wait_for(name + ": direct mode is still on",
+                 lambda: not vtysh_json(name, "show iplb lb backend json").get("mptcpDirect"),
+                 30)
+        assert sh(name, "sysctl -n net.mptcp.allow_join_initial_addr_port").strip() == "1"
+        assert " id 200 " not in sh(name, "ip mptcp endpoint show")
