@@ -30,6 +30,33 @@
 
 namespace iplb::test {
 
+// The network of the mux's packet tests (mux_test.cpp, mux_mptcp_test.cpp):
+// the mux's own addresses (outer sources), a client, a VIP and DIPs of both
+// families, a router that sends ICMP errors.
+namespace mux_net {
+inline const uint32_t mux_source = addr("10.0.0.1");
+inline const Addr6 mux_source6 = addr6("fc00::1");
+inline const uint32_t client = addr("198.51.100.7");
+inline const Addr6 client6 = addr6("2001:db8:c::7");
+inline const uint32_t vip = addr("192.0.2.10");
+inline const Addr6 vip6 = addr6("2001:db8::10");
+inline const uint32_t router = addr("203.0.113.1");
+inline const Addr6 router6 = addr6("2001:db8:ff::1");
+
+// DIP n (1-based: entry 0 of the table is "none").
+inline uint32_t dip(uint16_t n)
+{
+	return addr("10.1.0.0") + n;
+}
+inline Addr6 dip6(uint16_t n)
+{
+	Addr6 a = addr6("fc00:1::");
+	a[14] = static_cast<uint8_t>(n >> 8);
+	a[15] = static_cast<uint8_t>(n);
+	return a;
+}
+} // namespace mux_net
+
 // A loaded skeleton (iplb_mux, iplb_backend), destroyed with its maps.
 template <typename Skeleton>
 struct SkeletonDeleter {

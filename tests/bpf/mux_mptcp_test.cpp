@@ -32,24 +32,8 @@ namespace iplb {
 namespace {
 
 using namespace test;
+using namespace test::mux_net;
 
-const uint32_t mux_source = addr("10.0.0.1");
-const Addr6 mux_source6 = addr6("fc00::1");
-const uint32_t client = addr("198.51.100.7");
-const Addr6 client6 = addr6("2001:db8:c::7");
-const uint32_t vip = addr("192.0.2.10");
-const Addr6 vip6 = addr6("2001:db8::10");
-
-uint32_t dip(uint16_t n)
-{
-	return addr("10.1.0.0") + n;
-}
-Addr6 dip6(uint16_t n)
-{
-	Addr6 a = addr6("fc00:1::");
-	a[15] = static_cast<uint8_t>(n);
-	return a;
-}
 Ipv6 ipv6_of(const Addr6 &a)
 {
 	Ipv6 out;

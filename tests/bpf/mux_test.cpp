@@ -35,30 +35,7 @@ namespace iplb {
 namespace {
 
 using namespace test;
-
-// The network: the mux's own addresses (outer sources), a client, VIPs and
-// DIPs of both families, a router that sends ICMP errors.
-const uint32_t mux_source = addr("10.0.0.1");
-const Addr6 mux_source6 = addr6("fc00::1");
-const uint32_t client = addr("198.51.100.7");
-const Addr6 client6 = addr6("2001:db8:c::7");
-const uint32_t vip = addr("192.0.2.10");
-const Addr6 vip6 = addr6("2001:db8::10");
-const uint32_t router = addr("203.0.113.1");
-const Addr6 router6 = addr6("2001:db8:ff::1");
-
-// DIP n (1-based: entry 0 of the table is "none").
-uint32_t dip(uint16_t n)
-{
-	return addr("10.1.0.0") + n;
-}
-Addr6 dip6(uint16_t n)
-{
-	Addr6 a = addr6("fc00:1::");
-	a[14] = static_cast<uint8_t>(n >> 8);
-	a[15] = static_cast<uint8_t>(n);
-	return a;
-}
+using namespace test::mux_net;
 
 constexpr uint32_t changed = 1'767'225'600; // a bucket's change time, unix seconds
 

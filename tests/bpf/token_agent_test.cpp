@@ -7,6 +7,7 @@
 // token Redis names this DIP for that the backend does not hold goes at
 // the next reconcile. Needs root; skipped, with the reason, without MPTCP
 // or redis-server.
+#include "../cluster/eventually.hpp"
 #include "../cluster/redis_server.hpp"
 #include "mptcp/token_agent.hpp"
 #include "mptcp_netns.hpp"
@@ -37,16 +38,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::loopback_up;
 
-bool eventually(std::chrono::milliseconds limit, const std::function<bool()> &done)
-{
-	const auto deadline = std::chrono::steady_clock::now() + limit;
-	while (std::chrono::steady_clock::now() < deadline) {
-		if (done())
-			return true;
-		std::this_thread::sleep_for(20ms);
-	}
-	return done();
-}
+using test_support::eventually;
 
 // One accepted MPTCP connection, its server-side token and the client's
 // port of its join subflow (0 until the path manager added it).

@@ -6,6 +6,7 @@
 // Each test prints what it did ("[etcd] ...").
 #include "cluster/etcd_client.hpp"
 #include "etcd_cluster.hpp"
+#include "eventually.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,17 +37,11 @@ void say(const char *format, Args... args)
 	std::fflush(stdout);
 }
 
-// Polls `condition` every 50 ms until it holds or `timeout` passes.
+// Polled every 50 ms.
 template <typename F>
 bool eventually(std::chrono::milliseconds timeout, F condition)
 {
-	const auto deadline = Clock::now() + timeout;
-	while (!condition()) {
-		if (Clock::now() >= deadline)
-			return false;
-		std::this_thread::sleep_for(50ms);
-	}
-	return true;
+	return test_support::eventually(timeout, condition, 50ms);
 }
 
 // What a watch delivered, read from the test's thread.

@@ -7,6 +7,7 @@
 
 #include "cluster/etcd_client.hpp"
 #include "etcd_cluster.hpp"
+#include "eventually.hpp"
 #include "lb/bucket_map.hpp"
 #include "lbcontrol/schema.hpp"
 
@@ -46,18 +47,7 @@ inline double seconds_since(Clock::time_point start)
 	return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Polls `condition` every 20 ms until it holds (true) or `timeout` passes.
-template <typename F>
-bool eventually(std::chrono::milliseconds timeout, F condition)
-{
-	const auto deadline = Clock::now() + timeout;
-	while (!condition()) {
-		if (Clock::now() >= deadline)
-			return false;
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	}
-	return true;
-}
+using test_support::eventually;
 
 inline lb::Dip dip(const std::string &text)
 {

@@ -8,6 +8,7 @@
 // Redis Cluster of 3 masters (keys on every master, a MOVED followed).
 #include "mptcp/token_mirror.hpp"
 #include "mptcp/token_store.hpp"
+#include "eventually.hpp"
 #include "redis_server.hpp"
 #include "util/ipv6.hpp"
 #include "util/unique_fd.hpp"
@@ -30,16 +31,11 @@ using cluster::testing::RedisCluster;
 using cluster::testing::RedisServer;
 using Clock = std::chrono::steady_clock;
 
+// Polled every 5 ms: the latencies it prints are that fine.
 template <typename F>
 bool eventually(std::chrono::milliseconds timeout, F condition)
 {
-	const auto deadline = Clock::now() + timeout;
-	while (!condition()) {
-		if (Clock::now() >= deadline)
-			return false;
-		std::this_thread::sleep_for(5ms);
-	}
-	return true;
+	return test_support::eventually(timeout, condition, 5ms);
 }
 
 // The map, and misses the test hands over as the datapath would.
