@@ -22,8 +22,7 @@ constexpr const char *publish_subflow_script =
 
 Result<PublishResult, Error> TokenStore::publish(uint32_t token, const std::string &dip)
 {
-	auto reply = keyspace_.command(key(token), {"EVAL", publish_script, "1", key(token), dip,
-						    channel(), token_hex(token)});
+	auto reply = change(publish_script, key(token), dip, channel(), token_hex(token));
 	if (!reply)
 		return unexpected(reply.error());
 	if (const auto *set = reply->integer(); set && *set == 1)
@@ -36,17 +35,31 @@ Result<PublishResult, Error> TokenStore::publish(uint32_t token, const std::stri
 	return unexpected(Error{"publishing token " + token_hex(token) + ": an unexpected reply"});
 }
 
-Result<bool, Error> TokenStore::withdraw(uint32_t token, const std::string &dip)
+Result<redis::Reply, Error> TokenStore::change(const char *script, const std::string &name,
+					       const std::string &dip,
+					       const std::string &on_channel,
+					       const std::string &text)
 {
-	auto reply = keyspace_.command(key(token), {"EVAL", withdraw_script, "1", key(token), dip,
-						    channel(), token_hex(token)});
+	return keyspace_.command(name, {"EVAL", script, "1", name, dip, on_channel, text});
+}
+
+Result<bool, Error> TokenStore::withdraw_entry(const std::string &name, const std::string &dip,
+					       const std::string &on_channel,
+					       const std::string &text, const std::string &what)
+{
+	auto reply = change(withdraw_script, name, dip, on_channel, text);
 	if (!reply)
 		return unexpected(reply.error());
 	const auto *done = reply->integer();
 	if (!done)
-		return unexpected(
-			Error{"withdrawing token " + token_hex(token) + ": an unexpected reply"});
+		return unexpected(Error{"withdrawing " + what + ": an unexpected reply"});
 	return *done == 1;
+}
+
+Result<bool, Error> TokenStore::withdraw(uint32_t token, const std::string &dip)
+{
+	return withdraw_entry(key(token), dip, channel(), token_hex(token),
+			      "token " + token_hex(token));
 }
 
 Result<std::optional<std::string>, Error> TokenStore::lookup(uint32_t token)
@@ -103,9 +116,8 @@ Result<std::set<uint32_t>, Error> TokenStore::owned_by(const std::string &dip)
 
 Status TokenStore::publish_subflow(const SubflowKey &subflow, const std::string &dip)
 {
-	auto reply =
-		keyspace_.command(key(subflow), {"EVAL", publish_subflow_script, "1", key(subflow),
-						 dip, subflows_channel(), subflow_text(subflow)});
+	auto reply = change(publish_subflow_script, key(subflow), dip, subflows_channel(),
+			    subflow_text(subflow));
 	if (!reply)
 		return unexpected(reply.error());
 	if (const auto *set = reply->integer(); !set || *set != 1)
@@ -116,16 +128,8 @@ Status TokenStore::publish_subflow(const SubflowKey &subflow, const std::string 
 
 Result<bool, Error> TokenStore::withdraw_subflow(const SubflowKey &subflow, const std::string &dip)
 {
-	auto reply =
-		keyspace_.command(key(subflow), {"EVAL", withdraw_script, "1", key(subflow), dip,
-						 subflows_channel(), subflow_text(subflow)});
-	if (!reply)
-		return unexpected(reply.error());
-	const auto *done = reply->integer();
-	if (!done)
-		return unexpected(Error{"withdrawing subflow " + to_string(subflow) +
-					": an unexpected reply"});
-	return *done == 1;
+	return withdraw_entry(key(subflow), dip, subflows_channel(), subflow_text(subflow),
+			      "subflow " + to_string(subflow));
 }
 
 Result<std::map<SubflowKey, std::string>, Error> TokenStore::subflows()

@@ -84,6 +84,14 @@ public:
 	std::string subflows_channel() const { return subflow_channel(prefix_); }
 
 private:
+	// One key's Lua script (publish or withdraw: set or delete it and
+	// announce "+"/"-" TEXT DIP on `on_channel`), on the key's node.
+	Result<redis::Reply, Error> change(const char *script, const std::string &name,
+					   const std::string &dip, const std::string &on_channel,
+					   const std::string &text);
+	Result<bool, Error> withdraw_entry(const std::string &name, const std::string &dip,
+					   const std::string &on_channel, const std::string &text,
+					   const std::string &what);
 	// Every key of `pattern` whose name, past `skip` characters, `parse`
 	// reads, with its value (keys gone between SCAN and GET are skipped;
 	// in a cluster, SCAN on every master).

@@ -11,7 +11,6 @@
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -19,7 +18,6 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <thread>
 
 namespace iplb::mptcp {
 namespace {
@@ -40,19 +38,7 @@ std::string endpoints()
 
 TEST(MptcpDirectMode, AnnouncesTheAddressAndSetsTheCFlagThenUndoesBoth)
 {
-	std::string skip;
-	std::thread([&] {
-		if (::unshare(CLONE_NEWNET) != 0) {
-			skip = std::string("cannot unshare a network namespace (root needed): ") +
-			       std::strerror(errno);
-			return;
-		}
-		ASSERT_TRUE(testing::loopback_up());
-		if (UniqueFd probe(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP)); !probe) {
-			skip = std::string("this kernel has no MPTCP sockets: ") +
-			       std::strerror(errno);
-			return;
-		}
+	const std::string skip = testing::in_mptcp_netns([&] {
 		const IpAddress dip = parse_ip_address("10.1.1.2").value();
 		EXPECT_EQ(joins_to_initial_address_allowed().value(), true) << "the default";
 
@@ -68,7 +54,7 @@ TEST(MptcpDirectMode, AnnouncesTheAddressAndSetsTheCFlagThenUndoesBoth)
 		ASSERT_TRUE(remove_endpoint()) << "none there: fine";
 		ASSERT_TRUE(allow_joins_to_initial_address(true));
 		EXPECT_EQ(joins_to_initial_address_allowed().value(), true);
-	}).join();
+	});
 	if (!skip.empty())
 		GTEST_SKIP() << skip;
 }

@@ -15,7 +15,6 @@
 #include <linux/mptcp.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,12 +22,9 @@
 #include <cstring>
 #include <optional>
 #include <string>
-#include <thread>
 
 namespace iplb::mptcp {
 namespace {
-
-using testing::loopback_up;
 
 // Events until `done` says so, or 3 s.
 template <typename Done>
@@ -64,20 +60,7 @@ const Event *find_token(const std::vector<Event> &events, EventKind kind, uint32
 
 TEST(MptcpEvents, ALoopbackConnectionReportsItsTokens)
 {
-	std::string skip;
-	std::thread([&] {
-		if (::unshare(CLONE_NEWNET) != 0) {
-			skip = std::string("cannot unshare a network namespace (root needed): ") +
-			       std::strerror(errno);
-			return;
-		}
-		ASSERT_TRUE(loopback_up());
-		UniqueFd probe(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP));
-		if (!probe) {
-			skip = std::string("this kernel has no MPTCP sockets: ") +
-			       std::strerror(errno);
-			return;
-		}
+	const std::string skip = testing::in_mptcp_netns([&] {
 		auto source = EventSource::open();
 		ASSERT_TRUE(source) << source.error().message;
 
@@ -138,7 +121,7 @@ TEST(MptcpEvents, ALoopbackConnectionReportsItsTokens)
 		std::printf("[mptcp] %zu events over one loopback connection; server token "
 			    "%08x (its MPTCP_INFO too), client token %08x, both closed\n",
 			    events.size(), server_token, client_token);
-	}).join();
+	});
 	if (!skip.empty())
 		GTEST_SKIP() << skip;
 }

@@ -19,7 +19,6 @@
 #include <arpa/inet.h>
 #include <linux/mptcp.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,14 +28,12 @@
 #include <cstring>
 #include <functional>
 #include <set>
-#include <thread>
 #include <vector>
 
 namespace iplb::mptcp {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::loopback_up;
 
 using test_support::eventually;
 
@@ -86,24 +83,10 @@ Connection connect_one(int listener, const sockaddr_in &address)
 
 TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 {
-	std::string skip;
-	std::thread([&] {
-		const auto binary = cluster::testing::RedisServer::find_redis();
-		if (!binary) {
-			skip = "no redis-server (apt-get install redis-server)";
-			return;
-		}
-		if (::unshare(CLONE_NEWNET) != 0) {
-			skip = std::string("cannot unshare a network namespace (root needed): ") +
-			       std::strerror(errno);
-			return;
-		}
-		ASSERT_TRUE(loopback_up());
-		if (UniqueFd probe(::socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP)); !probe) {
-			skip = std::string("this kernel has no MPTCP sockets: ") +
-			       std::strerror(errno);
-			return;
-		}
+	const auto binary = cluster::testing::RedisServer::find_redis();
+	if (!binary)
+		GTEST_SKIP() << "no redis-server (apt-get install redis-server)";
+	const std::string skip = testing::in_mptcp_netns([&] {
 		// Forked from this thread, `ip` runs in its namespace.
 		ASSERT_EQ(std::system("ip mptcp limits set subflow 2 add_addr_accepted 0 && "
 				      "ip mptcp endpoint add 127.0.0.2 dev lo subflow"),
@@ -235,7 +218,7 @@ TEST(MptcpTokenAgent, RedisHoldsExactlyTheTokensTheBackendAccepted)
 			published_ms, static_cast<unsigned long long>(view.published),
 			static_cast<unsigned long long>(view.withdrawn),
 			static_cast<unsigned long long>(view.reconciles));
-	}).join();
+	});
 	if (!skip.empty())
 		GTEST_SKIP() << skip;
 }

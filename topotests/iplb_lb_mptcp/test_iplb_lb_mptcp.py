@@ -326,6 +326,18 @@ def settled(connections, indexes):
     return True
 
 
+def wait_settled(indexes, timeout=45):
+    """The client's connections once those of `indexes` settled, or when
+    `timeout` passed (a join whose token missed waits for its lookup or the
+    SYN retransmission)."""
+    deadline = time.time() + timeout
+    while True:
+        connections = client.ask({"cmd": "status"})["connections"]
+        if settled(connections, indexes) or time.time() > deadline:
+            return connections
+        time.sleep(1)
+
+
 def pool_served(backends, shown=VIP_SHOWN):
     """Every backend of `backends` active in the committed map of the VIP
     `shown`, and both muxes reading it."""
@@ -415,14 +427,9 @@ def test_every_subflow_reaches_its_connections_backend(capsys):
     assert client.ask({"cmd": "open", "count": CONNECTIONS})["opened"] == CONNECTIONS
     indexes = set(range(CONNECTIONS))
     started = time.time()
-    # A join whose token is not in the mux's map yet is dropped and looked
-    # up; the client sends it again after about 1 s.
-    deadline = time.time() + 45
-    while True:
-        connections = client.ask({"cmd": "status"})["connections"]
-        if settled(connections, indexes) or time.time() > deadline:
-            break
-        time.sleep(1)
+    # A join whose token is not in the mux's map yet is dropped, looked up
+    # and sent again by the mux's mirror.
+    connections = wait_settled(indexes)
     say(capsys, "\n[mptcp token] {} connections settled in {:.1f} s".format(
         CONNECTIONS, time.time() - started))
     check_subflows(connections, indexes, "200 connections", capsys)
@@ -480,12 +487,7 @@ def test_a_mux_stopped_and_a_backend_added_new_subflows_still_land_right(capsys)
     wait_for("b4 is not active in the map m1 reads", lambda: pool_served(BACKENDS), 60)
     assert client.ask({"cmd": "open", "count": LATER})["opened"] == LATER
     later = set(range(CONNECTIONS, CONNECTIONS + LATER))
-    deadline = time.time() + 45
-    while True:
-        connections = client.ask({"cmd": "status"})["connections"]
-        if settled(connections, later) or time.time() > deadline:
-            break
-        time.sleep(1)
+    connections = wait_settled(later)
     check_subflows(connections, later, "50 connections after m2 stopped and b4 added", capsys)
     old = [c for c in connections if c["index"] < CONNECTIONS]
     broken = [c for c in old if c["broken"]]
@@ -747,12 +749,7 @@ def test_direct_mode_joins_go_straight_to_the_backend(capsys):
     client = Client()
     assert client.ask({"cmd": "open", "count": LATER})["opened"] == LATER
     indexes = set(range(LATER))
-    deadline = time.time() + 45
-    while True:
-        connections = client.ask({"cmd": "status"})["connections"]
-        if settled(connections, indexes) or time.time() > deadline:
-            break
-        time.sleep(1)
+    connections = wait_settled(indexes)
     came = {b: direct_joins(b) - direct_before[b] for b in BACKENDS}
     per_backend = {}
     for c in connections:

@@ -57,7 +57,7 @@ import struct
 import sys
 import time
 
-from lbtraffic import emit, raise_fd_limit  # beside this script
+from lbtraffic import checksum, emit, raise_fd_limit  # beside this script
 
 IPPROTO_MPTCP = 262
 SOL_MPTCP = 284
@@ -109,11 +109,11 @@ async def probe(vip, port, source):
     subflow's being established (the join's SYN, the mux, the backend's
     SYN-ACK), polled every millisecond."""
     loop = asyncio.get_running_loop()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
-    sock.setblocking(False)
     try:
-        sock.bind((source, 0))
-        await asyncio.wait_for(connect(loop, sock, (vip, port)), CONNECT_TIMEOUT)
+        sock = await open_mptcp(loop, vip, port, source)
+    except (OSError, asyncio.TimeoutError) as error:
+        return {"joinMs": None, "error": str(error) or "timeout"}
+    try:
         started = time.monotonic()
         # The client's path manager opens the join once the connection is
         # fully established: once data it sent was acknowledged.
@@ -191,16 +191,26 @@ async def connect(loop, sock, address):
         raise OSError(error, os.strerror(error))
 
 
-async def run_connection(conn, vip, port, source, stop):
-    loop = asyncio.get_running_loop()
+async def open_mptcp(loop, vip, port, source):
+    """An MPTCP connection from `source` to vip:port, non-blocking; closed
+    again if it fails."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
     sock.setblocking(False)
     try:
         sock.bind((source, 0))
         await asyncio.wait_for(connect(loop, sock, (vip, port)), CONNECT_TIMEOUT)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def run_connection(conn, vip, port, source, stop):
+    loop = asyncio.get_running_loop()
+    try:
+        sock = await open_mptcp(loop, vip, port, source)
     except (OSError, asyncio.TimeoutError) as error:
         conn.broken = "connect: {}".format(error or "timeout")
-        sock.close()
         return
     conn.sock = sock
     conn.port = sock.getsockname()[1]
@@ -276,15 +286,6 @@ async def client(vip, port, source):
 
 
 # ---- raw join SYNs and the tunnels' sniffer ----------------------------------------
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xffff) + (total >> 16)
-    return ~total & 0xffff
-
 
 def join_syn(vip, port, src, sport, token, count):
     option = struct.pack("!BBBBII", 30, 12, 0x10, 0, token, random.getrandbits(32))
