@@ -380,7 +380,7 @@ std::string lb_text(const json &lb)
 		out += ", drain timeout " + std::to_string(vip.at("drainTimeout").get<uint32_t>()) +
 		       " s";
 		if (vip.at("mptcp") != "none" || vip.at("committedMptcp") != "none")
-			out += ", MPTCP joins by " + vip.at("mptcp").get<std::string>() +
+			out += ", MPTCP mode " + vip.at("mptcp").get<std::string>() +
 			       (vip.at("committedMptcp") != vip.at("mptcp")
 					? " (the committed map: " +
 						  vip.at("committedMptcp").get<std::string>() + ")"
