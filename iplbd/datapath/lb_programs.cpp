@@ -971,9 +971,8 @@ Status replay_frame(int prog_fd, std::span<const uint8_t> frame, uint32_t ifinde
 	ctx.data_end = static_cast<uint32_t>(frame.size());
 	ctx.ingress_ifindex = ifindex;
 	ctx.rx_queue_index = rx_queue;
-	std::vector<uint8_t> data(frame.begin(), frame.end());
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(),
-		    .data_size_in = static_cast<uint32_t>(data.size()), .ctx_in = &ctx,
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+		    .data_size_in = static_cast<uint32_t>(frame.size()), .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx), .repeat = 1, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 	if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
 		return unexpected(os_error("cannot replay a join through the mux program", errno));

@@ -147,11 +147,11 @@ void BackendAgent::step()
 	counters_.registered = lease_ != 0 && written_.has_value();
 }
 
-std::map<VipId, BackendAgent::Wanted> BackendAgent::wanted()
+BackendAgent::Wants BackendAgent::wanted()
 {
 	std::map<VipId, std::vector<std::string>> reasons;
 	std::map<VipId, std::string> malformed;
-	wants_direct_ = false;
+	Wants out;
 	for (const auto &[key, kv] : mirror_->keys()) {
 		const auto parsed = parse_key(keys_, key);
 		if (!parsed.vip)
@@ -168,7 +168,7 @@ std::map<VipId, BackendAgent::Wanted> BackendAgent::wanted()
 					reasons[vip].push_back(to_string(backend.dip) +
 							       " in the configuration" +
 							       (backend.drain ? " (drained)" : ""));
-					wants_direct_ |= config->mptcp == MptcpMode::direct;
+					out.mptcp_direct |= config->mptcp == MptcpMode::direct;
 				}
 		} else if (parsed.kind == ParsedKey::Kind::map) {
 			const auto &version = cache_.map(kv);
@@ -196,18 +196,17 @@ std::map<VipId, BackendAgent::Wanted> BackendAgent::wanted()
 						       std::to_string(version->generation()));
 		}
 	}
-	std::map<VipId, Wanted> out;
 	for (auto &[vip, list] : reasons) {
 		std::string reason;
 		for (const auto &part : list)
 			reason += (reason.empty() ? "" : "; ") + part;
-		out[vip] = Wanted{std::move(reason), true};
+		out.vips[vip] = Wanted{std::move(reason), true};
 	}
 	// A value we cannot read might list us: what we have stays (etcd did
 	// not say it should go), what we do not have is not added.
 	for (auto &[vip, why] : malformed)
-		if (!out.contains(vip) && served_now_.contains(vip))
-			out[vip] = Wanted{"kept: " + why, false};
+		if (!out.vips.contains(vip) && served_now_.contains(vip))
+			out.vips[vip] = Wanted{"kept: " + why, false};
 	return out;
 }
 
@@ -225,7 +224,8 @@ void BackendAgent::reconcile()
 		return;
 	}
 	served_now_ = std::move(*installed);
-	const auto want = wanted();
+	const auto wants = wanted();
+	const auto &want = wants.vips;
 	const auto may_try = [&](const VipId &vip) {
 		const auto it = failed_at_.find(vip);
 		return it == failed_at_.end() || steady::now() - it->second >= options_.add_retry;
@@ -268,9 +268,9 @@ void BackendAgent::reconcile()
 			++it;
 		}
 	}
-	if (wants_direct_ != direct_) {
-		if (auto set = dataplane_.set_mptcp_direct(wants_direct_); set) {
-			direct_ = wants_direct_;
+	if (wants.mptcp_direct != direct_) {
+		if (auto set = dataplane_.set_mptcp_direct(wants.mptcp_direct); set) {
+			direct_ = wants.mptcp_direct;
 			direct_error_.clear();
 			log(LogLevel::info,
 			    std::string("MPTCP direct mode ") +
@@ -279,9 +279,10 @@ void BackendAgent::reconcile()
 			// Tried again at every step; said once.
 			counters_.failures++;
 			direct_error_ = set.error().message;
-			log(LogLevel::error, "cannot turn MPTCP direct mode " +
-						     std::string(wants_direct_ ? "on" : "off") +
-						     ": " + direct_error_);
+			log(LogLevel::error,
+			    "cannot turn MPTCP direct mode " +
+				    std::string(wants.mptcp_direct ? "on" : "off") + ": " +
+				    direct_error_);
 		}
 	}
 	counters_.mptcp_direct = direct_;

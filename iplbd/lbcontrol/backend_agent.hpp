@@ -110,12 +110,18 @@ private:
 		std::string reason;
 		bool certain = true; // false: kept because etcd's value is malformed
 	};
+	// What etcd asks of the datapath: the VIPs, and MPTCP direct mode (a
+	// configuration that lists one of its DIPs is in it).
+	struct Wants {
+		std::map<VipId, Wanted> vips;
+		bool mptcp_direct = false;
+	};
 
 	void run();
 	void step();
 	bool grant_lease();
 	void keep_alive();
-	std::map<VipId, Wanted> wanted();
+	Wants wanted();
 	void reconcile();
 	void write_registration();
 	void publish();
@@ -148,10 +154,8 @@ private:
 	std::map<VipId, std::chrono::steady_clock::time_point> failed_at_;
 	std::map<VipId, std::string> remove_errors_;
 	std::set<VipId> served_now_;
-	// MPTCP direct mode: wanted by the last wanted() (a configuration that
-	// lists one of its DIPs says so), and what the datapath has (off until
-	// turned on: a backend with no such VIP is left as the operator set it).
-	bool wants_direct_ = false;
+	// MPTCP direct mode as the datapath has it (off until turned on: a
+	// backend with no such VIP is left as the operator set it).
 	bool direct_ = false;
 	std::string direct_error_; // the last failure to turn it, said once
 	std::map<VipId, BackendVipView> vip_views_;

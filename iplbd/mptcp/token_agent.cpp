@@ -55,7 +55,7 @@ void TokenAgent::run()
 	const auto set_view = [&] {
 		std::lock_guard lock(mutex_);
 		counters.tokens = table_.connections().size();
-		counters.subflows = table_.joins().size();
+		counters.subflows = table_.join_count();
 		counters.pending = pending_.size() + pending_subflows_.size();
 		counters.redis_connected = client.has_value();
 		view_ = counters;
@@ -186,11 +186,8 @@ void TokenAgent::run()
 		    Clock::now() >= next_reconcile) {
 			TokenStore store(*client, options_.prefix);
 			auto owned = store.owned_by(options_.dip);
-			Result<std::set<SubflowKey>, Error> owned_subflows = unexpected(Error{});
-			if (owned)
-				owned_subflows = store.subflows_owned_by(options_.dip);
-			else
-				owned_subflows = unexpected(owned.error());
+			auto owned_subflows = owned ? store.subflows_owned_by(options_.dip)
+						    : unexpected(owned.error());
 			if (!owned_subflows) {
 				lost(owned_subflows.error());
 			} else {

@@ -64,6 +64,7 @@ void TokenMirror::run()
 	// Tokens the last full read did not find: removed if the next misses
 	// them too.
 	std::set<uint32_t> absent_once;
+	const std::string subflows_channel = subflow_channel(options_.prefix);
 	TokenMirrorView counters;
 	// Dropped joins whose token Redis did not have yet, until their "+".
 	struct Parked {
@@ -74,9 +75,9 @@ void TokenMirror::run()
 	const auto replay = [&](const DroppedJoin &join) {
 		if (auto sent = dataplane_.replay(join); !sent) {
 			if (counters.replay_errors++ == 0)
-				log(LogLevel::warning,
-				    sent.error().message + " (dropped joins now wait for the "
-							   "client's retransmission)");
+				log(LogLevel::warning, sent.error().message +
+							       " (dropped joins now wait for the "
+							       "client's retransmission)");
 			return;
 		}
 		counters.replayed++;
@@ -127,7 +128,9 @@ void TokenMirror::run()
 	};
 	// The whole store against the map: what differs is written now, what
 	// the map has beyond it goes at the second read in a row that misses it.
-	const auto full_read = [&]() -> bool {
+	// The subflows too after a (re)connect; while connected their pushes
+	// keep the map up to date.
+	const auto full_read = [&](bool with_subflows) -> bool {
 		TokenStore store(redis->commands, options_.prefix);
 		auto stored = store.all();
 		if (!stored) {
@@ -163,16 +166,18 @@ void TokenMirror::run()
 			}
 		}
 		absent_once = std::move(absent);
-		// The subflows are only written: stale ones go by their "-", by a
-		// new connection on their 4-tuple, or out of the LRU.
-		auto subflows = store.subflows();
-		if (!subflows) {
-			lost(subflows.error());
-			return false;
+		if (with_subflows) {
+			// Only written: stale ones go by their "-", by a new
+			// connection on their 4-tuple, or out of the LRU.
+			auto subflows = store.subflows();
+			if (!subflows) {
+				lost(subflows.error());
+				return false;
+			}
+			for (const auto &[subflow, dip] : *subflows)
+				if (apply_subflow(SubflowUpdate{true, subflow, dip}))
+					counters.subflows_read++;
 		}
-		for (const auto &[subflow, dip] : *subflows)
-			if (apply_subflow(SubflowUpdate{true, subflow, dip}))
-				counters.subflows_read++;
 		next_read = Clock::now() + options_.resync;
 		return true;
 	};
@@ -186,8 +191,7 @@ void TokenMirror::run()
 		auto commands = redis::Keyspace::connect(first, options_.redis_timeout);
 		if (!commands)
 			return unexpected(commands.error());
-		const std::string channels[] = {token_channel(options_.prefix),
-						subflow_channel(options_.prefix)};
+		const std::string channels[] = {token_channel(options_.prefix), subflows_channel};
 		if (auto subscribed = subscriber->subscribe(channels); !subscribed)
 			return unexpected(subscribed.error());
 		return Connections{std::move(*subscriber), std::move(*commands)};
@@ -214,7 +218,7 @@ void TokenMirror::run()
 				counters.redis_error.clear();
 				log(LogLevel::info,
 				    "following Redis " + redis->subscriber.endpoint());
-				full_read();
+				full_read(true);
 			} else {
 				counters.redis_error = connected.error().message;
 				next_connect = Clock::now() + options_.retry;
@@ -230,7 +234,7 @@ void TokenMirror::run()
 			}
 			if (!*message)
 				break;
-			if ((*message)->channel == subflow_channel(options_.prefix)) {
+			if ((*message)->channel == subflows_channel) {
 				const auto update = parse_subflow_update((*message)->payload);
 				if (!update || !apply_subflow(*update))
 					counters.malformed++;
@@ -304,7 +308,7 @@ void TokenMirror::run()
 		}
 
 		if (redis && Clock::now() >= next_read)
-			full_read();
+			full_read(false);
 		publish_view();
 	}
 }

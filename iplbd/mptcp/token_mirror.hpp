@@ -16,7 +16,8 @@
 // - Redis unreachable: the map is left as it is (cached tokens keep
 //   working), misses are counted as unanswered, and it connects again.
 // - Subflows: the backends' announcements of the join subflows they
-//   accepted (a second channel, read the same way) go into the mux's
+//   accepted (a second channel; the whole set read after each connect,
+//   not at the periodic reads: the pushes keep it) go into the mux's
 //   subflow map, so a join subflow that ECMP moves here from another mux
 //   reaches its backend. No stale removal: the map is an LRU that the
 //   program writes too (at each join it sends), a new connection on a
@@ -96,7 +97,7 @@ struct TokenMirrorView {
 	uint64_t malformed = 0;	      // channel messages or store values refused
 	uint64_t stale_removed = 0;   // by two full reads in a row
 	uint64_t subflow_updates = 0; // "+"/"-" applied from the subflow channel
-	uint64_t subflows_read = 0;   // written by full reads
+	uint64_t subflows_read = 0;   // written by the full read after a connect
 	uint64_t misses = 0;	      // joins the datapath dropped, handed over
 	uint64_t miss_found = 0;      // looked up and written
 	uint64_t miss_unknown = 0;    // the store has no such token either

@@ -75,10 +75,11 @@ Result<std::optional<std::string>, Error> TokenStore::lookup(uint32_t token)
 }
 
 template <typename Key, typename Parse>
-Result<std::map<Key, std::string>, Error> TokenStore::scan(const std::string &pattern, size_t skip,
+Result<std::map<Key, std::string>, Error> TokenStore::scan(const std::string &key_prefix,
 							   Parse parse)
 {
-	auto names = keyspace_.keys(pattern);
+	const size_t skip = key_prefix.size();
+	auto names = keyspace_.keys(key_prefix + "*");
 	if (!names)
 		return unexpected(names.error());
 	std::map<Key, std::string> out;
@@ -99,7 +100,7 @@ Result<std::map<Key, std::string>, Error> TokenStore::scan(const std::string &pa
 
 Result<std::map<uint32_t, std::string>, Error> TokenStore::all()
 {
-	return scan<uint32_t>(prefix_ + "token:*", prefix_.size() + 6, parse_token_hex);
+	return scan<uint32_t>(prefix_ + "token:", parse_token_hex);
 }
 
 Result<std::set<uint32_t>, Error> TokenStore::owned_by(const std::string &dip)
@@ -134,7 +135,7 @@ Result<bool, Error> TokenStore::withdraw_subflow(const SubflowKey &subflow, cons
 
 Result<std::map<SubflowKey, std::string>, Error> TokenStore::subflows()
 {
-	return scan<SubflowKey>(prefix_ + "subflow:*", prefix_.size() + 8, parse_subflow_text);
+	return scan<SubflowKey>(prefix_ + "subflow:", parse_subflow_text);
 }
 
 Result<std::set<SubflowKey>, Error> TokenStore::subflows_owned_by(const std::string &dip)

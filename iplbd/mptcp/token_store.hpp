@@ -92,12 +92,11 @@ private:
 	Result<bool, Error> withdraw_entry(const std::string &name, const std::string &dip,
 					   const std::string &on_channel, const std::string &text,
 					   const std::string &what);
-	// Every key of `pattern` whose name, past `skip` characters, `parse`
-	// reads, with its value (keys gone between SCAN and GET are skipped;
-	// in a cluster, SCAN on every master).
+	// Every key that starts with `key_prefix` and whose rest `parse` reads,
+	// with its value (keys gone between SCAN and GET are skipped; in a
+	// cluster, SCAN on every master).
 	template <typename Key, typename Parse>
-	Result<std::map<Key, std::string>, Error> scan(const std::string &pattern, size_t skip,
-						       Parse parse);
+	Result<std::map<Key, std::string>, Error> scan(const std::string &key_prefix, Parse parse);
 
 	redis::Keyspace &keyspace_;
 	std::string prefix_;

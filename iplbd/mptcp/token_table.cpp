@@ -38,6 +38,7 @@ TableChange TokenTable::apply(const Event &event)
 		if (it == connections_.end())
 			break;
 		change.left.assign(it->second.joins.begin(), it->second.joins.end());
+		join_count_ -= it->second.joins.size();
 		connections_.erase(it);
 		change.token = TokenChange::removed;
 		break;
@@ -51,15 +52,19 @@ TableChange TokenTable::apply(const Event &event)
 		if (held.remote == subflow->client && held.remote_port == subflow->client_port &&
 		    held.local == subflow->vip && held.local_port == subflow->vip_port)
 			break;
-		if (it->second.joins.insert(*subflow).second)
+		if (it->second.joins.insert(*subflow).second) {
 			change.joined.push_back(*subflow);
+			join_count_++;
+		}
 		break;
 	}
 	case EventKind::sub_closed: {
 		const auto it = connections_.find(event.token);
 		const auto subflow = subflow_of(event);
-		if (it != connections_.end() && subflow && it->second.joins.erase(*subflow))
+		if (it != connections_.end() && subflow && it->second.joins.erase(*subflow)) {
 			change.left.push_back(*subflow);
+			join_count_--;
+		}
 		break;
 	}
 	default:
@@ -78,6 +83,9 @@ TokenTable::Reconciled TokenTable::replace(std::map<uint32_t, Connection> now)
 		if (!now.contains(token))
 			out.removed.emplace(token, connection);
 	connections_ = std::move(now);
+	join_count_ = 0;
+	for (const auto &[token, connection] : connections_)
+		join_count_ += connection.joins.size();
 	return out;
 }
 
@@ -87,14 +95,6 @@ std::set<SubflowKey> TokenTable::joins() const
 	for (const auto &[token, connection] : connections_)
 		out.insert(connection.joins.begin(), connection.joins.end());
 	return out;
-}
-
-bool TokenTable::holds_join(const SubflowKey &subflow) const
-{
-	for (const auto &[token, connection] : connections_)
-		if (connection.joins.contains(subflow))
-			return true;
-	return false;
 }
 
 } // namespace iplb::mptcp

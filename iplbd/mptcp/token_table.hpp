@@ -59,12 +59,14 @@ public:
 
 	const std::map<uint32_t, Connection> &connections() const { return connections_; }
 	bool contains(uint32_t token) const { return connections_.contains(token); }
-	// Every join subflow of every connection held.
+	// Every join subflow of every connection held, and how many (kept as
+	// they change: the agent shows it after every batch of events).
 	std::set<SubflowKey> joins() const;
-	bool holds_join(const SubflowKey &subflow) const;
+	size_t join_count() const { return join_count_; }
 
 private:
 	std::map<uint32_t, Connection> connections_;
+	size_t join_count_ = 0;
 };
 
 } // namespace iplb::mptcp

@@ -50,7 +50,7 @@ Status BackendMapsDataplane::set_mptcp_direct(bool on)
 		return ok();
 	}
 	if (!announced_)
-		return unexpected(Error{"no IPv4 address on the lb interfaces to announce"});
+		return unexpected(Error{"no address on the lb interfaces to announce"});
 	if (!joins_allowed_before_) {
 		auto before = mptcp::joins_to_initial_address_allowed();
 		if (!before)

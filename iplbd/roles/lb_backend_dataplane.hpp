@@ -18,7 +18,8 @@ namespace iplb {
 class BackendMapsDataplane final : public lbcontrol::BackendDataplane {
 public:
 	// `announced`: the address MPTCP direct mode announces to clients (the
-	// backend's first IPv4 DIP); none: direct mode cannot be turned on.
+	// backend's first IPv4 DIP, else its first); none: direct mode cannot be
+	// turned on.
 	BackendMapsDataplane(BackendMaps &maps, Privileges privileges,
 			     std::optional<IpAddress> announced = std::nullopt)
 	    : maps_(maps), privileges_(std::move(privileges)), announced_(std::move(announced))

@@ -92,14 +92,17 @@ LbPlaneConfig without_live_settings(LbPlaneConfig config)
 	return config;
 }
 
-// The address a backend's MPTCP tokens map to: the DIP the muxes tunnel
-// to, its first IPv4 address (else IPv6).
-std::string token_dip(const std::vector<IpAddress> &addresses)
+// The address a backend's MPTCP tokens map to and its direct mode
+// announces: the DIP the muxes tunnel to, its first IPv4 address (else
+// IPv6).
+std::optional<IpAddress> token_dip(const std::vector<IpAddress> &addresses)
 {
 	for (const auto &address : addresses)
 		if (!is_v6(address))
-			return to_string(address);
-	return addresses.empty() ? std::string() : to_string(addresses.front());
+			return address;
+	if (addresses.empty())
+		return std::nullopt;
+	return addresses.front();
 }
 
 } // namespace
@@ -239,10 +242,8 @@ void LbPlane::attach_backend()
 			set_problems(std::move(problems));
 			return;
 		}
-		backend.dip = token_dip(addresses);
-		std::optional<IpAddress> announced;
-		if (auto parsed = parse_ip_address(backend.dip); parsed)
-			announced = *parsed;
+		const auto announced = token_dip(addresses);
+		backend.dip = announced ? to_string(*announced) : std::string();
 		backend.dataplane = std::make_unique<BackendMapsDataplane>(backend.program->maps(),
 									   privileges_, announced);
 		lbcontrol::BackendAgentOptions options;

@@ -205,7 +205,8 @@ TEST(MptcpTokenTable, KeepsEachConnectionsJoinSubflows)
 	const SubflowKey subflow{*joined.remote, 41000, vip, connection.local_port};
 	EXPECT_EQ(table.apply(joined), (TableChange{TokenChange::none, {subflow}, {}}));
 	EXPECT_EQ(table.apply(joined), TableChange{}) << "known already";
-	EXPECT_TRUE(table.holds_join(subflow));
+	EXPECT_TRUE(table.joins().contains(subflow));
+	EXPECT_EQ(table.join_count(), 1u);
 
 	Event initial = joined; // the initial subflow's 4-tuple goes by its bucket
 	initial.remote = connection.remote;
@@ -226,7 +227,8 @@ TEST(MptcpTokenTable, KeepsEachConnectionsJoinSubflows)
 	gone.kind = EventKind::sub_closed;
 	EXPECT_EQ(table.apply(gone), (TableChange{TokenChange::none, {}, {subflow}}));
 	EXPECT_EQ(table.apply(gone), TableChange{});
-	EXPECT_FALSE(table.holds_join(subflow));
+	EXPECT_FALSE(table.joins().contains(subflow));
+	EXPECT_EQ(table.join_count(), 1u);
 
 	// The connection closes: its remaining join goes with it.
 	Event closed;
@@ -234,6 +236,7 @@ TEST(MptcpTokenTable, KeepsEachConnectionsJoinSubflows)
 	closed.token = created.token;
 	EXPECT_EQ(table.apply(closed), (TableChange{TokenChange::removed, {}, {other}}));
 	EXPECT_TRUE(table.joins().empty());
+	EXPECT_EQ(table.join_count(), 0u);
 }
 
 TEST(MptcpTokenStore, TokensAndUpdatesHaveOneSpelling)
