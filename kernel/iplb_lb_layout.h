@@ -28,7 +28,7 @@
 
 #include "iplb_common_layout.h"
 
-#define IPLB_LB_LAYOUT_VERSION 4
+#define IPLB_LB_LAYOUT_VERSION 5
 
 #define IPLB_LB_MAX_VIPS 256
 /* DIPs, every VIP's, in one table; entry 0 is "none" */
@@ -118,9 +118,14 @@ struct iplb_mux_vip {
  * the backend its token names in iplb_mux_tokens, or is dropped; the later
  * packets of a join subflow go where iplb_mux_subflows says. */
 #define IPLB_VIP_MPTCP_TOKEN 0x2
+/* MPTCP port mode (layout 5): each backend of the pool announces the VIP's
+ * address with a port of its own (its pool entry's mptcp_port), and the
+ * joins to that port go to it (iplb_mux_ports). */
+#define IPLB_VIP_MPTCP_PORT 0x4
 /* The flags a slot's pool carries into the VIP's record when it flips: the
  * map's family and its MPTCP mode change with the map, on every mux at once. */
-#define IPLB_VIP_MAP_FLAGS (IPLB_VIP_DIPS_V6 | IPLB_VIP_MPTCP_TOKEN)
+#define IPLB_VIP_MAP_FLAGS                                                     \
+	(IPLB_VIP_DIPS_V6 | IPLB_VIP_MPTCP_TOKEN | IPLB_VIP_MPTCP_PORT)
 
 /* iplb_mux_buckets: array of IPLB_LB_MAX_BUCKET_ENTRIES. */
 struct iplb_mux_bucket {
@@ -173,6 +178,21 @@ struct iplb_subflow_key {
 /* A join SYN's frame fits (IPv6 with Linux's options: 134 bytes). */
 #define IPLB_MUX_MISS_FRAME 192
 
+/* ---- MPTCP port mode (layout 5) ------------------------------------------
+ *
+ * iplb_mux_ports: hash, (VIP address, TCP, a backend's own port) -> that
+ * backend, written by user space from the pools of the VIPs in port mode
+ * (Beamer's design: the port a backend announced with ADD_ADDR names it, so
+ * its joins need no state and no token). Looked up for a TCP packet that is
+ * to no VIP's port, before it is passed. */
+#define IPLB_LB_MAX_PORTS (1 << 16)
+
+struct iplb_mux_port {
+	struct iplb_mux_target to;
+	__u32 vip_id; /* the VIP whose backend announced the port: its
+			 counters */
+};
+
 struct iplb_mux_token_miss {
 	__u32 token;
 	__u32 vip_id;
@@ -200,7 +220,8 @@ struct iplb_lb_backend {
 	__u16 dip; /* index in iplb_mux_dips */
 	__u16 weight;
 	__u8 state; /* enum iplb_backend_state */
-	__u8 pad[3];
+	__u8 pad;
+	__u16 mptcp_port; /* port mode: the port it announces; 0: none */
 };
 
 struct iplb_lb_pool {
@@ -251,6 +272,8 @@ struct iplb_mux_vip_counters {
 	__u64 mptcp_joins;	   /* join SYNs sent to their token's DIP */
 	__u64 mptcp_subflow;	   /* packets sent by iplb_mux_subflows */
 	__u64 mptcp_unknown_token; /* join SYNs dropped: token not known */
+	/* MPTCP port mode (layout 5): packets sent by a backend's own port */
+	__u64 mptcp_port;
 };
 
 /* iplb_mux_bucket_counters: per CPU, __u64 packets per bucket. */

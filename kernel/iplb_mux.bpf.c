@@ -27,6 +27,11 @@
  * is sent and by user space from what the backends announce, sends them
  * after it. Everything else of the VIP (first subflows included) goes by its
  * bucket.
+ *
+ * MPTCP port mode (a VIP with IPLB_VIP_MPTCP_PORT): each backend announced
+ * the VIP's address with a port of its own, so a TCP packet to that address
+ * and port (to no VIP's port) goes to that backend by iplb_mux_ports, with no
+ * state and no token; an ICMP error about such a subflow goes with it.
  */
 #include <stdbool.h>
 
@@ -128,6 +133,14 @@ struct {
 	__uint(max_entries, IPLB_LB_TOKEN_MISSES_BYTES);
 } iplb_mux_token_misses SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IPLB_LB_MAX_PORTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct iplb_vip_key);
+	__type(value, struct iplb_mux_port);
+} iplb_mux_ports SEC(".maps");
+
 /* What the encapsulation needs of a packet to a VIP. */
 struct steer {
 	struct flow_tuple flow; /* the flow's, what the bucket is chosen by */
@@ -193,6 +206,18 @@ static __always_inline struct iplb_mux_vip *find_vip(const __u32 *addr, bool v6,
 		return vip;
 	key.port = 0;
 	return bpf_map_lookup_elem(&iplb_mux_vips, &key);
+}
+
+/* The backend that announced (address, port) in MPTCP port mode, if any. */
+static __always_inline const struct iplb_mux_port *
+find_port(const __u32 *addr, bool v6, __be16 port)
+{
+	struct iplb_vip_key key = { .port = port,
+				    .protocol = IPPROTO_TCP,
+				    .v6 = v6 };
+
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&iplb_mux_ports, &key);
 }
 
 static __always_inline void write_outer_ipv4(struct iphdr *out,
@@ -359,15 +384,12 @@ encapsulate(struct xdp_md *ctx, const struct steer *s,
 
 /* Encapsulates to dip and counts the packet for the VIP once sent (a drop on
  * the way, too big, no route, no room, is counted by its reason alone). */
-static __always_inline int send_to(struct xdp_md *ctx, const struct steer *s,
-				   const struct iplb_mux_vip *vip,
-				   const struct iplb_mux_config *config,
-				   struct iplb_mux_vip_counters *vc,
-				   const union iplb_addr *dip,
-				   const union iplb_addr *previous,
-				   __u32 changed_at, __u32 hash, bool dips_v6)
+static __always_inline int
+send_to(struct xdp_md *ctx, const struct steer *s, __u32 generation,
+	const struct iplb_mux_config *config, struct iplb_mux_vip_counters *vc,
+	const union iplb_addr *dip, const union iplb_addr *previous,
+	__u32 changed_at, __u32 hash, bool dips_v6)
 {
-	const __u32 generation = vip->generation[vip->active & 1];
 	const int verdict =
 		dips_v6 ? encapsulate(ctx, s, config, dip, previous, generation,
 				      changed_at, hash, true, vc)
@@ -423,8 +445,8 @@ static __always_inline int steer_to_bucket(struct xdp_md *ctx,
 		return XDP_DROP;
 	}
 	/* Entry 0 of the DIP table stays zero: no previous DIP. */
-	const int verdict = send_to(ctx, s, vip, config, vc, dip, previous,
-				    bucket->changed_at, hash,
+	const int verdict = send_to(ctx, s, vip->generation[slot], config, vc,
+				    dip, previous, bucket->changed_at, hash,
 				    vip->flags & IPLB_VIP_DIPS_V6);
 
 	if (verdict == XDP_DROP)
@@ -598,8 +620,9 @@ static __always_inline int steer_mptcp(struct xdp_md *ctx,
 			return -1;
 	}
 
-	const int verdict = send_to(ctx, s, vip, config, vc, &to->dip, &none, 0,
-				    flow_hash(&s->flow), to->v6);
+	const int verdict =
+		send_to(ctx, s, vip->generation[vip->active & 1], config, vc,
+			&to->dip, &none, 0, flow_hash(&s->flow), to->v6);
 
 	if (verdict != XDP_DROP) {
 		if (join)
@@ -634,12 +657,53 @@ static __always_inline int steer(struct xdp_md *ctx, const struct steer *s,
 	return steer_to_bucket(ctx, s, vip, config, vc);
 }
 
-/* What the packet is: a VIP's (vip, and the steer filled), or not, with what
- * to do with it in verdict. */
+/* A packet to a port a backend announced in MPTCP port mode: to that
+ * backend, counted for its VIP. Generation 0 and no previous DIP: the port
+ * is one backend's whatever the VIP's map, so nothing is chained or stale. */
+static __always_inline int steer_port(struct xdp_md *ctx, const struct steer *s,
+				      const struct iplb_mux_port *port)
+{
+	static const union iplb_addr none;
+	const __u32 zero = 0;
+	const struct iplb_mux_config *config =
+		bpf_map_lookup_elem(&iplb_mux_config, &zero);
+	const __u32 id = port->vip_id;
+	struct iplb_mux_vip_counters *vc =
+		bpf_map_lookup_elem(&iplb_mux_vip_counters, &id);
+
+	if (!config || !vc)
+		return XDP_DROP;
+
+	const int verdict = send_to(ctx, s, 0, config, vc, &port->to.dip, &none,
+				    0, flow_hash(&s->flow), port->to.v6);
+
+	if (verdict != XDP_DROP)
+		vc->mptcp_port++;
+	return verdict;
+}
+
+/* What the packet is: a VIP's (vip, and the steer filled), a port-mode
+ * backend's (port, and the steer filled), or neither, with what to do with it
+ * in verdict. */
 struct classified {
 	const struct iplb_mux_vip *vip;
+	const struct iplb_mux_port *port;
 	int verdict;
 };
+
+/* The VIP of the flow, else the port-mode backend of a TCP flow; false: not
+ * ours. */
+static __always_inline bool find_target(struct classified *out,
+					const __u32 *addr, bool v6,
+					__u8 protocol, __be16 port)
+{
+	out->vip = find_vip(addr, v6, protocol, port);
+	if (out->vip)
+		return true;
+	if (protocol == IPPROTO_TCP)
+		out->port = find_port(addr, v6, port);
+	return out->port;
+}
 
 /* A TCP header's flags and options, where the whole header is there. */
 static __always_inline void describe_tcp(struct steer *s, const __u8 *tcp,
@@ -687,10 +751,8 @@ static __always_inline void icmpv4(struct classified *out, struct steer *s,
 		goto other;
 
 	const __u32 vip_addr[4] = { quoted->saddr };
-	const struct iplb_mux_vip *vip =
-		find_vip(vip_addr, false, quoted->protocol, ports[0]);
 
-	if (!vip)
+	if (!find_target(out, vip_addr, false, quoted->protocol, ports[0]))
 		goto other;
 	s->flow.saddr[0] = quoted->daddr;
 	s->flow.daddr[0] = quoted->saddr;
@@ -698,7 +760,6 @@ static __always_inline void icmpv4(struct classified *out, struct steer *s,
 	s->flow.dport = ports[0];
 	s->flow.protocol = quoted->protocol;
 	s->icmp = 1;
-	out->vip = vip;
 	return;
 other:
 	icmp_other(s->flow.daddr, false);
@@ -736,19 +797,16 @@ static __always_inline void classify_ipv4(struct classified *out,
 		return;
 	}
 
-	const struct iplb_mux_vip *vip =
-		find_vip(s->flow.daddr, false, ip->protocol, ports[1]);
-
-	if (!vip)
+	if (!find_target(out, s->flow.daddr, false, ip->protocol, ports[1]))
 		return;
 	s->flow.saddr[0] = ip->saddr;
 	s->flow.sport = ports[0];
 	s->flow.dport = ports[1];
 	s->flow.protocol = ip->protocol;
-	if (ip->protocol == IPPROTO_TCP && vip->flags & IPLB_VIP_MPTCP_TOKEN)
+	if (ip->protocol == IPPROTO_TCP && out->vip &&
+	    out->vip->flags & IPLB_VIP_MPTCP_TOKEN)
 		describe_tcp(s, (const void *)ports, data_end,
 			     (__u16)(sizeof(struct ethhdr) + ip->ihl * 4));
-	out->vip = vip;
 }
 
 /* An ICMPv6 "packet too big" quoting a VIP flow's reply. */
@@ -771,10 +829,7 @@ static __always_inline void icmpv6(struct classified *out, struct steer *s,
 	__u32 vip_addr[4];
 
 	__builtin_memcpy(vip_addr, &quoted->saddr, 16);
-	const struct iplb_mux_vip *vip =
-		find_vip(vip_addr, true, quoted->nexthdr, ports[0]);
-
-	if (!vip)
+	if (!find_target(out, vip_addr, true, quoted->nexthdr, ports[0]))
 		goto other;
 	__builtin_memcpy(s->flow.saddr, &quoted->daddr, 16);
 	__builtin_memcpy(s->flow.daddr, &quoted->saddr, 16);
@@ -782,7 +837,6 @@ static __always_inline void icmpv6(struct classified *out, struct steer *s,
 	s->flow.dport = ports[0];
 	s->flow.protocol = quoted->nexthdr;
 	s->icmp = 1;
-	out->vip = vip;
 	return;
 other:
 	icmp_other(s->flow.daddr, true);
@@ -818,19 +872,16 @@ static __always_inline void classify_ipv6(struct classified *out,
 		return;
 	}
 
-	const struct iplb_mux_vip *vip =
-		find_vip(s->flow.daddr, true, ip6->nexthdr, ports[1]);
-
-	if (!vip)
+	if (!find_target(out, s->flow.daddr, true, ip6->nexthdr, ports[1]))
 		return;
 	__builtin_memcpy(s->flow.saddr, &ip6->saddr, 16);
 	s->flow.sport = ports[0];
 	s->flow.dport = ports[1];
 	s->flow.protocol = ip6->nexthdr;
-	if (ip6->nexthdr == IPPROTO_TCP && vip->flags & IPLB_VIP_MPTCP_TOKEN)
+	if (ip6->nexthdr == IPPROTO_TCP && out->vip &&
+	    out->vip->flags & IPLB_VIP_MPTCP_TOKEN)
 		describe_tcp(s, (const void *)ports, data_end,
 			     sizeof(struct ethhdr) + sizeof(*ip6));
-	out->vip = vip;
 }
 
 SEC("xdp")
@@ -848,9 +899,11 @@ int iplb_mux(struct xdp_md *ctx)
 		struct steer s = {};
 
 		classify_ipv4(&c, &s, ip, data_end);
-		if (!c.vip)
-			return c.verdict;
-		return steer(ctx, &s, c.vip);
+		if (c.vip)
+			return steer(ctx, &s, c.vip);
+		if (c.port)
+			return steer_port(ctx, &s, c.port);
+		return c.verdict;
 	}
 
 	struct ipv6hdr *ip6 = ipv6_header(data, data_end);
@@ -861,9 +914,11 @@ int iplb_mux(struct xdp_md *ctx)
 	struct steer s = { .inner_v6 = 1, .df = 1 };
 
 	classify_ipv6(&c, &s, ip6, data_end);
-	if (!c.vip)
-		return c.verdict;
-	return steer(ctx, &s, c.vip);
+	if (c.vip)
+		return steer(ctx, &s, c.vip);
+	if (c.port)
+		return steer_port(ctx, &s, c.port);
+	return c.verdict;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -830,6 +830,21 @@ DEFPY(iplb_lb_vip_mptcp, iplb_lb_vip_mptcp_cmd,
 	return lb_apply(vty, &edit);
 }
 
+DEFPY(iplb_lb_vip_mptcp_port, iplb_lb_vip_mptcp_port_cmd,
+      IPLB_LB_VIP_STR " mptcp port [(1-65024)$first_port]",
+      IPLB_LB_VIP_HELP
+      "How MPTCP joins reach their connection's backend (docs/MPTCP.md)\n"
+      "By a port of the VIP's address each backend announces (Beamer's)\n"
+      "The first of the backends' ports, 512 from it (default: as set before)\n")
+{
+	struct iplb_lb_edit edit =
+		lb_edit_of(IPLB_LB_MPTCP_SET, address_str, port, proto);
+
+	edit.mptcp = "port";
+	edit.mptcp_first_port = first_port_str ? (uint16_t)first_port : 0;
+	return lb_apply(vty, &edit);
+}
+
 /*
  * A leaf whose command is its container's name, its own and its value
  * (' path k 4', ' datapath encap gre', ' datapath interface eth0').
@@ -1484,6 +1499,7 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &no_iplb_lb_vip_health_check_cmd);
 	install_element(IPLB_NODE, &iplb_lb_vip_drain_timeout_cmd);
 	install_element(IPLB_NODE, &iplb_lb_vip_mptcp_cmd);
+	install_element(IPLB_NODE, &iplb_lb_vip_mptcp_port_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_mux_cmd);
 	install_element(VIEW_NODE, &show_iplb_lb_mptcp_cmd);

@@ -48,7 +48,10 @@ struct iplb_lb_edit {
 	uint32_t check_rise;	    /* 0: 3 */
 	uint32_t check_fall;	    /* 0: 3 */
 	uint32_t drain_timeout;	    /* DRAIN_TIMEOUT_SET, seconds */
-	const char *mptcp;	    /* MPTCP_SET: "none", "token" or "direct" */
+	const char *mptcp;	    /* MPTCP_SET: "none", "token", "port" or
+				       "direct" */
+	uint16_t mptcp_first_port;  /* MPTCP_SET "port": the first of the
+				       backends' ports; 0: the one set before */
 };
 
 /* Applies the edit to etcd's copy, or refuses it with the reason (and

@@ -96,6 +96,7 @@ iplb::Result<iplb::lbcontrol::PoolEdit, iplb::Error> edit_of(const iplb_lb_edit 
 		if (!mode)
 			return iplb::unexpected(mode.error());
 		edit.mptcp = *mode;
+		edit.mptcp_first_port = in.mptcp_first_port;
 		break;
 	}
 	default:

@@ -102,7 +102,15 @@ std::string to_string(const VipKey &vip)
 
 std::string_view to_string(MuxMptcpMode mode)
 {
-	return mode == MuxMptcpMode::token ? "token" : "none";
+	switch (mode) {
+	case MuxMptcpMode::token:
+		return "token";
+	case MuxMptcpMode::port:
+		return "port";
+	case MuxMptcpMode::none:
+		break;
+	}
+	return "none";
 }
 
 std::string_view to_string(LbBackendState state)
@@ -163,6 +171,7 @@ Result<MuxMaps, Error> MuxMaps::from_pins(const PinDir &dir)
 		{&fds.tokens, "iplb_mux_tokens"},
 		{&fds.subflows, "iplb_mux_subflows"},
 		{&fds.token_misses, "iplb_mux_token_misses"},
+		{&fds.ports, "iplb_mux_ports"},
 	};
 	for (const auto &[fd, name] : wanted) {
 		auto opened = pinned_map(dir, name);
@@ -337,6 +346,18 @@ Status MuxMaps::stage(const VipKey &vip, const LbMapVersion &next)
 						to_string(named.front()) +
 						" (a VIP's backends share the tunnel's family)"});
 
+	std::set<uint16_t> ports;
+	for (const LbPoolEntry &b : next.pool) {
+		if (next.mptcp != MuxMptcpMode::port || b.mptcp_port == 0)
+			continue;
+		if (vip.protocol != IPPROTO_TCP || vip.port == 0 || b.mptcp_port == vip.port)
+			return unexpected(Error{name + ": MPTCP port mode is for a TCP VIP on one "
+						       "port, with backends' ports other than it"});
+		if (!ports.insert(b.mptcp_port).second)
+			return unexpected(Error{name + ": MPTCP port " +
+						std::to_string(b.mptcp_port) + " given twice"});
+	}
+
 	auto records = vip_records(fds_.vips.get());
 	if (!records)
 		return unexpected(records.error());
@@ -430,6 +451,28 @@ Status MuxMaps::stage(const VipKey &vip, const LbMapVersion &next)
 		new_dips.push_back({static_cast<uint16_t>(candidate), a});
 	}
 
+	// A backend's port must not be another VIP's port on the address (that
+	// VIP would take its packets) or another VIP's backend's.
+	for (const VipRecord &r : *records) {
+		const VipKey other = vip_of(r.key);
+		if (other.address == vip.address && other.protocol == IPPROTO_TCP &&
+		    ports.contains(other.port))
+			return unexpected(Error{name + ": MPTCP port " +
+						std::to_string(other.port) +
+						" is the port of VIP " + to_string(other)});
+	}
+	const std::optional<uint32_t> own_id =
+		existing ? std::optional<uint32_t>(existing->record.id) : std::nullopt;
+	for (const uint16_t port : ports) {
+		const iplb_vip_key key = key_of(VipKey{vip.address, IPPROTO_TCP, port});
+		iplb_mux_port held;
+		if (bpf_map_lookup_elem(fds_.ports.get(), &key, &held) == 0 &&
+		    (!own_id || held.vip_id != *own_id))
+			return unexpected(Error{name + ": MPTCP port " + std::to_string(port) +
+						" is announced by a backend of another VIP (id " +
+						std::to_string(held.vip_id) + ")"});
+	}
+
 	iplb_mux_vip record;
 	std::memset(&record, 0, sizeof(record));
 	if (existing) {
@@ -507,7 +550,8 @@ Status MuxMaps::stage(const VipKey &vip, const LbMapVersion &next)
 	iplb_lb_pool pool;
 	std::memset(&pool, 0, sizeof(pool));
 	pool.flags = (dips_v6 ? IPLB_VIP_DIPS_V6 : 0) |
-		     (next.mptcp == MuxMptcpMode::token ? IPLB_VIP_MPTCP_TOKEN : 0);
+		     (next.mptcp == MuxMptcpMode::token ? IPLB_VIP_MPTCP_TOKEN : 0) |
+		     (next.mptcp == MuxMptcpMode::port ? IPLB_VIP_MPTCP_PORT : 0);
 	for (const IpAddress &a : named) {
 		iplb_lb_backend &b = pool.backend[pool.backends++];
 		b.dip = dip_index.at(a);
@@ -516,10 +560,31 @@ Status MuxMaps::stage(const VipKey &vip, const LbMapVersion &next)
 	for (size_t i = 0; i < in_pool; i++) {
 		pool.backend[i].weight = next.pool[i].weight;
 		pool.backend[i].state = static_cast<__u8>(next.pool[i].state);
+		if (next.mptcp == MuxMptcpMode::port)
+			pool.backend[i].mptcp_port = next.pool[i].mptcp_port;
 	}
 	const uint32_t pool_index = record.id * 2 + slot;
 	if (bpf_map_update_elem(fds_.pools.get(), &pool_index, &pool, BPF_ANY) != 0)
 		return unexpected(os_error("cannot write the pool of " + name, errno));
+	// 3b. Its backends' MPTCP ports, before any flip: a backend announces
+	// its port once the version is committed, which may be before this mux
+	// flips. The active version's stay until the flip (activate).
+	for (size_t i = 0; i < in_pool; i++) {
+		if (!(pool.flags & IPLB_VIP_MPTCP_PORT) || pool.backend[i].mptcp_port == 0)
+			continue;
+		const iplb_vip_key key =
+			key_of(VipKey{vip.address, IPPROTO_TCP, pool.backend[i].mptcp_port});
+		iplb_mux_port value;
+		std::memset(&value, 0, sizeof(value));
+		address_words(next.pool[i].dip, value.to.dip.v6);
+		value.to.v6 = dips_v6;
+		value.vip_id = record.id;
+		if (bpf_map_update_elem(fds_.ports.get(), &key, &value, BPF_ANY) != 0)
+			return unexpected(os_error(
+				"cannot write MPTCP port " +
+					std::to_string(pool.backend[i].mptcp_port) + " of " + name,
+				errno));
+	}
 
 	// 4. Staged: the record names the slot's generation, packets still
 	// read the other slot (or, never active, do not find the record).
@@ -577,7 +642,7 @@ Status MuxMaps::activate(const VipKey &vip, uint32_t generation)
 		if (bpf_map_update_elem(fds_.vips.get(), &plain_key, &*record, BPF_EXIST) != 0)
 			return unexpected(
 				os_error("cannot switch " + name + " to its new map", errno));
-		return ok();
+		return keep_ports(vip, record->id, *pool);
 	}
 	// A new VIP: its counters from zero, then the VIP (moved from its staged
 	// key: removed first, as the VIP table has room for one record per id),
@@ -604,7 +669,42 @@ Status MuxMaps::activate(const VipKey &vip, uint32_t generation)
 	users++;
 	if (bpf_map_update_elem(fds_.addresses.get(), &address, &users, BPF_ANY) != 0)
 		return unexpected(os_error("cannot add the address of " + name, errno));
+	return keep_ports(vip, record->id, *pool);
+}
+
+Status MuxMaps::keep_ports(const VipKey &vip, uint32_t id, const iplb_lb_pool &pool)
+{
+	std::set<uint16_t> kept;
+	if (pool.flags & IPLB_VIP_MPTCP_PORT)
+		for (uint32_t i = 0; i < std::min<uint32_t>(pool.backends, IPLB_LB_MAX_BACKENDS);
+		     i++)
+			if (pool.backend[i].state != IPLB_BACKEND_FORMER &&
+			    pool.backend[i].mptcp_port)
+				kept.insert(pool.backend[i].mptcp_port);
+	auto all = entries<iplb_vip_key, iplb_mux_port>(fds_.ports.get(), "the MPTCP ports");
+	if (!all)
+		return unexpected(all.error());
+	for (const auto &[key, port] : *all) {
+		if (port.vip_id != id || kept.contains(ntohs(key.port)))
+			continue;
+		if (bpf_map_delete_elem(fds_.ports.get(), &key) != 0 && errno != ENOENT)
+			return unexpected(os_error("cannot delete MPTCP port " +
+							   std::to_string(ntohs(key.port)) +
+							   " of " + to_string(vip),
+						   errno));
+	}
 	return ok();
+}
+
+Result<std::map<VipKey, IpAddress>, Error> MuxMaps::mptcp_ports() const
+{
+	auto all = entries<iplb_vip_key, iplb_mux_port>(fds_.ports.get(), "the MPTCP ports");
+	if (!all)
+		return unexpected(all.error());
+	std::map<VipKey, IpAddress> out;
+	for (const auto &[key, port] : *all)
+		out.emplace(vip_of(key), address_of(port.to.dip.v6, port.to.v6 & 1));
+	return out;
 }
 
 Status MuxMaps::install(const VipKey &vip, const LbMapVersion &next)
@@ -658,6 +758,20 @@ Result<std::map<VipKey, VipGenerations>, Error> MuxMaps::generations() const
 
 Status MuxMaps::remove(const VipKey &vip)
 {
+	// Its MPTCP ports first: a port must not outlive its VIP, whose id
+	// another VIP may take.
+	for (const iplb_vip_key &key : {key_of(vip), staged_key_of(vip)}) {
+		int error = 0;
+		auto record = lookup_record(fds_.vips.get(), key, error);
+		if (error)
+			return unexpected(os_error("cannot read " + to_string(vip), error));
+		if (!record)
+			continue;
+		iplb_lb_pool none;
+		std::memset(&none, 0, sizeof(none));
+		if (auto kept = keep_ports(vip, record->id, none); !kept)
+			return kept;
+	}
 	// Staged and never active: only its staged record to drop.
 	const iplb_vip_key staged_key = staged_key_of(vip);
 	const bool was_staged = bpf_map_delete_elem(fds_.vips.get(), &staged_key) == 0;
@@ -695,8 +809,9 @@ Result<InstalledVip, Error> read_vip(int buckets_fd, int dips_fd, int pools_fd,
 	if (record.generation[1 - out.active_slot] > out.map.generation)
 		out.staged = record.generation[1 - out.active_slot];
 	const bool v6 = record.flags & IPLB_VIP_DIPS_V6;
-	out.map.mptcp =
-		record.flags & IPLB_VIP_MPTCP_TOKEN ? MuxMptcpMode::token : MuxMptcpMode::none;
+	out.map.mptcp = record.flags & IPLB_VIP_MPTCP_TOKEN  ? MuxMptcpMode::token
+			: record.flags & IPLB_VIP_MPTCP_PORT ? MuxMptcpMode::port
+							     : MuxMptcpMode::none;
 	std::map<uint16_t, IpAddress> dips;
 	auto dip = [&](uint16_t index) -> Result<std::optional<IpAddress>, Error> {
 		if (index == 0)
@@ -722,8 +837,8 @@ Result<InstalledVip, Error> read_vip(int buckets_fd, int dips_fd, int pools_fd,
 		if (!a)
 			return unexpected(a.error());
 		if (*a)
-			out.map.pool.push_back(
-				{**a, b.weight, static_cast<LbBackendState>(b.state)});
+			out.map.pool.push_back({**a, b.weight, static_cast<LbBackendState>(b.state),
+						b.mptcp_port});
 	}
 	out.map.buckets.reserve(record.buckets);
 	for (uint32_t i = 0; i < record.buckets; i++) {
@@ -1012,7 +1127,8 @@ Result<MuxProgram, Error> MuxProgram::make(std::optional<PinDir> pins)
 				  dup_fd(m.iplb_mux_config), dup_fd(m.iplb_mux_pools),
 				  dup_fd(m.iplb_mux_counters), dup_fd(m.iplb_mux_vip_counters),
 				  dup_fd(m.iplb_mux_bucket_counters), dup_fd(m.iplb_mux_tokens),
-				  dup_fd(m.iplb_mux_subflows), dup_fd(m.iplb_mux_token_misses)});
+				  dup_fd(m.iplb_mux_subflows), dup_fd(m.iplb_mux_token_misses),
+				  dup_fd(m.iplb_mux_ports)});
 	auto version = maps.layout_version();
 	if (!version)
 		return unexpected(version.error());

@@ -67,6 +67,7 @@ struct LbPoolEntry {
 	IpAddress dip;
 	uint16_t weight = 1;
 	LbBackendState state = LbBackendState::active;
+	uint16_t mptcp_port = 0; // port mode: the VIP port it announces; 0: none
 
 	friend bool operator==(const LbPoolEntry &, const LbPoolEntry &) = default;
 };
@@ -81,8 +82,10 @@ struct LbBucketEntry {
 
 // How the mux sends a VIP's MPTCP join subflows (docs/MPTCP.md): none, by
 // bucket like any flow; token, a join SYN to the backend its token names
-// (MuxMaps::set_token), its later packets after it.
-enum class MuxMptcpMode : uint8_t { none, token };
+// (MuxMaps::set_token), its later packets after it; port, every packet to a
+// port a backend of the pool announces (LbPoolEntry::mptcp_port) to that
+// backend.
+enum class MuxMptcpMode : uint8_t { none, token, port };
 std::string_view to_string(MuxMptcpMode mode);
 
 // One version of a VIP's map, and the pool it was made from.
@@ -158,6 +161,13 @@ public:
 	// pass from now on.
 	Status remove(const VipKey &vip);
 
+	// MPTCP port mode: the ports the backends of the VIPs in port mode
+	// announce, as (VIP address, tcp, port) -> backend. Staging a version in
+	// port mode adds its ports (refused, with nothing staged, if a port is
+	// another VIP's or another VIP's backend's); activating it leaves the
+	// VIP exactly its active pool's; removing the VIP removes them.
+	Result<std::map<VipKey, IpAddress>, Error> mptcp_ports() const;
+
 	Result<std::optional<InstalledVip>, Error> vip(const VipKey &key) const;
 	Result<std::vector<InstalledVip>, Error> vips() const; // in key order
 
@@ -185,9 +195,11 @@ private:
 	friend class MuxProgram;
 	struct Fds {
 		UniqueFd vips, addresses, buckets, dips, config, pools, counters, vip_counters,
-			bucket_counters, tokens, subflows, token_misses;
+			bucket_counters, tokens, subflows, token_misses, ports;
 	};
 	explicit MuxMaps(Fds fds) : fds_(std::move(fds)) {}
+	// The VIP (of id `id`) in port mode keeps exactly the ports of `pool`.
+	Status keep_ports(const VipKey &vip, uint32_t id, const iplb_lb_pool &pool);
 	Fds fds_;
 };
 

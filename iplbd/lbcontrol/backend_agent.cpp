@@ -10,6 +10,22 @@ namespace iplb::lbcontrol {
 
 using steady = std::chrono::steady_clock;
 
+namespace {
+
+std::string describe(const MptcpAnnouncements &announced)
+{
+	if (!announced.c_flag())
+		return "nothing announced, C flag as before";
+	std::string out = "C flag set, announcing";
+	if (announced.direct)
+		out += " its own address (direct mode)";
+	for (const auto &[address, port] : announced.ports)
+		out += " " + to_string(address) + " port " + std::to_string(port);
+	return out;
+}
+
+} // namespace
+
 BackendAgent::BackendAgent(std::vector<std::string> endpoints, BackendAgentOptions options,
 			   BackendDataplane &dataplane, std::function<void()> on_change,
 			   LogSink log)
@@ -168,7 +184,7 @@ BackendAgent::Wants BackendAgent::wanted()
 					reasons[vip].push_back(to_string(backend.dip) +
 							       " in the configuration" +
 							       (backend.drain ? " (drained)" : ""));
-					out.mptcp_direct |= config->mptcp == MptcpMode::direct;
+					out.mptcp.direct |= config->mptcp == MptcpMode::direct;
 				}
 		} else if (parsed.kind == ParsedKey::Kind::map) {
 			const auto &version = cache_.map(kv);
@@ -194,6 +210,17 @@ BackendAgent::Wants BackendAgent::wanted()
 						       std::to_string(count) +
 						       " buckets in map generation " +
 						       std::to_string(version->generation()));
+			// Port mode: the joins to its own port of the VIP's address
+			// come in the muxes' tunnels too, and it announces that port.
+			for (const auto &[dip, port] : version->mptcp_ports) {
+				if (!is_mine(dip))
+					continue;
+				reasons[VipId{vip.address, 6, port}].push_back(
+					"MPTCP port of " + to_string(dip) + " for " +
+					to_string(vip) + " in map generation " +
+					std::to_string(version->generation()));
+				out.mptcp.ports.insert({vip.address, port});
+			}
 		}
 	}
 	for (auto &[vip, list] : reasons) {
@@ -268,24 +295,25 @@ void BackendAgent::reconcile()
 			++it;
 		}
 	}
-	if (wants.mptcp_direct != direct_) {
-		if (auto set = dataplane_.set_mptcp_direct(wants.mptcp_direct); set) {
-			direct_ = wants.mptcp_direct;
-			direct_error_.clear();
-			log(LogLevel::info,
-			    std::string("MPTCP direct mode ") +
-				    (direct_ ? "on (a VIP it serves is in it)" : "off"));
-		} else if (set.error().message != direct_error_) {
+	// After the VIPs: a port is announced once its VIP address is bound.
+	if (wants.mptcp != announced_) {
+		if (auto set = dataplane_.set_mptcp(wants.mptcp); set) {
+			announced_ = wants.mptcp;
+			announce_error_.clear();
+			log(LogLevel::info, "MPTCP: " + describe(announced_));
+		} else if (set.error().message != announce_error_) {
 			// Tried again at every step; said once.
 			counters_.failures++;
-			direct_error_ = set.error().message;
-			log(LogLevel::error,
-			    "cannot turn MPTCP direct mode " +
-				    std::string(wants.mptcp_direct ? "on" : "off") + ": " +
-				    direct_error_);
+			announce_error_ = set.error().message;
+			log(LogLevel::error, "MPTCP: cannot announce " + describe(wants.mptcp) +
+						     ": " + announce_error_);
 		}
 	}
-	counters_.mptcp_direct = direct_;
+	counters_.mptcp_direct = announced_.direct;
+	counters_.mptcp_ports.clear();
+	for (const auto &[address, port] : announced_.ports)
+		counters_.mptcp_ports.push_back(to_string(address) + " port " +
+						std::to_string(port));
 
 	// Errors of VIPs that are no longer in question are forgotten.
 	std::erase_if(add_errors_, [&](const auto &entry) { return !want.contains(entry.first); });

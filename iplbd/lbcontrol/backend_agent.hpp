@@ -38,6 +38,18 @@
 
 namespace iplb::lbcontrol {
 
+// What a backend announces to MPTCP clients (docs/MPTCP.md): in direct
+// mode its own address; in port mode each port-mode VIP's address with the
+// port the committed map gives it. Either sets the C flag, so that clients
+// join only what is announced.
+struct MptcpAnnouncements {
+	bool direct = false;
+	std::set<std::pair<IpAddress, uint16_t>> ports; // VIP address, its port
+
+	bool c_flag() const { return direct || !ports.empty(); }
+	friend bool operator==(const MptcpAnnouncements &, const MptcpAnnouncements &) = default;
+};
+
 // The backend's datapath as the agent needs it (the daemon adapts
 // BackendMaps and binds the VIP's address on lo).
 class BackendDataplane {
@@ -46,9 +58,9 @@ public:
 	virtual Status add_vip(const VipId &vip) = 0;
 	virtual Status remove_vip(const VipId &vip) = 0;
 	virtual Result<std::set<VipId>, Error> vips() const = 0;
-	// MPTCP direct mode on (a VIP it serves is in it) or off: the C flag
-	// and the announcement of its own address (mptcp/direct_mode.hpp).
-	virtual Status set_mptcp_direct(bool on) = 0;
+	// Makes the backend announce exactly `wanted` (mptcp/direct_mode.hpp):
+	// the C flag, the signal endpoints.
+	virtual Status set_mptcp(const MptcpAnnouncements &wanted) = 0;
 };
 
 struct BackendAgentOptions {
@@ -82,6 +94,8 @@ struct BackendAgentView {
 	bool healthy = false;	   // every VIP it must serve is in its datapath
 	std::string error;	   // why not
 	bool mptcp_direct = false; // direct mode on: a VIP it serves is in it
+	// Port mode: "192.0.2.80 port 40000", each port it announces.
+	std::vector<std::string> mptcp_ports;
 	uint64_t adds = 0;
 	uint64_t removes = 0;
 	uint64_t failures = 0; // adds, removes or datapath reads that failed
@@ -110,11 +124,13 @@ private:
 		std::string reason;
 		bool certain = true; // false: kept because etcd's value is malformed
 	};
-	// What etcd asks of the datapath: the VIPs, and MPTCP direct mode (a
-	// configuration that lists one of its DIPs is in it).
+	// What etcd asks of the datapath: the VIPs (port mode's ports of its
+	// DIPs among them), and what it announces to MPTCP clients (direct
+	// mode: a configuration that lists one of its DIPs is in it; port mode:
+	// the committed map gives one of its DIPs a port).
 	struct Wants {
 		std::map<VipId, Wanted> vips;
-		bool mptcp_direct = false;
+		MptcpAnnouncements mptcp;
 	};
 
 	void run();
@@ -154,10 +170,11 @@ private:
 	std::map<VipId, std::chrono::steady_clock::time_point> failed_at_;
 	std::map<VipId, std::string> remove_errors_;
 	std::set<VipId> served_now_;
-	// MPTCP direct mode as the datapath has it (off until turned on: a
-	// backend with no such VIP is left as the operator set it).
-	bool direct_ = false;
-	std::string direct_error_; // the last failure to turn it, said once
+	// What it announces to MPTCP clients as the datapath has it (nothing
+	// until something is wanted: a backend with no such VIP is left as the
+	// operator set it).
+	MptcpAnnouncements announced_;
+	std::string announce_error_; // the last failure to change it, said once
 	std::map<VipId, BackendVipView> vip_views_;
 	BackendAgentView counters_;
 

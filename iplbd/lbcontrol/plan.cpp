@@ -98,12 +98,44 @@ std::optional<uint32_t> next_deadline(const VipConfig &config, const VipStatus &
 	return earliest;
 }
 
+std::map<lb::Dip, uint16_t> mptcp_ports(const VipConfig &config,
+					const std::vector<lb::Backend> &pool,
+					const std::optional<MapVersion> &committed)
+{
+	std::map<lb::Dip, uint16_t> out;
+	if (config.mptcp != MptcpMode::port || config.mptcp_first_port == 0)
+		return out;
+	const uint32_t first = config.mptcp_first_port;
+	const uint32_t end = std::min<uint32_t>(first + mptcp_port_count, 65536);
+	std::set<uint32_t> taken;
+	if (committed && committed->mptcp == MptcpMode::port)
+		for (const auto &backend : pool)
+			if (const auto it = committed->mptcp_ports.find(backend.dip);
+			    it != committed->mptcp_ports.end() && it->second >= first &&
+			    it->second < end && taken.insert(it->second).second)
+				out[backend.dip] = it->second;
+	uint32_t next = first;
+	for (const auto &backend : pool) {
+		if (out.contains(backend.dip))
+			continue;
+		while (next < end && taken.contains(next))
+			next++;
+		if (next == end)
+			break; // more backends than ports: check_pool refuses that before
+		taken.insert(next);
+		out[backend.dip] = static_cast<uint16_t>(next);
+	}
+	return out;
+}
+
 Result<std::optional<MapVersion>, Error> next_version(const VipConfig &config,
 						      const std::vector<lb::Backend> &pool,
 						      const std::optional<MapVersion> &committed,
 						      uint32_t now)
 {
-	if (committed && committed->pool == pool && committed->mptcp == config.mptcp)
+	auto ports = mptcp_ports(config, pool, committed);
+	if (committed && committed->pool == pool && committed->mptcp == config.mptcp &&
+	    committed->mptcp_ports == ports)
 		return std::optional<MapVersion>{};
 	const lb::BucketMap empty;
 	const auto &current = committed ? committed->map : empty;
@@ -112,7 +144,7 @@ Result<std::optional<MapVersion>, Error> next_version(const VipConfig &config,
 	if (!map)
 		return unexpected(
 			Error{"VIP " + to_string(config.vip) + ": " + map.error().message});
-	MapVersion next{pool, std::move(*map), config.mptcp};
+	MapVersion next{pool, std::move(*map), config.mptcp, std::move(ports)};
 	if (committed && next.map.generation == committed->map.generation)
 		next.map.generation = committed->map.generation + 1;
 	if (next.map.generation == 0) // wrapped: 0 means "no map"

@@ -41,6 +41,13 @@ std::vector<lb::Backend> effective_pool(const VipConfig &config, const VipStatus
 std::optional<uint32_t> next_deadline(const VipConfig &config, const VipStatus &status,
 				      uint32_t now);
 
+// Port mode: the VIP port each backend of `pool` announces, from the VIP's
+// range: a backend keeps the port the committed version gave it (its clients'
+// joins name it), a new one takes the lowest free. Empty in the other modes.
+std::map<lb::Dip, uint16_t> mptcp_ports(const VipConfig &config,
+					const std::vector<lb::Backend> &pool,
+					const std::optional<MapVersion> &committed);
+
 // The version that follows `committed` for `pool`, or nullopt when the
 // committed version already serves it. A new VIP starts at generation 1.
 // A pool change that moves no bucket still makes a new version (generation

@@ -73,6 +73,8 @@ Result<std::optional<VipConfig>, Error> apply_edit(const std::optional<VipConfig
 		break;
 	case Op::set_mptcp:
 		config.mptcp = edit.mptcp;
+		if (edit.mptcp_first_port != 0)
+			config.mptcp_first_port = edit.mptcp_first_port;
 		break;
 	case Op::add_vip:
 	case Op::remove_vip:

@@ -35,6 +35,7 @@ struct PoolEdit {
 	HealthCheckConfig health_check;	   // set_health_check
 	uint32_t drain_timeout = 240;	   // set_drain_timeout
 	MptcpMode mptcp = MptcpMode::none; // set_mptcp
+	uint16_t mptcp_first_port = 0;	   // set_mptcp port; 0: unchanged
 };
 
 // The configuration after the edit (nullopt: the VIP is deleted), checked

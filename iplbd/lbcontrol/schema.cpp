@@ -247,6 +247,8 @@ std::string_view to_string(MptcpMode mode)
 	switch (mode) {
 	case MptcpMode::token:
 		return "token";
+	case MptcpMode::port:
+		return "port";
 	case MptcpMode::direct:
 		return "direct";
 	case MptcpMode::none:
@@ -261,9 +263,12 @@ Result<MptcpMode, Error> parse_mptcp_mode(std::string_view text)
 		return MptcpMode::none;
 	if (text == "token")
 		return MptcpMode::token;
+	if (text == "port")
+		return MptcpMode::port;
 	if (text == "direct")
 		return MptcpMode::direct;
-	return unexpected(Error{"MPTCP mode '" + std::string(text) + "': none, token or direct"});
+	return unexpected(
+		Error{"MPTCP mode '" + std::string(text) + "': none, token, port or direct"});
 }
 
 std::string_view to_string(Health health)
@@ -297,6 +302,32 @@ Status check_vip_config(const VipConfig &config)
 	if (auto check = check_health_check(config.health_check); !check)
 		return unexpected(
 			Error{"VIP " + to_string(config.vip) + ": " + check.error().message});
+	if (config.mptcp == MptcpMode::port)
+		return check_mptcp_ports(config);
+	return ok();
+}
+
+Status check_mptcp_ports(const VipConfig &config)
+{
+	const auto vip = "VIP " + to_string(config.vip) + ": MPTCP port mode";
+	if (config.vip.protocol != 6 || config.vip.port == 0)
+		return unexpected(Error{vip + " is for a TCP VIP on one port (the backends' "
+					      "ports are other ports of its address)"});
+	const uint32_t first = config.mptcp_first_port;
+	const uint32_t last = first + mptcp_port_count - 1;
+	if (first == 0 || last > 65535)
+		return unexpected(Error{vip + " needs a first port of 1-" +
+					std::to_string(65536 - mptcp_port_count) + " (" +
+					std::to_string(mptcp_port_count) +
+					" ports, one per backend)"});
+	if (config.backends.size() > mptcp_port_count)
+		return unexpected(Error{vip + " gives " + std::to_string(mptcp_port_count) +
+					" backends a port each, not " +
+					std::to_string(config.backends.size())});
+	if (config.vip.port >= first && config.vip.port <= last)
+		return unexpected(Error{vip + ": the VIP's port " +
+					std::to_string(config.vip.port) + " is in the range " +
+					std::to_string(first) + "-" + std::to_string(last)});
 	return ok();
 }
 
@@ -330,6 +361,8 @@ std::string encode(const VipConfig &config)
 		      {"rise", check.rise},
 		      {"fall", check.fall}}},
 		    {"mptcp", to_string(config.mptcp)}};
+	if (config.mptcp_first_port != 0)
+		out["mptcp_first_port"] = config.mptcp_first_port;
 	return out.dump();
 }
 
@@ -363,6 +396,9 @@ std::string encode(const MapVersion &version)
 		pool.push_back({{"address", to_string(backend.dip)},
 				{"weight", backend.weight},
 				{"state", lb::to_string(backend.state)}});
+		if (const auto port = version.mptcp_ports.find(backend.dip);
+		    port != version.mptcp_ports.end())
+			pool.back()["mptcp_port"] = port->second;
 	}
 	json runs = json::array();
 	const auto &buckets = version.map.buckets;
@@ -440,6 +476,7 @@ Result<VipConfig, Error> decode_vip_config(std::string_view text)
 	in.check(config_mode);
 	if (config_mode)
 		config.mptcp = *config_mode;
+	config.mptcp_first_port = in.integer<uint16_t>("mptcp_first_port", 0, 0, 65535);
 	if (const auto *backends = in.member("backends", json::value_t::array)) {
 		for (const auto &entry : *backends) {
 			if (!entry.is_object()) {
@@ -567,11 +604,14 @@ Result<MapVersion, Error> decode_map_version(std::string_view text)
 			entry_in.check(state);
 			const auto weight = entry_in.integer<uint32_t>("weight", 1, lb::min_weight,
 								       lb::max_weight);
+			const auto port = entry_in.integer<uint16_t>("mptcp_port", 0, 0, 65535);
 			if (entry_in.error()) {
 				in.fail(*entry_in.error());
 				break;
 			}
 			version.pool.push_back({*dip, weight, *state});
+			if (port != 0)
+				version.mptcp_ports[*dip] = port;
 		}
 	if (const auto *runs = in.member("runs", json::value_t::array)) {
 		const auto index = [&](const json &value) -> std::optional<std::optional<lb::Dip>> {
@@ -619,6 +659,16 @@ Result<MapVersion, Error> decode_map_version(std::string_view text)
 		if (bucket.owner && !pooled.contains(*bucket.owner))
 			return unexpected(Error{"map version: bucket owner " +
 						to_string(*bucket.owner) + " is not in the pool"});
+	// Port mode's ports name their backends: one each, none twice.
+	std::set<uint16_t> ports;
+	for (const auto &[dip, port] : version.mptcp_ports)
+		if (!ports.insert(port).second)
+			return unexpected(Error{"map version: MPTCP port " + std::to_string(port) +
+						" is given to two backends"});
+	if (version.mptcp != MptcpMode::port && !version.mptcp_ports.empty())
+		return unexpected(Error{"map version: MPTCP ports outside port mode"});
+	if (version.mptcp == MptcpMode::port && version.mptcp_ports.size() != version.pool.size())
+		return unexpected(Error{"map version: a backend has no MPTCP port in port mode"});
 	return version;
 }
 

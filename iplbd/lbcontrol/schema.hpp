@@ -85,19 +85,21 @@ struct BackendConfig {
 	friend bool operator==(const BackendConfig &, const BackendConfig &) = default;
 };
 
-// What an operator configures for a VIP.
 // How a VIP's MPTCP joins reach their connection's backend (docs/MPTCP.md):
-// none, by bucket like any flow (they fail unless the bucket's backend holds
-// the connection); token, by the token the join names (the backends publish
-// theirs in Redis, the muxes follow).
-// How a VIP's MPTCP joins reach their connection's backend (docs/MPTCP.md):
-// by bucket like any flow; by the token each join names (the muxes'
-// token maps); or straight to the backend's own address, past the muxes
+// by bucket like any flow (they fail unless the bucket's backend holds the
+// connection); by the token each join names (the muxes' token maps); by a
+// port of the VIP's address each backend announces, which the muxes map to
+// it (Beamer's); or straight to the backend's own address, past the muxes
 // (the backends set the C flag and announce their DIP).
-enum class MptcpMode : uint8_t { none, token, direct };
+enum class MptcpMode : uint8_t { none, token, port, direct };
 std::string_view to_string(MptcpMode mode);
 Result<MptcpMode, Error> parse_mptcp_mode(std::string_view text);
 
+// Port mode's range: from the VIP's mptcp_first_port, one port per backend a
+// VIP may have (the mux's IPLB_LB_MAX_BACKENDS).
+inline constexpr uint32_t mptcp_port_count = 512;
+
+// What an operator configures for a VIP.
 struct VipConfig {
 	VipId vip;
 	uint32_t bucket_count = 0;	     // fixed for the VIP's life
@@ -105,12 +107,18 @@ struct VipConfig {
 	std::vector<BackendConfig> backends; // in DIP order, no DIP twice
 	HealthCheckConfig health_check;
 	MptcpMode mptcp = MptcpMode::none;
+	// Port mode: the first of the mptcp_port_count ports the controller
+	// gives the backends from (kept when the mode changes; 0: none yet).
+	uint16_t mptcp_first_port = 0;
 
 	friend bool operator==(const VipConfig &, const VipConfig &) = default;
 };
 // Everything the controller would refuse: the VIP, the bucket count against
 // the pool (lb::check_pool), weights, duplicates, the health check.
 Status check_vip_config(const VipConfig &config);
+// Port mode's: a TCP VIP on one port, a first port whose range fits below
+// 65536 and leaves the VIP's port out.
+Status check_mptcp_ports(const VipConfig &config);
 
 enum class Health : uint8_t { unknown, up, down };
 std::string_view to_string(Health health);
@@ -134,6 +142,9 @@ struct MapVersion {
 	std::vector<lb::Backend> pool;
 	lb::BucketMap map;		   // map.generation is the version
 	MptcpMode mptcp = MptcpMode::none; // the VIP's, flipped with the map
+	// Port mode: the VIP port each backend of the pool announces (every
+	// backend has one, no two the same); empty in the other modes.
+	std::map<lb::Dip, uint16_t> mptcp_ports;
 
 	uint32_t generation() const { return map.generation; }
 	friend bool operator==(const MapVersion &, const MapVersion &) = default;

@@ -33,7 +33,7 @@ Error nl_failure(const std::string &what, int error)
 
 // One request to the path manager, acknowledged: 0 or the kernel's
 // negative errno.
-Result<int, Error> request(uint8_t command, uint8_t id, const IpAddress *address)
+Result<int, Error> request(uint8_t command, uint8_t id, const IpAddress *address, uint16_t port = 0)
 {
 	std::unique_ptr<nl_sock, SockFree> sock(nl_socket_alloc());
 	if (!sock)
@@ -61,6 +61,8 @@ Result<int, Error> request(uint8_t command, uint8_t id, const IpAddress *address
 			nla_put_u16(msg.get(), MPTCP_PM_ADDR_ATTR_FAMILY, AF_INET6);
 			nla_put(msg.get(), MPTCP_PM_ADDR_ATTR_ADDR6, 16, v6.bytes.data());
 		}
+		if (port != 0) // host order: the kernel converts it
+			nla_put_u16(msg.get(), MPTCP_PM_ADDR_ATTR_PORT, port);
 		nla_put_u32(msg.get(), MPTCP_PM_ADDR_ATTR_FLAGS, MPTCP_PM_ADDR_FLAG_SIGNAL);
 	}
 	nla_nest_end(msg.get(), endpoint);
@@ -73,19 +75,21 @@ Result<int, Error> request(uint8_t command, uint8_t id, const IpAddress *address
 
 } // namespace
 
-Status add_signal_endpoint(const IpAddress &address, uint8_t id)
+Status add_signal_endpoint(const IpAddress &address, uint8_t id, uint16_t port)
 {
 	if (auto removed = remove_endpoint(id); !removed)
 		return removed;
-	auto done = request(MPTCP_PM_CMD_ADD_ADDR, id, &address);
+	auto done = request(MPTCP_PM_CMD_ADD_ADDR, id, &address, port);
 	if (!done)
 		return unexpected(done.error());
 	if (*done == -NLE_EXIST)
 		return ok(); // the operator's endpoint for the address: it announces it
 	if (*done < 0)
-		return unexpected(nl_failure("cannot add endpoint " + to_string(address) +
-						     " signal (needs CAP_NET_ADMIN)",
-					     *done));
+		return unexpected(nl_failure(
+			"cannot add endpoint " + to_string(address) +
+				(port ? " port " + std::to_string(port) : std::string()) +
+				" signal (needs CAP_NET_ADMIN)",
+			*done));
 	return ok();
 }
 

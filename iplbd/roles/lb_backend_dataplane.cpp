@@ -34,32 +34,60 @@ Status BackendMapsDataplane::remove_vip(const lbcontrol::VipId &vip)
 	return unbind_host_address("lo", vip.address);
 }
 
-Status BackendMapsDataplane::set_mptcp_direct(bool on)
+Status BackendMapsDataplane::set_mptcp(const lbcontrol::MptcpAnnouncements &wanted)
 {
 	RaisedPrivileges raised(privileges_);
-	if (!on) {
-		if (auto removed = mptcp::remove_endpoint(); !removed)
-			return removed;
-		if (joins_allowed_before_) {
-			if (auto set =
-				    mptcp::allow_joins_to_initial_address(*joins_allowed_before_);
-			    !set)
-				return set;
-			joins_allowed_before_.reset();
-		}
-		return ok();
-	}
-	if (!announced_)
+	if (wanted.direct && !announced_)
 		return unexpected(Error{"no address on the lb interfaces to announce"});
-	if (!joins_allowed_before_) {
-		auto before = mptcp::joins_to_initial_address_allowed();
-		if (!before)
-			return unexpected(before.error());
-		joins_allowed_before_ = *before;
+	// The C flag first and undone last: clients never join the VIP's
+	// address itself while something else is announced.
+	if (wanted.c_flag()) {
+		if (!joins_allowed_before_) {
+			auto before = mptcp::joins_to_initial_address_allowed();
+			if (!before)
+				return unexpected(before.error());
+			joins_allowed_before_ = *before;
+		}
+		if (auto set = mptcp::allow_joins_to_initial_address(false); !set)
+			return set;
 	}
-	if (auto set = mptcp::allow_joins_to_initial_address(false); !set)
-		return set;
-	return mptcp::add_signal_endpoint(*announced_);
+	for (auto it = port_ids_.begin(); it != port_ids_.end();) {
+		if (wanted.ports.contains(it->first)) {
+			++it;
+			continue;
+		}
+		if (auto removed = mptcp::remove_endpoint(it->second); !removed)
+			return removed;
+		it = port_ids_.erase(it);
+	}
+	for (const AnnouncedPort &port : wanted.ports) {
+		if (port_ids_.contains(port))
+			continue;
+		uint8_t id = mptcp::first_port_endpoint_id;
+		while (id <= mptcp::last_port_endpoint_id &&
+		       std::any_of(port_ids_.begin(), port_ids_.end(),
+				   [&](const auto &entry) { return entry.second == id; }))
+			id++;
+		if (id > mptcp::last_port_endpoint_id)
+			return unexpected(Error{"no endpoint id left for " + to_string(port.first) +
+						" port " + std::to_string(port.second)});
+		if (auto added = mptcp::add_signal_endpoint(port.first, id, port.second); !added)
+			return added;
+		port_ids_[port] = id;
+	}
+	if (wanted.direct != direct_) {
+		if (auto set = wanted.direct ? mptcp::add_signal_endpoint(*announced_)
+					     : mptcp::remove_endpoint();
+		    !set)
+			return set;
+		direct_ = wanted.direct;
+	}
+	if (!wanted.c_flag() && joins_allowed_before_) {
+		if (auto set = mptcp::allow_joins_to_initial_address(*joins_allowed_before_); !set)
+			return set;
+		joins_allowed_before_.reset();
+	}
+	return ok();
 }
 
 Result<std::set<lbcontrol::VipId>, Error> BackendMapsDataplane::vips() const

@@ -11,7 +11,9 @@
 #include "lbcontrol/backend_agent.hpp"
 #include "roles/host_plane.hpp"
 
+#include <map>
 #include <optional>
+#include <utility>
 
 namespace iplb {
 
@@ -30,15 +32,21 @@ public:
 	// The address stays bound while another VIP of the same address is here.
 	Status remove_vip(const lbcontrol::VipId &vip) override;
 	Result<std::set<lbcontrol::VipId>, Error> vips() const override;
-	// On: the C flag (the sysctl's value before is kept) and a signal
-	// endpoint for the announced address; off: both undone.
-	Status set_mptcp_direct(bool on) override;
+	// The C flag while anything is announced (the sysctl's value before is
+	// kept, and restored after), a signal endpoint for the announced
+	// address in direct mode, and one per VIP port in port mode (ids
+	// mptcp::first_port_endpoint_id on).
+	Status set_mptcp(const lbcontrol::MptcpAnnouncements &wanted) override;
 
 private:
+	using AnnouncedPort = std::pair<IpAddress, uint16_t>;
+
 	BackendMaps &maps_;
 	Privileges privileges_;
 	std::optional<IpAddress> announced_;
-	std::optional<bool> joins_allowed_before_; // while direct mode is on
+	std::optional<bool> joins_allowed_before_; // while the C flag is ours
+	bool direct_ = false;
+	std::map<AnnouncedPort, uint8_t> port_ids_; // the endpoints it added
 };
 
 } // namespace iplb

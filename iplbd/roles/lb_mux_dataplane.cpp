@@ -63,17 +63,22 @@ LbMapVersion to_lb_map_version(const lbcontrol::MapVersion &version)
 	LbMapVersion out;
 	out.generation = version.generation();
 	out.pool.reserve(version.pool.size());
-	for (const lb::Backend &b : version.pool)
-		out.pool.push_back({b.dip.address,
-				    static_cast<uint16_t>(std::min<uint32_t>(
-					    b.weight, std::numeric_limits<uint16_t>::max())),
-				    to_lb_state(b.state)});
+	for (const lb::Backend &b : version.pool) {
+		const auto port = version.mptcp_ports.find(b.dip);
+		out.pool.push_back(
+			{b.dip.address,
+			 static_cast<uint16_t>(std::min<uint32_t>(
+				 b.weight, std::numeric_limits<uint16_t>::max())),
+			 to_lb_state(b.state),
+			 port != version.mptcp_ports.end() ? port->second : uint16_t{0}});
+	}
 	out.buckets.reserve(version.map.buckets.size());
 	for (const lb::Bucket &b : version.map.buckets)
 		out.buckets.push_back({address_of(b.owner), address_of(b.previous), b.changed_at});
 	// Direct mode's joins do not come through the muxes: nothing to steer.
-	out.mptcp = version.mptcp == lbcontrol::MptcpMode::token ? MuxMptcpMode::token
-								 : MuxMptcpMode::none;
+	out.mptcp = version.mptcp == lbcontrol::MptcpMode::token  ? MuxMptcpMode::token
+		    : version.mptcp == lbcontrol::MptcpMode::port ? MuxMptcpMode::port
+								  : MuxMptcpMode::none;
 	return out;
 }
 
@@ -82,13 +87,17 @@ lbcontrol::MapVersion to_map_version(const LbMapVersion &version)
 	lbcontrol::MapVersion out;
 	out.map.generation = version.generation;
 	out.pool.reserve(version.pool.size());
-	for (const LbPoolEntry &b : version.pool)
+	for (const LbPoolEntry &b : version.pool) {
 		out.pool.push_back({lb::Dip{b.dip}, b.weight, to_backend_state(b.state)});
+		if (version.mptcp == MuxMptcpMode::port && b.mptcp_port != 0)
+			out.mptcp_ports[lb::Dip{b.dip}] = b.mptcp_port;
+	}
 	out.map.buckets.reserve(version.buckets.size());
 	for (const LbBucketEntry &b : version.buckets)
 		out.map.buckets.push_back({dip_of(b.dip), dip_of(b.previous), b.changed_at});
-	out.mptcp = version.mptcp == MuxMptcpMode::token ? lbcontrol::MptcpMode::token
-							 : lbcontrol::MptcpMode::none;
+	out.mptcp = version.mptcp == MuxMptcpMode::token  ? lbcontrol::MptcpMode::token
+		    : version.mptcp == MuxMptcpMode::port ? lbcontrol::MptcpMode::port
+							  : lbcontrol::MptcpMode::none;
 	return out;
 }
 

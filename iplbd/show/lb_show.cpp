@@ -252,13 +252,19 @@ json vip_json(const EtcdView &view, const lbcontrol::VipId &vip)
 					drain_since = it->second.drain_since;
 				}
 			}
+			uint16_t mptcp_port = 0;
+			if (map != view.maps.end())
+				if (const auto it = map->second.mptcp_ports.find(backend.dip);
+				    it != map->second.mptcp_ports.end())
+					mptcp_port = it->second;
 			backends.push_back({{"address", lb::to_string(backend.dip)},
 					    {"weight", backend.weight},
 					    {"drain", backend.drain},
 					    {"state", state},
 					    {"health", health},
 					    {"drainSince", drain_since},
-					    {"buckets", owned[backend.dip]}});
+					    {"buckets", owned[backend.dip]},
+					    {"mptcpPort", mptcp_port}});
 		}
 	}
 	json acks = json::array();
@@ -280,6 +286,8 @@ json vip_json(const EtcdView &view, const lbcontrol::VipId &vip)
 						       : "none"},
 		{"committedMptcp",
 		 map != view.maps.end() ? lbcontrol::to_string(map->second.mptcp) : "none"},
+		{"mptcpFirstPort",
+		 config != view.configs.end() ? config->second.mptcp_first_port : 0},
 		{"committed", map != view.maps.end() ? map->second.generation() : 0},
 		{"prepared", view.prepared.contains(vip) ? view.prepared.at(vip) : 0},
 		{"backends", backends},
@@ -384,6 +392,11 @@ std::string lb_text(const json &lb)
 			       (vip.at("committedMptcp") != vip.at("mptcp")
 					? " (the committed map: " +
 						  vip.at("committedMptcp").get<std::string>() + ")"
+					: "") +
+			       (vip.at("mptcp") == "port"
+					? ", backends' ports from " +
+						  std::to_string(
+							  vip.at("mptcpFirstPort").get<uint32_t>())
 					: "");
 		out += "\n";
 		if (const auto &check = vip.at("healthCheck"); !check.is_null()) {
@@ -407,7 +420,7 @@ std::string lb_text(const json &lb)
 			      "Weight", "Drain", "State", "Health", "Buckets");
 		out += line;
 		for (const auto &backend : vip.at("backends")) {
-			std::snprintf(line, sizeof(line), "  %-40s %-6u %-5s %-18s %-7s %u\n",
+			std::snprintf(line, sizeof(line), "  %-40s %-6u %-5s %-18s %-7s %u",
 				      backend.at("address").get<std::string>().c_str(),
 				      backend.at("weight").get<uint32_t>(),
 				      backend.at("drain").get<bool>() ? "yes" : "no",
@@ -415,6 +428,9 @@ std::string lb_text(const json &lb)
 				      backend.at("health").get<std::string>().c_str(),
 				      backend.at("buckets").get<uint32_t>());
 			out += line;
+			if (const auto port = backend.at("mptcpPort").get<uint32_t>(); port != 0)
+				out += " (MPTCP port " + std::to_string(port) + ")";
+			out += "\n";
 		}
 	}
 	return out;
@@ -616,6 +632,7 @@ json lb_backend_json(const Daemon &daemon)
 		{"error", view->error},
 		{"problems", problems},
 		{"mptcpDirect", view->mptcp_direct},
+		{"mptcpPorts", view->mptcp_ports},
 		{"etcd",
 		 {{"connected", view->etcd_connected},
 		  {"registered", view->registered},
@@ -648,6 +665,8 @@ std::string lb_backend_text(const json &backend)
 		"\n";
 	if (backend.at("mptcpDirect").get<bool>())
 		out += "MPTCP direct mode: on (C flag set, its address announced)\n";
+	for (const auto &port : backend.at("mptcpPorts"))
+		out += "MPTCP port mode: C flag set, announcing " + port.get<std::string>() + "\n";
 	for (const auto &vip : backend.at("vips"))
 		out += "  " + vip.at("vip").get<std::string>() +
 		       (vip.at("inDatapath").get<bool>() ? "" : " (NOT in the datapath)") + ": " +

@@ -37,6 +37,7 @@ json mux_json(const LbPlane &plane, const mptcp::TokenMirrorView &view, size_t s
 	json entries = json::array();
 	size_t tokens = 0, subflows = 0;
 	json vips = json::array();
+	json ports = json::array();
 	if (const MuxMaps *maps = plane.mux_maps()) {
 		if (auto all = maps->tokens(); all) {
 			tokens = all->size();
@@ -56,9 +57,16 @@ json mux_json(const LbPlane &plane, const mptcp::TokenMirrorView &view, size_t s
 						{"mode", to_string(vip.map.mptcp)},
 						{"joins", c ? c->mptcp_joins : 0},
 						{"subflowPackets", c ? c->mptcp_subflow : 0},
-						{"unknownToken", c ? c->mptcp_unknown_token : 0}});
+						{"unknownToken", c ? c->mptcp_unknown_token : 0},
+						{"portPackets", c ? c->mptcp_port : 0}});
 			}
+		if (auto all = maps->mptcp_ports(); all)
+			for (const auto &[port, dip] : *all)
+				ports.push_back({{"address", to_string(port.address)},
+						 {"port", port.port},
+						 {"dip", to_string(dip)}});
 	}
+	out["portMap"] = ports;
 	out["tokens"] = tokens;
 	out["tokenMap"] = entries;
 	out["subflows"] = subflows;
@@ -111,6 +119,13 @@ json lb_mptcp_json(const Daemon &daemon, size_t shown)
 	const auto &plane = daemon.lb();
 	if (auto view = plane.token_mirror_view())
 		return mux_json(plane, *view, shown);
+	// Port mode needs no Redis: a mux without the token mirror still shows
+	// its VIPs' modes, counters and port map.
+	if (daemon.role() == Role::mux && plane.mux_maps()) {
+		mptcp::TokenMirrorView idle;
+		idle.redis_error = "no 'lb redis endpoints' (token mode needs them)";
+		return mux_json(plane, idle, shown);
+	}
 	if (auto view = plane.token_agent_view())
 		return backend_json(plane, *view);
 	const Role role = daemon.role();
@@ -171,19 +186,24 @@ std::string lb_mptcp_text(const json &mptcp)
 	out += "Dropped joins sent again " + n("replayed") + " (could not: " + n("replayErrors") +
 	       "; no token in time: " + n("parkedExpired") + ")\n";
 	char line[200];
-	std::snprintf(line, sizeof(line), "%-40s %-6s %10s %14s %13s\n", "VIP", "Mode", "Joins",
-		      "Subflow pkts", "Unknown tok");
+	std::snprintf(line, sizeof(line), "%-40s %-6s %10s %14s %13s %12s\n", "VIP", "Mode",
+		      "Joins", "Subflow pkts", "Unknown tok", "Port pkts");
 	out += line;
 	for (const auto &vip : mptcp.at("vips")) {
 		std::snprintf(
-			line, sizeof(line), "%-40s %-6s %10llu %14llu %13llu\n",
+			line, sizeof(line), "%-40s %-6s %10llu %14llu %13llu %12llu\n",
 			vip.at("vip").get<std::string>().c_str(),
 			vip.at("mode").get<std::string>().c_str(),
 			static_cast<unsigned long long>(vip.at("joins").get<uint64_t>()),
 			static_cast<unsigned long long>(vip.at("subflowPackets").get<uint64_t>()),
-			static_cast<unsigned long long>(vip.at("unknownToken").get<uint64_t>()));
+			static_cast<unsigned long long>(vip.at("unknownToken").get<uint64_t>()),
+			static_cast<unsigned long long>(vip.at("portPackets").get<uint64_t>()));
 		out += line;
 	}
+	for (const auto &entry : mptcp.at("portMap"))
+		out += "  port " + entry.at("address").get<std::string>() + ":" +
+		       std::to_string(entry.at("port").get<uint32_t>()) + " -> " +
+		       entry.at("dip").get<std::string>() + "\n";
 	for (const auto &entry : mptcp.at("tokenMap"))
 		out += "  token " + entry.at("token").get<std::string>() + " -> " +
 		       entry.at("dip").get<std::string>() + "\n";

@@ -401,6 +401,142 @@ TEST_F(MuxMptcp, TheModeFlipsWithTheMap)
 }
 
 // ---------------------------------------------------------------------------
+// Port mode: each backend of the pool announced VIP:port of its own; every
+// packet to that port goes to it (a join SYN, the subflow's later packets,
+// an ICMP error about it), no token and no state involved.
+
+// Two backends, DIP 1 and DIP 2, announcing ports 40000 and 40001; every
+// bucket to DIP 1.
+LbMapVersion ported(uint32_t gen, MuxMptcpMode mode = MuxMptcpMode::port)
+{
+	LbMapVersion v = all_to(gen, 1, mode);
+	v.pool[0].mptcp_port = 40000;
+	v.pool.push_back({Ipv4{dip(2)}, 1, LbBackendState::active, 40001});
+	return v;
+}
+
+// "Fragmentation needed" about the VIP's reply from `vport` to client:cport.
+Bytes icmp_about_port(uint16_t vport, uint16_t cport)
+{
+	Ipv4Spec reply;
+	reply.src = vip;
+	reply.dst = client;
+	reply.protocol = proto_tcp;
+	const Bytes quoted =
+		ipv4(reply, tcp_segment({.src_port = vport, .dst_port = cport}, vip, client));
+	Ipv4Spec spec;
+	spec.src = addr("203.0.113.1");
+	spec.dst = vip;
+	spec.protocol = proto_icmp;
+	return ipv4(spec, icmp_frag_needed(1400, quoted));
+}
+
+class MuxMptcpPort : public MuxMptcp {
+protected:
+	// Port mode's tunnel: generation 0 and no previous DIP, whatever the
+	// VIP's map (the port is one backend's).
+	static LbGueSpec port_tunnel()
+	{
+		LbGueSpec spec = token_tunnel(false);
+		spec.generation = 0;
+		return spec;
+	}
+};
+
+TEST_F(MuxMptcpPort, AJoinToABackendsPortGoesToThatBackend)
+{
+	ASSERT_TRUE(maps().install(web, ported(generation + 1)));
+	const Bytes syn = join_syn(40100, 0x01020304, 40001);
+	const TestRun out = run(syn);
+	ASSERT_EQ(out.verdict, xdp_tx) << xdp_verdict_name(out.verdict);
+	const uint16_t port = flow_hash_fields(out.frame).gue_source_port;
+	const Bytes expected = ethernet_between(
+		frame_src, frame_dst,
+		lb_tunnel4(mux_source, dip(2), port, port_tunnel(), syn, 0x28, 0x4242, true));
+	EXPECT_EQ(hex(out.frame), hex(expected));
+	for (int i = 0; i < 10; i++)
+		EXPECT_EQ(dip_of(run(segment(40100, tcp_ack, {}, 40001))), 2) << "packet " << i;
+	EXPECT_EQ(dip_of(run(segment(40101, tcp_ack, {}, 40000))), 1);
+	EXPECT_EQ(dip_of(run(icmp_about_port(40001, 40100))), 2) << "an ICMP error about it";
+	EXPECT_EQ(dip_of(run(segment(40102, tcp_ack, {}, 80))), 1) << "the VIP's own port";
+
+	const auto c = counters(web);
+	EXPECT_EQ(c.mptcp_port, 13u);
+	EXPECT_EQ(c.packets, 14u);
+	EXPECT_EQ(c.icmp, 1u);
+	EXPECT_EQ(c.mptcp_joins, 0u);
+	EXPECT_EQ(maps().subflows()->size(), 0u) << "port mode keeps no state";
+	auto buckets = maps().bucket_counters(web);
+	ASSERT_TRUE(buckets);
+	uint64_t by_bucket = 0;
+	for (uint64_t packets : *buckets)
+		by_bucket += packets;
+	EXPECT_EQ(by_bucket, 1u) << "only the packet to the VIP's own port went by its bucket";
+}
+
+TEST_F(MuxMptcpPort, OtherPortsAndOtherProtocolsPass)
+{
+	ASSERT_TRUE(maps().install(web, ported(generation + 1)));
+	const TestRun out = run(segment(40100, tcp_ack, {}, 40002));
+	EXPECT_EQ(out.verdict, xdp_pass) << "a port no backend announced";
+	Ipv4Spec datagram = to_vip();
+	datagram.protocol = proto_udp;
+	const Bytes payload(8, 0x55);
+	EXPECT_EQ(run(ipv4(datagram, udp(40100, 40001, payload))).verdict, xdp_pass)
+		<< "UDP to a backend's TCP port";
+}
+
+TEST_F(MuxMptcpPort, ThePortsFollowTheActiveMap)
+{
+	// Staged: the new backend's port works at once (it announces it once
+	// the version is committed, maybe before this mux flips).
+	ASSERT_TRUE(maps().stage(web, ported(generation + 1)));
+	EXPECT_EQ(dip_of(run(segment(40100, tcp_ack, {}, 40001))), 2);
+	ASSERT_TRUE(maps().activate(web, generation + 1));
+	auto ports = maps().mptcp_ports();
+	ASSERT_TRUE(ports) << ports.error().message;
+	EXPECT_EQ(*ports, (std::map<VipKey, IpAddress>{
+				  {VipKey{Ipv4{vip}, IPPROTO_TCP, 40000}, Ipv4{dip(1)}},
+				  {VipKey{Ipv4{vip}, IPPROTO_TCP, 40001}, Ipv4{dip(2)}}}));
+	EXPECT_EQ(maps().vip(web)->value().map, ported(generation + 1)) << "read back whole";
+
+	// DIP 2 leaves the pool: its port goes with the flip, not before.
+	ASSERT_TRUE(maps().stage(web, all_to(generation + 2, 1, MuxMptcpMode::port)));
+	EXPECT_EQ(dip_of(run(segment(40100, tcp_ack, {}, 40001))), 2);
+	ASSERT_TRUE(maps().activate(web, generation + 2));
+	EXPECT_EQ(run(segment(40100, tcp_ack, {}, 40001)).verdict, xdp_pass);
+
+	// Token mode again: no port left; the VIP removed: none either.
+	ASSERT_TRUE(maps().install(web, ported(generation + 3)));
+	ASSERT_TRUE(maps().install(web, all_to(generation + 4, 1, MuxMptcpMode::token)));
+	EXPECT_TRUE(maps().mptcp_ports()->empty());
+	ASSERT_TRUE(maps().install(web, ported(generation + 5)));
+	ASSERT_TRUE(maps().remove(web));
+	EXPECT_TRUE(maps().mptcp_ports()->empty());
+}
+
+TEST_F(MuxMptcpPort, APortThatIsAnotherVipsOrAnotherVipsBackendsIsRefused)
+{
+	const VipKey other{Ipv4{vip}, IPPROTO_TCP, 40001};
+	ASSERT_TRUE(maps().install(other, all_to(1, 3, MuxMptcpMode::none)));
+	auto refused = maps().stage(web, ported(generation + 1));
+	ASSERT_FALSE(refused);
+	EXPECT_NE(refused.error().message.find("is the port of VIP"), std::string::npos)
+		<< refused.error().message;
+	EXPECT_EQ(maps().staged_generation(web)->value_or(0), 0u) << "nothing staged";
+	ASSERT_TRUE(maps().remove(other));
+
+	const VipKey second{Ipv4{vip}, IPPROTO_TCP, 81};
+	ASSERT_TRUE(maps().install(web, ported(generation + 1)));
+	refused = maps().stage(second, ported(1));
+	ASSERT_FALSE(refused);
+	EXPECT_NE(refused.error().message.find("announced by a backend of another VIP"),
+		  std::string::npos)
+		<< refused.error().message;
+	EXPECT_EQ(dip_of(run(segment(40100, tcp_ack, {}, 40001))), 2) << "the first VIP's still";
+}
+
+// ---------------------------------------------------------------------------
 // The token mirror (iplbd/mptcp/token_mirror) over the real maps
 // (MuxMapsTokens) and a real redis-server: a published token lets the next
 // join through; a join whose token never reached the map is dropped, its

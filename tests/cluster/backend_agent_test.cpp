@@ -62,10 +62,22 @@ public:
 		std::lock_guard lock(mutex_);
 		return vips_;
 	}
-	Status set_mptcp_direct(bool on) override
+	// Journals what changes: "direct on|off", "port <address>:<port> on|off".
+	Status set_mptcp(const MptcpAnnouncements &wanted) override
 	{
 		std::lock_guard lock(mutex_);
-		journal_.push_back(on ? "direct on" : "direct off");
+		if (wanted.direct != announced_.direct)
+			journal_.push_back(wanted.direct ? "direct on" : "direct off");
+		const auto name = [](const auto &port) {
+			return "port " + to_string(port.first) + ":" + std::to_string(port.second);
+		};
+		for (const auto &port : announced_.ports)
+			if (!wanted.ports.contains(port))
+				journal_.push_back(name(port) + " off");
+		for (const auto &port : wanted.ports)
+			if (!announced_.ports.contains(port))
+				journal_.push_back(name(port) + " on");
+		announced_ = wanted;
 		return ok();
 	}
 
@@ -93,6 +105,7 @@ private:
 	std::set<VipId> vips_;
 	std::set<VipId> failing_;
 	std::vector<std::string> journal_;
+	MptcpAnnouncements announced_;
 };
 
 class BackendAgentTest : public testing::EtcdSuite<BackendAgentTest> {
@@ -275,6 +288,52 @@ TEST_F(BackendAgentTest, TurnsMptcpDirectModeOnWhileAVipItServesIsInIt)
 	put_config(listed);
 	ASSERT_TRUE(eventually(5s, [&] { return !agent_->view().mptcp_direct; })) << describe();
 	EXPECT_EQ(journal_has("direct off"), 1) << describe();
+}
+
+TEST_F(BackendAgentTest, ServesAndAnnouncesItsMptcpPortWhileTheCommittedMapGivesItOne)
+{
+	const auto a = vip("192.0.2.12");
+	const auto journal_has = [&](const std::string &line) {
+		const auto j = dataplane_.journal();
+		return std::count(j.begin(), j.end(), line);
+	};
+	start_agent();
+	auto listed = config(a, {"10.0.1.1", "10.0.1.2"});
+	listed.mptcp = MptcpMode::port;
+	listed.mptcp_first_port = 40000;
+	put_config(listed);
+	ASSERT_TRUE(eventually(5s, [&] { return dataplane_.has(a); })) << describe();
+	EXPECT_EQ(dataplane_.journal().size(), 1u)
+		<< "nothing announced before a committed map gives it a port: " << describe();
+	// The controller's ports: the lowest first, in DIP order.
+	const auto first = next_version(listed, {{dip("10.0.1.1"), 1}, {dip("10.0.1.2"), 1}},
+					std::nullopt, 100);
+	ASSERT_TRUE(first && *first);
+	ASSERT_EQ((*first)->mptcp_ports.at(dip("10.0.1.1")), 40000);
+	ASSERT_EQ((*first)->mptcp_ports.at(dip("10.0.1.2")), 40001);
+	put_map(a, **first);
+	const auto own_port = vip("192.0.2.12", 40000);
+	ASSERT_TRUE(eventually(5s, [&] { return dataplane_.has(own_port); })) << describe();
+	EXPECT_FALSE(dataplane_.has(vip("192.0.2.12", 40001))) << "another backend's port";
+	ASSERT_TRUE(eventually(5s, [&] { return journal_has("port 192.0.2.12:40000 on") == 1; }))
+		<< describe();
+	ASSERT_TRUE(eventually(5s, [&] {
+		return agent_->view().mptcp_ports ==
+		       std::vector<std::string>{"192.0.2.12 port 40000"};
+	})) << describe();
+	EXPECT_TRUE(reason_says(own_port, "MPTCP port of 10.0.1.1")) << describe();
+
+	// Back to token mode: the port is neither served nor announced.
+	listed.mptcp = MptcpMode::token;
+	const auto second = next_version(listed, (*first)->pool, **first, 200);
+	ASSERT_TRUE(second && *second);
+	EXPECT_TRUE((*second)->mptcp_ports.empty());
+	put_map(a, **second);
+	put_config(listed);
+	ASSERT_TRUE(eventually(5s, [&] { return !dataplane_.has(own_port); })) << describe();
+	ASSERT_TRUE(eventually(5s, [&] { return journal_has("port 192.0.2.12:40000 off") == 1; }))
+		<< describe();
+	EXPECT_TRUE(dataplane_.has(a));
 }
 
 TEST_F(BackendAgentTest, FailedAddIsUnhealthyAndStopRevokes)

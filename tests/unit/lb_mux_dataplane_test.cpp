@@ -135,6 +135,17 @@ TEST(LbMuxDataplane, TheMptcpModeConverts)
 	const LbMapVersion lb = to_lb_map_version(version);
 	EXPECT_EQ(lb.mptcp, MuxMptcpMode::token);
 	EXPECT_EQ(to_map_version(lb), version);
+
+	// Port mode: each pool entry carries its backend's port.
+	version.mptcp = lbcontrol::MptcpMode::port;
+	uint16_t port = 40000;
+	for (const auto &backend : version.pool)
+		version.mptcp_ports[backend.dip] = port++;
+	const LbMapVersion ported = to_lb_map_version(version);
+	EXPECT_EQ(ported.mptcp, MuxMptcpMode::port);
+	ASSERT_EQ(ported.pool.size(), 3u);
+	EXPECT_EQ(ported.pool[2].mptcp_port, 40002);
+	EXPECT_EQ(to_map_version(ported), version);
 }
 
 // An empty map (no backend active): buckets without an owner.

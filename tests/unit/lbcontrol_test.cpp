@@ -260,10 +260,10 @@ TEST(LbSchema, MptcpModeRoundTripsAndDefaultsToNone)
 	auto old = nlohmann::json::parse(text);
 	old.erase("mptcp");
 	EXPECT_EQ(decode_vip_config(old.dump()).value().mptcp, MptcpMode::none);
-	old["mptcp"] = "port";
+	old["mptcp"] = "ports";
 	const auto refused = decode_vip_config(old.dump());
 	ASSERT_FALSE(refused);
-	EXPECT_NE(refused.error().message.find("none, token or direct"), std::string::npos)
+	EXPECT_NE(refused.error().message.find("none, token, port or direct"), std::string::npos)
 		<< refused.error().message;
 	old["mptcp"] = "direct";
 	EXPECT_EQ(decode_vip_config(old.dump()).value().mptcp, MptcpMode::direct);
@@ -275,6 +275,90 @@ TEST(LbSchema, MptcpModeRoundTripsAndDefaultsToNone)
 	const auto round = decode_map_version(encode(**version));
 	ASSERT_TRUE(round) << round.error().message;
 	EXPECT_EQ(*round, **version);
+}
+
+// Port mode: the VIP's configuration names the first port of its range;
+// every map version gives each backend of its pool a port of it.
+TEST(LbSchema, MptcpPortModeRoundTripsAndIsChecked)
+{
+	auto config = config_of({"10.0.1.1", "10.0.1.2"});
+	config.mptcp = MptcpMode::port;
+	EXPECT_FALSE(check_vip_config(config)) << "no first port";
+	config.mptcp_first_port = 40000;
+	ASSERT_TRUE(check_vip_config(config));
+	const auto text = encode(config);
+	EXPECT_NE(text.find("\"mptcp_first_port\":40000"), std::string::npos) << text;
+	EXPECT_EQ(decode_vip_config(text).value(), config);
+
+	auto bad = config;
+	bad.mptcp_first_port = 65100;
+	EXPECT_FALSE(check_vip_config(bad)) << "512 ports do not fit";
+	bad.mptcp_first_port = 1;
+	EXPECT_FALSE(check_vip_config(bad)) << "the VIP's port 80 is in the range";
+	bad = config;
+	bad.vip.port = 0;
+	EXPECT_FALSE(check_vip_config(bad)) << "a VIP on every port";
+	bad = config;
+	bad.vip.protocol = 17;
+	EXPECT_FALSE(check_vip_config(bad)) << "UDP";
+
+	const auto version = next_version(config, effective_pool(config, {}, std::nullopt, 100),
+					  std::nullopt, 100);
+	ASSERT_TRUE(version && *version);
+	EXPECT_EQ((*version)->mptcp_ports, (std::map<lb::Dip, uint16_t>{{dip("10.0.1.1"), 40000},
+									{dip("10.0.1.2"), 40001}}));
+	const auto encoded = encode(**version);
+	EXPECT_NE(encoded.find("\"mptcp_port\":40001"), std::string::npos) << encoded;
+	EXPECT_EQ(decode_map_version(encoded).value(), **version);
+
+	// A port given twice, or a backend without one, is malformed.
+	auto twice = nlohmann::json::parse(encoded);
+	twice["pool"][1]["mptcp_port"] = 40000;
+	EXPECT_FALSE(decode_map_version(twice.dump()));
+	auto missing = nlohmann::json::parse(encoded);
+	missing["pool"][1].erase("mptcp_port");
+	EXPECT_FALSE(decode_map_version(missing.dump()));
+}
+
+TEST(LbPlan, ABackendKeepsItsMptcpPortAndANewOneTakesTheLowestFree)
+{
+	auto config = config_of({"10.0.1.1", "10.0.1.2", "10.0.1.3"});
+	config.mptcp = MptcpMode::port;
+	config.mptcp_first_port = 40000;
+	const auto first = next_version(config, effective_pool(config, {}, std::nullopt, 100),
+					std::nullopt, 100);
+	ASSERT_TRUE(first && *first);
+	EXPECT_EQ((*first)->mptcp_ports.at(dip("10.0.1.3")), 40002);
+
+	// 10.0.1.1 goes, 10.0.1.0 comes (first in DIP order): it takes the
+	// freed port, the others keep theirs (their clients' joins name them).
+	config.backends.erase(config.backends.begin());
+	config.backends.insert(config.backends.begin(), {dip("10.0.1.0"), 1, false});
+	const auto second =
+		next_version(config, effective_pool(config, {}, **first, 200), **first, 200);
+	ASSERT_TRUE(second && *second);
+	EXPECT_EQ((*second)->mptcp_ports, (std::map<lb::Dip, uint16_t>{{dip("10.0.1.0"), 40000},
+								       {dip("10.0.1.2"), 40001},
+								       {dip("10.0.1.3"), 40002}}));
+	const auto third =
+		next_version(config, effective_pool(config, {}, **second, 300), **second, 300);
+	ASSERT_TRUE(third);
+	EXPECT_FALSE(*third) << "nothing changed since";
+
+	// Another range: every backend gets a port of it.
+	config.mptcp_first_port = 50000;
+	const auto fourth =
+		next_version(config, effective_pool(config, {}, **second, 400), **second, 400);
+	ASSERT_TRUE(fourth && *fourth);
+	EXPECT_EQ((*fourth)->mptcp_ports.at(dip("10.0.1.0")), 50000);
+	EXPECT_EQ((*fourth)->mptcp_ports.at(dip("10.0.1.3")), 50002);
+	// Token mode: none.
+	config.mptcp = MptcpMode::token;
+	const auto fifth =
+		next_version(config, effective_pool(config, {}, **fourth, 500), **fourth, 500);
+	ASSERT_TRUE(fifth && *fifth);
+	EXPECT_TRUE((*fifth)->mptcp_ports.empty());
+	EXPECT_EQ((*fifth)->map.buckets, (*fourth)->map.buckets) << "no bucket moves";
 }
 
 TEST(LbPlan, AModeChangeAloneMakesAVersionWithTheSameBuckets)
@@ -620,7 +704,20 @@ TEST(LbPoolEdit, SetsTheMptcpMode)
 	EXPECT_FALSE(apply_edit(std::nullopt, edit)) << "no such VIP";
 	EXPECT_EQ(parse_mptcp_mode("token").value(), MptcpMode::token);
 	EXPECT_EQ(parse_mptcp_mode("direct").value(), MptcpMode::direct);
-	EXPECT_FALSE(parse_mptcp_mode("port")) << "not built yet";
+	EXPECT_EQ(parse_mptcp_mode("port").value(), MptcpMode::port);
+
+	// Port mode with a first port, kept when only the mode is set again.
+	edit.mptcp = MptcpMode::port;
+	EXPECT_FALSE(apply_edit(config, edit)) << "port mode without a first port";
+	edit.mptcp_first_port = 40000;
+	const auto ported = apply_edit(config, edit);
+	ASSERT_TRUE(ported && *ported) << ported.error().message;
+	EXPECT_EQ((*ported)->mptcp_first_port, 40000);
+	edit.mptcp = MptcpMode::token;
+	edit.mptcp_first_port = 0;
+	const auto token = apply_edit(**ported, edit);
+	edit.mptcp = MptcpMode::port;
+	EXPECT_EQ(apply_edit(token.value().value(), edit).value()->mptcp_first_port, 40000);
 	EXPECT_FALSE(parse_mptcp_mode("Direct"));
 }
 

@@ -234,6 +234,7 @@ def setup_module(mod):
         assert os.access(tool, os.X_OK), (
             "{} is needed (apt-get install etcd-server etcd-client; "
             "./quickstart.sh installs them)".format(tool))
+    lbnodes.mount_pin_root()  # before the routers copy the mounts
     tgen = Topogen(build_topo, mod.__name__)
     tgen.start_topology()
     try:

@@ -38,9 +38,13 @@ counted, and no backend sees them (a sniffer on each); Redis is stopped
 (cached tokens still let every connection join a third subflow, the new
 connections' misses are counted unanswered) and started again with one of
 b1's tokens given to another holder (its joins go through again; b1 detects
-the collision). Last, direct mode: the backends set the C flag and
+the collision). Then direct mode: the backends set the C flag and
 announce their DIPs, and 50 connections join straight to their backend,
-none through a mux; back to token mode, the backends undo both.
+none through a mux; back to token mode, the backends undo both. Last, port
+mode (Beamer's): the controller gives each backend a port of the VIP's
+address, each backend announces VIP:port, and 200 connections join through
+the muxes by their backend's port, none by token; back to token mode, the
+backends and the muxes undo it.
 
 Traffic stays in the namespaces this test creates; every wait is bounded;
 etcd, redis-server, the servers and the client are killed and the datapath
@@ -191,6 +195,7 @@ def setup_module(mod):
     for tool in (ETCD, REDIS):
         assert os.access(tool, os.X_OK), (
             "{} is needed (./quickstart.sh installs etcd-server and redis-server)".format(tool))
+    lbnodes.mount_pin_root()  # before the routers copy the mounts
     tgen = Topogen(build_topo, mod.__name__)
     tgen.start_topology()
     try:
@@ -779,11 +784,150 @@ def test_direct_mode_joins_go_straight_to_the_backend(capsys):
     assert all(probes), probes
     final = client.ask({"cmd": "stop"})
     assert all(c["echoes"] > 0 for c in final["connections"])
+    throughput_in(capsys, "direct", "direct", lambda backend: backend.get("mptcpDirect"))
 
-    edit(VIP_CMD + " mptcp token")
+    edit(VIP_CMD + " mptcp token", BULK_VIP_CMD + " mptcp token")
     for name in BACKENDS:
         wait_for(name + ": direct mode is still on",
                  lambda: not vtysh_json(name, "show iplb lb backend json").get("mptcpDirect"),
                  30)
         assert sh(name, "sysctl -n net.mptcp.allow_join_initial_addr_port").strip() == "1"
         assert " id 200 " not in sh(name, "ip mptcp endpoint show")
+
+
+PORT_FIRST = 40000  # port mode: the backends' ports from here
+
+
+def port_joins(name):
+    """The TCP subflows on backend `name` whose local end is the VIP with a
+    port of port mode's range: joins that came by the backend's own port."""
+    out = router(name).cmd("ss -tnH state established")
+    count = 0
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or not fields[2].startswith(VIP + ":"):
+            continue
+        if PORT_FIRST <= int(fields[2].rsplit(":", 1)[1]) < PORT_FIRST + 512:
+            count += 1
+    return count
+
+
+def committed_ports():
+    """Each backend's port in the VIP's committed map, by backend name."""
+    lb = vtysh_json("e1", "show iplb lb json")
+    vip = [v for v in lb.get("vips", []) if v["vip"] == VIP_SHOWN]
+    if not vip or vip[0]["committedMptcp"] != "port":
+        return {}
+    by_dip = {b["address"]: b["mptcpPort"] for b in vip[0]["backends"] if b["mptcpPort"]}
+    return {name: by_dip[DIP[name]] for name in BACKENDS if DIP[name] in by_dip}
+
+
+def test_port_mode_each_join_goes_to_its_backends_own_port(capsys):
+    """Port mode (Beamer's): the controller gives each backend of the pool a
+    port of the VIP's address (from PORT_FIRST); each backend sets the C
+    flag and announces VIP:port; the muxes map that port straight to it.
+    200 connections: each one's join, from cl-eth1 to its backend's port,
+    on its own backend; none by token. Then token mode again: the backends
+    undo both, the muxes drop the ports."""
+    global client
+    sh("cl", "ip mptcp endpoint flush")
+    sh("cl", "ip mptcp limits set subflow 2 add_addr_accepted 1")
+    sh("cl", "ip mptcp endpoint add {} dev cl-eth1 subflow fullmesh".format(CLIENT_SECOND))
+    edit("{} mptcp port {}".format(VIP_CMD, PORT_FIRST))
+    ports = wait_for("the committed map gives no backend a port",
+                     lambda: committed_ports() if len(committed_ports()) == len(BACKENDS)
+                     else None, 60)
+    assert sorted(ports.values()) == list(range(PORT_FIRST, PORT_FIRST + len(BACKENDS))), ports
+    for name in BACKENDS:
+        wanted = ["{} port {}".format(VIP, ports[name])]
+        wait_for(name + ": does not announce its port",
+                 lambda: vtysh_json(name, "show iplb lb backend json").get(
+                     "mptcpPorts") == wanted, 30)
+        assert sh(name, "sysctl -n net.mptcp.allow_join_initial_addr_port").strip() == "0"
+        assert "{} port {} id 201 signal".format(VIP, ports[name]) in sh(
+            name, "ip mptcp endpoint show")
+    for mux in MUXES:
+        wait_for(mux + ": the port map is not the committed one",
+                 lambda: {(e["port"], e["dip"]) for e in mptcp(mux)["portMap"]} ==
+                 {(ports[b], DIP[b]) for b in BACKENDS}, 30)
+
+    joins_before = mux_sum("joins")
+    port_before = {m: sum(v["portPackets"] for v in mptcp(m)["vips"]) for m in MUXES}
+    came_before = {b: port_joins(b) for b in BACKENDS}
+    client = Client()
+    assert client.ask({"cmd": "open", "count": CONNECTIONS})["opened"] == CONNECTIONS
+    indexes = set(range(CONNECTIONS))
+    started = time.time()
+    connections = wait_settled(indexes)
+    settled_in = time.time() - started
+    came = {b: port_joins(b) - came_before[b] for b in BACKENDS}
+    by_port = {m: sum(v["portPackets"] for v in mptcp(m)["vips"]) - port_before[m]
+               for m in MUXES}
+    views = {b: backend_connections(b) for b in BACKENDS}
+    per_backend = {}
+    for c in connections:
+        per_backend[c["backend"]] = per_backend.get(c["backend"], 0) + 1
+    right = sum(1 for c in connections if c["mptcp"].get("subflows", 0) >= 1 and
+                views.get(c["backend"], {}).get("{}:{}".format(CLIENT_FIRST, c["port"]), 0) >= 1)
+    say(capsys, "\n[mptcp port] {} of {} connections have their join subflow on their backend "
+        "({:.1f}%), settled in {:.1f} s; joins that came by the backend's own port {}; "
+        "packets the muxes sent by port {}; joins by token {}; per backend {}".format(
+            right, len(connections), 100.0 * right / len(connections), settled_in, came,
+            by_port, mux_sum("joins") - joins_before, dict(sorted(per_backend.items()))))
+    REPORT["port"] = {"right": right, "total": len(connections)}
+    broken = [c for c in connections if c["broken"]]
+    assert not broken, broken[:3]
+    fallback = [c for c in connections if c["mptcp"].get("fallback")]
+    assert not fallback, fallback[:3]
+    assert right == len(connections)
+    assert all(came[b] >= per_backend.get(b, 0) for b in BACKENDS), (came, per_backend)
+    assert sum(by_port.values()) > 0
+    assert mux_sum("joins") == joins_before, "no join went by token"
+    probes = sorted(client.ask({"cmd": "probe"}).get("joinMs") or 0.0 for _ in range(10))
+    say(capsys, "[mptcp port] first join, handshake to join established: median {:.1f} ms, "
+        "min {:.1f}, max {:.1f} (10 connections one at a time)".format(
+            probes[len(probes) // 2], probes[0], probes[-1]))
+    assert all(probes), probes
+    final = client.ask({"cmd": "stop"})
+    assert all(c["echoes"] > 0 for c in final["connections"])
+    throughput_in(capsys, "port", "port {}".format(PORT_FIRST + 1000),
+                  lambda backend: len(backend.get("mptcpPorts", [])) == 2)
+
+    edit(VIP_CMD + " mptcp token", BULK_VIP_CMD + " mptcp token")
+    for name in BACKENDS:
+        wait_for(name + ": still announces its port",
+                 lambda: not vtysh_json(name, "show iplb lb backend json").get("mptcpPorts"),
+                 30)
+        assert sh(name, "sysctl -n net.mptcp.allow_join_initial_addr_port").strip() == "1"
+        assert " id 201 " not in sh(name, "ip mptcp endpoint show")
+    for mux in MUXES:
+        wait_for(mux + ": the port map is not empty", lambda: not mptcp(mux)["portMap"], 30)
+
+
+def throughput_in(capsys, label, mode, announced):
+    """test_two_paths_against_one with the bulk VIP in another MPTCP mode
+    (`mode`, once every backend's `show iplb lb backend json` satisfies
+    `announced`). Printed, not asserted beyond the join; skipped where that
+    test could not shape."""
+    if "throughput" not in REPORT:
+        return
+    edit("{} mptcp {}".format(BULK_VIP_CMD, mode))
+    for name in BACKENDS:
+        wait_for(name + ": does not announce what " + mode + " needs",
+                 lambda: announced(vtysh_json(name, "show iplb lb backend json")), 30)
+    for ifname in ("cl-eth0", "cl-eth1"):
+        sh("cl", "tc qdisc replace dev {} root tbf rate {} burst 64kb latency 100ms".format(
+            ifname, CLIENT_RATE))
+    try:
+        tcp = bulk()
+        mptcp_run = bulk("--mptcp", "--subflows", "1")
+    finally:
+        for ifname in ("cl-eth0", "cl-eth1"):
+            sh("cl", "tc qdisc del dev {} root".format(ifname))
+    say(capsys, "[mptcp {}] throughput, each client interface shaped to {}: one MPTCP "
+        "connection over both {:.1f} Mbit/s (extra subflows {}), one TCP connection "
+        "{:.1f} Mbit/s: {:.2f}x ({} s each)".format(
+            label, CLIENT_RATE, mptcp_run["bits_per_second"] / 1e6,
+            mptcp_run["subflows_joined"], tcp["bits_per_second"] / 1e6,
+            mptcp_run["bits_per_second"] / tcp["bits_per_second"], BULK_SECONDS))
+    assert mptcp_run["subflows_joined"] and mptcp_run["subflows_joined"][0] >= 1, mptcp_run

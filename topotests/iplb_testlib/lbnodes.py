@@ -25,15 +25,24 @@ def vtysh_json(router, command):
         return {}
 
 
-def attach_xdp_pass(router, devices, tag):
-    """A veth reads the frames its peer's native XDP program sends back
-    (XDP_TX) only if it runs an XDP program of its own: xdp_pass on each of
-    `devices` of `router` (the one program, pinned under `tag` only while
-    it is attached)."""
+def mount_pin_root():
+    """The BPF file system on PIN_ROOT, mounted before the topology starts:
+    the routers' mount namespaces are copies of the host's when they are
+    made, so a mount made later is not seen in them (on a machine where
+    nothing mounted it before, the routers could not find the pins)."""
     os.makedirs(PIN_ROOT, mode=0o700, exist_ok=True)
     if subprocess.run(["findmnt", "-n", "-t", "bpf", PIN_ROOT],
                       stdout=subprocess.DEVNULL).returncode != 0:
         subprocess.run(["mount", "-t", "bpf", "bpf", PIN_ROOT], check=True)
+
+
+def attach_xdp_pass(router, devices, tag):
+    """A veth reads the frames its peer's native XDP program sends back
+    (XDP_TX) only if it runs an XDP program of its own: xdp_pass on each of
+    `devices` of `router` (the one program, pinned under `tag` only while
+    it is attached; mount_pin_root() must have run before the topology
+    started)."""
+    mount_pin_root()
     pin = os.path.join(PIN_ROOT, "{}-xdp-pass-{}".format(tag, os.getpid()))
     with tempfile.TemporaryDirectory(prefix="iplb-{}-".format(tag)) as tmp:
         obj = os.path.join(tmp, "xdp_pass.bpf.o")
