@@ -54,8 +54,10 @@ Usage: ./quickstart.sh demo [--down | --no-wait]
                   the lab in network namespaces (a k=4 fat-tree: 20 switches,
                   16 hosts, FRR on each, iplbd on hosts, two LB nodes and an
                   upstream BGP router), send the same traffic routed by shortest
-                  path, ECMP and iplb, print the table and draw the picture
-                  (/var/tmp/iplb-demo/), and keep the lab until Ctrl-C
+                  path, ECMP and iplb, print the table, send HTTP requests and
+                  two-interface MPTCP connections to the VIP (per backend: requests,
+                  join subflows), draw the picture (/var/tmp/iplb-demo/), and keep
+                  the lab until Ctrl-C
   demo --no-wait  same, but leave the lab running and return
   demo --down     stop and remove the lab
   check           install missing packages, build, install, run every test suite:

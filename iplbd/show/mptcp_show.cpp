@@ -88,6 +88,31 @@ json mux_json(const LbPlane &plane, const mptcp::TokenMirrorView &view, size_t s
 	return out;
 }
 
+// A mux's VIPs (mode and counters) and its port map, as text.
+std::string vips_text(const json &mptcp)
+{
+	char line[200];
+	std::snprintf(line, sizeof(line), "%-40s %-6s %10s %14s %13s %12s\n", "VIP", "Mode",
+		      "Joins", "Subflow pkts", "Unknown tok", "Port pkts");
+	std::string out = line;
+	for (const auto &vip : mptcp.at("vips")) {
+		std::snprintf(
+			line, sizeof(line), "%-40s %-6s %10llu %14llu %13llu %12llu\n",
+			vip.at("vip").get<std::string>().c_str(),
+			vip.at("mode").get<std::string>().c_str(),
+			static_cast<unsigned long long>(vip.at("joins").get<uint64_t>()),
+			static_cast<unsigned long long>(vip.at("subflowPackets").get<uint64_t>()),
+			static_cast<unsigned long long>(vip.at("unknownToken").get<uint64_t>()),
+			static_cast<unsigned long long>(vip.at("portPackets").get<uint64_t>()));
+		out += line;
+	}
+	for (const auto &entry : mptcp.at("portMap"))
+		out += "  port " + entry.at("address").get<std::string>() + ":" +
+		       std::to_string(entry.at("port").get<uint32_t>()) + " -> " +
+		       entry.at("dip").get<std::string>() + "\n";
+	return out;
+}
+
 json backend_json(const LbPlane &plane, const mptcp::TokenAgentView &view)
 {
 	json collisions = json::array();
@@ -122,9 +147,11 @@ json lb_mptcp_json(const Daemon &daemon, size_t shown)
 	// Port mode needs no Redis: a mux without the token mirror still shows
 	// its VIPs' modes, counters and port map.
 	if (daemon.role() == Role::mux && plane.mux_maps()) {
-		mptcp::TokenMirrorView idle;
-		idle.redis_error = "no 'lb redis endpoints' (token mode needs them)";
-		return mux_json(plane, idle, shown);
+		auto out = mux_json(plane, mptcp::TokenMirrorView{}, shown);
+		out["running"] = false;
+		out["reason"] =
+			"no 'lb redis endpoints' (token mode needs them; port mode does not)";
+		return out;
 	}
 	if (auto view = plane.token_agent_view())
 		return backend_json(plane, *view);
@@ -143,8 +170,14 @@ json lb_mptcp_json(const Daemon &daemon, size_t shown)
 
 std::string lb_mptcp_text(const json &mptcp)
 {
-	if (!mptcp.at("running").get<bool>())
-		return "MPTCP: not running: " + mptcp.at("reason").get<std::string>() + "\n";
+	if (!mptcp.at("running").get<bool>()) {
+		std::string out =
+			"MPTCP tokens: not running: " + mptcp.at("reason").get<std::string>() +
+			"\n";
+		if (mptcp.contains("vips"))
+			out += vips_text(mptcp);
+		return out;
+	}
 	const auto &redis = mptcp.at("redis");
 	std::string out = "MPTCP tokens (" + mptcp.at("role").get<std::string>() + "), Redis " +
 			  comma_joined(redis.at("endpoints")) + ": " +
@@ -185,25 +218,7 @@ std::string lb_mptcp_text(const json &mptcp)
 	       n("missUnknown") + ", unanswered (Redis down) " + n("missUnanswered") + "\n";
 	out += "Dropped joins sent again " + n("replayed") + " (could not: " + n("replayErrors") +
 	       "; no token in time: " + n("parkedExpired") + ")\n";
-	char line[200];
-	std::snprintf(line, sizeof(line), "%-40s %-6s %10s %14s %13s %12s\n", "VIP", "Mode",
-		      "Joins", "Subflow pkts", "Unknown tok", "Port pkts");
-	out += line;
-	for (const auto &vip : mptcp.at("vips")) {
-		std::snprintf(
-			line, sizeof(line), "%-40s %-6s %10llu %14llu %13llu %12llu\n",
-			vip.at("vip").get<std::string>().c_str(),
-			vip.at("mode").get<std::string>().c_str(),
-			static_cast<unsigned long long>(vip.at("joins").get<uint64_t>()),
-			static_cast<unsigned long long>(vip.at("subflowPackets").get<uint64_t>()),
-			static_cast<unsigned long long>(vip.at("unknownToken").get<uint64_t>()),
-			static_cast<unsigned long long>(vip.at("portPackets").get<uint64_t>()));
-		out += line;
-	}
-	for (const auto &entry : mptcp.at("portMap"))
-		out += "  port " + entry.at("address").get<std::string>() + ":" +
-		       std::to_string(entry.at("port").get<uint32_t>()) + " -> " +
-		       entry.at("dip").get<std::string>() + "\n";
+	out += vips_text(mptcp);
 	for (const auto &entry : mptcp.at("tokenMap"))
 		out += "  token " + entry.at("token").get<std::string>() + " -> " +
 		       entry.at("dip").get<std::string>() + "\n";

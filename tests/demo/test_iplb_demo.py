@@ -180,6 +180,12 @@ def test_the_vip_has_backends_spread_over_the_fabric(tmp_path, monkeypatch):
     # replies leave tunnelled from the VIP, which the relays must accept.
     assert {l.peer(fabric_mod.CLIENT) for l in fabric.links_of(fabric_mod.CLIENT)} == \
         {fabric_mod.UPSTREAM}
+    # Over two links (an MPTCP client of two interfaces), each its own names.
+    first, second = fabric.client_links()
+    assert (first.ifname(fabric_mod.CLIENT), second.ifname(fabric_mod.CLIENT)) == \
+        ("eth-up", "eth-up2")
+    assert second.ifname(fabric_mod.UPSTREAM) == "eth-cl2"
+    assert len(set(fabric.client_prefixes())) == 2
     assert fabric_mod.VIP in fabric.tunnel_sources()
     for host in backends + [fabric.etcd_nodes()[2]]:
         assert fabric.dip(host) + "/32" in fabric.tunnel_sources(), host
@@ -195,11 +201,16 @@ def test_the_vip_has_backends_spread_over_the_fabric(tmp_path, monkeypatch):
         conf(backends[0])
     assert " lb controller\n lb fib-lookup\n lb interface eth-up\n" in conf("lb1")
     assert " redistribute bgp\n" in conf("lb1")
-    assert "  network %s\n" % fabric.client_prefix() in conf(fabric_mod.UPSTREAM)
+    for prefix in fabric.client_prefixes():
+        assert "  network %s\n" % prefix in conf(fabric_mod.UPSTREAM)
     assert "router" not in conf(fabric_mod.CLIENT)
+    # MPTCP token mode: the backends and the muxes share tokens in Redis.
+    redis = " lb redis endpoints %s:6379\n" % fabric.loopback(fabric.redis_node())
+    assert redis in conf(backends[0]) and redis in conf("lb1")
+    assert fabric.redis_node() not in backends
     commands = lab.pool_commands()
-    assert commands[0] == "lb vip 10.99.0.1 port 80"
-    assert [c.rsplit(" ", 1)[1] for c in commands[2:]] == [fabric.dip(h) for h in backends]
+    assert commands[:2] == ["lb vip 10.99.0.1 port 80", "lb vip 10.99.0.1 port 80 mptcp token"]
+    assert [c.rsplit(" ", 1)[1] for c in commands[3:]] == [fabric.dip(h) for h in backends]
 
 
 def test_the_picture_draws_the_vips_way(tmp_path):

@@ -19,7 +19,7 @@ import random
 import subprocess
 import time
 
-from .fabric import CLIENT, VIP, VIP_PORT
+from .fabric import CLIENT, LB_NODES, VIP, VIP_PORT
 from .lab import BULK_PORT, PY, WEB, log, next_hops, run
 
 BULK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bulk.py")
@@ -230,6 +230,34 @@ class Experiment:
                    "lists_used": sum(1 for relays, packets in after[host]["lists"].items()
                                      if packets > before[host]["lists"].get(relays, 0))}
             for host in after}
+        return result
+
+    def mux_mptcp(self):
+        """Per LB node: joins its mux sent by token, joins dropped for a
+        token not in its map yet, and those its mirror sent again."""
+        out = {}
+        for lb in LB_NODES:
+            view = self.lab.vtysh_json(lb, "show iplb lb mptcp json")
+            counters = view.get("counters", {})
+            out[lb] = {"joins": sum(v.get("joins", 0) for v in view.get("vips", [])),
+                       "unknownToken": sum(v.get("unknownToken", 0)
+                                           for v in view.get("vips", [])),
+                       "replayed": counters.get("replayed", 0)}
+        return out
+
+    def vip_mptcp(self, count):
+        """`count` MPTCP connections from the client to the VIP, each with a
+        second subflow from the client's second interface (which up's ECMP
+        may send through the other LB node: the mux sends the join by the
+        token it names); per backend the connections and their joined
+        subflows, and what the muxes did."""
+        before = self.mux_mptcp()
+        out = self.lab.exec_in(CLIENT, PY, WEB, "mptcp-get", VIP.split("/")[0], str(VIP_PORT),
+                               str(count))
+        result = json.loads(out)
+        after = self.mux_mptcp()
+        result["muxes"] = {lb: {key: after[lb][key] - before[lb][key] for key in after[lb]}
+                           for lb in after}
         return result
 
     def run(self, modes=MODES, transports=TRANSPORTS):

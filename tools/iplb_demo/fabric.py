@@ -11,11 +11,15 @@ Names and addresses (every node is an OSPF router; router id = loopback):
                over BGP; controllers; etcd members (with the first host that
                is not a backend)
     up         10.60.0.3 (bgpd only, ECMP over lb1 and lb2)
-    cl         10.60.0.4, the client outside the fabric, behind up
+    cl         10.60.0.4, the client outside the fabric, behind up over two
+               links (eth-up, eth-up2: an MPTCP client with two interfaces)
     backends   4 hosts spread over the fabric (Fabric.backends), their DIP
                the address of their uplink
+    redis      redis-server on the etcd member's host (Fabric.redis_node):
+               the MPTCP tokens the backends publish, the muxes follow
 Link n (in the order below) is 10.(100 + n / 64).(n % 64 * 4)/30: .1 on its
-first node, .2 on its second. Node X's interface toward Y is eth-Y.
+first node, .2 on its second. Node X's interface toward Y is eth-Y, and
+eth-Y2 for a second link between the two (Link.ifname).
 The switches' relays accept tunnels from the hosts' sources only
 (Fabric.tunnel_sources).
 """
@@ -43,6 +47,11 @@ class Link:
     a: str
     b: str
     index: int
+    suffix: str = ""  # "2" for the second link between a and b
+
+    def ifname(self, node):
+        """The node's interface on this link."""
+        return "eth-%s%s" % (self.peer(node), self.suffix)
 
     def address(self, node):
         base = ipaddress.IPv4Address("10.%d.%d.0" % (100 + self.index // 64, (self.index % 64) * 4))
@@ -109,10 +118,22 @@ class Fabric:
         backend (all reachable over OSPF at their loopbacks)."""
         return list(LB_NODES) + [next(h for h in self.hosts if h not in self.backends())]
 
+    def client_links(self):
+        """The client's two links to the upstream router."""
+        return [l for l in self.links if CLIENT in (l.a, l.b)]
+
     def client_prefix(self):
-        """The client's network (its link to the upstream router)."""
-        link = next(l for l in self.links if CLIENT in (l.a, l.b))
-        return str(ipaddress.ip_interface(link.address(CLIENT)).network)
+        """The client's first network (its first link to the upstream router)."""
+        return self.client_prefixes()[0]
+
+    def client_prefixes(self):
+        return [str(ipaddress.ip_interface(l.address(CLIENT)).network)
+                for l in self.client_links()]
+
+    def redis_node(self):
+        """Where redis-server runs (the etcd member's host that is no
+        backend), on its loopback."""
+        return self.etcd_nodes()[-1]
 
     def subflow_addresses(self, host):
         """The host's extra addresses (in SUBFLOW_RANGE): one more MPTCP
@@ -154,8 +175,19 @@ class Fabric:
                      subflows=data["subflows"], rate_mbit=data["rateMbit"],
                      switches=data["switches"], hosts=data["hosts"],
                      router_ids=data["routerIds"])
-        fabric.links = [Link(a, b, n) for n, (a, b) in enumerate(data["links"])]
+        fabric.links = make_links(data["links"])
         return fabric
+
+
+def make_links(pairs):
+    """Links in the order of `pairs`, a second link between the same two
+    nodes with its own interface names."""
+    links, seen = [], set()
+    for n, (a, b) in enumerate(pairs):
+        key = frozenset((a, b))
+        links.append(Link(a, b, n, "2" if key in seen else ""))
+        seen.add(key)
+    return links
 
 
 def generate(iplbctl, kind, ports, seed, subflows, rate_mbit=20):
@@ -198,6 +230,7 @@ def generate(iplbctl, kind, ports, seed, subflows, rate_mbit=20):
     spare = list(dict.fromkeys([s for s in fabric.switches if s not in with_hosts] +
                                fabric.switches))
     named += [(spare[0], LB_NODES[0]), (spare[1], LB_NODES[1]),
-              (UPSTREAM, LB_NODES[0]), (UPSTREAM, LB_NODES[1]), (UPSTREAM, CLIENT)]
-    fabric.links = [Link(a, b, n) for n, (a, b) in enumerate(named)]
+              (UPSTREAM, LB_NODES[0]), (UPSTREAM, LB_NODES[1]), (UPSTREAM, CLIENT),
+              (UPSTREAM, CLIENT)]
+    fabric.links = make_links(named)
     return fabric

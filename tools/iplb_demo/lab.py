@@ -21,6 +21,9 @@ FRR_TMPDIR = "/var/tmp/frr"
 BULK_PORT = 5201  # bulk.py's sink, plain TCP and MPTCP
 ETCD = "/usr/bin/etcd"
 ETCDCTL = "/usr/bin/etcdctl"
+REDIS = "/usr/bin/redis-server"
+REDIS_CLI = "/usr/bin/redis-cli"
+REDIS_PORT = 6379
 WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "web.py")
 PY = "/usr/bin/python3"
 
@@ -87,10 +90,10 @@ class Lab:
             run("ip", "-n", self.ns(node), "addr", "add", fabric.loopback(node) + "/32",
                 "dev", "lo")
         for link in fabric.links:
-            run("ip", "link", "add", "eth-" + link.b, "netns", self.ns(link.a), "type", "veth",
-                "peer", "eth-" + link.a, "netns", self.ns(link.b))
+            run("ip", "link", "add", link.ifname(link.a), "netns", self.ns(link.a), "type",
+                "veth", "peer", link.ifname(link.b), "netns", self.ns(link.b))
             for node in (link.a, link.b):
-                dev = "eth-" + link.peer(node)
+                dev = link.ifname(node)
                 run("ip", "-n", self.ns(node), "addr", "add", link.address(node), "dev", dev)
                 run("ip", "-n", self.ns(node), "link", "set", dev, "up")
                 if node != UPSTREAM and link.peer(node) != UPSTREAM:
@@ -99,13 +102,26 @@ class Lab:
                     run("ip", "netns", "exec", self.ns(node), "tc", "qdisc", "replace", "dev",
                         dev, "root", "tbf", "rate", "%dmbit" % fabric.rate_mbit, "burst", "32kb",
                         "latency", "20ms")
-        # The client: its way out is the upstream router. Its TCP checksums
-        # are computed in full: the muxes' native XDP loses a veth packet's
-        # "checksum still to do" state, and the backends would see bad ones.
-        up_link = next(l for l in fabric.links if CLIENT in (l.a, l.b))
+        # The client: its way out is the upstream router, over its first
+        # link, and over its second for what it sends from that link's
+        # address (a rule by source): an MPTCP client of two interfaces, its
+        # second subflow from the second (the kernel's path manager: a
+        # `subflow` endpoint). Its TCP checksums are computed in full: the
+        # muxes' native XDP loses a veth packet's "checksum still to do"
+        # state, and the backends would see bad ones.
+        first, second = fabric.client_links()
         run("ip", "-n", self.ns(CLIENT), "route", "add", "default", "via",
-            up_link.address(UPSTREAM).split("/")[0])
-        self.exec_in(CLIENT, "ethtool", "-K", "eth-" + UPSTREAM, "tx", "off")
+            first.address(UPSTREAM).split("/")[0])
+        second_address = second.address(CLIENT).split("/")[0]
+        run("ip", "-n", self.ns(CLIENT), "rule", "add", "from", second_address, "table", "102")
+        run("ip", "-n", self.ns(CLIENT), "route", "add", "default", "via",
+            second.address(UPSTREAM).split("/")[0], "dev", second.ifname(CLIENT), "table", "102")
+        run("ip", "-n", self.ns(CLIENT), "mptcp", "limits", "set", "subflow", "2",
+            "add_addr_accepted", "0")
+        run("ip", "-n", self.ns(CLIENT), "mptcp", "endpoint", "add", second_address, "dev",
+            second.ifname(CLIENT), "subflow")
+        for link in (first, second):
+            self.exec_in(CLIENT, "ethtool", "-K", link.ifname(CLIENT), "tx", "off")
         for host in fabric.hosts:
             ns = self.ns(host)
             run("ip", "-n", ns, "mptcp", "limits", "set", "subflow", "8", "add_addr_accepted", "8")
@@ -122,6 +138,7 @@ class Lab:
         is_host, is_lb = node in fabric.hosts, node in LB_NODES
         is_backend = node in fabric.backends()
         etcd = " lb etcd endpoints " + " ".join(self.etcd_endpoints())
+        redis = " lb redis endpoints %s:%d" % (fabric.loopback(fabric.redis_node()), REDIS_PORT)
         with open(os.path.join(confdir, "daemons"), "w") as f:
             f.write("# Written by iplb-demo: the daemons watchfrr starts in netns %s.\n"
                     "zebra=yes\nospfd=%s\nbgpd=%s\niplbd=%s\nstaticd=no\nvtysh_enable=yes\n"
@@ -159,13 +176,14 @@ class Lab:
             lines += ["router iplb", " role %s" % ("backend" if is_backend else "host"),
                       " lsdb debounce 50 max-hold 500", " path k 4"]
             if is_backend:
-                lines += [etcd, " lb name %s" % node,
+                lines += [etcd, redis, " lb name %s" % node,
                           " lb interface eth-%s" % fabric.uplink(node).peer(node)]
             lines += ["exit"]
         if is_lb:
             # Tunnels to the FIB's next hop into the fabric: up has no
             # route to the backends (the mux cannot send them back to it).
-            lines += ["router iplb", " role mux", etcd, " lb name %s" % node, " lb controller",
+            lines += ["router iplb", " role mux", etcd, redis, " lb name %s" % node,
+                      " lb controller",
                       " lb fib-lookup", " lb interface eth-%s" % UPSTREAM, "exit"]
             up_link = next(l for l in fabric.links_of(node) if UPSTREAM in (l.a, l.b))
             lines += ["router bgp %d" % (65000 + LB_NODES.index(node) + 1),
@@ -185,8 +203,9 @@ class Lab:
                 asn = 65001 + LB_NODES.index(link.peer(node))
                 lines += [" neighbor %s remote-as %d" % (peer, asn),
                           " neighbor %s timers 1 3" % peer]
-            lines += [" address-family ipv4 unicast", "  network %s" % fabric.client_prefix(),
-                      "  maximum-paths 4", " exit-address-family", "exit"]
+            lines += [" address-family ipv4 unicast"]
+            lines += ["  network %s" % prefix for prefix in fabric.client_prefixes()]
+            lines += ["  maximum-paths 4", " exit-address-family", "exit"]
         with open(os.path.join(confdir, "frr.conf"), "w") as f:
             f.write("\n".join(lines) + "\n")
         for name in os.listdir(confdir):
@@ -249,9 +268,25 @@ class Lab:
                             "--endpoints=" + ",".join(self.etcd_endpoints()),
                             "--dial-timeout=2s", "--command-timeout=5s", *args, check=False)
 
+    def start_redis(self):
+        """redis-server on the Redis node's loopback, nothing saved: where the
+        backends publish their MPTCP connections' tokens."""
+        node = self.fabric.redis_node()
+        address = self.fabric.loopback(node)
+        with open(os.path.join(STATE_DIR, node, "redis.log"), "w") as log_file:
+            subprocess.Popen(["ip", "netns", "exec", self.ns(node), REDIS, "--bind", address,
+                              "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no",
+                              "--protected-mode", "no"],
+                             stdin=subprocess.DEVNULL, stdout=log_file,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_for("redis-server", lambda: [] if "PONG" in self.exec_in(
+            node, REDIS_CLI, "-h", address, "-p", str(REDIS_PORT), "ping",
+            check=False) else ["redis"], timeout=30, interval=0.2)
+
     def start_web(self):
         """A web server on every backend (port 80, every address: the VIP and
-        the DIP its health check connects to), answering with its name."""
+        the DIP its health check connects to), answering with its name; MPTCP
+        (plain TCP clients too)."""
         for host in self.fabric.backends():
             subprocess.Popen(["ip", "netns", "exec", self.ns(host), PY, WEB, "serve", host,
                               str(VIP_PORT)], stdin=subprocess.DEVNULL,
@@ -260,7 +295,8 @@ class Lab:
 
     def pool_commands(self):
         vip = "lb vip %s port %d" % (VIP.split("/")[0], VIP_PORT)
-        return [vip, vip + " health-check http path / interval 1000 timeout 500 rise 2 fall 2"] + \
+        return [vip, vip + " mptcp token",
+                vip + " health-check http path / interval 1000 timeout 500 rise 2 fall 2"] + \
             ["%s backend %s" % (vip, self.fabric.dip(h)) for h in self.fabric.backends()]
 
     def configure_pool(self):

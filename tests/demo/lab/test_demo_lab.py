@@ -5,7 +5,8 @@ k=4 fat-tree with FRR and iplbd, `run` routes the same traffic three ways, and
 `down` leaves nothing. Throughput is not asserted (it is a measurement, see
 docs/EVALUATION.md); what routing does to the traffic is: one core per pod pair
 with shortest path, every switch link with iplb, MPTCP subflows joined, the
-VIP over both LB nodes, the picture drawn, every daemon's vty on the loopback, and
+VIP over both LB nodes (and every MPTCP join on its connection's backend, in token
+mode), the picture drawn, every daemon's vty on the loopback, and
 no /var/tmp/frr directory of the lab's processes after `down`."""
 
 import json
@@ -107,6 +108,22 @@ def test_the_vip_serves_the_client_and_replies_take_iplb(lab, results):
     assert picture["replies"] and all(path[0] == picture["backend"] and path[-1] == "cl"
                                       for path in picture["replies"])
     assert "requests; replies tunnelled by iplb" in stdout
+
+
+def test_every_mptcp_join_reaches_its_connections_backend(results):
+    """50 MPTCP connections from the client's two interfaces to the VIP in
+    token mode: each one's second subflow established on the backend that
+    answered it (a join that reached another backend would have been reset),
+    none fell back to TCP, the muxes sent the joins by their tokens."""
+    stdout, data = results
+    mptcp = data["vip"]["mptcp"]
+    assert mptcp["failed"] == 0, mptcp["errors"]
+    assert mptcp["fallback"] == 0, mptcp
+    assert mptcp["connections"] == 50 and mptcp["joined"] == 50, mptcp
+    backends = [data["fabric"]["hosts"][i] for i in (2, 6, 10, 14)]
+    assert set(mptcp["backends"]) <= set(backends), mptcp["backends"]
+    assert sum(m["joins"] for m in mptcp["muxes"].values()) >= 50, mptcp["muxes"]
+    assert "join subflows established on it" in stdout
 
 
 def test_every_pair_got_traffic_in_every_run(results):
