@@ -184,7 +184,8 @@ struct iplb_subflow_key {
  * backend, written by user space from the pools of the VIPs in port mode
  * (Beamer's design: the port a backend announced with ADD_ADDR names it, so
  * its joins need no state and no token). Looked up for a TCP packet that is
- * to no VIP's port, before it is passed. */
+ * to no VIP's port, before it is passed, while the config has
+ * IPLB_MUX_PORTS. */
 #define IPLB_LB_MAX_PORTS (1 << 16)
 
 struct iplb_mux_port {
@@ -247,6 +248,9 @@ struct iplb_mux_config {
  * to the router it came from, XDP_TX with the MAC addresses swapped: the
  * mux "on a stick", as Katran and Beamer are deployed). */
 #define IPLB_MUX_FIB 0x1
+/* iplb_mux_ports has entries (kept by user space with the map): only then
+ * does a TCP packet to no VIP's port pay the port lookup (about 15 ns). */
+#define IPLB_MUX_PORTS 0x2
 
 /* iplb_mux_counters: per CPU, one element. */
 struct iplb_mux_counters {

@@ -208,14 +208,21 @@ static __always_inline struct iplb_mux_vip *find_vip(const __u32 *addr, bool v6,
 	return bpf_map_lookup_elem(&iplb_mux_vips, &key);
 }
 
-/* The backend that announced (address, port) in MPTCP port mode, if any. */
+/* The backend that announced (address, port) in MPTCP port mode, if any:
+ * looked up only while some VIP is in port mode (the config says so), so
+ * that a mux without one passes other traffic as cheaply as before. */
 static __always_inline const struct iplb_mux_port *
 find_port(const __u32 *addr, bool v6, __be16 port)
 {
+	const __u32 zero = 0;
+	const struct iplb_mux_config *config =
+		bpf_map_lookup_elem(&iplb_mux_config, &zero);
 	struct iplb_vip_key key = { .port = port,
 				    .protocol = IPPROTO_TCP,
 				    .v6 = v6 };
 
+	if (!config || !(config->flags & IPLB_MUX_PORTS))
+		return NULL;
 	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
 	return bpf_map_lookup_elem(&iplb_mux_ports, &key);
 }

@@ -5,7 +5,8 @@
 // a packet that is no VIP's; a VIP in MPTCP token mode sending a join SYN by
 // its token, the join subflow's ACK by the subflow map, another flow's ACK by
 // its bucket after the subflow map missed, and dropping a join SYN of an
-// unknown token; the backend (TCX) delivering a SYN, an ACK after
+// unknown token; a packet to a backend's own port in MPTCP port mode; the
+// backend (TCX) delivering a SYN, an ACK after
 // its socket lookup (none found: the last resort) and passing what is not its
 // tunnel. Katran's published figures are printed beside them as a reference,
 // not measured here.
@@ -69,10 +70,13 @@ constexpr int xdp_drop = XDP_DROP;
 
 const char usage[] =
 	"usage: iplb-lb-datapath-bench [--packets N] [--repeat N] [--rounds R] [--json FILE|-]\n"
+	"                              [--no-port-mode]\n"
 	"  --packets N  single runs (repeat = 1) per case and round (default 200000)\n"
 	"  --repeat N   runs of the kernel loop per case and round (default 1000000)\n"
 	"  --rounds R   rounds, cases interleaved in each (default 5)\n"
 	"  --json FILE  also write the results as JSON (-: to stdout, instead of Markdown)\n"
+	"  --no-port-mode  a mux without a VIP in MPTCP port mode (no port lookup for\n"
+	"               what is no VIP's; its case left out)\n"
 	"Needs root. Prints ns per packet, min/median/max over rounds, as Markdown.\n";
 
 // Katran's figures (katran_tester perf_testing: BPF_PROG_TEST_RUN of its XDP
@@ -110,12 +114,15 @@ constexpr uint16_t join_port = 40001;	 // the join SYN's (the program writes its
 constexpr uint16_t subflow_port = 40002; // the subflow make_mux() writes
 constexpr uint16_t other_port = 40003;	 // in neither
 constexpr uint16_t unknown_port = 40004; // the unknown token's join SYN
+// MPTCP port mode: vip:41000 is DIP 2's own port (for the VIP of id 4).
+constexpr uint16_t backends_port = 41000;
 
 struct Options {
 	uint64_t packets = 200000;
 	uint32_t repeat = 1000000;
 	int rounds = 5;
 	std::optional<std::string> json_path;
+	bool port_mode = true; // a VIP in MPTCP port mode (the config's IPLB_MUX_PORTS)
 };
 
 template <typename Skeleton>
@@ -191,13 +198,14 @@ std::array<uint32_t, 4> words_of(const Addr6 &v6)
 // IPv6 3-4), and VIPs, each 16 buckets all to its first DIP (previous: its
 // second, changed at `changed`); the last VIP in MPTCP token mode, with a
 // token and a join subflow to DIP 2.
-SkeletonPtr<iplb_mux> make_mux()
+SkeletonPtr<iplb_mux> make_mux(bool port_mode)
 {
 	auto mux = load_skeleton<iplb_mux>("mux");
 	iplb_mux_config config;
 	std::memset(&config, 0, sizeof(config));
 	config.layout_version = IPLB_LB_LAYOUT_VERSION;
 	config.source_v4 = htonl(mux_source);
+	config.flags = port_mode ? IPLB_MUX_PORTS : 0; // a VIP in MPTCP port mode (below)
 	std::memcpy(config.source_v6, mux_source6.data(), 16);
 	const uint32_t zero = 0;
 	update(mux->maps.iplb_mux_config, &zero, &config, "the mux's config");
@@ -265,6 +273,13 @@ SkeletonPtr<iplb_mux> make_mux()
 	subflow.dport = htons(mptcp_port);
 	subflow.v6 = 0;
 	update(mux->maps.iplb_mux_subflows, &subflow, &target, "a join subflow");
+	iplb_mux_port port;
+	std::memset(&port, 0, sizeof(port));
+	port.to = target;
+	port.vip_id = 4;
+	const iplb_vip_key port_key =
+		key_of(words_of(vip).data(), false, IPPROTO_TCP, backends_port);
+	update(mux->maps.iplb_mux_ports, &port_key, &port, "a backend's MPTCP port");
 	return mux;
 }
 
@@ -385,6 +400,19 @@ Bytes mux_token_output4(const Bytes &inner, const Bytes &actual)
 				lb_tunnel4(mux_source, dip2, port, spec, inner, 0, 0x4242, true));
 }
 
+// The same for a send by a backend's port (port mode): generation 0.
+Bytes mux_port_output4(const Bytes &inner, const Bytes &actual)
+{
+	const uint16_t port = actual.size() > 36 ? read16(actual, 34) : 0;
+	LbGueSpec spec;
+	spec.inner_v6 = false;
+	spec.generation = 0;
+	spec.changed_at = 0;
+	spec.previous = address_bytes(uint32_t{0});
+	return ethernet_between(frame_src, frame_dst,
+				lb_tunnel4(mux_source, dip2, port, spec, inner, 0, 0x4242, true));
+}
+
 Bytes mux_output6(const Bytes &inner, const Bytes &actual)
 {
 	const uint16_t port = actual.size() > 56 ? read16(actual, 54) : 0;
@@ -429,6 +457,10 @@ Options parse(int argc, char **argv)
 			std::fputs(usage, stdout);
 			std::exit(0);
 		}
+		if (w == "--no-port-mode") {
+			o.port_mode = false;
+			continue;
+		}
 		if (i + 1 >= argc ||
 		    (w != "--packets" && w != "--repeat" && w != "--rounds" && w != "--json")) {
 			std::fputs(usage, stderr);
@@ -464,7 +496,7 @@ int run(const Options &o, const std::string &command)
 	if (::unshare(CLONE_NEWNET) != 0)
 		throw std::runtime_error(std::string("cannot make a network namespace: ") +
 					 std::strerror(errno) + " (root needed)");
-	const auto mux = make_mux();
+	const auto mux = make_mux(o.port_mode);
 	const auto backend = make_backend();
 	const int mux_fd = bpf_program__fd(mux->progs.iplb_mux);
 	const auto mux_attach = bpf_program__expected_attach_type(mux->progs.iplb_mux);
@@ -604,6 +636,16 @@ int run(const Options &o, const std::string &command)
 			    vip_counter(mptcp_id, &iplb_mux_vip_counters::mptcp_unknown_token)};
 		c.loop = c.single;
 		cases.push_back(std::move(c));
+	}
+
+	if (o.port_mode) {
+		// Port mode: no VIP on the port (two VIP lookups miss), the port map
+		// names the backend.
+		const Bytes inner = syn_to(vip, backends_port);
+		const Bytes frame = ethernet(inner);
+		mux_sent("MPTCP port mode: to a backend's own port", frame,
+			 mux_port_output4(inner, first_output(mux_fd, frame)),
+			 vip_counter(mptcp_id, &iplb_mux_vip_counters::mptcp_port));
 	}
 
 	// The backend: the mux's IPv4 tunnel (48 bytes) around the packet.

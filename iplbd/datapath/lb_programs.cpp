@@ -203,7 +203,8 @@ Status MuxMaps::set_config(const MuxConfig &wanted)
 	iplb_mux_config config{};
 	if (bpf_map_lookup_elem(fds_.config.get(), &zero_key, &config) != 0)
 		return unexpected(os_error("cannot read the mux config", errno));
-	config.flags = wanted.fib ? IPLB_MUX_FIB : 0;
+	// IPLB_MUX_PORTS follows the port map (note_ports), not the caller.
+	config.flags = (config.flags & IPLB_MUX_PORTS) | (wanted.fib ? IPLB_MUX_FIB : 0);
 	config.source_v4 = wanted.source ? htonl(wanted.source->value) : 0;
 	std::memset(config.source_v6, 0, sizeof(config.source_v6));
 	if (wanted.source6)
@@ -229,6 +230,7 @@ Result<MuxConfig, Error> MuxMaps::config() const
 		out.source6 = a;
 	}
 	out.fib = config.flags & IPLB_MUX_FIB;
+	out.ports = config.flags & IPLB_MUX_PORTS;
 	out.mtu = config.mtu;
 	return out;
 }
@@ -585,6 +587,8 @@ Status MuxMaps::stage(const VipKey &vip, const LbMapVersion &next)
 					std::to_string(pool.backend[i].mptcp_port) + " of " + name,
 				errno));
 	}
+	if (auto noted = note_ports(); !noted)
+		return noted;
 
 	// 4. Staged: the record names the slot's generation, packets still
 	// read the other slot (or, never active, do not find the record).
@@ -672,6 +676,21 @@ Status MuxMaps::activate(const VipKey &vip, uint32_t generation)
 	return keep_ports(vip, record->id, *pool);
 }
 
+Status MuxMaps::note_ports()
+{
+	iplb_vip_key first;
+	const bool any = bpf_map_get_next_key(fds_.ports.get(), nullptr, &first) == 0;
+	iplb_mux_config config{};
+	if (bpf_map_lookup_elem(fds_.config.get(), &zero_key, &config) != 0)
+		return unexpected(os_error("cannot read the mux config", errno));
+	if (any == bool(config.flags & IPLB_MUX_PORTS))
+		return ok();
+	config.flags = any ? config.flags | IPLB_MUX_PORTS : config.flags & ~IPLB_MUX_PORTS;
+	if (bpf_map_update_elem(fds_.config.get(), &zero_key, &config, BPF_ANY) != 0)
+		return unexpected(os_error("cannot write the mux config", errno));
+	return ok();
+}
+
 Status MuxMaps::keep_ports(const VipKey &vip, uint32_t id, const iplb_lb_pool &pool)
 {
 	std::set<uint16_t> kept;
@@ -693,7 +712,7 @@ Status MuxMaps::keep_ports(const VipKey &vip, uint32_t id, const iplb_lb_pool &p
 							   " of " + to_string(vip),
 						   errno));
 	}
-	return ok();
+	return note_ports();
 }
 
 Result<std::map<VipKey, IpAddress>, Error> MuxMaps::mptcp_ports() const

@@ -120,6 +120,9 @@ struct MuxConfig {
 	std::optional<Ipv6> source6; // and IPv6 ones
 	bool fib = false;	     // FIB next hop, else back to the sender
 	uint32_t mtu = 0;	     // largest encapsulated IP packet; 0: any
+	// Read only (set_config ignores it): some VIP is in MPTCP port mode, so
+	// the program looks up the port map (IPLB_MUX_PORTS).
+	bool ports = false;
 
 	friend bool operator==(const MuxConfig &, const MuxConfig &) = default;
 };
@@ -200,6 +203,8 @@ private:
 	explicit MuxMaps(Fds fds) : fds_(std::move(fds)) {}
 	// The VIP (of id `id`) in port mode keeps exactly the ports of `pool`.
 	Status keep_ports(const VipKey &vip, uint32_t id, const iplb_lb_pool &pool);
+	// The config's IPLB_MUX_PORTS: set while the port map has entries.
+	Status note_ports();
 	Fds fds_;
 };
 

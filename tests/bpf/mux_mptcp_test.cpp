@@ -486,6 +486,22 @@ TEST_F(MuxMptcpPort, OtherPortsAndOtherProtocolsPass)
 		<< "UDP to a backend's TCP port";
 }
 
+TEST_F(MuxMptcpPort, ThePortLookupRunsOnlyWhileSomeVipIsInPortMode)
+{
+	EXPECT_FALSE(maps().config()->ports) << "no port-mode VIP yet";
+	ASSERT_TRUE(maps().install(web, ported(generation + 1)));
+	EXPECT_TRUE(maps().config()->ports);
+	// Another setting of the config keeps it: it follows the port map.
+	auto config = *maps().config();
+	config.fib = true;
+	config.ports = false;
+	ASSERT_TRUE(maps().set_config(config));
+	EXPECT_TRUE(maps().config()->ports);
+	EXPECT_TRUE(maps().config()->fib);
+	ASSERT_TRUE(maps().install(web, all_to(generation + 2, 1, MuxMptcpMode::token)));
+	EXPECT_FALSE(maps().config()->ports) << "the last port went";
+}
+
 TEST_F(MuxMptcpPort, ThePortsFollowTheActiveMap)
 {
 	// Staged: the new backend's port works at once (it announces it once
