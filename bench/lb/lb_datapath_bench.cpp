@@ -387,26 +387,15 @@ Bytes mux_output4(const Bytes &inner, bool inner_v6, const Bytes &actual)
 }
 
 // The same for a send by token or subflow map (to DIP 2): the map's
-// generation, no previous DIP, never changed.
-Bytes mux_token_output4(const Bytes &inner, const Bytes &actual)
+// generation, no previous DIP, never changed; by a backend's port (port
+// mode), generation 0.
+Bytes mux_token_output4(const Bytes &inner, const Bytes &actual,
+			uint32_t with_generation = generation)
 {
 	const uint16_t port = actual.size() > 36 ? read16(actual, 34) : 0;
 	LbGueSpec spec;
 	spec.inner_v6 = false;
-	spec.generation = generation;
-	spec.changed_at = 0;
-	spec.previous = address_bytes(uint32_t{0});
-	return ethernet_between(frame_src, frame_dst,
-				lb_tunnel4(mux_source, dip2, port, spec, inner, 0, 0x4242, true));
-}
-
-// The same for a send by a backend's port (port mode): generation 0.
-Bytes mux_port_output4(const Bytes &inner, const Bytes &actual)
-{
-	const uint16_t port = actual.size() > 36 ? read16(actual, 34) : 0;
-	LbGueSpec spec;
-	spec.inner_v6 = false;
-	spec.generation = 0;
+	spec.generation = with_generation;
 	spec.changed_at = 0;
 	spec.previous = address_bytes(uint32_t{0});
 	return ethernet_between(frame_src, frame_dst,
@@ -644,7 +633,7 @@ int run(const Options &o, const std::string &command)
 		const Bytes inner = syn_to(vip, backends_port);
 		const Bytes frame = ethernet(inner);
 		mux_sent("MPTCP port mode: to a backend's own port", frame,
-			 mux_port_output4(inner, first_output(mux_fd, frame)),
+			 mux_token_output4(inner, first_output(mux_fd, frame), 0),
 			 vip_counter(mptcp_id, &iplb_mux_vip_counters::mptcp_port));
 	}
 

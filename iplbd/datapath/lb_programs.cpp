@@ -55,6 +55,22 @@ VipKey vip_of(const iplb_vip_key &key)
 	return {address_of(key.addr, key.v6 & 1), key.protocol, ntohs(key.port)};
 }
 
+// Where a token, a subflow or a backend's MPTCP port sends: a DIP and its
+// family.
+iplb_mux_target target_of(const IpAddress &dip)
+{
+	iplb_mux_target target;
+	std::memset(&target, 0, sizeof(target));
+	address_words(dip, target.dip.v6);
+	target.v6 = is_v6(dip);
+	return target;
+}
+
+IpAddress dip_of(const iplb_mux_target &target)
+{
+	return address_of(target.dip.v6, target.v6 & 1);
+}
+
 iplb_vip_address address_key(const IpAddress &address)
 {
 	iplb_vip_address key;
@@ -578,8 +594,7 @@ Status MuxMaps::stage(const VipKey &vip, const LbMapVersion &next)
 			key_of(VipKey{vip.address, IPPROTO_TCP, pool.backend[i].mptcp_port});
 		iplb_mux_port value;
 		std::memset(&value, 0, sizeof(value));
-		address_words(next.pool[i].dip, value.to.dip.v6);
-		value.to.v6 = dips_v6;
+		value.to = target_of(next.pool[i].dip);
 		value.vip_id = record.id;
 		if (bpf_map_update_elem(fds_.ports.get(), &key, &value, BPF_ANY) != 0)
 			return unexpected(os_error(
@@ -722,7 +737,7 @@ Result<std::map<VipKey, IpAddress>, Error> MuxMaps::mptcp_ports() const
 		return unexpected(all.error());
 	std::map<VipKey, IpAddress> out;
 	for (const auto &[key, port] : *all)
-		out.emplace(vip_of(key), address_of(port.to.dip.v6, port.to.v6 & 1));
+		out.emplace(vip_of(key), dip_of(port.to));
 	return out;
 }
 
@@ -945,20 +960,6 @@ Result<std::vector<uint64_t>, Error> MuxMaps::bucket_counters(const VipKey &want
 // --- MPTCP token mode -------------------------------------------------------
 
 namespace {
-
-iplb_mux_target target_of(const IpAddress &dip)
-{
-	iplb_mux_target target;
-	std::memset(&target, 0, sizeof(target));
-	address_words(dip, target.dip.v6);
-	target.v6 = is_v6(dip);
-	return target;
-}
-
-IpAddress dip_of(const iplb_mux_target &target)
-{
-	return address_of(target.dip.v6, target.v6 & 1);
-}
 
 Result<iplb_subflow_key, Error> subflow_key_of(const SubflowKey &subflow)
 {

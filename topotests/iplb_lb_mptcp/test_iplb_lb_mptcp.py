@@ -381,19 +381,8 @@ def check_subflows(connections, indexes, label, capsys):
     assert not broken, "{}: {} connections broke, first: {}".format(label, len(broken), broken[0])
     fallback = [c for c in chosen if c["mptcp"].get("fallback")]
     assert not fallback, "{}: fell back to TCP: {}".format(label, fallback[:3])
-    views = {b: backend_connections(b) for b in BACKENDS}
-    right = 0
-    wrong = []
-    for c in chosen:
-        peer = "{}:{}".format(CLIENT_FIRST, c["port"])
-        held = views.get(c["backend"], {}).get(peer)
-        if c["mptcp"].get("subflows", 0) >= 1 and held is not None and held >= 1:
-            right += 1
-        else:
-            wrong.append((c, held))
-    per_backend = {}
-    for c in chosen:
-        per_backend[c["backend"]] = per_backend.get(c["backend"], 0) + 1
+    wrong, per_backend = joined_on_their_backend(chosen)
+    right = len(chosen) - len(wrong)
     share = 100.0 * right / len(chosen)
     say(capsys, "\n[mptcp token] {}: {} of {} connections have their join subflow on their "
         "backend ({:.1f}%); per backend {}".format(label, right, len(chosen), share,
@@ -709,6 +698,15 @@ def test_two_paths_against_one(capsys):
          *["{} backend {}".format(BULK_VIP_CMD, DIP[b]) for b in BACKENDS])
     wait_for("the bulk VIP is not served by b1..b4 on both muxes",
              lambda: pool_served(BACKENDS, BULK_SHOWN), 60)
+    tcp, mptcp_run = shaped_throughput(capsys, "token")
+    REPORT["throughput"] = {"mptcp": mptcp_run["bits_per_second"],
+                            "tcp": tcp["bits_per_second"]}
+
+
+def shaped_throughput(capsys, label):
+    """One plain TCP and one MPTCP bulk run to the bulk VIP, each client
+    interface shaped to CLIENT_RATE; printed, and the MPTCP run must have
+    joined its extra subflow. Both results."""
     for ifname in ("cl-eth0", "cl-eth1"):
         sh("cl", "tc qdisc replace dev {} root tbf rate {} burst 64kb latency 100ms".format(
             ifname, CLIENT_RATE))
@@ -718,15 +716,14 @@ def test_two_paths_against_one(capsys):
     finally:
         for ifname in ("cl-eth0", "cl-eth1"):
             sh("cl", "tc qdisc del dev {} root".format(ifname))
-    ratio = mptcp_run["bits_per_second"] / tcp["bits_per_second"]
-    say(capsys, "[mptcp token] throughput, each client interface shaped to {}: one MPTCP "
+    say(capsys, "[mptcp {}] throughput, each client interface shaped to {}: one MPTCP "
         "connection over both {:.1f} Mbit/s (extra subflows {}), one TCP connection "
         "{:.1f} Mbit/s: {:.2f}x ({} s each)".format(
-            CLIENT_RATE, mptcp_run["bits_per_second"] / 1e6, mptcp_run["subflows_joined"],
-            tcp["bits_per_second"] / 1e6, ratio, BULK_SECONDS))
-    REPORT["throughput"] = {"mptcp": mptcp_run["bits_per_second"],
-                            "tcp": tcp["bits_per_second"]}
+            label, CLIENT_RATE, mptcp_run["bits_per_second"] / 1e6,
+            mptcp_run["subflows_joined"], tcp["bits_per_second"] / 1e6,
+            mptcp_run["bits_per_second"] / tcp["bits_per_second"], BULK_SECONDS))
     assert mptcp_run["subflows_joined"] and mptcp_run["subflows_joined"][0] >= 1, mptcp_run
+    return tcp, mptcp_run
 
 
 def direct_joins(name):
@@ -762,7 +759,8 @@ def test_direct_mode_joins_go_straight_to_the_backend(capsys):
     indexes = set(range(CONNECTIONS))
     connections = wait_settled(indexes)
     came = {b: direct_joins(b) - direct_before[b] for b in BACKENDS}
-    right, per_backend = joined_on_their_backend(connections)
+    wrong, per_backend = joined_on_their_backend(connections)
+    right = len(connections) - len(wrong)
     say(capsys, "[mptcp direct] {} of {} connections have their join subflow on their backend "
         "({:.1f}%), joined straight to its DIP {}; joins through the muxes {}; per backend "
         "{}".format(right, len(connections), 100.0 * right / len(connections), came,
@@ -861,7 +859,8 @@ def test_port_mode_each_join_goes_to_its_backends_own_port(capsys):
     came = {b: port_joins(b) - came_before[b] for b in BACKENDS}
     by_port = {m: sum(v["portPackets"] for v in mptcp(m)["vips"]) - port_before[m]
                for m in MUXES}
-    right, per_backend = joined_on_their_backend(connections)
+    wrong, per_backend = joined_on_their_backend(connections)
+    right = len(connections) - len(wrong)
     say(capsys, "\n[mptcp port] {} of {} connections have their join subflow on their backend "
         "({:.1f}%), settled in {:.1f} s; joins that came by the backend's own port {}; "
         "packets the muxes sent by port {}; joins by token {}; per backend {}".format(
@@ -909,35 +908,23 @@ def throughput_in(capsys, label, mode, announced):
     for name in BACKENDS:
         wait_for(name + ": does not announce what " + mode + " needs",
                  lambda: announced(vtysh_json(name, "show iplb lb backend json")), 30)
-    for ifname in ("cl-eth0", "cl-eth1"):
-        sh("cl", "tc qdisc replace dev {} root tbf rate {} burst 64kb latency 100ms".format(
-            ifname, CLIENT_RATE))
-    try:
-        tcp = bulk()
-        mptcp_run = bulk("--mptcp", "--subflows", "1")
-    finally:
-        for ifname in ("cl-eth0", "cl-eth1"):
-            sh("cl", "tc qdisc del dev {} root".format(ifname))
-    say(capsys, "[mptcp {}] throughput, each client interface shaped to {}: one MPTCP "
-        "connection over both {:.1f} Mbit/s (extra subflows {}), one TCP connection "
-        "{:.1f} Mbit/s: {:.2f}x ({} s each)".format(
-            label, CLIENT_RATE, mptcp_run["bits_per_second"] / 1e6,
-            mptcp_run["subflows_joined"], tcp["bits_per_second"] / 1e6,
-            mptcp_run["bits_per_second"] / tcp["bits_per_second"], BULK_SECONDS))
-    assert mptcp_run["subflows_joined"] and mptcp_run["subflows_joined"][0] >= 1, mptcp_run
+    shaped_throughput(capsys, label)
 
 
 def joined_on_their_backend(connections):
-    """How many of `connections` hold their join subflow on the backend
-    that answers them (the client's count and that backend's `ss -Mni`), and
+    """Those of `connections` that do not hold their join subflow on the
+    backend that answers them (the client's count and that backend's `ss
+    -Mni`), each with what the backend holds (None: not the connection), and
     the connections per backend."""
     views = {b: backend_connections(b) for b in BACKENDS}
     per_backend = {}
+    wrong = []
     for c in connections:
         per_backend[c["backend"]] = per_backend.get(c["backend"], 0) + 1
-    right = sum(1 for c in connections if c["mptcp"].get("subflows", 0) >= 1 and
-                views.get(c["backend"], {}).get("{}:{}".format(CLIENT_FIRST, c["port"]), 0) >= 1)
-    return right, per_backend
+        held = views.get(c["backend"], {}).get("{}:{}".format(CLIENT_FIRST, c["port"]))
+        if c["mptcp"].get("subflows", 0) < 1 or held is None or held < 1:
+            wrong.append((c, held))
+    return wrong, per_backend
 
 
 def port_mode_with_a_mux_stopped(capsys):
@@ -953,7 +940,8 @@ def port_mode_with_a_mux_stopped(capsys):
         later = set(range(CONNECTIONS, CONNECTIONS + LATER))
         connections = wait_settled(later)
         chosen = [c for c in connections if c["index"] in later]
-        right, per_backend = joined_on_their_backend(chosen)
+        wrong, per_backend = joined_on_their_backend(chosen)
+        right = len(chosen) - len(wrong)
         broken = [c for c in connections if c["broken"]]
         say(capsys, "[mptcp port] {} connections after m2 stopped: {} of {} have their join "
             "subflow on their backend ({:.1f}%); per backend {}; of all {}, {} broke".format(
