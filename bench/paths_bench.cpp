@@ -114,6 +114,7 @@ json query(const Topology &t, const std::map<std::string, std::string> &o)
 		const auto to = router(t, to_id);
 		std::vector<double> times;
 		std::vector<uint64_t> costs;
+		YenCounters counters;
 		for (int r = 0; r < repeat; r++) {
 			const auto begin = Clock::now();
 			KShortestPaths yen(t);
@@ -124,11 +125,16 @@ json query(const Topology &t, const std::map<std::string, std::string> &o)
 			costs.clear();
 			for (const Path &p : *paths)
 				costs.push_back(p.cost(Metric::cost));
+			counters = yen.counters();
 		}
 		results.push_back({{"from", from_id},
 				   {"to", to_id},
 				   {"costs", costs},
-				   {"seconds", median(times)}});
+				   {"seconds", median(times)},
+				   {"spur_searches", counters.spur_searches},
+				   {"spur_full", counters.spur_full},
+				   {"spur_diverse", counters.spur_diverse},
+				   {"rechecked", counters.rechecked}});
 	}
 	return {{"queries", results}};
 }
@@ -142,7 +148,8 @@ json plan(const Topology &t, const std::map<std::string, std::string> &o)
 	for (Planner planner : {Planner::tree, Planner::exact}) {
 		size_t lists = 0, pinned = 0, relays = 0;
 		for (const auto &[from_id, to_id] : pairs_of(need(o, "--pairs"))) {
-			auto paths = yen.compute(router(t, from_id), router(t, to_id), k, Metric::cost);
+			auto paths =
+				yen.compute(router(t, from_id), router(t, to_id), k, Metric::cost);
 			if (!paths)
 				fail(paths.error().message);
 			for (const RelayPlan &p : plan_relays(t, trees, *paths, planner)) {
@@ -159,8 +166,8 @@ json plan(const Topology &t, const std::map<std::string, std::string> &o)
 
 json all(const Topology &t, const std::map<std::string, std::string> &o)
 {
-	const EngineOptions options{.k = k_of(o),
-				    .threads = static_cast<unsigned>(std::stoul(need(o, "--threads")))};
+	const EngineOptions options{
+		.k = k_of(o), .threads = static_cast<unsigned>(std::stoul(need(o, "--threads")))};
 	const auto source = router(t, need(o, "--from"));
 	const int repeat = o.count("--repeat") ? std::stoi(o.at("--repeat")) : 3;
 	std::vector<double> times;
@@ -179,8 +186,8 @@ json all(const Topology &t, const std::map<std::string, std::string> &o)
 
 json incremental(const Topology &t, const std::map<std::string, std::string> &o)
 {
-	const EngineOptions options{.k = k_of(o),
-				    .threads = static_cast<unsigned>(std::stoul(need(o, "--threads")))};
+	const EngineOptions options{
+		.k = k_of(o), .threads = static_cast<unsigned>(std::stoul(need(o, "--threads")))};
 	const auto source = router(t, need(o, "--from"));
 	const std::string link = need(o, "--fail");
 	const auto a = router(t, link.substr(0, link.find(':')));
@@ -195,9 +202,12 @@ json incremental(const Topology &t, const std::map<std::string, std::string> &o)
 		t.for_each_out(u, [&](Topology::Vertex v, uint32_t cost) {
 			if ((u == a && v == b) || (u == b && v == a))
 				return;
-			const bool ok = t.node(u).kind == NodeKind::network
-						? builder.attach_to_network(t.node(u).id, t.node(v).id).has_value()
-						: builder.add_link(t.node(u).id, t.node(v).id, cost).has_value();
+			const bool ok =
+				t.node(u).kind == NodeKind::network
+					? builder.attach_to_network(t.node(u).id, t.node(v).id)
+						  .has_value()
+					: builder.add_link(t.node(u).id, t.node(v).id, cost)
+						  .has_value();
 			if (!ok)
 				fail("copy");
 		});

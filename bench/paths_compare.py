@@ -12,8 +12,14 @@ of per-query times and speed-ups, and the engine's all-destinations time from
 one host (1 and 2 threads), its incremental recompute after one link
 fails, and how often each relay planner's lists pin their path.
 
-Usage: paths_compare.py --bench BIN --iplbctl BIN [-k 8] [--quick]
-  --quick  only the small graphs (a minute instead of several)
+With --baseline, another build of the engine (an older commit's
+bench/iplb-paths-bench, say) runs the same queries, all-destinations and
+incremental runs in the same run, and a last table gives both times and
+their ratio.
+
+Usage: paths_compare.py --bench BIN --iplbctl BIN [-k 8] [--quick] [--baseline BIN]
+  --quick     only the small graphs (a minute instead of several)
+  --baseline  another iplb-paths-bench to time beside --bench
 """
 
 import argparse
@@ -101,10 +107,11 @@ def main():
     parser.add_argument("-k", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--baseline", help="another iplb-paths-bench, timed beside --bench")
     args = parser.parse_args()
     k = args.k
 
-    rows, engine_rows, plan_rows, mismatches = [], [], [], 0
+    rows, engine_rows, plan_rows, baseline_rows, mismatches = [], [], [], [], 0
     with tempfile.TemporaryDirectory() as tmp:
         for label, generate, npairs in GRAPHS:
             if args.quick and label not in QUICK:
@@ -156,6 +163,18 @@ def main():
                 mismatches += 1
                 print("MISMATCH %s: incremental differs from full recompute" % label,
                       file=sys.stderr)
+            if args.baseline:
+                theirs = run_json([args.baseline, "query", "--topology", path, "-k", str(k),
+                                   "--pairs", ",".join("%s:%s" % p for p in pairs)])["queries"]
+                their_one = run_json([args.baseline, "all", "--topology", path, "--from",
+                                      source, "-k", str(k), "--threads", "1"])
+                their_inc = run_json([args.baseline, "incremental", "--topology", path,
+                                      "--from", source, "-k", str(k), "--threads", "2",
+                                      "--fail", hop + ":" + upstream])
+                baseline_rows.append((label, m_ours,
+                                      statistics.median(q["seconds"] for q in theirs),
+                                      one["seconds"], their_one["seconds"], inc["seconds"],
+                                      their_inc["seconds"]))
             engine_rows.append((label, one["destinations"], one["seconds"], two["seconds"],
                                 hop + "-" + upstream, inc["seconds"], inc["searched"],
                                 inc["reused"]))
@@ -188,6 +207,16 @@ def main():
               % (label, tree["lists"], 100.0 * (tree["lists"] - tree["pinned"]) / tree["lists"],
                  tree["relays"] / tree["lists"], 100.0 * exact["pinned"] / exact["lists"],
                  exact["relays"] / exact["lists"]))
+    if baseline_rows:
+        print("\nThis build beside the baseline (%s), same graphs and queries; "
+              "ratio: this / baseline.\n" % args.baseline)
+        print("| graph | query ms | baseline | ratio | all, 1 thread ms | baseline | ratio "
+              "| incremental ms | baseline | ratio |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for label, q, bq, a, ba, i, bi in baseline_rows:
+            print("| %s | %s | %s | %.2f | %s | %s | %.2f | %s | %s | %.2f |"
+                  % (label, fmt_ms(q), fmt_ms(bq), q / bq, fmt_ms(a), fmt_ms(ba), a / ba,
+                     fmt_ms(i), fmt_ms(bi), i / bi))
     return 1 if mismatches else 0
 
 

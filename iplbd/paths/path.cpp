@@ -45,6 +45,50 @@ uint64_t Ranking::rank(Topology::Vertex v) const
 	return splitmix64(seed_ ^ identity(topology_->node(v))) | 1;
 }
 
+void LinkUse::add(const Path &path)
+{
+	for (size_t i = 1; i < path.vertices.size(); i++)
+		count_[link(path.vertices[i - 1], path.vertices[i])]++;
+}
+
+uint64_t LinkUse::overlap(const std::vector<Topology::Vertex> &vertices, size_t from) const
+{
+	uint64_t sum = 0;
+	for (size_t i = from + 1; i < vertices.size(); i++)
+		sum += use(vertices[i - 1], vertices[i]);
+	return sum;
+}
+
+std::vector<Path> take_diverse(std::vector<Path> pool, size_t k, const Ranking &ranking)
+{
+	const PathOrder order{ranking};
+	std::vector<Path> taken;
+	LinkUse use;
+	while (taken.size() < k && !pool.empty()) {
+		auto best = pool.begin();
+		uint64_t best_overlap = use.overlap(best->vertices);
+		for (auto it = std::next(pool.begin()); it != pool.end(); ++it) {
+			if (it->key != best->key) {
+				if (it->key < best->key) {
+					best = it;
+					best_overlap = use.overlap(it->vertices);
+				}
+				continue;
+			}
+			const uint64_t overlap = use.overlap(it->vertices);
+			if (overlap < best_overlap ||
+			    (overlap == best_overlap && order(*it, *best))) {
+				best = it;
+				best_overlap = overlap;
+			}
+		}
+		use.add(*best);
+		taken.push_back(std::move(*best));
+		pool.erase(best);
+	}
+	return taken;
+}
+
 std::vector<Topology::Vertex> routers_of(const Topology &topology, const Path &path)
 {
 	std::vector<Topology::Vertex> routers;

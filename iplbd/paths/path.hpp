@@ -8,6 +8,7 @@
 #include <compare>
 #include <cstdint>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace iplb {
@@ -97,6 +98,36 @@ struct PathOrder {
 			[this](auto x, auto y) { return ranking.less(x, y); });
 	}
 };
+
+// How many of a set of paths use each directed link: the overlap of a path
+// with the set is the sum over its links. Among paths of equal key, the
+// engine takes the one of least overlap with those it took already (the
+// diversity rule, see yen.hpp).
+class LinkUse {
+public:
+	void add(const Path &path);
+	uint32_t use(Topology::Vertex from, Topology::Vertex to) const
+	{
+		auto it = count_.find(link(from, to));
+		return it == count_.end() ? 0 : it->second;
+	}
+	// Over the links of vertices[from...].
+	uint64_t overlap(const std::vector<Topology::Vertex> &vertices, size_t from = 0) const;
+	bool empty() const { return count_.empty(); }
+
+private:
+	static uint64_t link(Topology::Vertex from, Topology::Vertex to)
+	{
+		return uint64_t{from} << 32 | to;
+	}
+	std::unordered_map<uint64_t, uint32_t> count_;
+};
+
+// The diversity rule applied to a given pool (paths to several destinations
+// of one prefix, say): repeatedly the pool's path of least key, then least
+// overlap with those taken, then first in PathOrder; at most k, in the order
+// taken.
+std::vector<Path> take_diverse(std::vector<Path> pool, size_t k, const Ranking &ranking);
 
 // The routers of a path, without transit networks.
 std::vector<Topology::Vertex> routers_of(const Topology &topology, const Path &path);

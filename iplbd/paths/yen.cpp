@@ -8,7 +8,9 @@ namespace iplb {
 
 KShortestPaths::KShortestPaths(const Topology &topology)
     : topology_(topology), tree_(topology.vertex_count()), scratch_(topology.vertex_count()),
-      constraints_(topology.vertex_count()), dead_(topology.vertex_count(), 0)
+      constraints_(topology.vertex_count()), dead_(topology.vertex_count(), 0),
+      overlap_stamp_(topology.vertex_count(), 0), overlap_(topology.vertex_count(), 0),
+      overlap_next_(topology.vertex_count(), Topology::none)
 {
 }
 
@@ -90,7 +92,11 @@ std::optional<Path> KShortestPaths::spur_path(Topology::Vertex spur, Topology::V
 			counters_.spur_fast++;
 			Path path{{spur}, key};
 			path.vertices.insert(path.vertices.end(), walk_.begin(), walk_.end());
-			return path;
+			// The first optimal path in rank order; the least overlap
+			// when it crosses no taken link.
+			if (use_.overlap(path.vertices) == 0)
+				return path;
+			return least_overlap_path(spur, first_key, target, metric, ranking, tree_);
 		}
 	}
 
@@ -98,7 +104,96 @@ std::optional<Path> KShortestPaths::spur_path(Topology::Vertex spur, Topology::V
 	scratch_.compute(topology_, target, metric, ranking, &constraints_, spur);
 	if (!scratch_.settled(spur))
 		return std::nullopt;
-	return Path{scratch_.walk(spur), scratch_.key(spur)};
+	Path path{scratch_.walk(spur), scratch_.key(spur)};
+	if (use_.overlap(path.vertices) == 0)
+		return path;
+	return least_overlap_path(spur, path.key, target, metric, ranking, scratch_);
+}
+
+namespace {
+
+constexpr uint64_t no_path = UINT64_MAX;
+
+} // namespace
+
+// The least overlap from v to the target over next hops whose key plus the
+// tree's key from them is `want`, and the best-ranked next hop that gives it.
+std::pair<uint64_t, Topology::Vertex>
+KShortestPaths::least_overlap_hop(Topology::Vertex v, PathKey want, Topology::Vertex spur,
+				  Topology::Vertex target, Metric metric, const Ranking &ranking,
+				  const ReverseTree &tree)
+{
+	// The next hops, best-ranked first: then a hop whose own link is used
+	// at least as much as the best total so far cannot win (the rest of its
+	// path adds nothing negative, and ties go to the earlier rank), and a
+	// total of 0 ends the search.
+	const size_t first = hops_.size();
+	topology_.for_each_out(v, [&](Topology::Vertex y, uint32_t cost) {
+		if (y == spur || constraints_.forbidden(y) || constraints_.banned(v, y) ||
+		    !tree.settled(y))
+			return;
+		if (y != target && !topology_.can_transit(y))
+			return;
+		if (edge_key(metric, cost, topology_.node(y).kind == NodeKind::router) +
+			    tree.key(y) ==
+		    want)
+			hops_.push_back({ranking.rank(y), y});
+	});
+	std::sort(hops_.begin() + static_cast<std::ptrdiff_t>(first), hops_.end());
+	uint64_t best = no_path;
+	Topology::Vertex best_next = Topology::none;
+	for (size_t i = first; i < hops_.size() && best != 0; i++) {
+		const Topology::Vertex y = hops_[i].second;
+		const uint64_t link = use_.use(v, y);
+		if (best != no_path && link >= best)
+			continue;
+		const uint64_t rest = least_overlap(y, spur, target, metric, ranking, tree);
+		if (rest != no_path && link + rest < best) {
+			best = link + rest;
+			best_next = y;
+		}
+	}
+	hops_.resize(first);
+	return {best, best_next};
+}
+
+uint64_t KShortestPaths::least_overlap(Topology::Vertex v, Topology::Vertex spur,
+				       Topology::Vertex target, Metric metric,
+				       const Ranking &ranking, const ReverseTree &tree)
+{
+	if (v == target)
+		return 0;
+	if (overlap_stamp_[v] != overlap_generation_) {
+		auto [overlap, next] =
+			least_overlap_hop(v, tree.key(v), spur, target, metric, ranking, tree);
+		overlap_stamp_[v] = overlap_generation_;
+		overlap_[v] = overlap;
+		overlap_next_[v] = next;
+	}
+	return overlap_[v];
+}
+
+// Among the continuations from spur of the given key (all tight in the
+// tree: the key is the tree's optimum under the constraints), the one of
+// least overlap, then first in rank order.
+Path KShortestPaths::least_overlap_path(Topology::Vertex spur, PathKey key, Topology::Vertex target,
+					Metric metric, const Ranking &ranking,
+					const ReverseTree &tree)
+{
+	counters_.spur_diverse++;
+	if (++overlap_generation_ == 0) {
+		std::fill(overlap_stamp_.begin(), overlap_stamp_.end(), 0);
+		overlap_generation_ = 1;
+	}
+	Path path{{spur}, key};
+	for (Topology::Vertex v =
+		     least_overlap_hop(spur, key, spur, target, metric, ranking, tree).second;
+	     v != Topology::none; v = overlap_next_[v]) {
+		path.vertices.push_back(v);
+		if (v == target)
+			break;
+	}
+	return path;
 }
 
 Ranking KShortestPaths::default_ranking(const Topology &topology, Topology::Vertex source,
@@ -111,6 +206,43 @@ Ranking KShortestPaths::default_ranking(const Topology &topology, Topology::Vert
 				anchor = uplink;
 		});
 	return Ranking::for_pair(topology, source, anchor);
+}
+
+// The best path not taken whose root is vertices[0..spur_index]: it avoids
+// the root's other vertices and leaves the spur node by a link no taken path
+// with this root leaves by.
+std::optional<KShortestPaths::Candidate>
+KShortestPaths::root_candidate(const std::vector<Topology::Vertex> &vertices, size_t spur_index,
+			       const std::vector<Path> &taken, Topology::Vertex target,
+			       Metric metric, const Ranking &ranking)
+{
+	const Topology::Vertex spur = vertices[spur_index];
+	constraints_.clear();
+	PathKey root_key;
+	for (size_t r = 0; r < spur_index; r++) {
+		constraints_.forbid(vertices[r]);
+		root_key = root_key +
+			   edge_key(metric, *topology_.link_cost(vertices[r], vertices[r + 1]),
+				    topology_.node(vertices[r + 1]).kind == NodeKind::router);
+	}
+	for (const Path &p : taken)
+		if (p.vertices.size() > spur_index + 1 &&
+		    std::equal(p.vertices.begin(), p.vertices.begin() + spur_index + 1,
+			       vertices.begin()))
+			constraints_.ban_edge_from(spur, p.vertices[spur_index + 1]);
+
+	auto tail = spur_path(spur, target, metric, ranking);
+	if (!tail)
+		return std::nullopt;
+	Candidate c;
+	c.path.vertices.assign(vertices.begin(), vertices.begin() + spur_index);
+	c.path.vertices.insert(c.path.vertices.end(), tail->vertices.begin(), tail->vertices.end());
+	c.path.key = root_key + tail->key;
+	c.overlap = use_.overlap(c.path.vertices);
+	c.spur_overlap = use_.overlap(c.path.vertices, spur_index);
+	c.spur_index = spur_index;
+	c.taken = taken.size();
+	return c;
 }
 
 Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source,
@@ -129,6 +261,30 @@ Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source
 					to_string(topology_.node(source).id)});
 
 	const Ranking ranking = given ? *given : default_ranking(topology_, source, target);
+	// A target behind a single uplink (a host): its paths are the uplink's
+	// plus the last link, which all of them share (so the choice among the
+	// uplink's is the same, and its searches never cross that link).
+	if (!topology_.can_transit(target)) {
+		Topology::Vertex uplink = Topology::none;
+		unsigned uplinks = 0;
+		topology_.for_each_in(target, [&](Topology::Vertex u, uint32_t) {
+			uplink = u;
+			uplinks++;
+		});
+		if (uplinks == 1 && uplink != source && topology_.can_transit(uplink)) {
+			auto paths = compute(source, uplink, k, metric, ranking);
+			if (!paths)
+				return paths;
+			const PathKey last =
+				edge_key(metric, *topology_.link_cost(uplink, target),
+					 topology_.node(target).kind == NodeKind::router);
+			for (Path &p : *paths) {
+				p.vertices.push_back(target);
+				p.key = p.key + last;
+			}
+			return paths;
+		}
+	}
 	std::vector<Path> found;
 	if (!tree_valid_ || tree_.target() != target || tree_metric_ != metric ||
 	    tree_seed_ != ranking.seed()) {
@@ -141,43 +297,46 @@ Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source
 		return found;
 	found.push_back(Path{tree_.walk(source), tree_.key(source)});
 
-	std::set<Path, PathOrder> candidates(PathOrder{ranking});
-	std::set<std::vector<Topology::Vertex>> known{found.front().vertices};
-	while (found.size() < k) {
-		const Path previous = found.back();
-		PathKey root_key;
-		for (size_t j = 0; j + 1 < previous.vertices.size(); j++) {
-			const Topology::Vertex spur = previous.vertices[j];
-			constraints_.clear();
-			for (size_t r = 0; r < j; r++)
-				constraints_.forbid(previous.vertices[r]);
-			// No path already found may be found again through this root.
-			for (const Path &p : found)
-				if (p.vertices.size() > j + 1 &&
-				    std::equal(p.vertices.begin(), p.vertices.begin() + j + 1,
-					       previous.vertices.begin()))
-					constraints_.ban_edge_from(spur, p.vertices[j + 1]);
+	use_ = LinkUse{};
+	use_.add(found.front());
 
-			if (auto tail = spur_path(spur, target, metric, ranking)) {
-				Path total;
-				total.vertices.assign(previous.vertices.begin(),
-						      previous.vertices.begin() + j);
-				total.vertices.insert(total.vertices.end(), tail->vertices.begin(),
-						      tail->vertices.end());
-				total.key = root_key + tail->key;
-				if (!known.count(total.vertices))
-					candidates.insert(std::move(total));
+	std::set<Candidate, CandidateOrder> candidates(CandidateOrder{PathOrder{ranking}});
+	auto add_roots = [&](const Path &taken, size_t from) {
+		for (size_t j = from; j + 1 < taken.vertices.size(); j++)
+			if (auto c = root_candidate(taken.vertices, j, found, target, metric,
+						    ranking))
+				candidates.insert(std::move(*c));
+	};
+	add_roots(found.front(), 0);
+	while (found.size() < k && !candidates.empty()) {
+		auto node = candidates.extract(candidates.begin());
+		Candidate &first = node.value();
+		if (first.taken != found.size()) {
+			// Computed before the last take: a lower bound. Still the
+			// root's best unless its own links gained use (the root's
+			// links add the same to all of the root's paths).
+			counters_.rechecked++;
+			if (use_.overlap(first.path.vertices, first.spur_index) ==
+			    first.spur_overlap) {
+				first.overlap = use_.overlap(first.path.vertices);
+				first.taken = found.size();
+				candidates.insert(std::move(node));
+			} else if (auto c = root_candidate(first.path.vertices, first.spur_index,
+							   found, target, metric, ranking)) {
+				candidates.insert(std::move(*c));
 			}
-			const Topology::Vertex next = previous.vertices[j + 1];
-			root_key =
-				root_key + edge_key(metric, *topology_.link_cost(spur, next),
-						    topology_.node(next).kind == NodeKind::router);
+			continue;
 		}
-		if (candidates.empty())
-			break;
-		found.push_back(*candidates.begin());
-		known.insert(found.back().vertices);
-		candidates.erase(candidates.begin());
+		const size_t spur_index = first.spur_index;
+		found.push_back(std::move(first.path));
+		use_.add(found.back());
+		// The root the path came from now bans its next hop; the longer
+		// prefixes of the path are new roots.
+		const Path &taken = found.back();
+		if (auto c = root_candidate(taken.vertices, spur_index, found, target, metric,
+					    ranking))
+			candidates.insert(std::move(*c));
+		add_roots(taken, spur_index + 1);
 	}
 	return found;
 }

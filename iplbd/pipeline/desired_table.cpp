@@ -19,8 +19,8 @@ Result<PrefixPaths, Error> paths_to(const Topology &topology, Topology::Vertex s
 		if (d.router == source)
 			return unexpected(Error{"the destination is the source " +
 						to_string(topology.node(source).id) + " itself"});
-	// The first k of every destination router, ranked alike: each one's
-	// first k hold the overall first k.
+	// The first k of every destination router, ranked alike, then the
+	// diversity rule over all of them (for one destination, the same k).
 	const auto ranking =
 		KShortestPaths::default_ranking(topology, source, destinations.front().router);
 	KShortestPaths yen(topology);
@@ -33,9 +33,7 @@ Result<PrefixPaths, Error> paths_to(const Topology &topology, Topology::Vertex s
 			out.paths.push_back(std::move(p));
 		}
 	}
-	std::sort(out.paths.begin(), out.paths.end(), PathOrder{ranking});
-	if (out.paths.size() > k)
-		out.paths.resize(k);
+	out.paths = take_diverse(std::move(out.paths), k, ranking);
 	out.plans = plan_relays(topology, trees, out.paths, planner);
 	return out;
 }

@@ -105,9 +105,9 @@ TEST(Yen, MatchesBruteForceOnRandomGraphs)
 		// follow whichever is given.
 		const Ranking ranking = round % 2 ? KShortestPaths::default_ranking(*t, s, d)
 						  : Ranking(*t, static_cast<uint64_t>(rng()));
-		auto expected = all_simple_paths(*t, s, d, metric, ranking);
-		if (expected.size() > k)
-			expected.resize(k);
+		// The diversity rule over every simple path.
+		auto expected =
+			take_diverse(all_simple_paths(*t, s, d, metric, ranking), k, ranking);
 		auto got = yen.compute(s, d, k, metric, ranking);
 		ASSERT_TRUE(got) << got.error().message;
 		ASSERT_EQ(*got, expected) << "round " << round << " k " << k;
@@ -117,6 +117,64 @@ TEST(Yen, MatchesBruteForceOnRandomGraphs)
 	}
 	EXPECT_GT(compared, 250);
 	EXPECT_GT(with_ties, 100) << "the cases must exercise tie-breaking";
+}
+
+// take_diverse itself, by hand: a smaller key always comes first; among
+// equal keys, the path sharing fewest links with those taken.
+TEST(Yen, TakeDiverseByHand)
+{
+	TopologyBuilder b;
+	for (unsigned i = 1; i <= 6; i++)
+		ASSERT_TRUE(b.add_router(router_ip(i)));
+	auto t = *b.build();
+	const Ranking ranking(*t, 1);
+	const Path first{{0, 1, 2, 5}, {2, 3}};
+	// Overlaps with first: 2, 1, 0.
+	const Path x{{0, 1, 2, 4, 3, 5}, {3, 3}}, y{{0, 1, 3, 5}, {3, 3}}, z{{0, 4, 3, 5}, {3, 3}};
+	const Path longer{{0, 2, 5}, {9, 9}}; // no overlap, but a larger key
+	auto taken = take_diverse({x, longer, y, z, first}, 4, ranking);
+	// After first and z: x overlaps 4 (0-1, 1-2, 4-3, 3-5), y 2 (0-1, 3-5).
+	EXPECT_EQ(taken, (std::vector<Path>{first, z, y, x}));
+	EXPECT_EQ(take_diverse({x, longer, y, z, first}, 9, ranking).back(), longer);
+}
+
+// The diversity rule on a fat-tree (k = 4 ports: 2 aggregation switches per
+// pod, 4 cores): the k = 2 paths between hosts of different pods leave
+// through different aggregation switches and enter the far pod through
+// different ones; with k = 4 each core carries one.
+TEST(Yen, EqualCostPathsLeaveThroughDifferentAggregationSwitches)
+{
+	auto t = *make_fat_tree({.k = 4});
+	KShortestPaths yen(*t);
+	int pairs = 0;
+	for (unsigned src_pod = 1; src_pod <= 4; src_pod++)
+		for (unsigned dst_pod = 1; dst_pod <= 4; dst_pod++) {
+			if (src_pod == dst_pod)
+				continue;
+			const Vertex s = *t->find(Ipv4{0x0a000000u | src_pod << 16 | 2 << 8 | 2});
+			const Vertex d = *t->find(Ipv4{0x0a000000u | dst_pod << 16 | 3 << 8 | 3});
+			auto two = *yen.compute(s, d, 2, Metric::cost);
+			ASSERT_EQ(two.size(), 2u);
+			ASSERT_EQ(two[0].key, two[1].key) << "both shortest";
+			// host, edge, aggregation, core, aggregation, edge, host
+			ASSERT_EQ(two[0].vertices.size(), 7u);
+			EXPECT_NE(two[0].vertices[2], two[1].vertices[2])
+				<< "source pod aggregation";
+			EXPECT_NE(two[0].vertices[4], two[1].vertices[4]) << "far pod aggregation";
+			auto four = *yen.compute(s, d, 4, Metric::cost);
+			ASSERT_EQ(four.size(), 4u);
+			std::set<Vertex> cores;
+			std::map<Vertex, int> per_aggregation;
+			for (const Path &p : four) {
+				cores.insert(p.vertices[3]);
+				per_aggregation[p.vertices[2]]++;
+			}
+			EXPECT_EQ(cores.size(), 4u) << "every core once";
+			for (auto [agg, n] : per_aggregation)
+				EXPECT_EQ(n, 2) << "two paths per aggregation switch";
+			pairs++;
+		}
+	EXPECT_EQ(pairs, 12);
 }
 
 TEST(Yen, PathsAreLoopFreeAndRanked)
@@ -132,8 +190,7 @@ TEST(Yen, PathsAreLoopFreeAndRanked)
 		EXPECT_EQ(std::set<Vertex>(v.begin(), v.end()).size(), v.size()) << "loop";
 		EXPECT_EQ(key_of(*t, Metric::cost, v), paths[i].key);
 		if (i > 0) {
-			EXPECT_TRUE(PathOrder{KShortestPaths::default_ranking(*t, s, d)}(
-				paths[i - 1], paths[i]));
+			EXPECT_LE(paths[i - 1].key, paths[i].key);
 		}
 	}
 	// (k/2)^2 = 16 equal-cost shortest paths of 6 hops between pods.
