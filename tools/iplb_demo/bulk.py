@@ -107,12 +107,15 @@ def wait_for_subflows(conns, wanted):
     return [extra_subflows(conn) for conn in conns]
 
 
-def send(dst, port, seconds, bind, flows, mptcp, subflows=0):
+def send(dst, port, seconds, bind, flows, mptcp, subflows=0, congestion=None):
     proto = socket.IPPROTO_MPTCP if mptcp else socket.IPPROTO_TCP
     conns = []
     for _ in range(flows):
         conn = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        if congestion:
+            # On an MPTCP socket it reaches every subflow.
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion.encode())
         conn.bind((bind, 0))
         conn.settimeout(seconds + 30)
         conn.connect((dst, port))
@@ -173,13 +176,14 @@ def main():
     c.add_argument("--mptcp", action="store_true")
     c.add_argument("--subflows", type=int, default=0,
                    help="with --mptcp: extra subflows to wait for before the timed run")
+    c.add_argument("--congestion", help="the sockets' congestion control (e.g. iplb_lia)")
     args = parser.parse_args()
     if args.command == "serve":
         serve(args.port)
         return 0
     try:
         result = send(args.dst, args.port, args.seconds, args.bind, args.flows, args.mptcp,
-                      args.subflows)
+                      args.subflows, args.congestion)
     except OSError as e:
         print(json.dumps({"error": "cannot connect to %s:%d: %s" % (args.dst, args.port, e)}))
         return 1

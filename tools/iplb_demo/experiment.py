@@ -39,8 +39,9 @@ def permutation(hosts, seed):
 
 
 class Experiment:
-    def __init__(self, lab, k, seconds, seed):
+    def __init__(self, lab, k, seconds, seed, congestion=None):
         self.lab, self.k, self.seconds, self.seed = lab, k, seconds, seed
+        self.congestion = congestion  # the senders' congestion control; None: the default
         self.fabric = lab.fabric
         self.pairs = permutation(self.fabric.hosts, seed)
 
@@ -83,6 +84,23 @@ class Experiment:
             self._parallel_vtysh(self.fabric.hosts, lambda h: [
                 "configure terminal", "router iplb",
                 "no datapath interface eth-%s" % self.fabric.uplink(h).peer(h), "no datapath"])
+
+    def wait_for_k(self, timeout=60):
+        """Until every host's iplbd runs with path k = self.k and its table
+        is installed: a run measures this k, not the previous one."""
+        def not_there():
+            late = []
+            for host in self.fabric.hosts:
+                config = self.lab.vtysh(host, "show running-config", check=False)
+                # 8, the default, is not shown.
+                k = 8 if "path k " not in config else int(config.split("path k ")[1].split()[0])
+                if k != self.k:
+                    late.append(host)
+            return late + self._hosts_without_table()
+        self.lab.wait_for("hosts with k = %d applied" % self.k, not_there, timeout=timeout)
+        # iplbd recomputes within its debounce (lsdb debounce, 50 ms) and
+        # writes the table right after: a margin, not a poll of its counters.
+        time.sleep(2)
 
     def _wait_routes_settled(self, multipath, timeout=60, quiet_for=3.0):
         """Until the switches' routes have (or lack) multiple next hops and
@@ -158,6 +176,7 @@ class Experiment:
         streams = self.fabric.subflows
         before, joins_before = self.link_bytes(), self.mptcp_joins()
         tunnelled_before = self.tunnelled_bytes()
+        cpu_before = cpu_times()
         procs = []
         for src, dst in self.pairs:
             args = ["ip", "netns", "exec", self.lab.ns(src), PY, BULK, "send",
@@ -166,6 +185,8 @@ class Experiment:
             # MPTCP: one connection, its subflows from the host's endpoints.
             args += (["--mptcp", "--subflows", str(streams - 1)] if transport == "mptcp"
                      else ["--flows", str(streams)])
+            if self.congestion:
+                args += ["--congestion", self.congestion]
             procs.append((src, dst, subprocess.Popen(args, stdout=subprocess.PIPE,
                                                      stderr=subprocess.PIPE, text=True)))
         pair_mbit, failed, joined = {}, [], {}
@@ -183,6 +204,7 @@ class Experiment:
             else:
                 pair_mbit[pair] = result["bits_per_second"] / 1e6
                 joined[pair] = result.get("subflows_joined", [])
+        cpu_after = cpu_times()
         after = self.link_bytes()
         load = {"%s>%s" % key: after[key] - before[key] for key in after}
         # A link "carried traffic" when it moved at least 2% of what it could.
@@ -198,6 +220,9 @@ class Experiment:
             # Extra subflows each connection had when its timed run began.
             "subflows_joined": joined,
             "tunnelled_bytes": self.tunnelled_bytes() - tunnelled_before,
+            # The machine's CPUs busy during the run (all of them, 0-1): if
+            # near 1, the CPUs and not the links limited the run.
+            "cpu_busy": busy_share(cpu_before, cpu_after),
         }
 
     # --- the VIP ---------------------------------------------------------------
@@ -277,6 +302,19 @@ class Experiment:
                 for failure in result["failed"]:
                     log("    failed: %s" % failure)
         return results
+
+
+def cpu_times():
+    """(busy, total) jiffies of all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_share(before, after):
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
 
 
 def describe(mode, k):

@@ -69,6 +69,11 @@ class Lab:
     def exec_in(self, node, *args, check=True):
         return run("ip", "netns", "exec", self.ns(node), *args, check=check)
 
+    def shape(self, node, dev):
+        """The fabric's rate on one interface's egress."""
+        run("ip", "netns", "exec", self.ns(node), "tc", "qdisc", "replace", "dev", dev, "root",
+            "tbf", "rate", "%dmbit" % self.fabric.rate_mbit, "burst", "32kb", "latency", "20ms")
+
     def runs_ospf(self, node):
         return node not in (UPSTREAM, CLIENT)
 
@@ -99,9 +104,7 @@ class Lab:
                 if node != UPSTREAM and link.peer(node) != UPSTREAM:
                     # Every link, in both directions, is a bottleneck of the
                     # same rate: what the comparison of routings measures.
-                    run("ip", "netns", "exec", self.ns(node), "tc", "qdisc", "replace", "dev",
-                        dev, "root", "tbf", "rate", "%dmbit" % fabric.rate_mbit, "burst", "32kb",
-                        "latency", "20ms")
+                    self.shape(node, dev)
         # The client: its way out is the upstream router, over its first
         # link, and over its second for what it sends from that link's
         # address (a rule by source): an MPTCP client of two interfaces, its
