@@ -116,6 +116,7 @@ int datapath_command(const Options &options, const std::string &object,
 		     std::span<const std::string> words);
 int srv6_command(const Options &options, std::span<const std::string> words);
 int lb_command(const Options &options, std::span<const std::string> words);
+int cc_command(const Options &options, std::span<const std::string> words);
 // attach mux|backend DEV...
 int attach_lb(const Options &options, const std::string &program,
 	      std::span<const std::string> devs);

@@ -122,6 +122,26 @@ const char usage[] =
 	"      largest encapsulated packet; the backend's daisy timeout (default 240 s).\n"
 	"      Without settings: prints those in force.\n"
 	"\n"
+	"Coupled congestion control for MPTCP subflows (docs/MPTCP.md), as root; the\n"
+	"kernel's registration is the whole machine's, not a namespace's:\n"
+	"  iplbctl cc load [--pin-dir DIR] [--min-coupled N]\n"
+	"      Registers iplb_lia (RFC 6356 LIA for MPTCP subflows, cubic for plain TCP)\n"
+	"      and pins its link in DIR (default <pin-root>/cc), so it stays after\n"
+	"      iplbctl exits. Select it per socket (TCP_CONGESTION; on an MPTCP socket\n"
+	"      it reaches the subflows) or as a namespace's default (add it to\n"
+	"      net.ipv4.tcp_allowed_congestion_control, from the initial namespace,\n"
+	"      first). --min-coupled N: a subflow whose window is under N packets grows\n"
+	"      as Reno (0, the default: RFC 6356 as written; 4 keeps fast retransmit\n"
+	"      on a congested path). Loading it again into the same DIR changes only\n"
+	"      --min-coupled, if given; loaded from elsewhere, it is an error.\n"
+	"  iplbctl cc unload [--pin-dir DIR]\n"
+	"      Unregisters it and removes the pins; sockets using it keep it until\n"
+	"      they close.\n"
+	"  iplbctl cc status [--pin-dir DIR]\n"
+	"      Whether iplb_lia is registered (tcp_available_congestion_control) and\n"
+	"      pinned in DIR, and the MPTCP connections it couples: alpha, and each\n"
+	"      subflow's window and RTT.\n"
+	"\n"
 	"The SRv6 backend: the same table as native kernel routes (seg6 multipath, protocol\n"
 	"200, main table; docs/SRV6.md), no eBPF:\n"
 	"  iplbctl srv6 prefix add|replace PREFIX segs SID[,SID...] [weight N] [segs ...] dev DEV\n"
@@ -242,6 +262,8 @@ int main(int argc, char **argv)
 			return iplbctl::srv6_command(options, rest);
 		if (object == "lb")
 			return iplbctl::lb_command(options, rest);
+		if (object == "cc")
+			return iplbctl::cc_command(options, rest);
 		if (iplbctl::is_datapath_object(object))
 			return iplbctl::datapath_command(options, object, rest);
 		if (object == "help") {
