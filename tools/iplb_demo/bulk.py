@@ -41,6 +41,7 @@ the sink answers only by closing.
 """
 
 import argparse
+import contextlib
 import fcntl
 import json
 import socket
@@ -147,7 +148,15 @@ def send(dst, port, seconds, bind, flows, mptcp, subflows=0, congestion=None):
             while conn.recv(CHUNK):
                 pass
         except OSError as e:
-            errors.append("flow %d: %s" % (i, e))
+            # What the connection still held, to tell a stuck subflow from a
+            # slow sink (docs/DEVELOPMENT.md, the check-demo drain flake).
+            state = []
+            with contextlib.suppress(OSError):
+                state.append("%d bytes unacknowledged" % unsent(conn))
+            if mptcp:
+                with contextlib.suppress(OSError):
+                    state.append("%d extra subflows" % extra_subflows(conn))
+            errors.append("flow %d: %s%s" % (i, e, " (%s)" % ", ".join(state) if state else ""))
 
     writers = [threading.Thread(target=write, args=(i,)) for i in range(flows)]
     for w in writers:
