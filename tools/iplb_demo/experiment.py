@@ -71,7 +71,7 @@ class Experiment:
         max_paths = "maximum-paths 1" if mode == "shortest" else "no maximum-paths"
         self._parallel_vtysh(self._ospf_nodes(),
                              lambda n: ["configure terminal", "router ospf", max_paths])
-        self._wait_routes_settled(multipath=mode != "shortest")
+        self.wait_routes_settled(multipath=mode != "shortest")
         if mode == "iplb":
             self._parallel_vtysh(self.fabric.hosts, lambda h: [
                 "configure terminal", "router iplb", "path k %d" % self.k, "datapath bpf",
@@ -102,7 +102,7 @@ class Experiment:
         # writes the table right after: a margin, not a poll of its counters.
         time.sleep(2)
 
-    def _wait_routes_settled(self, multipath, timeout=60, quiet_for=3.0):
+    def wait_routes_settled(self, multipath, timeout=60, quiet_for=3.0):
         """Until the switches' routes have (or lack) multiple next hops and
         have not changed for quiet_for seconds: a run measures one routing,
         not the transition from the previous one."""
