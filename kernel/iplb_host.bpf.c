@@ -7,9 +7,10 @@
  * GUE) or IPv6 (4in6, ip6ip6, GRE, GUE).
  *
  * This file holds the host's decisions: the table lookup, the choice of a
- * list (modes hash, weighted, flow), what is encapsulated and what bypasses
- * (counted by reason), where the tunnel goes. Parsing, hashing, checksums,
- * the tunnels' headers and MSS clamping are shared headers (kernel/README.md).
+ * list (modes hash, weighted, flow, round-robin), what is encapsulated and what
+ * bypasses (counted by reason), where the tunnel goes. Parsing, hashing,
+ * checksums, the tunnels' headers and MSS clamping are shared headers
+ * (kernel/README.md).
  */
 #include <stdbool.h>
 
@@ -227,8 +228,24 @@ static __always_inline void count_flow(const struct iplb_route *route,
 		c->flows_unremembered++;
 }
 
-/* Mode flow: the list this flow had, if it has not been idle too long and
- * the list is still there; else a weighted pick, remembered. */
+/* Mode round-robin's turn per route id. Not pinned: a program loaded again
+ * starts the turns anew, which only changes where the next flows begin. */
+static __u32 iplb_turns[IPLB_MAX_ROUTES];
+
+/* The route's next list in turn; -1: none. Atomic, as flows of one route
+ * start on every CPU. */
+static __always_inline int next_in_turn(const struct iplb_route *route)
+{
+	const __u32 id = route->id;
+
+	if (id >= IPLB_MAX_ROUTES || route->n_lists == 0)
+		return -1;
+	return __sync_fetch_and_add(&iplb_turns[id], 1) % route->n_lists;
+}
+
+/* Modes flow and round-robin: the list this flow had, if it has not been
+ * idle too long and the list is still there; else a new pick (weighted, or
+ * the next in turn), remembered. */
 static __always_inline int pick_flow_list(const struct iplb_route *route,
 					  const struct flow_tuple *flow,
 					  __u32 hash,
@@ -255,7 +272,9 @@ static __always_inline int pick_flow_list(const struct iplb_route *route,
 			return list;
 		}
 	}
-	int list = pick_weighted_list(route, hash);
+	int list = route->select == IPLB_SELECT_ROUND_ROBIN
+			   ? next_in_turn(route)
+			   : pick_weighted_list(route, hash);
 
 	if (list < 0 || list >= IPLB_MAX_LISTS)
 		return -1;
@@ -282,7 +301,8 @@ __attribute__((noinline)) int pick(const struct iplb_route *route,
 		return pick_list(route, hash);
 	if (route->select == IPLB_SELECT_WEIGHTED)
 		return pick_weighted_list(route, hash);
-	if (route->select == IPLB_SELECT_FLOW)
+	if (route->select == IPLB_SELECT_FLOW ||
+	    route->select == IPLB_SELECT_ROUND_ROBIN)
 		return pick_flow_list(route, flow, hash, config);
 	return -1;
 }

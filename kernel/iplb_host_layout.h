@@ -39,6 +39,11 @@ enum iplb_select {
 	 * is full the least recently seen flow is forgotten, new ones still go.
 	 */
 	IPLB_SELECT_FLOW = 2,
+	/* As flow, but a new flow takes the route's next list in turn (weights
+	 * ignored): the subflows of an MPTCP connection, opened one after the
+	 * other, go through different lists, where a hash may put two on one
+	 * list and leave another unused. */
+	IPLB_SELECT_ROUND_ROBIN = 3,
 };
 
 struct iplb_relay_list {

@@ -357,7 +357,8 @@ DEFPY_YANG(
 	"How a flow chooses a relay list\n"                                    \
 	"Consistent hashing of the 5-tuple\n"                                  \
 	"Consistent hashing by the lists' weights\n"                           \
-	"Sticky per flow until idle\n"
+	"Sticky per flow until idle\n"                                         \
+	"Sticky per flow until idle, new flows take the lists in turn\n"
 
 DEFPY_YANG(iplb_datapath_engine, iplb_datapath_engine_cmd,
 	   "datapath <none|bpf>$engine [instance WORD$instance]",
@@ -412,7 +413,7 @@ DEFPY_YANG(iplb_datapath_encap, iplb_datapath_encap_cmd,
 }
 
 DEFPY_YANG(iplb_datapath_mode, iplb_datapath_mode_cmd,
-	   "[no$no] datapath mode ![<hash|weighted|flow>$mode]",
+	   "[no$no] datapath mode ![<hash|weighted|flow|round-robin>$mode]",
 	   NO_STR IPLB_DATAPATH_HELP IPLB_MODE_HELP)
 {
 	nb_cli_enqueue_change(vty, "./datapath/mode", NB_OP_MODIFY,
@@ -448,7 +449,7 @@ DEFPY_YANG(iplb_datapath_mtu, iplb_datapath_mtu_cmd,
 DEFPY_YANG(iplb_datapath_flow_idle, iplb_datapath_flow_idle_cmd,
 	   "[no$no] datapath flow-idle ![(100-3600000)$idle]",
 	   NO_STR IPLB_DATAPATH_HELP
-	   "Mode flow: forget a flow unseen this long\n"
+	   "Modes flow and round-robin: forget a flow unseen this long\n"
 	   "Milliseconds (default 30000)\n")
 {
 	nb_cli_enqueue_change(vty, "./datapath/flow-idle", NB_OP_MODIFY,
@@ -928,7 +929,7 @@ DEFPY_YANG(iplb_destinations_prefix_list, iplb_destinations_prefix_list_cmd,
 DEFPY_YANG(iplb_prefix, iplb_prefix_cmd,
 	   "prefix A.B.C.D/M$prefix {k (0-65535)$k|planner "
 	   "<tree|exact>$planner|encap <ipip|gre|gue>$encap|mode "
-	   "<hash|weighted|flow>$mode|weights WORD$weights}",
+	   "<hash|weighted|flow|round-robin>$mode|weights WORD$weights}",
 	   "What differs for one destination prefix\n"
 	   "The destination, as the LSDB announces it\n"
 	   "Paths for this destination\n"
@@ -971,7 +972,7 @@ DEFPY_YANG(iplb_prefix, iplb_prefix_cmd,
 DEFPY_YANG(no_iplb_prefix, no_iplb_prefix_cmd,
 	   "no prefix A.B.C.D/M$prefix [{k$k [(0-65535)]|planner$planner "
 	   "[<tree|exact>]|encap$encap [<ipip|gre|gue>]|mode$mode "
-	   "[<hash|weighted|flow>]|weights$weights [WORD]}]",
+	   "[<hash|weighted|flow|round-robin>]|weights$weights [WORD]}]",
 	   NO_STR
 	   "What differs for one destination prefix\n"
 	   "The destination\n"
@@ -1051,7 +1052,7 @@ DEFPY_YANG(
 
 DEFPY_YANG(iplb_static_route_options, iplb_static_route_options_cmd,
 	   "static-route <A.B.C.D/M|X:X::X:X/M>$prefix {encap "
-	   "<ipip|gre|gue>$encap|mode <hash|weighted|flow>$mode}",
+	   "<ipip|gre|gue>$encap|mode <hash|weighted|flow|round-robin>$mode}",
 	   IPLB_STATIC_HELP IPLB_ENCAP_HELP IPLB_MODE_HELP)
 {
 	char xpath[XPATH_MAXLEN];

@@ -14,7 +14,8 @@ static_assert(static_cast<uint8_t>(Encap::ipip) == IPLB_ENCAP_IPIP &&
 	      static_cast<uint8_t>(Encap::gue) == IPLB_ENCAP_GUE);
 static_assert(static_cast<uint8_t>(Selection::hash) == IPLB_SELECT_HASH &&
 	      static_cast<uint8_t>(Selection::weighted) == IPLB_SELECT_WEIGHTED &&
-	      static_cast<uint8_t>(Selection::flow) == IPLB_SELECT_FLOW);
+	      static_cast<uint8_t>(Selection::flow) == IPLB_SELECT_FLOW &&
+	      static_cast<uint8_t>(Selection::round_robin) == IPLB_SELECT_ROUND_ROBIN);
 
 Result<iplb_route, Error> encode_route(const RouteSpec &spec, uint32_t id)
 {
@@ -63,7 +64,7 @@ Result<RouteSpec, Error> decode_route(const IpPrefix &prefix, const iplb_route &
 					std::to_string(record.n_lists) + " relay lists"});
 	if ((record.encap != IPLB_ENCAP_IPIP && record.encap != IPLB_ENCAP_GRE &&
 	     record.encap != IPLB_ENCAP_GUE) ||
-	    record.select > IPLB_SELECT_FLOW)
+	    record.select > IPLB_SELECT_ROUND_ROBIN)
 		return unexpected(Error{where + "unknown encapsulation or selection mode"});
 	RouteSpec spec;
 	spec.prefix = prefix;

@@ -24,7 +24,9 @@ struct TableOptions {
 	Metric metric = Metric::cost;
 	Planner planner = Planner::exact;
 	Encap encap = Encap::ipip;
-	Selection selection = Selection::hash;
+	// New flows take the lists in turn, so that an MPTCP connection's
+	// subflows spread over them (docs/IPLBD.md, "datapath mode").
+	Selection selection = Selection::round_robin;
 };
 
 struct PrefixPaths {

@@ -10,10 +10,11 @@ namespace {
 
 constexpr EnumNames<Encap, 3> encap_names{
 	"encapsulation", {{{Encap::ipip, "ipip"}, {Encap::gre, "gre"}, {Encap::gue, "gue"}}}};
-constexpr EnumNames<Selection, 3> selection_names{"selection mode",
+constexpr EnumNames<Selection, 4> selection_names{"selection mode",
 						  {{{Selection::hash, "hash"},
 						    {Selection::weighted, "weighted"},
-						    {Selection::flow, "flow"}}}};
+						    {Selection::flow, "flow"},
+						    {Selection::round_robin, "round-robin"}}}};
 
 uint32_t mix32(uint32_t h)
 {

@@ -27,9 +27,10 @@ inline constexpr size_t max_relays_per_list = 8;
 
 enum class Encap : uint8_t { ipip = 1, gre = 2, gue = 3 };
 enum class Selection : uint8_t {
-	hash = 0,     // consistent, weights ignored
-	weighted = 1, // consistent, by weight
-	flow = 2,     // sticky per flow until idle, new flows by weight
+	hash = 0,	 // consistent, weights ignored
+	weighted = 1,	 // consistent, by weight
+	flow = 2,	 // sticky per flow until idle, new flows by weight
+	round_robin = 3, // sticky per flow until idle, new flows take the lists in turn
 };
 
 std::string_view to_string(Encap encap);

@@ -836,6 +836,52 @@ TEST_F(FlowMode, TheTableListsItsFlows)
 	EXPECT_TRUE(program_->maps().flows()->empty());
 }
 
+// Mode round-robin: new flows take the lists in turn, whatever their hash,
+// so any k consecutive new flows (an MPTCP connection's subflows) use k
+// different lists; and, as mode flow, each keeps its list.
+TEST_F(FlowMode, RoundRobinGivesNewFlowsTheListsInTurn)
+{
+	auto spec = route_of({{r1}, {r2}, {r3}, {r4}});
+	spec.selection = Selection::round_robin;
+	install(spec);
+	std::vector<uint32_t> chosen;
+	for (uint16_t port = 20000; port < 20012; port++)
+		chosen.push_back(first_relay(ethernet(udp_packet(udp_spec(), port))));
+	EXPECT_EQ(assigned(), 12u);
+	for (size_t i = 0; i + 4 <= chosen.size(); i++) {
+		const std::set<uint32_t> window(chosen.begin() + i, chosen.begin() + i + 4);
+		EXPECT_EQ(window, (std::set<uint32_t>{r1, r2, r3, r4}))
+			<< "flows " << i << "-" << i + 3;
+	}
+	for (uint16_t port = 20000; port < 20012; port++)
+		EXPECT_EQ(first_relay(ethernet(udp_packet(udp_spec(), port))), chosen[port - 20000])
+			<< "port " << port;
+	EXPECT_EQ(assigned(), 12u) << "seen again: remembered, not placed again";
+}
+
+// A list that goes takes its flows to the others in turn; the rest stay.
+TEST_F(FlowMode, RoundRobinMovesOnlyTheFlowsOfAListThatGoes)
+{
+	auto spec = route_of({{r1}, {r2}, {r3}});
+	spec.selection = Selection::round_robin;
+	install(spec);
+	std::map<uint16_t, uint32_t> before;
+	for (uint16_t port = 20000; port < 20030; port++)
+		before[port] = first_relay(ethernet(udp_packet(udp_spec(), port)));
+	spec.lists.erase(spec.lists.begin() + 1);
+	install(spec);
+	std::map<uint32_t, int> moved_to;
+	for (const auto &[port, relay] : before) {
+		const uint32_t now = first_relay(ethernet(udp_packet(udp_spec(), port)));
+		if (relay != r2)
+			EXPECT_EQ(now, relay) << "port " << port;
+		else
+			moved_to[now]++;
+	}
+	EXPECT_EQ(moved_to[r1] + moved_to[r3], 10);
+	EXPECT_EQ(moved_to[r1], 5) << "in turn: half each";
+}
+
 // 64 remembered flows at most: the least recently seen are forgotten, and
 // every new flow is still carried and remembered.
 TEST(FlowTable, AFullTableForgetsTheOldestAndStillCarriesNewFlows)

@@ -256,7 +256,7 @@ if __name__ == "__main__":
     (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "mtu", "100"], "mtu must be"),
     (["prefix", "add", "10.4.1.0/24", "relays", "10.255.0.1"], "unknown keyword 'relays'"),
     (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "mode", "sticky"],
-     "unknown selection mode 'sticky': expected hash, weighted or flow"),
+     "unknown selection mode 'sticky': expected hash, weighted, flow or round-robin"),
     (["prefix", "add", "10.4.1.0/24", "relay", "10.255.0.1", "weight", "0"],
      "weight must be 1-65535, not '0'"),
     (["prefix", "add", "10.4.1.0/24", "weight", "2", "relay", "10.255.0.1"],

@@ -643,7 +643,7 @@ TEST(HostPipelineDebug, EachRecordIsLoggedOnlyWhileDebugging)
 				     [&](const std::string &l) { return l.rfind(start, 0) == 0; });
 	};
 	EXPECT_EQ(count("paths: "), 15);
-	EXPECT_EQ(count("datapath: wrote 10.4.3.3/32 encap ipip mode hash relay "), 1);
+	EXPECT_EQ(count("datapath: wrote 10.4.3.3/32 encap ipip mode round-robin relay "), 1);
 	EXPECT_EQ(count("datapath: wrote "), 15);
 }
 

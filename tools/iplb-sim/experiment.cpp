@@ -21,6 +21,7 @@ enum : uint64_t {
 	tag_last_segment = 4,
 	tag_switch_hash = 5,
 	tag_cdf_pairs = 6,
+	tag_first_turn = 7,
 };
 
 std::string vertex_name(const Topology &topology, Vertex v)
@@ -99,9 +100,11 @@ KPathRoutes route_kpaths(const Topology &topology, CostTreeCache &trees,
 	const auto &paths = plans.paths();
 	const auto &lists = plans.plans(k);
 	const uint64_t switch_salt = mix_seed({seed, tag_switch_hash});
+	// Where the route's turn stands when the connection opens: anywhere.
+	const uint64_t first_turn = mix_seed({seed, tag_first_turn, connection});
 	for (unsigned i = 0; i < subflows; i++) {
 		const uint64_t hash = mix_seed({seed, tag_subflow_hash, connection, i});
-		const size_t j = map_subflow(mapping, hash, i, lists.size());
+		const size_t j = map_subflow(mapping, hash, first_turn + i, lists.size());
 		const Path &path = paths[j];
 		Rng rng(mix_seed({seed, tag_last_segment, connection, i}));
 		routes.planned.push_back(path.vertices);

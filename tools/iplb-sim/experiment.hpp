@@ -35,7 +35,7 @@ struct ExperimentOptions {
 	std::vector<Planner> planners{Planner::tree, Planner::exact};
 	// Compared with shortest, which is always run (the reference).
 	std::vector<Scheme> schemes;
-	Mapping mapping = Mapping::hash;
+	Mapping mapping = Mapping::round_robin; // iplbd's default, mode round-robin
 	bool throughput = true;
 	bool relay_cdf = true;
 	// Ordered host pairs sampled per instance for the relay counts (k_max

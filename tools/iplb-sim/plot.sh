@@ -43,7 +43,7 @@ set terminal pngcairo size 960,330 font "sans,9"
 set output "$IMG/sim-throughput.png"
 set multiplot layout 1,3 title "Throughput normalised to shortest path (k=1): iplb-sim (mean of 100 seeds) vs the seed paper (ns-3)"
 set xrange [0.8:8.2]
-set yrange [0.95:1.45]
+set yrange [0.95:1.55]
 set xtics 1
 set grid ytics lc rgb "#dddddd"
 set xlabel "k (paths per destination)"

@@ -136,9 +136,9 @@ const std::vector<RelayPlan> &ConnectionPlans::plans(unsigned k) const
 	return by_k_[std::min<size_t>(k, by_k_.size()) - 1];
 }
 
-size_t map_subflow(Mapping mapping, uint64_t subflow_hash, size_t i, size_t m)
+size_t map_subflow(Mapping mapping, uint64_t subflow_hash, uint64_t turn, size_t m)
 {
-	return mapping == Mapping::hash ? static_cast<size_t>(subflow_hash % m) : i % m;
+	return static_cast<size_t>((mapping == Mapping::hash ? subflow_hash : turn) % m);
 }
 
 } // namespace iplb::sim

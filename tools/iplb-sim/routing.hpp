@@ -8,8 +8,9 @@
 //            equal-cost shortest paths (per-hop hashing of the 5-tuple).
 //  kN        iplb: the first N of the path engine's k shortest loopless
 //            paths, each with the relay list of a planner (tree or exact);
-//            a subflow is mapped to one path, by a hash of the subflow
-//            (uniform at random, as iplb's per-flow hash) or round robin.
+//            a subflow is mapped to one path in turn (as iplbd's default
+//            mode round-robin) or by a hash of the subflow (uniform at
+//            random, as modes hash and weighted).
 //            The subflow then goes where forwarding takes a packet with
 //            that relay list, which is the planned path only if the list
 //            pins it (forward_relays).
@@ -81,7 +82,9 @@ private:
 	std::vector<std::vector<RelayPlan>> by_k_; // [k - 1]
 };
 
-// Which of m paths subflow i (0-based) of a connection takes.
-size_t map_subflow(Mapping mapping, uint64_t subflow_hash, size_t i, size_t m);
+// Which of m paths a subflow takes: by its hash, or (round-robin) by its
+// turn, the route's turn counter when the subflow opened, as the datapath's
+// mode round-robin: a connection's subflows have consecutive turns.
+size_t map_subflow(Mapping mapping, uint64_t subflow_hash, uint64_t turn, size_t m);
 
 } // namespace iplb::sim

@@ -26,10 +26,10 @@ run jellyfish-4port --ports 4 --seeds 100 --no-relay-cdf
 run jellyfish-6port --ports 6 --seeds 100 --no-relay-cdf
 run jellyfish-8port --ports 8 --seeds 100 --no-relay-cdf
 run jellyfish-12port --ports 12 --seeds 20 --no-relay-cdf
-# Sensitivity: round-robin mapping of subflows to paths, a fat-tree.
-run jellyfish-8port-rr --ports 8 --seeds 100 --no-relay-cdf --mapping round-robin
 run fattree-8port --topology fattree --ports 8 --seeds 100 --no-relay-cdf
-run fattree-8port-rr --topology fattree --ports 8 --seeds 100 --no-relay-cdf --mapping round-robin
+# Sensitivity: subflows mapped to paths by their hash (modes hash, weighted).
+run jellyfish-8port-hash --ports 8 --seeds 100 --no-relay-cdf --mapping hash
+run fattree-8port-hash --topology fattree --ports 8 --seeds 100 --no-relay-cdf --mapping hash
 # Relay counts of every host pair's 8 paths.
 run relays-8port --ports 8 --seeds 10 --relay-cdf --cdf-pairs 0
 run relays-12port --ports 12 --seeds 3 --relay-cdf --cdf-pairs 0

@@ -141,7 +141,7 @@ int prefix_command(const Options &o, std::span<const std::string> words)
 			throw UsageError(
 				"usage: iplbctl prefix " + verb +
 				" PREFIX relay ADDR[,ADDR...] [weight N] "
-				"[relay ...] [encap ipip|gre|gue] [mode hash|weighted|flow] "
+				"[relay ...] [encap ipip|gre|gue] [mode hash|weighted|flow|round-robin] "
 				"[mtu N]");
 		const iplb::RouteSpec spec = parse_route(prefix_arg(words[1]), words.subspan(2));
 		// Refused before anything is opened: bad input changes nothing.

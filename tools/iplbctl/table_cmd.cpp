@@ -23,7 +23,7 @@ int table_command(const Options &options, std::span<const std::string> words)
 	table_options.encap =
 		usage_take(iplb::parse_encap(args.value("--encap").value_or("ipip")), "--encap: ");
 	table_options.selection = usage_take(
-		iplb::parse_selection(args.value("--mode").value_or("hash")), "--mode: ");
+		iplb::parse_selection(args.value("--mode").value_or("round-robin")), "--mode: ");
 	const bool apply = args.flag("--apply");
 	args.finish();
 
