@@ -39,9 +39,12 @@ def permutation(hosts, seed):
 
 
 class Experiment:
-    def __init__(self, lab, k, seconds, seed, congestion=None):
+    def __init__(self, lab, k, seconds, seed, congestion="cubic"):
         self.lab, self.k, self.seconds, self.seed = lab, k, seconds, seed
-        self.congestion = congestion  # the senders' congestion control; None: the default
+        # The senders' congestion control, set on every socket: never the
+        # machine's default, which differs between machines (bbr on some:
+        # docs/DEVELOPMENT.md, "The demo's senders run cubic").
+        self.congestion = congestion
         self.fabric = lab.fabric
         self.pairs = permutation(self.fabric.hosts, seed)
 
@@ -185,8 +188,7 @@ class Experiment:
             # MPTCP: one connection, its subflows from the host's endpoints.
             args += (["--mptcp", "--subflows", str(streams - 1)] if transport == "mptcp"
                      else ["--flows", str(streams)])
-            if self.congestion:
-                args += ["--congestion", self.congestion]
+            args += ["--congestion", self.congestion]
             procs.append((src, dst, subprocess.Popen(args, stdout=subprocess.PIPE,
                                                      stderr=subprocess.PIPE, text=True)))
         pair_mbit, failed, joined = {}, [], {}
