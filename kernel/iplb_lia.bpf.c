@@ -91,6 +91,7 @@ struct tcp_congestion_ops {
 	__u32 (*undo_cwnd)(struct sock *sk);
 	void (*init)(struct sock *sk);
 	void (*release)(struct sock *sk);
+	__u32 flags;
 	char name[16];
 };
 
@@ -127,6 +128,12 @@ struct {
 #define MODE_LIA 0x6c696121   /* "lia!" */
 
 #define NO_SLOT 0xff
+
+/* include/net/tcp.h: any user may choose it, and any network namespace may
+ * make it its default, without an entry in tcp_allowed_congestion_control
+ * (which only the initial namespace can write). LIA takes no more than one
+ * TCP share at a bottleneck, and plain TCP runs cubic: as safe as cubic. */
+#define TCP_CONG_NON_RESTRICTED 0x1
 /* cubic's struct bictcp is 64 bytes on 6.18; the loader checks the running
  * kernel's against this (iplbd/datapath/congestion_control.cpp). */
 #define CUBIC_AREA 96
@@ -527,6 +534,7 @@ struct tcp_congestion_ops iplb_lia = {
 	.cwnd_event = (void *)iplb_lia_cwnd_event,
 	.pkts_acked = (void *)iplb_lia_pkts_acked,
 	.undo_cwnd = (void *)iplb_lia_undo_cwnd,
+	.flags = TCP_CONG_NON_RESTRICTED,
 	.name = IPLB_LIA_NAME,
 };
 

@@ -446,6 +446,18 @@ DEFPY_YANG(iplb_datapath_mtu, iplb_datapath_mtu_cmd,
 	return iplb_cli_apply(vty, NULL);
 }
 
+DEFPY_YANG(iplb_datapath_congestion, iplb_datapath_congestion_cmd,
+	   "[no$no] datapath congestion-control ![<none|iplb-lia>$cc]",
+	   NO_STR IPLB_DATAPATH_HELP
+	   "TCP congestion control of this namespace\n"
+	   "Leave it as it is (default)\n"
+	   "Coupled (RFC 6356 LIA) for MPTCP subflows, cubic for plain TCP\n")
+{
+	nb_cli_enqueue_change(vty, "./datapath/congestion-control",
+			      NB_OP_MODIFY, no ? NULL : cc);
+	return iplb_cli_apply(vty, NULL);
+}
+
 DEFPY_YANG(iplb_datapath_flow_idle, iplb_datapath_flow_idle_cmd,
 	   "[no$no] datapath flow-idle ![(100-3600000)$idle]",
 	   NO_STR IPLB_DATAPATH_HELP
@@ -1461,6 +1473,7 @@ void iplb_vty_init(void)
 	install_element(IPLB_NODE, &iplb_datapath_source_cmd);
 	install_element(IPLB_NODE, &iplb_datapath_mtu_cmd);
 	install_element(IPLB_NODE, &iplb_datapath_flow_idle_cmd);
+	install_element(IPLB_NODE, &iplb_datapath_congestion_cmd);
 	install_element(IPLB_NODE, &iplb_destinations_cmd);
 	install_element(IPLB_NODE, &iplb_destinations_prefix_list_cmd);
 	install_element(IPLB_NODE, &iplb_prefix_cmd);

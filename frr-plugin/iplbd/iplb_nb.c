@@ -161,6 +161,13 @@ const struct frr_yang_module_info frr_iplbd_info = {
 			},
 		},
 		{
+			.xpath = IPLB_XPATH "/datapath/congestion-control",
+			.cbs = {
+				.modify = iplb_applied_at_finish_modify,
+				.cli_show = cli_show_iplb_leaf,
+			},
+		},
+		{
 			.xpath = IPLB_XPATH "/destinations/include",
 			.cbs = {
 				.create = iplb_applied_at_finish_create,

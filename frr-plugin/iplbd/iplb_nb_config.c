@@ -154,6 +154,9 @@ static struct iplb_settings *iplb_settings_of(const struct lyd_node *dnode)
 		yang_dnode_get_string(dnode, "./datapath/mode"),
 		yang_dnode_get_uint16(dnode, "./datapath/mtu"),
 		yang_dnode_get_uint32(dnode, "./datapath/flow-idle"));
+	iplb_settings_datapath_congestion(
+		settings,
+		yang_dnode_get_string(dnode, "./datapath/congestion-control"));
 	if (yang_dnode_exists(dnode, "./datapath/source"))
 		iplb_settings_datapath_source(
 			settings,

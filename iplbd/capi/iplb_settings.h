@@ -51,6 +51,8 @@ void iplb_settings_datapath(struct iplb_settings *config, const char *engine, co
 			    const char *encap, const char *mode, uint32_t mtu,
 			    uint32_t flow_idle_msec);
 void iplb_settings_datapath_source(struct iplb_settings *config, const char *address);
+/* The namespace's TCP congestion control: none or iplb-lia. */
+void iplb_settings_datapath_congestion(struct iplb_settings *config, const char *choice);
 void iplb_settings_datapath_interface(struct iplb_settings *config, const char *ifname);
 void iplb_settings_destination(struct iplb_settings *config, bool include, const char *prefix);
 void iplb_settings_destination_prefix_list(struct iplb_settings *config, const char *name);

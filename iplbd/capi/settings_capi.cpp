@@ -152,6 +152,11 @@ void iplb_settings_datapath(struct iplb_settings *config, const char *engine, co
 	});
 }
 
+void iplb_settings_datapath_congestion(struct iplb_settings *config, const char *choice)
+{
+	build(config, __func__, [&] { config->builder.datapath_congestion(text_of(choice)); });
+}
+
 void iplb_settings_datapath_source(struct iplb_settings *config, const char *address)
 {
 	build(config, __func__, [&] { config->builder.datapath_source(text_of(address)); });

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -32,6 +33,20 @@ constexpr int bpf_struct_ops_attach = 44;
 constexpr int64_t cubic_area = 96;
 
 constexpr const char available_path[] = "/proc/sys/net/ipv4/tcp_available_congestion_control";
+constexpr const char allowed_path[] = "/proc/sys/net/ipv4/tcp_allowed_congestion_control";
+constexpr const char default_path[] = "/proc/sys/net/ipv4/tcp_congestion_control";
+
+Result<std::vector<std::string>, Error> words_of(const char *path)
+{
+	std::ifstream file(path);
+	if (!file)
+		return unexpected(Error{std::string("cannot read ") + path});
+	std::vector<std::string> words;
+	std::string word;
+	while (file >> word)
+		words.push_back(word);
+	return words;
+}
 
 CcError failed(std::string message)
 {
@@ -246,14 +261,53 @@ Status CoupledCongestionControl::unload(const std::string &dir)
 
 Result<bool, Error> CoupledCongestionControl::available(std::string_view cc)
 {
-	std::ifstream file(available_path);
+	auto words = words_of(available_path);
+	if (!words)
+		return unexpected(words.error());
+	return std::find(words->begin(), words->end(), cc) != words->end();
+}
+
+Result<std::vector<std::string>, Error> CoupledCongestionControl::allowed()
+{
+	return words_of(allowed_path);
+}
+
+Result<std::string, Error> CoupledCongestionControl::namespace_default()
+{
+	auto words = words_of(default_path);
+	if (!words)
+		return unexpected(words.error());
+	if (words->size() != 1)
+		return unexpected(Error{std::string(default_path) + " does not hold one name"});
+	return words->front();
+}
+
+Status CoupledCongestionControl::set_namespace_default(std::string_view cc)
+{
+	auto permitted = allowed();
+	if (!permitted)
+		return unexpected(permitted.error());
+	if (std::find(permitted->begin(), permitted->end(), cc) == permitted->end())
+		return unexpected(Error{
+			std::string(cc) + " is not in net.ipv4.tcp_allowed_congestion_control (" +
+			[&] {
+				std::string list;
+				for (const std::string &w : *permitted)
+					list += (list.empty() ? "" : " ") + w;
+				return list;
+			}() +
+			"): a namespace's default must be; add it there from the initial "
+			"namespace"});
+	std::ofstream file(default_path);
+	if (file)
+		file << cc << '\n';
+	if (file)
+		file.close();
 	if (!file)
-		return unexpected(Error{std::string("cannot read ") + available_path});
-	std::string word;
-	while (file >> word)
-		if (word == cc)
-			return true;
-	return false;
+		return unexpected(os_error("cannot set " + std::string(default_path) + " to " +
+						   std::string(cc),
+					   errno));
+	return ok();
 }
 
 Result<CcStatus, Error> CoupledCongestionControl::status(const std::string &dir)

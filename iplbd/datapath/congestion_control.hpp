@@ -120,6 +120,18 @@ public:
 	static Result<std::vector<CcConnection>, Error> connections(const std::string &dir);
 	// Whether `cc` is in /proc/sys/net/ipv4/tcp_available_congestion_control.
 	static Result<bool, Error> available(std::string_view cc);
+	// tcp_allowed_congestion_control: what any user, and any network
+	// namespace's default, may be. iplb_lia is in it once registered (it
+	// registers as TCP_CONG_NON_RESTRICTED), until someone writes the list
+	// without it (only the initial namespace can).
+	static Result<std::vector<std::string>, Error> allowed();
+	// The calling thread's network namespace's default congestion control
+	// (net.ipv4.tcp_congestion_control), read and written. Setting one that
+	// is not allowed is refused here, before the kernel is asked: outside
+	// the initial namespace the kernel answers EPERM and, on 6.18, keeps a
+	// reference to the algorithm it refused.
+	static Result<std::string, Error> namespace_default();
+	static Status set_namespace_default(std::string_view cc);
 
 	CoupledCongestionControl(CoupledCongestionControl &&) noexcept;
 	CoupledCongestionControl &operator=(CoupledCongestionControl &&) noexcept;

@@ -70,6 +70,13 @@ void HostPlaneConfigBuilder::datapath(std::string_view engine, std::string_view 
 	config_.datapath->settings.flow_idle_ms = flow_idle_ms;
 }
 
+void HostPlaneConfigBuilder::datapath_congestion(std::string_view choice)
+{
+	if (auto c = parse_or_none<CongestionChoice>(choice, parse_congestion_choice,
+						     "datapath congestion-control", error_))
+		config_.congestion = *c;
+}
+
 void HostPlaneConfigBuilder::datapath_source(std::string_view address)
 {
 	if (!config_.datapath)

@@ -7,6 +7,7 @@
 
 #include "datapath/host_datapath.hpp"
 #include "pipeline/host_pipeline.hpp"
+#include "roles/host_congestion.hpp"
 #include "util/result.hpp"
 
 #include <cstddef>
@@ -21,6 +22,9 @@ struct HostPlaneConfig {
 	PipelineConfig pipeline;
 	// The eBPF host datapath; none: tables are computed and shown only.
 	std::optional<HostDatapathConfig> datapath;
+	// The namespace's TCP congestion control: iplb_lia for MPTCP, or left
+	// alone (none). Independent of the datapath engine.
+	CongestionChoice congestion = CongestionChoice::none;
 
 	friend bool operator==(const HostPlaneConfig &, const HostPlaneConfig &) = default;
 };
@@ -35,6 +39,7 @@ public:
 	void datapath(std::string_view engine, std::string_view instance, std::string_view encap,
 		      std::string_view mode, unsigned mtu, unsigned flow_idle_ms);
 	void datapath_source(std::string_view address); // IPv4 or IPv6
+	void datapath_congestion(std::string_view choice); // none or iplb-lia
 	void datapath_interface(std::string_view ifname);
 	void destination(bool include, std::string_view prefix);
 	void destination_prefix_list(std::string_view name);

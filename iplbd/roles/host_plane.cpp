@@ -26,6 +26,16 @@ bool HostPlane::apply_datapath(Status &result)
 	return filled;
 }
 
+void HostPlane::apply_congestion()
+{
+	// A failure is logged as a problem (log_problems), once.
+	auto applied = congestion_.apply(config_.congestion);
+	if (applied)
+		congestion_error_.reset();
+	else
+		congestion_error_ = applied.error();
+}
+
 Status HostPlane::configure(const HostPlaneConfig &config)
 {
 	if (auto s = validate(config); !s)
@@ -37,6 +47,7 @@ Status HostPlane::configure(const HostPlaneConfig &config)
 	bool filled = false;
 	{
 		Raised raised(privileges_);
+		apply_congestion();
 		if (config.datapath) {
 			filled = apply_datapath(result);
 			if (!result && log_)
@@ -50,7 +61,7 @@ Status HostPlane::configure(const HostPlaneConfig &config)
 		run();
 	log_problems();
 	check_health();
-	if (config.datapath)
+	if (config.datapath || congestion_retry())
 		timer_.arm_timer(std::chrono::seconds{1});
 	else
 		timer_.cancel_timer();
@@ -90,8 +101,16 @@ void HostPlane::run()
 
 void HostPlane::watch_datapath()
 {
-	if (!config_.datapath)
+	if (congestion_retry()) {
+		Raised raised(privileges_);
+		apply_congestion();
+	}
+	if (!config_.datapath) {
+		log_problems();
+		if (congestion_retry())
+			timer_.arm_timer(std::chrono::seconds{1});
 		return;
+	}
 	const bool was_open = datapath_.open();
 	bool filled = false;
 	std::vector<std::string> repaired;
@@ -127,6 +146,9 @@ void HostPlane::watch_datapath()
 std::vector<std::string> HostPlane::problems() const
 {
 	std::vector<std::string> out = datapath_.problems();
+	if (congestion_error_)
+		out.push_back("congestion control " + std::string(to_string(config_.congestion)) +
+			      ": " + congestion_error_->message);
 	if (const TableFill &fill = pipeline_.fill(); fill.full())
 		out.push_back("table full: " + std::to_string(fill.table_full) +
 			      " destinations not installed (capacity " +

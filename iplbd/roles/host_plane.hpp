@@ -119,6 +119,14 @@ private:
 	// Applies the configured datapath; a table opened for it is filled
 	// before it is attached. Whether the pipeline already ran.
 	bool apply_datapath(Status &result);
+	// Brings the namespace's congestion control to the configuration's
+	// (with privileges); a failure is a problem, tried again by the watch
+	// unless the kernel cannot have it.
+	void apply_congestion();
+	bool congestion_retry() const
+	{
+		return congestion_error_ && congestion_error_->kind != CcError::Kind::unsupported;
+	}
 	void log_problems();
 
 	IoDriver &timer_;
@@ -126,6 +134,8 @@ private:
 	HostPlaneConfig config_;
 	HostPipeline pipeline_;
 	HostDatapath datapath_;
+	NamespaceCongestion congestion_{std::string(default_pin_root)};
+	std::optional<CcError> congestion_error_;
 	Privileges privileges_;
 	std::function<void(bool)> health_listener_;
 	std::optional<bool> healthy_; // as last reported

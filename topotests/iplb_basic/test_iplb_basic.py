@@ -24,6 +24,10 @@ iplbd as an FRR daemon, beside zebra and ospfd:
 - The eBPF table's capacity: static routes fill it; one static route more
   is refused at commit with the reason (vtysh exits non-zero, the running
   configuration is unchanged).
+- `datapath congestion-control iplb-lia` registers iplb_lia (pinned in
+  /run/iplb/bpf/cc) and makes it r1's namespace default: a new TCP socket
+  there has it, other namespaces keep theirs; `no ...` gives r1 its default
+  back and leaves iplb_lia registered. Skipped if the kernel cannot have it.
 """
 
 import json
@@ -426,6 +430,57 @@ def test_static_routes_beyond_the_table_are_refused():
     finally:
         router.vtysh_cmd("configure terminal\nno router iplb\n")
         router.cmd("%s -n %s purge" % (IPLBCTL, TABLE_INSTANCE))
+
+
+def cc_status(router):
+    out = router.cmd("%s -j cc status" % IPLBCTL)
+    return json.loads(out)
+
+
+def namespace_cc(router):
+    return router.cmd("sysctl -n net.ipv4.tcp_congestion_control").strip()
+
+
+def socket_cc(router):
+    """The congestion control a new socket gets in the router's namespace."""
+    return router.cmd(
+        "/usr/bin/python3 -c 'import socket; s = socket.socket(); print(s.getsockopt("
+        "socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(bytes(1)).decode())'").strip()
+
+
+def test_congestion_control_from_vtysh():
+    tgen = get_topogen()
+    r1, r3 = tgen.gears["r1"], tgen.gears["r3"]
+    if cc_status(r1)["available"]:
+        pytest.skip("iplb_lia is registered already (by something else than this test)")
+    probe = json.loads(r1.cmd("%s -j cc load --pin-dir /run/iplb/bpf/cc-probe" % IPLBCTL))
+    r1.cmd("%s cc unload --pin-dir /run/iplb/bpf/cc-probe" % IPLBCTL)
+    if probe.get("unsupported"):
+        pytest.skip("this kernel cannot have iplb_lia: " + probe["error"])
+    assert probe["loaded"], probe
+    before, other = namespace_cc(r1), namespace_cc(r3)
+    assert before != "iplb_lia"
+    try:
+        output, rc = vtysh_config(r1, "datapath congestion-control iplb-lia")
+        assert rc == 0 and "%" not in output, output
+        _, now = topotest.run_and_expect(lambda: namespace_cc(r1), "iplb_lia", count=20, wait=0.5)
+        assert now == "iplb_lia", "r1's default is %s" % now
+        assert socket_cc(r1) == "iplb_lia"
+        assert namespace_cc(r3) == other, "only r1's namespace changed"
+        status = cc_status(r1)
+        assert status["loaded"] and status["pinned"], status
+        assert " datapath congestion-control iplb-lia\n" in r1.vtysh_cmd("show running-config")
+
+        output, rc = vtysh_config(r1, "no datapath congestion-control")
+        assert rc == 0 and "%" not in output, output
+        _, now = topotest.run_and_expect(lambda: namespace_cc(r1), before, count=20, wait=0.5)
+        assert now == before, "r1's default is %s, was %s" % (now, before)
+        assert socket_cc(r1) == before
+        assert cc_status(r1)["available"], "iplb_lia stays registered: it is the machine's"
+        assert "congestion-control" not in r1.vtysh_cmd("show running-config")
+    finally:
+        r1.vtysh_cmd("configure terminal\nrouter iplb\nno datapath congestion-control\n")
+        r1.cmd("%s cc unload" % IPLBCTL)
 
 
 def test_memory_leak():

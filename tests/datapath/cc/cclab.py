@@ -153,10 +153,9 @@ class CcLab:
         return json.loads(out)[0]["stats64"]["tx"]["bytes"]
 
     def set_default_cc(self, node, cc):
-        """The namespace's default congestion control. A BPF one must be
-        listed in tcp_allowed_congestion_control first, else EPERM outside
-        the initial namespace (that list is the kernel's, not the
-        namespace's: callers restore it)."""
+        """The namespace's default congestion control. It must be listed in
+        tcp_allowed_congestion_control, else EPERM outside the initial
+        namespace; iplb_lia is, from its registration on."""
         self.sh("sysctl", "-qw", "net.ipv4.tcp_congestion_control=%s" % cc, node=node)
 
     # ---- traffic ----------------------------------------------------------------------
