@@ -222,3 +222,95 @@ def test_the_picture_draws_the_vips_way(tmp_path):
     assert '"cl" -- "up" [color="%s"' % picture.REQUEST_COLOUR in text
     assert '"%s" -- "s1" [color="%s"' % (backend, picture.REPLY_COLOUR) in text
     assert "%s\\n50 req" % backend in text
+
+
+def load_demo_script():
+    """tools/iplb-demo as a module (a script without .py)."""
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("iplb_demo_script",
+                                                  os.path.join(TOP, "tools", "iplb-demo"))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def test_sweep_table_is_relative_to_shortest_of_the_same_permutation():
+    demo = load_demo_script()
+    totals = {(1, "cubic"): (100, 150, 120), (2, "cubic"): (200, 200, 300),
+              (1, "iplb_lia"): (50, 50, 50), (2, "iplb_lia"): (100, 90, 80)}
+    runs = [{"seed": seed, "congestion": cc, "scheme": scheme, "total_mbit": mbit,
+             "cpu_busy": 0.1 * seed}
+            for (seed, cc), values in totals.items()
+            for scheme, mbit in zip(("shortest", "ecmp", "k2"), values)]
+    lines = demo.sweep_table(runs, ["shortest", "ecmp", "k2"], ["cubic", "iplb_lia"],
+                             [1, 2]).splitlines()
+    assert lines[0] == "| congestion control | shortest | ecmp | k=2 | CPU busy |"
+    # ECMP 1.5 and 1.0 of shortest: mean 1.25; k=2 1.2 and 1.5: 1.35.
+    assert lines[2] == "| cubic | 1 (150 Mbit/s) | 1.25 [1.00-1.50] | 1.35 [1.20-1.50] | 10-20% |"
+    assert lines[3] == "| iplb_lia | 1 (75 Mbit/s) | 0.95 [0.90-1.00] | 0.90 [0.80-1.00] | 10-20% |"
+
+
+def free_udp_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_probe_counts_losses_and_the_longest_silence_per_flow():
+    """probe.py's receiver: per flow, what arrived, the highest sequence (so
+    the losses) and the longest gap, from packets sent by hand: flow 0
+    loses sequences 3 and 4 and is silent 0.3 s, flow 1 loses nothing."""
+    import socket
+    import threading
+    import time
+    from iplb_demo import probe
+    port = free_udp_port()
+    result = {}
+    receiver = threading.Thread(target=lambda: result.update(probe.receive(port, 1.0)))
+    receiver.start()
+    time.sleep(0.2)  # the receiver's socket is bound
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        def packet(flow, seq):
+            s.sendto(probe.PACKET.pack(flow, seq, time.monotonic()) + probe.PAD,
+                     ("127.0.0.1", port))
+        for seq in range(3):
+            packet(0, seq)
+            packet(1, seq)
+        time.sleep(0.3)
+        for seq in (5, 6):
+            packet(0, seq)
+        for seq in range(3, 7):
+            packet(1, seq)
+        s.sendto(b"short", ("127.0.0.1", port))  # not a probe packet: ignored
+    receiver.join()
+    assert sorted(result) == ["0", "1"], result
+    assert (result["0"]["received"], result["0"]["highest"]) == (5, 6)
+    assert (result["1"]["received"], result["1"]["highest"]) == (7, 6)
+    assert result["0"]["longest_gap"] >= 0.3 and result["1"]["longest_gap"] >= 0.3
+    assert result["0"]["silent_at_end"] > 0
+
+
+def test_probe_sender_paces_every_flow_from_its_own_port():
+    """probe.py send: every flow its own socket (source port), the same
+    sequence numbers on each; all of them arrive on the loopback."""
+    import socket
+    from iplb_demo import probe
+    port = free_udp_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:
+        sink.bind(("127.0.0.1", port))
+        sink.settimeout(1.0)
+        sent = probe.send("127.0.0.1", port, 0.2, "127.0.0.1", 3, 50.0)
+        sources, sequences = {}, {}
+        for _ in range(3 * sent["sent_per_flow"]):
+            data, source = sink.recvfrom(2048)
+            flow, seq, _ = probe.PACKET.unpack_from(data)
+            sources.setdefault(flow, set()).add(source[1])
+            sequences.setdefault(flow, []).append(seq)
+    assert sent["send_errors"] == 0 and sent["sent_per_flow"] >= 1, sent
+    assert sorted(sources) == [0, 1, 2]
+    assert all(len(ports) == 1 for ports in sources.values()), sources
+    assert len({next(iter(p)) for p in sources.values()}) == 3, "one source port per flow"
+    assert all(seqs == list(range(sent["sent_per_flow"])) for seqs in sequences.values())
