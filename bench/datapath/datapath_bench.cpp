@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The eBPF datapath's cost per packet as the kernel times it
 // (BPF_PROG_TEST_RUN): the host program encapsulating (IPIP with one and two
-// relays, GRE, GUE, one of 16 lists), the relay program decapsulating (and
-// refusing a tunnel from a source it does not allow), and the host program
-// passing a packet that is not in its table.
+// relays, GRE, GUE, one of 16 lists by hash or, iplbd's default, by turn:
+// a remembered flow), the relay program decapsulating (and refusing a
+// tunnel from a source it does not allow), and the host program passing a
+// packet that is not in its table.
 //
 // BPF_PROG_TEST_RUN's `repeat` runs a tc program N times on the same skb:
 // after the first run the packet is already encapsulated (or unwrapped), and
@@ -223,6 +224,11 @@ int run(const Options &o)
 	for (uint32_t i = 0; i < IPLB_MAX_LISTS; i++)
 		many.push_back({addr("10.255.0.0") + 1 + i});
 	iplb::HostProgram lists16 = make_host(route_of(many, Encap::ipip));
+	// iplbd's default mode: a flow's list remembered in the LRU flow table
+	// (the first run places it, every later run looks it up).
+	iplb::RouteSpec in_turn = route_of(many, Encap::ipip);
+	in_turn.selection = iplb::Selection::round_robin;
+	iplb::HostProgram lists16_rr = make_host(in_turn);
 	iplb::RelayProgram relay = must(iplb::RelayProgram::load(), "relay program");
 	must(relay.maps().add_local(Ipv4{r1}), "relay address");
 	must(relay.maps().add_source(iplb::Ipv4Prefix{Ipv4{source}, 32}), "tunnel source");
@@ -277,6 +283,13 @@ int run(const Options &o)
 		const uint32_t first = uint32_t{out[30]} << 24 | uint32_t{out[31]} << 16 |
 				       uint32_t{out[32]} << 8 | out[33];
 		encap_case("encap IPIP, 1 relay, 16 lists", lists16,
+			   ethernet(ipip(source, first, inner, spec)));
+	}
+	{
+		const Bytes out = first_output(lists16_rr);
+		const uint32_t first = uint32_t{out[30]} << 24 | uint32_t{out[31]} << 16 |
+				       uint32_t{out[32]} << 8 | out[33];
+		encap_case("encap IPIP, 1 relay, 16 lists, round-robin (known flow)", lists16_rr,
 			   ethernet(ipip(source, first, inner, spec)));
 	}
 	auto decapsulated = [&relay] {

@@ -159,7 +159,13 @@ class Lab:
         with open(os.path.join(confdir, "vtysh.conf"), "w") as f:
             f.write("service integrated-vtysh-config\n")
         lines = ["frr defaults datacenter", "hostname %s" % node,
-                 "log file %s/frr.log notifications" % logdir, "!"]
+                 "log file %s/frr.log notifications" % logdir,
+                 # Routes with their next hops inline, not kernel nexthop
+                 # groups: FRR 8.4's zebra does not put a next hop back into
+                 # a group the kernel shrank when its link went down, so a
+                 # cut and repaired link left ECMP on one path (fixed
+                 # upstream in FRR PR 14080; docs/DEVELOPMENT.md).
+                 "no zebra nexthop kernel enable", "!"]
         if self.runs_ospf(node):
             lines += ["interface lo", " ip ospf area 0", " ip ospf passive", "exit"]
             for link in fabric.links_of(node):
