@@ -4,6 +4,10 @@
 #   docs/img/sim-throughput.png  throughput vs k per topology, both planners,
 #                                beside the seed paper's ns-3 numbers
 #   docs/img/sim-relay-cdf.png   relay-list length CDF, 8- and 12-port
+#   docs/img/live-sweep.png      the live lab's sweep (iplb-demo sweep, saved as
+#                                EVALUATION_DIR/live-{jellyfish,fattree}-4port.json):
+#                                throughput / shortest path's per scheme, mean
+#                                and min-max over the permutations
 # Usage: tools/iplb-sim/plot.sh [EVALUATION_DIR [IMG_DIR]]
 # Needs gnuplot (Debian: gnuplot-nox) and /usr/bin/python3.
 set -eu
@@ -29,6 +33,21 @@ for ports in (4, 6, 8):
         for k in range(2, 9):
             f.write(f"{k} {tree[f'k{k}']} {exact[f'k{k}']} {seed[ports][k - 1]} "
                     f"{tree['ecmp']} {seed[ports][0]}\n")
+# The live sweeps: per fabric and congestion control, a line per scheme:
+# index, label, mean, min, max of the ratio to shortest path.
+for fabric in ("jellyfish", "fattree"):
+    out = json.load(open(f"{evaluation}/live-{fabric}-4port.json"))
+    runs = out["runs"]
+    schemes = list(dict.fromkeys(r["scheme"] for r in runs))
+    for cc in dict.fromkeys(r["congestion"] for r in runs):
+        total = {(r["seed"], r["scheme"]): r["total_mbit"] for r in runs if r["congestion"] == cc}
+        seeds = sorted({seed for seed, _ in total})
+        with open(f"{data}/live-{fabric}-{cc}.dat", "w") as f:
+            for i, scheme in enumerate(schemes):
+                ratios = [total[(s, scheme)] / total[(s, "shortest")] for s in seeds]
+                label = ("k=" + scheme[1:] if scheme.startswith("k") else
+                         "ECMP" if scheme == "ecmp" else scheme)
+                f.write(f"{i} {label} {sum(ratios) / len(ratios)} {min(ratios)} {max(ratios)}\n")
 for ports in (8, 12):
     out = json.load(open(f"{evaluation}/relays-{ports}port.json"))
     for planner in ("tree", "exact"):
@@ -76,5 +95,28 @@ plot "$DATA/cdf-8-tree.dat" u 1:2 w steps lw 2 lc rgb "#1f77b4" t "8-port, tree"
      "$DATA/cdf-12-tree.dat" u 1:2 w steps lw 2 lc rgb "#ff7f0e" t "12-port, tree", \
      "$DATA/cdf-12-exact.dat" u 1:2 w steps lw 2 dt 2 lc rgb "#ff7f0e" t "12-port, exact", \
      "< echo 3 0.9" u 1:2 w p pt 9 ps 1.5 lc rgb "#d62728" t "seed's 8-port point"
+
+set terminal pngcairo size 900,340 font "sans,9" noenhanced
+set output "$IMG/live-sweep.png"
+set multiplot layout 1,2 title "Live lab, MPTCP with 8 subflows, links 20 Mbit/s: throughput / shortest path's (mean, min-max of 3 permutations)"
+unset label 1
+set xrange [*:*]
+set offsets 0.5, 0.5, 0, 0
+set xtics rotate by -30 font ",8"
+set yrange [0.8:*]
+set ytics auto
+set xlabel ""
+set ylabel ""
+set grid ytics lc rgb "#dddddd"
+set key top left
+set title "4-port Jellyfish"
+plot "$DATA/live-jellyfish-cubic.dat" u (\$1-0.1):3:4:5:xtic(2) w yerrorlines lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" t "cubic", \
+     "$DATA/live-jellyfish-iplb_lia.dat" u (\$1+0.1):3:4:5 w yerrorlines lw 2 pt 5 ps 0.6 lc rgb "#ff7f0e" t "iplb_lia", \
+     1 w l lc rgb "#888888" dt 2 t "shortest"
+set title "4-port fat-tree"
+plot "$DATA/live-fattree-cubic.dat" u (\$1-0.1):3:4:5:xtic(2) w yerrorlines lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" t "cubic", \
+     "$DATA/live-fattree-iplb_lia.dat" u (\$1+0.1):3:4:5 w yerrorlines lw 2 pt 5 ps 0.6 lc rgb "#ff7f0e" t "iplb_lia", \
+     1 w l lc rgb "#888888" dt 2 t "shortest"
+unset multiplot
 GP
-ls -l "$IMG/sim-throughput.png" "$IMG/sim-relay-cdf.png"
+ls -l "$IMG/sim-throughput.png" "$IMG/sim-relay-cdf.png" "$IMG/live-sweep.png"
