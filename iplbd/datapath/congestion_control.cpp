@@ -48,11 +48,6 @@ Result<std::vector<std::string>, Error> words_of(const char *path)
 	return words;
 }
 
-CcError failed(std::string message)
-{
-	return CcError{CcError::Kind::failed, std::move(message)};
-}
-
 CcError unsupported(std::string message)
 {
 	return CcError{CcError::Kind::unsupported,
@@ -131,11 +126,11 @@ Result<std::monostate, CcError> CoupledCongestionControl::probe()
 	    id >= 0) {
 		const int64_t size = btf__resolve_size(vmlinux.get(), static_cast<uint32_t>(id));
 		if (size > cubic_area)
-			return unexpected(failed("cubic's state (struct bictcp) has " +
-						 std::to_string(size) +
-						 " bytes on this kernel, iplb_lia leaves it " +
-						 std::to_string(cubic_area) +
-						 " (kernel/iplb_lia.bpf.c CUBIC_AREA)"));
+			return unexpected(CcError::failure(
+				"cubic's state (struct bictcp) has " + std::to_string(size) +
+				" bytes on this kernel, iplb_lia leaves it " +
+				std::to_string(cubic_area) +
+				" (kernel/iplb_lia.bpf.c CUBIC_AREA)"));
 	}
 	return std::monostate{};
 }
@@ -145,20 +140,21 @@ Result<CoupledCongestionControl, CcError> CoupledCongestionControl::load()
 	VerifierLog log;
 	std::unique_ptr<iplb_lia, Close> skeleton(iplb_lia__open_opts(log.opts()));
 	if (!skeleton)
-		return unexpected(failed(load_error("iplb_lia", -errno).message));
+		return unexpected(CcError::failure(load_error("iplb_lia", -errno).message));
 	bpf_map *ops = skeleton->maps.iplb_lia;
 	if (int rc = bpf_map__set_map_flags(ops, bpf_map__map_flags(ops) | bpf_f_link); rc != 0)
-		return unexpected(
-			failed(os_error("cannot make iplb_lia's map a link's", rc).message));
+		return unexpected(CcError::failure(
+			os_error("cannot make iplb_lia's map a link's", rc).message));
 	if (int rc = iplb_lia__load(skeleton.get()); rc != 0)
-		return unexpected(failed(refused(load_error("iplb_lia", rc), log).message));
+		return unexpected(
+			CcError::failure(refused(load_error("iplb_lia", rc), log).message));
 	// Writes the programs into the map's value. With BPF_F_LINK that
 	// registers nothing; libbpf's link is the map fd and must not delete
 	// the element: dropped without detaching.
 	bpf_link *value = bpf_map__attach_struct_ops(ops);
 	if (!value)
-		return unexpected(
-			failed(os_error("cannot fill iplb_lia's struct_ops map", errno).message));
+		return unexpected(CcError::failure(
+			os_error("cannot fill iplb_lia's struct_ops map", errno).message));
 	bpf_link__disconnect(value);
 	bpf_link__destroy(value);
 	UniqueFd link(bpf_link_create(
@@ -166,9 +162,10 @@ Result<CoupledCongestionControl, CcError> CoupledCongestionControl::load()
 	if (!link) {
 		const int err = errno;
 		if (err == EEXIST)
-			return unexpected(failed("a congestion control named iplb_lia is "
-						 "registered already"));
-		return unexpected(failed(os_error("cannot register iplb_lia", err).message));
+			return unexpected(CcError::failure("a congestion control named iplb_lia is "
+							   "registered already"));
+		return unexpected(
+			CcError::failure(os_error("cannot register iplb_lia", err).message));
 	}
 	return CoupledCongestionControl(std::move(skeleton), std::move(link));
 }
@@ -206,12 +203,12 @@ Result<bool, CcError> CoupledCongestionControl::load_pinned(const PinDir &dir,
 	const std::string link = dir / link_pin;
 	auto registered = available(name);
 	if (!registered)
-		return unexpected(failed(registered.error().message));
+		return unexpected(CcError::failure(registered.error().message));
 	if (UniqueFd pinned(bpf_obj_get(link.c_str())); pinned) {
 		if (*registered) {
 			if (config)
 				if (auto s = configure(dir.path, *config); !s)
-					return unexpected(failed(s.error().message));
+					return unexpected(CcError::failure(s.error().message));
 			return false;
 		}
 		// A pin of a link the kernel no longer runs (detached by
@@ -219,7 +216,7 @@ Result<bool, CcError> CoupledCongestionControl::load_pinned(const PinDir &dir,
 		::unlink(link.c_str());
 	}
 	if (*registered)
-		return unexpected(failed(
+		return unexpected(CcError::failure(
 			"a congestion control named iplb_lia is registered already, not from " +
 			dir.path +
 			" (another pin directory's, or another tool's: bpftool "
@@ -230,9 +227,9 @@ Result<bool, CcError> CoupledCongestionControl::load_pinned(const PinDir &dir,
 	if (!loaded)
 		return unexpected(loaded.error());
 	if (auto s = loaded->configure(config.value_or(CcConfig{})); !s)
-		return unexpected(failed(s.error().message));
+		return unexpected(CcError::failure(s.error().message));
 	if (auto pinned = loaded->pin(dir); !pinned)
-		return unexpected(failed(pinned.error().message));
+		return unexpected(CcError::failure(pinned.error().message));
 	return true;
 }
 

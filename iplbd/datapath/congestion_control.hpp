@@ -38,6 +38,11 @@ struct CcError {
 	enum class Kind { unsupported, failed };
 	Kind kind = Kind::failed;
 	std::string message;
+
+	static CcError failure(std::string message)
+	{
+		return CcError{Kind::failed, std::move(message)};
+	}
 };
 
 // One subflow's slot in a connection's entry, as the program last wrote it.

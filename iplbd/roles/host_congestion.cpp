@@ -14,11 +14,6 @@ constexpr EnumNames<CongestionChoice, 2> congestion_names{
 	"congestion control",
 	{{{CongestionChoice::none, "none"}, {CongestionChoice::iplb_lia, "iplb-lia"}}}};
 
-CcError failed(std::string message)
-{
-	return CcError{CcError::Kind::failed, std::move(message)};
-}
-
 } // namespace
 
 std::string_view to_string(CongestionChoice choice)
@@ -46,33 +41,36 @@ Result<std::string, Error> NamespaceCongestion::fallback()
 
 Result<std::monostate, CcError> NamespaceCongestion::apply(CongestionChoice wanted)
 {
+	// Nothing to give back: the namespace's default is not this daemon's.
+	if (wanted == CongestionChoice::none && !owned_)
+		return std::monostate{};
 	const std::string lia(CoupledCongestionControl::name);
 	auto current = CoupledCongestionControl::namespace_default();
 	if (!current)
-		return unexpected(failed(current.error().message));
+		return unexpected(CcError::failure(current.error().message));
 	if (wanted == CongestionChoice::none) {
-		if (!owned_ || *current != lia) {
+		if (*current != lia) {
 			owned_ = false;
 			replaced_.reset();
 			return std::monostate{};
 		}
 		auto back = replaced_ ? Result<std::string, Error>(*replaced_) : fallback();
 		if (!back)
-			return unexpected(failed(back.error().message));
+			return unexpected(CcError::failure(back.error().message));
 		if (auto s = CoupledCongestionControl::set_namespace_default(*back); !s)
-			return unexpected(failed(s.error().message));
+			return unexpected(CcError::failure(s.error().message));
 		owned_ = false;
 		replaced_.reset();
 		return std::monostate{};
 	}
 	auto dir = prepare_pin_dir(pin_root_, CoupledCongestionControl::default_instance);
 	if (!dir)
-		return unexpected(failed(dir.error().message));
+		return unexpected(CcError::failure(dir.error().message));
 	if (auto loaded = CoupledCongestionControl::load_pinned(*dir); !loaded)
 		return unexpected(loaded.error());
 	if (*current != lia) {
 		if (auto s = CoupledCongestionControl::set_namespace_default(lia); !s)
-			return unexpected(failed(s.error().message));
+			return unexpected(CcError::failure(s.error().message));
 		replaced_ = *current;
 	}
 	owned_ = true;
