@@ -17,9 +17,11 @@ mkdir -p "$IMG"
 DATA=$(mktemp -d)
 trap 'rm -rf "$DATA"' EXIT
 
-/usr/bin/python3 - "$EVAL" "$DATA" <<'PY'
+/usr/bin/python3 - "$EVAL" "$DATA" "$(dirname "$0")/.." <<'PY'
 import json, sys
 evaluation, data = sys.argv[1], sys.argv[2]
+sys.path.insert(0, sys.argv[3])  # tools/: the sweep's ratios as iplb-demo computes them
+from iplb_demo.experiment import sweep_ratios
 # The seed paper's table (ns-3 DCE, 15 runs; docs/EVALUATION.md): ECMP, k=2..8.
 seed = {4: [1.120, 1.178, 1.222, 1.231, 1.221, 1.230, 1.190, 1.171],
         6: [1.213, 1.192, 1.278, 1.304, 1.279, 1.300, 1.304, 1.314],
@@ -40,11 +42,9 @@ for fabric in ("jellyfish", "fattree"):
     runs = out["runs"]
     schemes = list(dict.fromkeys(r["scheme"] for r in runs))
     for cc in dict.fromkeys(r["congestion"] for r in runs):
-        total = {(r["seed"], r["scheme"]): r["total_mbit"] for r in runs if r["congestion"] == cc}
-        seeds = sorted({seed for seed, _ in total})
         with open(f"{data}/live-{fabric}-{cc}.dat", "w") as f:
             for i, scheme in enumerate(schemes):
-                ratios = [total[(s, scheme)] / total[(s, "shortest")] for s in seeds]
+                ratios = sweep_ratios(runs, cc, scheme)
                 label = ("k=" + scheme[1:] if scheme.startswith("k") else
                          "ECMP" if scheme == "ecmp" else scheme)
                 f.write(f"{i} {label} {sum(ratios) / len(ratios)} {min(ratios)} {max(ratios)}\n")

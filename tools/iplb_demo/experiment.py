@@ -306,6 +306,17 @@ class Experiment:
         return results
 
 
+def sweep_ratios(runs, congestion, scheme):
+    """A sweep's (iplb-demo sweep) throughput of `scheme` over shortest
+    path's in the same permutation, under one congestion control: one ratio
+    per permutation, in seed order."""
+    total = {(r["seed"], r["scheme"]): r["total_mbit"] for r in runs
+             if r["congestion"] == congestion}
+    seeds = sorted({seed for seed, _ in total})
+    return [total[(s, scheme)] / total[(s, "shortest")] for s in seeds
+            if total[(s, "shortest")]]
+
+
 def cpu_times():
     """(busy, total) jiffies of all CPUs, from /proc/stat."""
     with open("/proc/stat") as f:
