@@ -259,6 +259,24 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
+def wait_until_bound(port):
+    """Until a UDP socket holds 0.0.0.0:port (binding it fails)."""
+    import errno
+    import socket
+    import time
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError as e:
+                if e.errno == errno.EADDRINUSE:
+                    return
+                raise
+        time.sleep(0.01)
+    raise AssertionError("nothing bound UDP port %d in 5 s" % port)
+
+
 def test_probe_counts_losses_and_the_longest_silence_per_flow():
     """probe.py's receiver: per flow, what arrived, the highest sequence (so
     the losses) and the longest gap, from packets sent by hand: flow 0
@@ -269,9 +287,9 @@ def test_probe_counts_losses_and_the_longest_silence_per_flow():
     from iplb_demo import probe
     port = free_udp_port()
     result = {}
-    receiver = threading.Thread(target=lambda: result.update(probe.receive(port, 1.0)))
+    receiver = threading.Thread(target=lambda: result.update(probe.receive(port, 3.0)))
     receiver.start()
-    time.sleep(0.2)  # the receiver's socket is bound
+    wait_until_bound(port)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         def packet(flow, seq):
             s.sendto(probe.PACKET.pack(flow, seq, time.monotonic()) + probe.PAD,
