@@ -164,6 +164,10 @@ def test_every_daemon_vty_listens_on_the_loopback(tmp_path, monkeypatch):
         # frrcommon.sh starts zebra and staticd whatever the file says.
         for daemon in ("zebra", "ospfd", "bgpd", "staticd", "iplbd"):
             assert '%s_options="-A 127.0.0.1' % daemon in daemons, (node, daemon)
+        # FRR 8.4's zebra lost ECMP members after a link flap with kernel
+        # nexthop groups (docs/DEVELOPMENT.md): next hops inline.
+        config = (tmp_path / lab.ns(node) / "frr.conf").read_text().splitlines()
+        assert "no zebra nexthop kernel enable" in config, node
 
 
 def test_the_vip_has_backends_spread_over_the_fabric(tmp_path, monkeypatch):

@@ -164,11 +164,16 @@ def send(dst, port, seconds, bind, flows, mptcp, subflows=0, congestion=None):
     for w in writers:
         w.join()
     drained = time.monotonic() - started
+    # What the sockets ran, as the kernel says (on an MPTCP socket, what its
+    # subflows were given).
+    used = sorted({conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16)
+                   .rstrip(b"\0").decode() for conn in conns})
     for conn in conns:
         conn.close()
     return {"flows": flows, "mptcp": mptcp, "bytes": sum(delivered), "seconds": seconds,
             "bits_per_second": 8 * sum(delivered) / seconds, "bytes_sent": sum(sent),
-            "drained_seconds": drained, "subflows_joined": joined, "errors": errors}
+            "drained_seconds": drained, "subflows_joined": joined, "congestion": used,
+            "errors": errors}
 
 
 def main():

@@ -191,7 +191,7 @@ class Experiment:
             args += ["--congestion", self.congestion]
             procs.append((src, dst, subprocess.Popen(args, stdout=subprocess.PIPE,
                                                      stderr=subprocess.PIPE, text=True)))
-        pair_mbit, failed, joined = {}, [], {}
+        pair_mbit, failed, joined, congestion = {}, [], {}, set()
         for src, dst, proc in procs:
             out, err = proc.communicate(timeout=self.seconds + 60)
             pair = "%s>%s" % (src, dst)
@@ -206,6 +206,7 @@ class Experiment:
             else:
                 pair_mbit[pair] = result["bits_per_second"] / 1e6
                 joined[pair] = result.get("subflows_joined", [])
+                congestion.update(result.get("congestion", []))
         cpu_after = cpu_times()
         after = self.link_bytes()
         load = {"%s>%s" % key: after[key] - before[key] for key in after}
@@ -221,6 +222,8 @@ class Experiment:
             "mptcp_joins": self.mptcp_joins() - joins_before,
             # Extra subflows each connection had when its timed run began.
             "subflows_joined": joined,
+            # The senders' congestion control, as their sockets reported it.
+            "congestion": sorted(congestion),
             "tunnelled_bytes": self.tunnelled_bytes() - tunnelled_before,
             # The machine's CPUs busy during the run (all of them, 0-1): if
             # near 1, the CPUs and not the links limited the run.
