@@ -23,15 +23,6 @@ Result<Metric, Error> parse_metric(std::string_view text)
 	return metric_names.parse(text);
 }
 
-namespace {
-
-uint64_t identity(const Node &n)
-{
-	return uint64_t{n.id.value} << 1 | (n.kind == NodeKind::network ? 1 : 0);
-}
-
-} // namespace
-
 Ranking Ranking::for_pair(const Topology &topology, Topology::Vertex source,
 			  Topology::Vertex destination)
 {
@@ -39,16 +30,26 @@ Ranking Ranking::for_pair(const Topology &topology, Topology::Vertex source,
 					    identity(topology.node(destination))));
 }
 
-uint64_t Ranking::rank(Topology::Vertex v) const
-{
-	// Never 0, so that 0 can mean "not computed yet" to callers.
-	return splitmix64(seed_ ^ identity(topology_->node(v))) | 1;
-}
-
 void LinkUse::add(const Path &path)
 {
-	for (size_t i = 1; i < path.vertices.size(); i++)
-		count_[link(path.vertices[i - 1], path.vertices[i])]++;
+	for (size_t i = 1; i < path.vertices.size(); i++) {
+		const Topology::Vertex from = path.vertices[i - 1];
+		const uint64_t l = link(from, path.vertices[i]);
+		auto it = std::lower_bound(
+			count_.begin(), count_.end(), l,
+			[](const auto &entry, uint64_t wanted) { return entry.first < wanted; });
+		if (it != count_.end() && it->first == l)
+			it->second++;
+		else
+			count_.insert(it, {l, 1});
+		from_filter_[filter_word(from)] |= filter_bit(from);
+	}
+}
+
+void LinkUse::clear()
+{
+	count_.clear();
+	from_filter_.fill(0);
 }
 
 uint64_t LinkUse::overlap(const std::vector<Topology::Vertex> &vertices, size_t from) const

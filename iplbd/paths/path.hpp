@@ -3,12 +3,13 @@
 #pragma once
 
 #include "topology/topology.hpp"
+#include "util/splitmix.hpp"
 
 #include <algorithm>
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace iplb {
@@ -72,7 +73,12 @@ public:
 				Topology::Vertex destination);
 
 	uint64_t seed() const { return seed_; }
-	uint64_t rank(Topology::Vertex v) const;
+	// Never 0, so that 0 can mean "not computed yet" to callers. Inline:
+	// the searches call it on every tie.
+	uint64_t rank(Topology::Vertex v) const
+	{
+		return splitmix64(seed_ ^ identity(topology_->node(v))) | 1;
+	}
 	bool less(Topology::Vertex a, Topology::Vertex b) const
 	{
 		const uint64_t ra = rank(a), rb = rank(b);
@@ -80,6 +86,11 @@ public:
 	}
 
 private:
+	static uint64_t identity(const Node &n)
+	{
+		return uint64_t{n.id.value} << 1 | (n.kind == NodeKind::network ? 1 : 0);
+	}
+
 	const Topology *topology_;
 	uint64_t seed_;
 };
@@ -106,10 +117,18 @@ struct PathOrder {
 class LinkUse {
 public:
 	void add(const Path &path);
+	void clear();
 	uint32_t use(Topology::Vertex from, Topology::Vertex to) const
 	{
-		auto it = count_.find(link(from, to));
-		return it == count_.end() ? 0 : it->second;
+		// The searches ask about many links that no taken path has: a
+		// filter on the link's tail answers most of them.
+		if (!(from_filter_[filter_word(from)] & filter_bit(from)))
+			return 0;
+		const uint64_t wanted = link(from, to);
+		auto it = std::lower_bound(
+			count_.begin(), count_.end(), wanted,
+			[](const auto &entry, uint64_t l) { return entry.first < l; });
+		return it != count_.end() && it->first == wanted ? it->second : 0;
 	}
 	// Over the links of vertices[from...].
 	uint64_t overlap(const std::vector<Topology::Vertex> &vertices, size_t from = 0) const;
@@ -120,7 +139,14 @@ private:
 	{
 		return uint64_t{from} << 32 | to;
 	}
-	std::unordered_map<uint64_t, uint32_t> count_;
+	static constexpr size_t filter_words = 64;
+	static size_t filter_word(Topology::Vertex v) { return (v / 64) % filter_words; }
+	static uint64_t filter_bit(Topology::Vertex v) { return uint64_t{1} << (v % 64); }
+
+	// (link, paths using it), sorted: k paths of a few dozen links, where
+	// a binary search beats hashing.
+	std::vector<std::pair<uint64_t, uint32_t>> count_;
+	std::array<uint64_t, filter_words> from_filter_{};
 };
 
 // The diversity rule applied to a given pool (paths to several destinations

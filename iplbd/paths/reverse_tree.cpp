@@ -36,6 +36,7 @@ void ReverseTree::compute(const Topology &topology, Topology::Vertex target, Met
 			continue;
 		const bool into_router = topology.node(v).kind == NodeKind::router;
 		bool stopped = false;
+		uint64_t v_rank = 0; // hashed on v's first tie
 		topology.for_each_in(v, [&](Topology::Vertex u, uint32_t cost) {
 			if (settled_[u] == generation_)
 				return;
@@ -64,11 +65,12 @@ void ReverseTree::compute(const Topology &topology, Topology::Vertex target, Met
 				// only when ties happen, and the winner's is kept.
 				if (next_rank_[u] == 0)
 					next_rank_[u] = ranking.rank(next_[u]);
-				const uint64_t rank = ranking.rank(v);
-				if (rank < next_rank_[u] ||
-				    (rank == next_rank_[u] && v < next_[u])) {
+				if (v_rank == 0)
+					v_rank = ranking.rank(v);
+				if (v_rank < next_rank_[u] ||
+				    (v_rank == next_rank_[u] && v < next_[u])) {
 					next_[u] = v;
-					next_rank_[u] = rank;
+					next_rank_[u] = v_rank;
 				}
 			}
 		});

@@ -8,48 +8,9 @@ namespace iplb {
 
 KShortestPaths::KShortestPaths(const Topology &topology)
     : topology_(topology), tree_(topology.vertex_count()), scratch_(topology.vertex_count()),
-      constraints_(topology.vertex_count()), dead_(topology.vertex_count(), 0),
-      overlap_stamp_(topology.vertex_count(), 0), overlap_(topology.vertex_count(), 0),
-      overlap_next_(topology.vertex_count(), Topology::none)
+      constraints_(topology.vertex_count()), overlap_stamp_(topology.vertex_count(), 0),
+      overlap_(topology.vertex_count(), 0), overlap_next_(topology.vertex_count(), Topology::none)
 {
-}
-
-// The first path in router-id order from v to the target among those of
-// the unconstrained optimal key (the reverse tree's equal-key next hops),
-// avoiding constrained vertices and the spur node. Vertices from which no
-// such path exists are marked dead for the rest of this spur search.
-bool KShortestPaths::clean_optimal_path(Topology::Vertex from, Topology::Vertex spur,
-					Topology::Vertex target, Metric metric,
-					const Ranking &ranking, std::vector<Topology::Vertex> &out)
-{
-	out.clear();
-	out.push_back(from);
-	while (!out.empty()) {
-		const Topology::Vertex v = out.back();
-		if (v == target)
-			return true;
-		// The best-ranked optimal next hop of v not tried yet.
-		Topology::Vertex chosen = Topology::none;
-		topology_.for_each_out(v, [&](Topology::Vertex y, uint32_t cost) {
-			if (dead_[y] == dead_generation_ || y == spur ||
-			    constraints_.forbidden(y) || !tree_.reaches(y))
-				return;
-			if (y != target && !topology_.can_transit(y))
-				return;
-			if (edge_key(metric, cost, topology_.node(y).kind == NodeKind::router) +
-					    tree_.key(y) ==
-				    tree_.key(v) &&
-			    (chosen == Topology::none || ranking.less(y, chosen)))
-				chosen = y;
-		});
-		if (chosen != Topology::none) {
-			out.push_back(chosen);
-		} else {
-			dead_[v] = dead_generation_;
-			out.pop_back();
-		}
-	}
-	return false;
 }
 
 // The best path from spur to target that uses no constrained vertex and no
@@ -58,56 +19,37 @@ std::optional<Path> KShortestPaths::spur_path(Topology::Vertex spur, Topology::V
 					      Metric metric, const Ranking &ranking)
 {
 	counters_.spur_searches++;
-	// Allowed first hops, ranked by their unconstrained total key.
-	candidates_.clear();
+	// The best unconstrained total key over the allowed first hops.
+	std::optional<PathKey> first_key;
 	topology_.for_each_out(spur, [&](Topology::Vertex w, uint32_t cost) {
 		if (constraints_.forbidden(w) || constraints_.banned(spur, w) || !tree_.reaches(w))
 			return;
 		if (w != target && !topology_.can_transit(w))
 			return;
-		candidates_.push_back(
-			{edge_key(metric, cost, topology_.node(w).kind == NodeKind::router) +
-				 tree_.key(w),
-			 w});
+		const PathKey key =
+			edge_key(metric, cost, topology_.node(w).kind == NodeKind::router) +
+			tree_.key(w);
+		if (!first_key || key < *first_key)
+			first_key = key;
 	});
-	if (candidates_.empty())
+	if (!first_key)
 		return std::nullopt; // not even without constraints
-	std::sort(candidates_.begin(), candidates_.end(), [&](const auto &a, const auto &b) {
-		return a.first != b.first ? a.first < b.first : ranking.less(a.second, b.second);
-	});
 
-	// A first hop whose optimal continuation avoids the root is the answer
-	// if nothing ranked before it could do better: those that failed can
-	// only do worse than their unconstrained key, so only candidates of the
-	// first key qualify.
-	if (++dead_generation_ == 0) {
-		std::fill(dead_.begin(), dead_.end(), 0);
-		dead_generation_ = 1;
-	}
-	const PathKey first_key = candidates_.front().first;
-	for (const auto &[key, w] : candidates_) {
-		if (key != first_key)
-			break;
-		if (clean_optimal_path(w, spur, target, metric, ranking, walk_)) {
-			counters_.spur_fast++;
-			Path path{{spur}, key};
-			path.vertices.insert(path.vertices.end(), walk_.begin(), walk_.end());
-			// The first optimal path in rank order; the least overlap
-			// when it crosses no taken link.
-			if (use_.overlap(path.vertices) == 0)
-				return path;
-			return least_overlap_path(spur, first_key, target, metric, ranking, tree_);
-		}
+	// If some optimal continuation in the unconstrained tree avoids the
+	// root, the constrained optimum is that key (constraints only remove
+	// paths), and the least-overlap search over the tree's equal-key next
+	// hops finds the answer among them; it fails only when none avoids
+	// the root.
+	if (auto path = least_overlap_path(spur, *first_key, target, metric, ranking, tree_)) {
+		counters_.spur_fast++;
+		return path;
 	}
 
 	counters_.spur_full++;
 	scratch_.compute(topology_, target, metric, ranking, &constraints_, spur);
 	if (!scratch_.settled(spur))
 		return std::nullopt;
-	Path path{scratch_.walk(spur), scratch_.key(spur)};
-	if (use_.overlap(path.vertices) == 0)
-		return path;
-	return least_overlap_path(spur, path.key, target, metric, ranking, scratch_);
+	return least_overlap_path(spur, scratch_.key(spur), target, metric, ranking, scratch_);
 }
 
 namespace {
@@ -173,22 +115,26 @@ uint64_t KShortestPaths::least_overlap(Topology::Vertex v, Topology::Vertex spur
 	return overlap_[v];
 }
 
-// Among the continuations from spur of the given key (all tight in the
-// tree: the key is the tree's optimum under the constraints), the one of
-// least overlap, then first in rank order.
-Path KShortestPaths::least_overlap_path(Topology::Vertex spur, PathKey key, Topology::Vertex target,
-					Metric metric, const Ranking &ranking,
-					const ReverseTree &tree)
+// Among the continuations from spur of the given key that are tight in the
+// tree and respect the constraints, the one of least overlap, then first
+// in rank order; none if there is none.
+std::optional<Path> KShortestPaths::least_overlap_path(Topology::Vertex spur, PathKey key,
+						       Topology::Vertex target, Metric metric,
+						       const Ranking &ranking,
+						       const ReverseTree &tree)
 {
-	counters_.spur_diverse++;
 	if (++overlap_generation_ == 0) {
 		std::fill(overlap_stamp_.begin(), overlap_stamp_.end(), 0);
 		overlap_generation_ = 1;
 	}
+	const auto [overlap, first] =
+		least_overlap_hop(spur, key, spur, target, metric, ranking, tree);
+	if (overlap == no_path)
+		return std::nullopt;
+	if (overlap > 0)
+		counters_.spur_diverse++;
 	Path path{{spur}, key};
-	for (Topology::Vertex v =
-		     least_overlap_hop(spur, key, spur, target, metric, ranking, tree).second;
-	     v != Topology::none; v = overlap_next_[v]) {
+	for (Topology::Vertex v = first; v != Topology::none; v = overlap_next_[v]) {
 		path.vertices.push_back(v);
 		if (v == target)
 			break;
@@ -297,7 +243,7 @@ Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source
 		return found;
 	found.push_back(Path{tree_.walk(source), tree_.key(source)});
 
-	use_ = LinkUse{};
+	use_.clear();
 	use_.add(found.front());
 
 	std::set<Candidate, CandidateOrder> candidates(CandidateOrder{PathOrder{ranking}});
@@ -329,6 +275,8 @@ Result<std::vector<Path>, Error> KShortestPaths::compute(Topology::Vertex source
 		}
 		const size_t spur_index = first.spur_index;
 		found.push_back(std::move(first.path));
+		if (found.size() == k)
+			break; // the last path's roots would only feed a next one
 		use_.add(found.back());
 		// The root the path came from now bans its next hop; the longer
 		// prefixes of the path are new roots.

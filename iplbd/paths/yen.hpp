@@ -21,13 +21,14 @@
 // spur search redone only if its own links gained use.
 //
 // Each spur search first tries the unconstrained reverse tree of the target:
-// if one of the best-ranked first hops has an optimal continuation that
-// avoids the root (searched depth-first over the tree's equal-key next hops,
-// smallest router id first), the optimal key is the unconstrained one. Only
-// otherwise does it run a constrained backward search, stopped at the spur
-// node. Either way, when the first such continuation crosses links of taken
-// paths, the least overlap among the optimal continuations is found by
-// dynamic programming over the tree's equal-key next hops.
+// if a first hop of the best unconstrained key has an optimal continuation
+// that avoids the root, the optimal key is the unconstrained one. The
+// least overlap among those continuations, and the best-ranked path that
+// has it, is found by dynamic programming over the tree's equal-key next
+// hops (memoised per vertex; a continuation without overlap ends the search
+// at once). Only when no continuation avoids the root does it run a
+// constrained backward search, stopped at the spur node, and the same
+// dynamic programming over that tree.
 #pragma once
 
 #include "paths/path.hpp"
@@ -44,7 +45,7 @@ struct YenCounters {
 	uint64_t spur_searches = 0;
 	uint64_t spur_fast = 0;	   // answered from the reverse tree
 	uint64_t spur_full = 0;	   // needed a constrained search
-	uint64_t spur_diverse = 0; // needed the least-overlap search (no path without overlap)
+	uint64_t spur_diverse = 0; // no optimal continuation without overlap
 	uint64_t rechecked = 0;	   // candidates checked again after a take
 };
 
@@ -107,11 +108,9 @@ private:
 			  const ReverseTree &tree);
 	uint64_t least_overlap(Topology::Vertex v, Topology::Vertex spur, Topology::Vertex target,
 			       Metric metric, const Ranking &ranking, const ReverseTree &tree);
-	Path least_overlap_path(Topology::Vertex spur, PathKey key, Topology::Vertex target,
-				Metric metric, const Ranking &ranking, const ReverseTree &tree);
-	bool clean_optimal_path(Topology::Vertex from, Topology::Vertex spur,
-				Topology::Vertex target, Metric metric, const Ranking &ranking,
-				std::vector<Topology::Vertex> &out);
+	std::optional<Path> least_overlap_path(Topology::Vertex spur, PathKey key,
+					       Topology::Vertex target, Metric metric,
+					       const Ranking &ranking, const ReverseTree &tree);
 
 	const Topology &topology_;
 	ReverseTree tree_; // unconstrained, per target
@@ -121,11 +120,6 @@ private:
 	ReverseTree scratch_; // constrained spur searches
 	Constraints constraints_;
 	YenCounters counters_;
-	// Scratch of one spur search.
-	std::vector<std::pair<PathKey, Topology::Vertex>> candidates_;
-	std::vector<Topology::Vertex> walk_;
-	std::vector<uint32_t> dead_;
-	uint32_t dead_generation_ = 0;
 	// Of one compute(): the links of the paths taken.
 	LinkUse use_;
 	// Scratch of one least-overlap search.
