@@ -4,8 +4,9 @@
 #   docs/img/sim-throughput.png  throughput vs k per topology, both planners,
 #                                beside the seed paper's ns-3 numbers
 #   docs/img/sim-relay-cdf.png   relay-list length CDF, 8- and 12-port
-#   docs/img/live-sweep.png      the live lab's sweep (iplb-demo sweep, saved as
-#                                EVALUATION_DIR/live-{jellyfish,fattree}-4port.json):
+#   docs/img/live-sweep.png      the live lab's sweeps (iplb-demo sweep, saved as
+#                                EVALUATION_DIR/live-{jellyfish-4port,fattree-4port,
+#                                jellyfish-6port}.json):
 #                                throughput / shortest path's per scheme, mean
 #                                and min-max over the permutations
 # Usage: tools/iplb-sim/plot.sh [EVALUATION_DIR [IMG_DIR]]
@@ -37,8 +38,8 @@ for ports in (4, 6, 8):
                     f"{tree['ecmp']} {seed[ports][0]}\n")
 # The live sweeps: per fabric and congestion control, a line per scheme:
 # index, label, mean, min, max of the ratio to shortest path.
-for fabric in ("jellyfish", "fattree"):
-    out = json.load(open(f"{evaluation}/live-{fabric}-4port.json"))
+for fabric in ("jellyfish-4port", "fattree-4port", "jellyfish-6port"):
+    out = json.load(open(f"{evaluation}/live-{fabric}.json"))
     runs = out["runs"]
     schemes = list(dict.fromkeys(r["scheme"] for r in runs))
     for cc in dict.fromkeys(r["congestion"] for r in runs):
@@ -96,9 +97,9 @@ plot "$DATA/cdf-8-tree.dat" u 1:2 w steps lw 2 lc rgb "#1f77b4" t "8-port, tree"
      "$DATA/cdf-12-exact.dat" u 1:2 w steps lw 2 dt 2 lc rgb "#ff7f0e" t "12-port, exact", \
      "< echo 3 0.9" u 1:2 w p pt 9 ps 1.5 lc rgb "#d62728" t "seed's 8-port point"
 
-set terminal pngcairo size 900,340 font "sans,9" noenhanced
+set terminal pngcairo size 1260,340 font "sans,9" noenhanced
 set output "$IMG/live-sweep.png"
-set multiplot layout 1,2 title "Live lab, MPTCP with 8 subflows, links 20 Mbit/s: throughput / shortest path's (mean, min-max of 3 permutations)"
+set multiplot layout 1,3 title "Live lab, MPTCP with 8 subflows: throughput / shortest path's (mean, min-max of 3 permutations)"
 unset label 1
 set xrange [*:*]
 set offsets 0.5, 0.5, 0, 0
@@ -109,14 +110,14 @@ set xlabel ""
 set ylabel ""
 set grid ytics lc rgb "#dddddd"
 set key top left
-set title "4-port Jellyfish"
-plot "$DATA/live-jellyfish-cubic.dat" u (\$1-0.1):3:4:5:xtic(2) w yerrorlines lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" t "cubic", \
-     "$DATA/live-jellyfish-iplb_lia.dat" u (\$1+0.1):3:4:5 w yerrorlines lw 2 pt 5 ps 0.6 lc rgb "#ff7f0e" t "iplb_lia", \
-     1 w l lc rgb "#888888" dt 2 t "shortest"
-set title "4-port fat-tree"
-plot "$DATA/live-fattree-cubic.dat" u (\$1-0.1):3:4:5:xtic(2) w yerrorlines lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" t "cubic", \
-     "$DATA/live-fattree-iplb_lia.dat" u (\$1+0.1):3:4:5 w yerrorlines lw 2 pt 5 ps 0.6 lc rgb "#ff7f0e" t "iplb_lia", \
-     1 w l lc rgb "#888888" dt 2 t "shortest"
+do for [panel in "jellyfish-4port fattree-4port jellyfish-6port"] {
+  set title (panel eq "jellyfish-4port" ? "4-port Jellyfish, links 20 Mbit/s" : \
+             panel eq "fattree-4port" ? "4-port fat-tree, links 20 Mbit/s" : \
+             "6-port Jellyfish, links 5 Mbit/s")
+  plot "$DATA/live-".panel."-cubic.dat" u (\$1-0.1):3:4:5:xtic(2) w yerrorlines lw 2 pt 7 ps 0.6 lc rgb "#1f77b4" t "cubic", \
+       "$DATA/live-".panel."-iplb_lia.dat" u (\$1+0.1):3:4:5 w yerrorlines lw 2 pt 5 ps 0.6 lc rgb "#ff7f0e" t "iplb_lia", \
+       1 w l lc rgb "#888888" dt 2 t "shortest"
+}
 unset multiplot
 GP
 ls -l "$IMG/sim-throughput.png" "$IMG/sim-relay-cdf.png" "$IMG/live-sweep.png"
