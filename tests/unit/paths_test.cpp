@@ -119,6 +119,29 @@ TEST(Yen, MatchesBruteForceOnRandomGraphs)
 	EXPECT_GT(with_ties, 100) << "the cases must exercise tie-breaking";
 }
 
+// LinkUse counts directed links over the paths added; its filter on the
+// tail vertex must never hide a counted link, even when tails collide in it
+// (vertices 64 * 64 apart share a filter bit).
+TEST(Yen, LinkUseCountsDirectedLinks)
+{
+	LinkUse use;
+	EXPECT_TRUE(use.empty());
+	const Topology::Vertex far = 7 + 64 * 64;
+	use.add(Path{{7, 3, far, 2}, {}});
+	use.add(Path{{9, 3, far, 5}, {}});
+	EXPECT_EQ(use.use(7, 3), 1u);
+	EXPECT_EQ(use.use(3, far), 2u);
+	EXPECT_EQ(use.use(far, 3), 0u) << "links are directed";
+	EXPECT_EQ(use.use(far, 2), 1u);
+	EXPECT_EQ(use.use(7, far), 0u) << "7 shares far's filter bit but not the link";
+	EXPECT_EQ(use.use(1, 2), 0u);
+	EXPECT_EQ(use.overlap({9, 3, far, 2}), 1u + 2u + 1u);
+	EXPECT_EQ(use.overlap({9, 3, far, 2}, 2), 1u);
+	use.clear();
+	EXPECT_TRUE(use.empty());
+	EXPECT_EQ(use.use(3, far), 0u);
+}
+
 // take_diverse itself, by hand: a smaller key always comes first; among
 // equal keys, the path sharing fewest links with those taken.
 TEST(Yen, TakeDiverseByHand)
